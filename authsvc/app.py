@@ -1,0 +1,54 @@
+"""The aiohttp application factory (used by `authsvc serve`, the tests and the benchmark)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from authsvc.clock import Clock, SystemClock
+from authsvc.crypto import SecretBox, load_or_create_master_key
+from authsvc.http import admin_account, admin_tokens, admin_users, auth_api, pages
+from authsvc.http.middleware import SERVICES, error_middleware, signature_middleware
+from authsvc.services import Services
+from authsvc.settings import Settings, SettingsError
+from authsvc.store import Redis, Store
+
+KEY_FILE_NAME = "secret.key"
+
+
+def secret_box(settings: Settings) -> SecretBox:
+    """The box for secrets at rest: ``AUTHSVC_SECRET_KEY``, else the key file in the data dir."""
+    if settings.secret_key is not None:
+        return SecretBox.from_passphrase(settings.secret_key.value)
+    return SecretBox(load_or_create_master_key(settings.data_dir / KEY_FILE_NAME))
+
+
+def create_app(
+    settings: Settings,
+    *,
+    redis: Redis | None = None,
+    clock: Clock | None = None,
+    box: SecretBox | None = None,
+) -> web.Application:
+    """The service. Without `redis`, connects to ``settings.redis_url`` (which must be set)."""
+    if redis is None:
+        if not settings.redis_url:
+            raise SettingsError("AUTHSVC_REDIS_URL is not set (authsvc serve sets it)")
+        redis = Redis.from_url(settings.redis_url, timeout=settings.redis_timeout)
+    store = Store(redis, prefix=settings.key_prefix,
+                  authlog_max_entries=settings.authlog_max_entries)
+    app = web.Application(middlewares=[error_middleware, signature_middleware],
+                          client_max_size=settings.max_body_bytes)
+    app[SERVICES] = Services.build(settings, store, box or secret_box(settings),
+                                   clock or SystemClock())
+
+    async def redis_lifetime(_: web.Application) -> AsyncIterator[None]:
+        await store.start()
+        yield
+        await store.close()
+
+    app.cleanup_ctx.append(redis_lifetime)
+    for module in (auth_api, admin_users, admin_tokens, admin_account, pages):
+        module.setup_routes(app)
+    return app

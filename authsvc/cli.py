@@ -1,0 +1,189 @@
+"""The ``authsvc`` command: serve, integration create/list, tls dev-cert.
+
+Flags override ``AUTHSVC_*`` variables (docs/configuration.md lists them all). Bad flags print
+one line and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import ssl
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import NoReturn, TypeVar
+
+from aiohttp import web
+
+from authsvc import __version__
+from authsvc.app import create_app, secret_box
+from authsvc.clock import SystemClock
+from authsvc.domain.integrations import IntegrationRegistry
+from authsvc.domain.models import Role
+from authsvc.embedded_redis import EmbeddedRedis, EmbeddedRedisError, running_url
+from authsvc.settings import Settings, SettingsError
+from authsvc.store import Redis, RedisUnavailable, Store
+from authsvc.tls import write_dev_cert
+
+T = TypeVar("T")
+log = logging.getLogger("authsvc")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _parser() -> OneLineParser:
+    parser = OneLineParser(prog="authsvc", description="Duo-compatible two-factor service.")
+    parser.add_argument("--version", action="version", version=f"authsvc {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+
+    serve = commands.add_parser("serve", help="run the service",
+                                description="Run the service (plain HTTP unless TLS files are given).")
+    serve.add_argument("--host", help="listen address (AUTHSVC_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="listen port (AUTHSVC_PORT, default 8080)")
+    serve.add_argument("--tls-cert", type=Path, help="PEM certificate (AUTHSVC_TLS_CERT)")
+    serve.add_argument("--tls-key", type=Path, help="PEM private key (AUTHSVC_TLS_KEY)")
+    serve.add_argument("--public-host", metavar="NAME[:PORT]",
+                       help="host written into links and codes (AUTHSVC_PUBLIC_HOST)")
+    _add_store_flags(serve)
+
+    integration = commands.add_parser("integration", help="manage integrations (ikey/skey)")
+    actions = integration.add_subparsers(dest="action", required=True, parser_class=OneLineParser)
+    create = actions.add_parser("create", help="create an integration; prints JSON with the skey")
+    create.add_argument("--type", required=True, choices=["auth", "admin"])
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", default=Role.OWNER.value, choices=[role.value for role in Role])
+    _add_store_flags(create)
+    listing = actions.add_parser("list", help="list integrations (no secrets)")
+    _add_store_flags(listing)
+
+    tls = commands.add_parser("tls", help="TLS helpers")
+    tls_actions = tls.add_subparsers(dest="action", required=True, parser_class=OneLineParser)
+    dev = tls_actions.add_parser("dev-cert", help="write a development CA and server certificate")
+    dev.add_argument("--out", type=Path, help="output directory (default DATA_DIR/tls)")
+    dev.add_argument("--name", action="append", default=[],
+                     help="extra DNS name or IP for the certificate (repeatable)")
+    dev.add_argument("--days", type=int, default=825, help="validity in days (default 825)")
+    _add_store_flags(dev, redis=False)
+    return parser
+
+
+def _add_store_flags(parser: argparse.ArgumentParser, *, redis: bool = True) -> None:
+    parser.add_argument("--data-dir", type=Path, help="data directory (AUTHSVC_DATA_DIR, ./var)")
+    if redis:
+        parser.add_argument("--redis-url", help="external Redis (AUTHSVC_REDIS_URL)")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {name: getattr(args, name, None)
+                 for name in ("host", "port", "tls_cert", "tls_key", "public_host", "data_dir",
+                              "redis_url")}
+    return Settings.from_env(os.environ, **overrides)
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def serve(settings: Settings) -> int:
+    """Run until SIGINT/SIGTERM; the embedded Redis (if any) stops with the service."""
+    embedded = None
+    if not settings.redis_url:
+        embedded = EmbeddedRedis(settings.data_dir, settings.redis_server)
+        settings = settings.replace(redis_url=embedded.start())
+    try:
+        ssl_context = None
+        if settings.tls_cert and settings.tls_key:
+            ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ssl_context.load_cert_chain(settings.tls_cert, settings.tls_key)
+        app = create_app(settings)
+        scheme = "https" if ssl_context else "http"
+        log.info("authsvc %s listening on %s://%s:%d", __version__, scheme, settings.host,
+                 settings.port)
+        web.run_app(app, host=settings.host, port=settings.port, ssl_context=ssl_context,
+                    access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
+                    print=None)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    return 0
+
+
+async def _with_registry(settings: Settings,
+                         action: Callable[[IntegrationRegistry], Awaitable[T]]) -> T:
+    assert settings.redis_url is not None  # noqa: S101 - set by _with_store
+    redis = Redis.from_url(settings.redis_url, timeout=settings.redis_timeout)
+    store = Store(redis, prefix=settings.key_prefix)
+    try:
+        return await action(IntegrationRegistry(store, secret_box(settings), SystemClock()))
+    finally:
+        await store.close()
+
+
+def _with_store(settings: Settings, action: Callable[[IntegrationRegistry], Awaitable[T]]) -> T:
+    """Run against the configured Redis, the running embedded one, or a temporary one."""
+    if settings.redis_url:
+        return asyncio.run(_with_registry(settings, action))
+    url = running_url(settings.data_dir)
+    if url is not None:
+        return asyncio.run(_with_registry(settings.replace(redis_url=url), action))
+    embedded = EmbeddedRedis(settings.data_dir, settings.redis_server)
+    try:
+        return asyncio.run(_with_registry(settings.replace(redis_url=embedded.start()), action))
+    finally:
+        embedded.stop()
+
+
+def integration_create(settings: Settings, type_: str, name: str, role: str) -> int:
+    """Print the new integration as one JSON object (the only time the skey is shown)."""
+    credentials = _with_store(settings, lambda registry: registry.create(type_, name, role))
+    integration = credentials.integration
+    print(json.dumps({"ikey": integration.ikey, "skey": credentials.skey,
+                      "type": integration.type.value, "name": integration.name,
+                      "role": integration.role.value}))
+    return 0
+
+
+def integration_list(settings: Settings) -> int:
+    """Print one JSON object per line per integration, without secrets."""
+    for integration in _with_store(settings, lambda registry: registry.all()):
+        print(json.dumps({"ikey": integration.ikey, "type": integration.type.value,
+                          "name": integration.name, "role": integration.role.value,
+                          "created": integration.created}))
+    return 0
+
+
+def tls_dev_cert(settings: Settings, out: Path | None, names: Sequence[str], days: int) -> int:
+    """Write the development CA and server certificate; print the paths as JSON."""
+    written = write_dev_cert(out or settings.data_dir / "tls", names, days)
+    print(json.dumps({"ca_cert": str(written.ca_cert), "ca_key": str(written.ca_key),
+                      "cert": str(written.cert), "key": str(written.key)}))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``authsvc`` console script."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = _settings(args)
+        _configure_logging(settings.log_level)
+        if args.command == "serve":
+            return serve(settings)
+        if args.command == "integration" and args.action == "create":
+            return integration_create(settings, args.type, args.name, args.role)
+        if args.command == "integration":
+            return integration_list(settings)
+        return tls_dev_cert(settings, args.out, args.name, args.days)
+    except (SettingsError, EmbeddedRedisError, RedisUnavailable, OSError) as exc:
+        print(f"authsvc: error: {exc}", file=sys.stderr)
+        return 1

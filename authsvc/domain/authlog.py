@@ -1,0 +1,108 @@
+"""Authentication log records (Duo's authlog v2 shape) and queries over them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from authsvc.domain.models import Integration, Verdict
+from authsvc.errors import InvalidParameter
+from authsvc.store import Store
+from authsvc.store.authlog import AuthlogPage, AuthlogQuery
+
+MAX_LIMIT = 1000
+DEFAULT_LIMIT = 100
+
+# authlog v2 filter parameter -> the record field it matches.
+FILTER_FIELDS = {
+    "users": "user.key",
+    "results": "result",
+    "reasons": "reason",
+    "factors": "factor",
+    "applications": "application.key",
+    "event_types": "event_type",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptFacts:
+    """What the log records about one attempt besides the verdict."""
+
+    txid: str
+    now: float
+    integration: Integration
+    user_id: str = ""
+    username: str = ""
+    alias: str = ""
+    email: str = ""
+    ipaddr: str | None = None
+    hostname: str | None = None
+
+
+def auth_record(facts: AttemptFacts, verdict: Verdict) -> dict[str, Any]:
+    """One authlog v2 record. Never holds a code or seed: only ids, names and outcomes."""
+    return {
+        "txid": facts.txid,
+        "timestamp": int(facts.now),
+        "isotimestamp": datetime.fromtimestamp(facts.now, UTC).isoformat(timespec="milliseconds"),
+        "event_type": "authentication",
+        "result": verdict.log_result,
+        "reason": verdict.reason,
+        "factor": verdict.factor,
+        "user": {"key": facts.user_id, "name": facts.username, "groups": []},
+        "alias": facts.alias,
+        "email": facts.email,
+        "application": {"key": facts.integration.ikey, "name": facts.integration.name},
+        "access_device": {"ip": facts.ipaddr, "hostname": facts.hostname,
+                          "location": {"city": None, "state": None, "country": None}},
+        "auth_device": {"ip": None, "name": verdict.device or None,
+                        "location": {"city": None, "state": None, "country": None}},
+        "ood_software": None,
+        "trusted_endpoint_status": None,
+    }
+
+
+def build_query(
+    *,
+    mintime: int,
+    maxtime: int,
+    limit: int | None,
+    sort: str | None,
+    next_offset: list[str],
+    filters: Mapping[str, list[str]],
+) -> AuthlogQuery:
+    """Validate authlog v2 parameters into a query; raises InvalidParameter naming the culprit."""
+    if mintime < 0 or maxtime < mintime:
+        raise InvalidParameter("mintime, maxtime (ms, mintime <= maxtime)")
+    limit = DEFAULT_LIMIT if limit is None else limit
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidParameter(f"limit (1-{MAX_LIMIT})")
+    if sort not in (None, "ts:desc", "ts:asc"):
+        raise InvalidParameter("sort (ts:desc or ts:asc)")
+    after = None
+    if next_offset:
+        parts = [part for value in next_offset for part in value.split(",") if part]
+        if len(parts) != 2 or not parts[0].isdigit() or "-" not in parts[1]:
+            raise InvalidParameter("next_offset")
+        after = parts[1]
+    return AuthlogQuery(
+        mintime=mintime, maxtime=maxtime, limit=limit, ascending=sort == "ts:asc", after=after,
+        filters={FILTER_FIELDS[name]: frozenset(values)
+                 for name, values in filters.items() if values})
+
+
+class AuthLog:
+    """Write and read the authentication log."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def record(self, facts: AttemptFacts, verdict: Verdict) -> None:
+        """Append the record of one decision."""
+        await self._store.authlog.append(auth_record(facts, verdict), int(facts.now * 1000))
+
+    async def query(self, query: AuthlogQuery) -> AuthlogPage:
+        """One page of records."""
+        return await self._store.authlog.query(query)

@@ -1,0 +1,102 @@
+"""Bypass code issuance: Duo's Admin API rules for count, custom codes, uses and expiry."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from authsvc.clock import Clock
+from authsvc.crypto import SecretBox, random_digits, random_id
+from authsvc.domain.models import BypassCode
+from authsvc.errors import InvalidParameter
+from authsvc.factors.bypass import HASH_PURPOSE, is_bypass_shape
+from authsvc.store import Store
+from authsvc.store.bypass import NewBypassCode
+
+MAX_PER_CALL = 10
+DEFAULT_COUNT = 10
+MAX_LIVE_PER_USER = 100
+RANDOM_CODE_DIGITS = 9
+MAX_REUSE_COUNT = 1_000_000
+MAX_VALID_SECS = 10 * 365 * 86400
+
+
+@dataclass(frozen=True, slots=True)
+class BypassRequest:
+    """`add_user_bypass_codes` parameters (None = not sent)."""
+
+    count: int | None = None
+    codes: Sequence[str] | None = None
+    reuse_count: int = 1
+    valid_secs: int = 0
+    preserve_existing: bool = False
+
+
+def _plaintext_codes(request: BypassRequest) -> list[str]:
+    if request.codes is not None and request.count is not None:
+        raise InvalidParameter("count and codes are mutually exclusive")
+    if request.codes is not None:
+        codes = [code.strip() for code in request.codes]
+        if not codes or len(codes) > MAX_PER_CALL:
+            raise InvalidParameter(f"codes (1-{MAX_PER_CALL} codes)")
+        if not all(is_bypass_shape(code) for code in codes):
+            raise InvalidParameter("codes (each 4-16 digits)")
+        if len(set(codes)) != len(codes):
+            raise InvalidParameter("codes (the same code twice)")
+        return codes
+    count = DEFAULT_COUNT if request.count is None else request.count
+    if not 1 <= count <= MAX_PER_CALL:
+        raise InvalidParameter(f"count (1-{MAX_PER_CALL})")
+    codes = []
+    while len(codes) < count:
+        code = random_digits(RANDOM_CODE_DIGITS)
+        if code not in codes:
+            codes.append(code)
+    return codes
+
+
+class BypassIssuer:
+    """Issue, list and delete bypass codes."""
+
+    def __init__(self, store: Store, box: SecretBox, clock: Clock) -> None:
+        self._store = store
+        self._box = box
+        self._clock = clock
+
+    async def issue(self, user_id: str, request: BypassRequest) -> list[str]:
+        """Store new codes for the user and return them (the only time they are visible).
+
+        Raises InvalidParameter, NotFound (no user) or Conflict (over the live-code limit, or a
+        custom code the user already holds); in those cases nothing changes.
+        """
+        if not 0 <= request.reuse_count <= MAX_REUSE_COUNT:
+            raise InvalidParameter("reuse_count")
+        if not 0 <= request.valid_secs <= MAX_VALID_SECS:
+            raise InvalidParameter("valid_secs")
+        codes = _plaintext_codes(request)
+        now_ms = self._clock.now_ms()
+        expires_ms = now_ms + request.valid_secs * 1000 if request.valid_secs else 0
+        new = [
+            NewBypassCode(
+                code_hash=self._box.code_hash(HASH_PURPOSE, user_id, code),
+                meta=BypassCode(code_id=random_id("DB"), user_id=user_id,
+                                created=now_ms // 1000, uses=request.reuse_count,
+                                expires_ms=expires_ms),
+            )
+            for code in codes
+        ]
+        await self._store.bypass.add(user_id, new, preserve=request.preserve_existing,
+                                     now_ms=now_ms, limit=MAX_LIVE_PER_USER)
+        return codes
+
+    async def of_user(self, user_id: str) -> list[BypassCode]:
+        """The user's live codes (metadata only)."""
+        return await self._store.bypass.of_user(user_id, self._clock.now_ms())
+
+    async def page(self, offset: int, limit: int) -> tuple[list[BypassCode], int]:
+        """A page of every live code (metadata only) and the total."""
+        return await self._store.bypass.page(offset, limit, self._clock.now_ms())
+
+    async def delete(self, code_id: str) -> None:
+        """Delete one code; raises NotFound."""
+        await self._store.bypass.delete(code_id)

@@ -1,0 +1,131 @@
+"""Hardware token administration: creation (sealed seeds), assignment, manual resync."""
+
+from __future__ import annotations
+
+import binascii
+from dataclasses import dataclass
+
+from authsvc.clock import Clock
+from authsvc.crypto import SecretBox, constant_time_equal, random_id
+from authsvc.domain.models import Token, TokenType
+from authsvc.errors import Conflict, InvalidParameter, NotFound
+from authsvc.factors._oath import RESYNC_RANGE, Hotp
+from authsvc.store import Store
+
+MAX_SERIAL_LENGTH = 128
+MIN_SEED_BYTES = 10  # 80-bit seeds still ship with some vendors' tokens
+MAX_SEED_BYTES = 64
+TOTP_STEPS = range(10, 301)
+
+
+@dataclass(frozen=True, slots=True)
+class NewToken:
+    """An admin's request for a token: `secret` is hex, as Duo's API takes it."""
+
+    type: str
+    serial: str
+    secret: str
+    counter: int = 0
+    totp_step: int = 30
+
+
+def parse_type(value: str) -> TokenType:
+    """One of the creatable types, or InvalidParameter naming them."""
+    try:
+        return TokenType(value)
+    except ValueError:
+        raise InvalidParameter("type (h6, h8, t6 or t8)") from None
+
+
+def check_serial(serial: str) -> str:
+    """Serials are 1-128 printable characters."""
+    if not serial or len(serial) > MAX_SERIAL_LENGTH or not serial.isprintable():
+        raise InvalidParameter("serial (1-128 printable characters)")
+    return serial
+
+
+def parse_seed(secret_hex: str) -> bytes:
+    """The seed bytes of a hex secret."""
+    try:
+        seed = binascii.unhexlify(secret_hex.strip())
+    except (binascii.Error, ValueError):
+        raise InvalidParameter("secret (hex)") from None
+    if not MIN_SEED_BYTES <= len(seed) <= MAX_SEED_BYTES:
+        raise InvalidParameter(f"secret ({MIN_SEED_BYTES}-{MAX_SEED_BYTES} bytes of hex)")
+    return seed
+
+
+class TokenRegistry:
+    """Create, find, assign, resync and delete hardware tokens."""
+
+    def __init__(self, store: Store, box: SecretBox, clock: Clock) -> None:
+        self._store = store
+        self._box = box
+        self._clock = clock
+
+    async def add(self, request: NewToken) -> Token:
+        """Create an unassigned token; the seed is sealed before it reaches Redis."""
+        token_type = parse_type(request.type)
+        seed = parse_seed(request.secret)
+        if request.counter < 0:
+            raise InvalidParameter("counter")
+        if token_type.is_totp and request.totp_step not in TOTP_STEPS:
+            raise InvalidParameter("totp_step (10-300 seconds)")
+        token_id = random_id("DH")
+        token = Token(
+            token_id=token_id,
+            type=token_type,
+            serial=check_serial(request.serial),
+            sealed_seed=self._box.seal(seed, bound_to=token_id),
+            created=int(self._clock.now()),
+            counter=request.counter,
+            totp_step=request.totp_step,
+        )
+        await self._store.tokens.create(token)
+        return token
+
+    async def get(self, token_id: str) -> Token:
+        """The token; raises NotFound."""
+        token = await self._store.tokens.get(token_id)
+        if token is None:
+            raise NotFound("token_id")
+        return token
+
+    async def delete(self, token_id: str) -> None:
+        """Delete a token (nothing happens if already gone)."""
+        token = await self._store.tokens.get(token_id)
+        if token is not None:
+            await self._store.tokens.delete(token)
+
+    async def assign(self, user_id: str, token_id: str) -> None:
+        """Give the token to the user; a token belongs to at most one user."""
+        if await self._store.users.get(user_id) is None:
+            raise NotFound("user_id")
+        owner = await self._store.tokens.owner_of(token_id)
+        if owner == user_id:
+            return
+        if owner:
+            raise Conflict("token_id (the token is assigned to another user)")
+        if not await self._store.tokens.move(token_id, None, user_id):
+            raise Conflict("token_id (the token changed hands; try again)")
+
+    async def unassign(self, user_id: str, token_id: str) -> None:
+        """Take the token away from the user; raises NotFound if the user does not hold it."""
+        owner = await self._store.tokens.owner_of(token_id)
+        if owner != user_id or not await self._store.tokens.move(token_id, user_id, None):
+            raise NotFound("token_id")
+
+    async def resync(self, token_id: str, codes: tuple[str, str, str]) -> None:
+        """Find three consecutive codes within RESYNC_RANGE counters ahead and move past them."""
+        token = await self.get(token_id)
+        if token.type.is_totp:
+            raise InvalidParameter("token_id (only HOTP tokens can be resynced)")
+        generator = Hotp(self._box.open(token.sealed_seed, bound_to=token_id), token.type.digits)
+        start = token.counter
+        while (first := generator.find(codes[0], start, token.counter + RESYNC_RANGE)) is not None:
+            if constant_time_equal(generator.at(first + 1), codes[1]) \
+                    and constant_time_equal(generator.at(first + 2), codes[2]):
+                await self._store.tokens.advance_counter(token, first + 3)
+                return
+            start = first + 1
+        raise InvalidParameter("code1, code2, code3 (not three consecutive codes of this token)")

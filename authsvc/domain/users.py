@@ -1,0 +1,142 @@
+"""User administration: validation and the rules Duo applies to usernames, aliases and status."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from authsvc.clock import Clock
+from authsvc.crypto import random_id
+from authsvc.domain.models import MAX_ALIASES, User, UserStatus
+from authsvc.errors import InvalidParameter, MissingParameter, NotFound
+from authsvc.store import Store
+
+MAX_NAME_LENGTH = 255
+MAX_TEXT_LENGTH = 1024
+ADMIN_STATUSES = (UserStatus.ACTIVE, UserStatus.BYPASS, UserStatus.DISABLED)
+
+
+@dataclass(frozen=True, slots=True)
+class UserChanges:
+    """Fields an admin sent; None = not sent. `aliases` maps slot -> name ("" removes it);
+    `replace_aliases` means the sent aliases are the whole new set."""
+
+    username: str | None = None
+    realname: str | None = None
+    email: str | None = None
+    notes: str | None = None
+    firstname: str | None = None
+    lastname: str | None = None
+    status: str | None = None
+    aliases: Mapping[int, str] = field(default_factory=dict)
+    replace_aliases: bool = False
+
+
+def normalize_name(name: str, param: str) -> str:
+    """Usernames and aliases are case-insensitive and stored lowercase."""
+    cleaned = name.strip().lower()
+    if not cleaned or len(cleaned) > MAX_NAME_LENGTH or not cleaned.isprintable():
+        raise InvalidParameter(param)
+    return cleaned
+
+
+def _check_text(value: str | None, param: str) -> None:
+    if value is not None and (len(value) > MAX_TEXT_LENGTH or "\x00" in value):
+        raise InvalidParameter(param)
+
+
+def _admin_status(value: str) -> UserStatus:
+    try:
+        status = UserStatus(value)
+    except ValueError:
+        raise InvalidParameter("status (active, bypass or disabled)") from None
+    if status not in ADMIN_STATUSES:
+        raise InvalidParameter("status (locked out is set by the system only)")
+    return status
+
+
+def _new_aliases(current: Mapping[int, str], changes: UserChanges) -> dict[int, str]:
+    aliases = {} if changes.replace_aliases else dict(current)
+    for slot, name in changes.aliases.items():
+        if not 1 <= slot <= MAX_ALIASES:
+            raise InvalidParameter(f"alias{slot}")
+        if name.strip():
+            aliases[slot] = normalize_name(name, f"alias{slot}")
+        else:
+            aliases.pop(slot, None)
+    if len(set(aliases.values())) != len(aliases):
+        raise InvalidParameter("aliases (the same alias twice)")
+    return aliases
+
+
+def _apply(user: User, changes: UserChanges) -> User:
+    for name in ("realname", "email", "notes", "firstname", "lastname"):
+        _check_text(getattr(changes, name), name)
+    if changes.email and "@" not in changes.email:
+        raise InvalidParameter("email")
+    updates = {name: getattr(changes, name)
+               for name in ("realname", "email", "notes", "firstname", "lastname")
+               if getattr(changes, name) is not None}
+    if changes.username is not None:
+        updates["username"] = normalize_name(changes.username, "username")
+    if changes.status is not None:
+        updates["status"] = _admin_status(changes.status)
+    updated = dataclasses.replace(user, **updates, aliases=_new_aliases(user.aliases, changes))
+    if updated.username in updated.aliases.values():
+        raise InvalidParameter("aliases (an alias equals the username)")
+    return updated
+
+
+class UserDirectory:
+    """Create, change, find and delete users."""
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    async def add(self, changes: UserChanges) -> User:
+        """A new user; raises MissingParameter/InvalidParameter/Conflict (name taken)."""
+        if changes.username is None:
+            raise MissingParameter("username")
+        blank = User(user_id=random_id("DU"), username="", created=int(self._clock.now()))
+        user = _apply(blank, changes)
+        await self._store.users.create(user)
+        return user
+
+    async def get(self, user_id: str) -> User:
+        """The user; raises NotFound."""
+        user = await self._store.users.get(user_id)
+        if user is None:
+            raise NotFound("user_id")
+        return user
+
+    async def by_name(self, name: str) -> User | None:
+        """The user whose username or alias is `name` (any case), or None."""
+        lowered = name.strip().lower()
+        user_id = await self._store.users.resolve(lowered)
+        if user_id is None:
+            return None
+        user = await self._store.users.get(user_id)
+        if user is None:
+            await self._store.users.forget_stale_name(lowered, user_id)
+        return user
+
+    async def update(self, user_id: str, changes: UserChanges) -> User:
+        """Apply an admin's changes; raises NotFound/InvalidParameter/Conflict."""
+        before = await self.get(user_id)
+        after = _apply(before, changes)
+        if not await self._store.users.update(before, after):
+            raise NotFound("user_id")
+        if after.status is not before.status:
+            await self._store.users.set_status(user_id, after.status)
+        return await self.get(user_id)
+
+    async def delete(self, user_id: str) -> None:
+        """Delete a user (nothing happens if already gone); its tokens become unassigned."""
+        user = await self._store.users.get(user_id)
+        if user is None:
+            return
+        token_ids = await self._store.users.delete(user)
+        for token_id in token_ids:
+            await self._store.tokens.move(token_id, user_id, None)

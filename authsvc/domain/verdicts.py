@@ -1,0 +1,35 @@
+"""The verdicts an attempt can end in, with Duo's status, message and log vocabulary."""
+
+from __future__ import annotations
+
+from authsvc.domain.models import Result, Verdict
+from authsvc.store.attempts import AttemptOutcome, AttemptStatus
+
+DISABLED = Verdict(Result.DENY, "deny", "Your account is disabled.", "user_disabled",
+                   "not_available")
+BYPASS_USER = Verdict(Result.ALLOW, "bypass", "Bypassing Duo authentication.", "bypass_user",
+                      "not_available")
+LOCKED = Verdict(Result.DENY, "locked_out", "Your account is locked out.", "locked_out",
+                 "not_available")
+INVALID_PASSCODE = Verdict(Result.DENY, "deny", "Incorrect passcode. Please try again.",
+                           "invalid_passcode", "passcode")
+LOCKED_NOW = Verdict(Result.DENY, "locked_out",
+                     "Incorrect passcode. Your account is now locked out.",
+                     "invalid_passcode", "passcode")
+UNKNOWN_USER = Verdict(Result.DENY, "deny", "Unknown user.", "deny_unenrolled_user",
+                       "not_available")
+
+
+def verdict_for_outcome(outcome: AttemptOutcome) -> Verdict:
+    """Map the decision script's reply to the Auth API answer and log entry."""
+    if outcome.status is AttemptStatus.ALLOW:
+        return Verdict(Result.ALLOW, "allow", "Success. Logging you in...", "valid_passcode",
+                       outcome.factor, device=outcome.matched_id)
+    return {
+        AttemptStatus.INVALID: INVALID_PASSCODE,
+        AttemptStatus.LOCKED_NOW: LOCKED_NOW,
+        AttemptStatus.LOCKED: LOCKED,
+        AttemptStatus.DISABLED: DISABLED,
+        AttemptStatus.BYPASS_USER: BYPASS_USER,
+        AttemptStatus.NO_USER: UNKNOWN_USER,
+    }[outcome.status]

@@ -1,0 +1,114 @@
+"""The error tree: every caller or protocol error carries its Duo code and a safe message.
+
+Wrong codes are not errors (they are verdicts); these are for bad input, bad signatures, missing
+objects and an unreachable store. The HTTP status is always the first three digits of the code,
+as Duo does it. No module here imports aiohttp: `http/middleware.py` renders these.
+"""
+
+from __future__ import annotations
+
+
+class AuthsvcError(Exception):
+    """Root of the tree. `message_detail` must never contain a secret or a code."""
+
+    code = 50000
+    message = "Internal server error"
+
+    def __init__(self, message_detail: str | None = None, *, message: str | None = None) -> None:
+        super().__init__(message_detail or message or self.message)
+        self.message_detail = message_detail
+        if message is not None:
+            self.message = message
+
+    @property
+    def http_status(self) -> int:
+        """Duo's HTTP status: the first three digits of the code."""
+        return self.code // 100
+
+
+class MissingParameter(AuthsvcError):
+    """A required request parameter is absent; the detail names it."""
+
+    code = 40001
+    message = "Missing required request parameters"
+
+
+class InvalidParameter(AuthsvcError):
+    """A parameter is present but malformed or out of range; the detail names it."""
+
+    code = 40002
+    message = "Invalid request parameters"
+
+
+class Conflict(InvalidParameter):
+    """The request contradicts stored state (duplicate username, serial, code, a full quota)."""
+
+
+class MissingCredentials(AuthsvcError):
+    """No (or an unparsable) Authorization header."""
+
+    code = 40101
+    message = "Missing request credentials"
+
+
+class UnknownIntegration(AuthsvcError):
+    """The integration key is not known."""
+
+    code = 40102
+    message = "Invalid integration key in request credentials"
+
+
+class BadSignature(AuthsvcError):
+    """The HMAC signature does not match the request."""
+
+    code = 40103
+    message = "Invalid signature in request credentials"
+
+
+class MissingDate(AuthsvcError):
+    """Neither X-Duo-Date nor Date carries a parsable date."""
+
+    code = 40104
+    message = "Missing or invalid request date"
+
+
+class DateSkew(AuthsvcError):
+    """The signed date is too far from the server's clock."""
+
+    code = 40105
+    message = "Request date is too far from the current time"
+
+
+class Forbidden(AuthsvcError):
+    """The integration may not call this API (an Auth key on the Admin API or the reverse)."""
+
+    code = 40301
+    message = "Access forbidden"
+
+
+class NotFound(AuthsvcError):
+    """The path or the named object does not exist."""
+
+    code = 40401
+    message = "Resource not found"
+
+
+class MethodNotAllowed(AuthsvcError):
+    """The path exists but not for this HTTP method."""
+
+    code = 40501
+    message = "Method not allowed"
+
+
+class BodyTooLarge(AuthsvcError):
+    """The request body is over the configured limit."""
+
+    code = 41301
+    message = "Request entity too large"
+
+
+class StoreUnavailable(AuthsvcError):
+    """Redis cannot be reached or did not answer in time; the request changed nothing we know of."""
+
+    code = 50301
+    message = "Service temporarily unavailable"

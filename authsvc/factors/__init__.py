@@ -1,0 +1,13 @@
+"""Factor modules, each behind one interface (`base.py`), gathered in one explicit registry."""
+
+from __future__ import annotations
+
+from authsvc.factors.base import PasscodeFactor
+from authsvc.factors.bypass import BypassFactor
+from authsvc.factors.hotp import HotpFactor
+from authsvc.factors.totp import TotpFactor
+
+
+def passcode_factors() -> tuple[PasscodeFactor, ...]:
+    """The passcode factors in the order their candidates are tried: bypass, then tokens."""
+    return (BypassFactor(), HotpFactor(), TotpFactor())

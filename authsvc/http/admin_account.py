@@ -1,0 +1,76 @@
+"""Admin API handlers for account-wide objects: settings, all bypass codes, the auth log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from authsvc.domain.account_settings import validate_update
+from authsvc.domain.authlog import FILTER_FIELDS, build_query
+from authsvc.http.envelope import ok
+from authsvc.http.middleware import params, services
+from authsvc.http.render import bypass_json, owners_needed, paging
+
+BYPASS_MAX_LIMIT = 500
+BYPASS_DEFAULT_LIMIT = 100
+DAY_MS = 86_400_000
+
+
+async def get_settings(request: web.Request) -> web.Response:
+    """GET /admin/v1/settings."""
+    return ok((await services(request).store.account.get()).as_response())
+
+
+async def update_settings(request: web.Request) -> web.Response:
+    """POST /admin/v1/settings: every field validated before anything is stored."""
+    args = params(request)
+    updates = validate_update({name: args.raw(name) for name in args.names()})
+    settings = await services(request).store.account.update(updates)
+    return ok(settings.as_response())
+
+
+async def list_bypass_codes(request: web.Request) -> web.Response:
+    """GET /admin/v1/bypass_codes (metadata of every live code)."""
+    svc, args = services(request), params(request)
+    offset = args.integer("offset", default=0, minimum=0) or 0
+    limit = min(args.integer("limit", default=BYPASS_DEFAULT_LIMIT, minimum=1)
+                or BYPASS_DEFAULT_LIMIT, BYPASS_MAX_LIMIT)
+    codes, total = await svc.bypass.page(offset, limit)
+    owners = {user.user_id: user for user in await svc.store.users.get_many(owners_needed(codes))}
+    return ok([bypass_json(code, owners) for code in codes], paging(offset, limit, total))
+
+
+async def delete_bypass_code(request: web.Request) -> web.Response:
+    """DELETE /admin/v1/bypass_codes/{bypass_code_id}."""
+    await services(request).bypass.delete(request.match_info["bypass_code_id"])
+    return ok("")
+
+
+async def authentication_log_v2(request: web.Request) -> web.Response:
+    """GET /admin/v2/logs/authentication (mintime/maxtime in ms, filters, next_offset)."""
+    svc, args = services(request), params(request)
+    now_ms = svc.clock.now_ms()
+    query = build_query(
+        mintime=args.integer("mintime", default=now_ms - DAY_MS) or 0,
+        maxtime=args.integer("maxtime", default=now_ms) or 0,
+        limit=args.integer("limit"),
+        sort=args.text("sort"),
+        next_offset=args.items("next_offset"),
+        filters={name: args.items(name) for name in FILTER_FIELDS},
+    )
+    page = await svc.authlog.query(query)
+    metadata: dict[str, Any] = {"total_objects": page.total}
+    if page.next_offset is not None:
+        metadata["next_offset"] = [str(page.next_offset[0]), page.next_offset[1]]
+    return ok({"authlogs": page.records, "metadata": metadata})
+
+
+def setup_routes(app: web.Application) -> None:
+    """Mount the account part of the Admin API."""
+    router = app.router
+    router.add_get("/admin/v1/settings", get_settings)
+    router.add_post("/admin/v1/settings", update_settings)
+    router.add_get("/admin/v1/bypass_codes", list_bypass_codes)
+    router.add_delete("/admin/v1/bypass_codes/{bypass_code_id}", delete_bypass_code)
+    router.add_get("/admin/v2/logs/authentication", authentication_log_v2)

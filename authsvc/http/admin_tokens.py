@@ -1,0 +1,83 @@
+"""Admin API v1 hardware token handlers (``/admin/v1/tokens``)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from authsvc.domain.models import Token
+from authsvc.domain.tokens import NewToken, check_serial
+from authsvc.http.envelope import ok
+from authsvc.http.middleware import params, services
+from authsvc.http.render import owners_needed, paging, token_json
+from authsvc.services import Services
+
+TOKENS_MAX_LIMIT = 500
+TOKENS_DEFAULT_LIMIT = 100
+
+
+async def _render(svc: Services, tokens: list[Token]) -> list[dict[str, object]]:
+    owners = {user.user_id: user for user in await svc.store.users.get_many(owners_needed(tokens))}
+    return [token_json(token, owners) for token in tokens]
+
+
+async def list_tokens(request: web.Request) -> web.Response:
+    """GET /admin/v1/tokens (paged; or ?type=&serial= for one token)."""
+    svc, args = services(request), params(request)
+    serial = args.text("serial", max_length=1024)
+    if serial is not None:
+        token_type = args.text("type")
+        token = await svc.store.tokens.by_serial(check_serial(serial))
+        found = [token] if token and (token_type is None or token.type.value == token_type) else []
+        return ok(await _render(svc, found))
+    offset = args.integer("offset", default=0, minimum=0) or 0
+    limit = args.integer("limit", default=TOKENS_DEFAULT_LIMIT, minimum=1) or TOKENS_DEFAULT_LIMIT
+    limit = min(limit, TOKENS_MAX_LIMIT)
+    tokens, total = await svc.store.tokens.page(offset, limit)
+    return ok(await _render(svc, tokens), paging(offset, limit, total))
+
+
+async def add_token(request: web.Request) -> web.Response:
+    """POST /admin/v1/tokens (types h6, h8, t6, t8; `secret` in hex)."""
+    args = params(request)
+    new = NewToken(
+        type=args.required_text("type"),
+        serial=args.required_text("serial", max_length=1024),
+        secret=args.required_text("secret", max_length=1024),
+        counter=args.integer("counter", default=0) or 0,
+        totp_step=args.integer("totp_step", default=30) or 30,
+    )
+    svc = services(request)
+    token = await svc.tokens.add(new)
+    return ok(token_json(token, {}))
+
+
+async def get_token(request: web.Request) -> web.Response:
+    """GET /admin/v1/tokens/{token_id}."""
+    svc = services(request)
+    token = await svc.tokens.get(request.match_info["token_id"])
+    return ok((await _render(svc, [token]))[0])
+
+
+async def delete_token(request: web.Request) -> web.Response:
+    """DELETE /admin/v1/tokens/{token_id} (200 even if already gone, as Duo)."""
+    await services(request).tokens.delete(request.match_info["token_id"])
+    return ok("")
+
+
+async def resync_token(request: web.Request) -> web.Response:
+    """POST /admin/v1/tokens/{token_id}/resync with code1, code2, code3."""
+    args = params(request)
+    codes = (args.required_text("code1", max_length=16), args.required_text("code2", max_length=16),
+             args.required_text("code3", max_length=16))
+    await services(request).tokens.resync(request.match_info["token_id"], codes)
+    return ok("")
+
+
+def setup_routes(app: web.Application) -> None:
+    """Mount the token part of the Admin API."""
+    router = app.router
+    router.add_get("/admin/v1/tokens", list_tokens)
+    router.add_post("/admin/v1/tokens", add_token)
+    router.add_get("/admin/v1/tokens/{token_id}", get_token)
+    router.add_delete("/admin/v1/tokens/{token_id}", delete_token)
+    router.add_post("/admin/v1/tokens/{token_id}/resync", resync_token)

@@ -1,0 +1,202 @@
+"""Admin API v1 user handlers: users, their tokens and their bypass codes."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+from authsvc.domain.bypass import BypassRequest
+from authsvc.domain.models import MAX_ALIASES, User
+from authsvc.domain.users import UserChanges
+from authsvc.errors import InvalidParameter
+from authsvc.http.envelope import ok
+from authsvc.http.middleware import params, services
+from authsvc.http.params import Params
+from authsvc.http.render import bypass_json, paging, token_json, user_json
+from authsvc.services import Services
+
+USERS_MAX_LIMIT = 300
+USERS_DEFAULT_LIMIT = 100
+
+
+def _aliases(args: Params) -> tuple[dict[int, str], bool]:
+    """alias1..alias8, or `aliases` (an object or ``alias1=a&alias2=b``) as the whole set."""
+    slots = {slot: args.text(f"alias{slot}", max_length=255) for slot in range(1, MAX_ALIASES + 1)}
+    given = {slot: name for slot, name in slots.items() if name is not None}
+    if given:
+        return given, False
+    raw = args.raw("aliases")
+    if raw is None:
+        return {}, False
+    pairs = raw.items() if isinstance(raw, dict) else parse_qsl(str(raw), keep_blank_values=True)
+    aliases: dict[int, str] = {}
+    for key, value in pairs:
+        slot = str(key).removeprefix("alias")
+        if not slot.isdigit() or not isinstance(value, str):
+            raise InvalidParameter("aliases")
+        aliases[int(slot)] = value
+    return aliases, True
+
+
+def _changes(args: Params) -> UserChanges:
+    aliases, replace = _aliases(args)
+    return UserChanges(
+        username=args.text("username", max_length=255),
+        realname=args.text("realname"),
+        email=args.text("email"),
+        notes=args.text("notes"),
+        firstname=args.text("firstname"),
+        lastname=args.text("lastname"),
+        status=args.text("status"),
+        aliases=aliases,
+        replace_aliases=replace,
+    )
+
+
+async def _render_users(svc: Services, users: list[User]) -> list[dict[str, object]]:
+    return [user_json(user, await svc.store.tokens.of_user(user.user_id)) for user in users]
+
+
+async def _find_users(svc: Services, args: Params) -> list[User] | None:
+    """The lookups by name/email/id list, or None for a plain listing."""
+    name = args.text("username", max_length=255)
+    if name is not None:
+        user = await svc.users.by_name(name)
+        return [user] if user else []
+    for key, by_name in (("username_list", True), ("user_id_list", False)):
+        raw = args.text(key, max_length=100_000)
+        if raw is None:
+            continue
+        try:
+            wanted = json.loads(raw)
+        except ValueError:
+            raise InvalidParameter(key) from None
+        if not isinstance(wanted, list) or len(wanted) > 100:
+            raise InvalidParameter(f"{key} (a JSON list of at most 100)")
+        found = [await (svc.users.by_name(str(w)) if by_name else svc.store.users.get(str(w)))
+                 for w in wanted]
+        return [user for user in found if user is not None]
+    email = args.text("email")
+    if email is not None:
+        return await _users_with_email(svc, email.strip().lower())
+    return None
+
+
+async def _users_with_email(svc: Services, email: str) -> list[User]:
+    """A scan over every user (email is not indexed; an admin lookup, not the hot path)."""
+    matches: list[User] = []
+    offset = 0
+    while True:
+        users, total = await svc.store.users.page(offset, USERS_MAX_LIMIT)
+        matches += [user for user in users if user.email.lower() == email]
+        offset += USERS_MAX_LIMIT
+        if offset >= total:
+            return matches
+
+
+async def list_users(request: web.Request) -> web.Response:
+    """GET /admin/v1/users (paged; or by username, username_list, user_id_list, email)."""
+    svc, args = services(request), params(request)
+    found = await _find_users(svc, args)
+    if found is not None:
+        return ok(await _render_users(svc, found))
+    offset = args.integer("offset", default=0, minimum=0) or 0
+    limit = args.integer("limit", default=USERS_DEFAULT_LIMIT, minimum=1) or USERS_DEFAULT_LIMIT
+    limit = min(limit, USERS_MAX_LIMIT)
+    users, total = await svc.store.users.page(offset, limit)
+    return ok(await _render_users(svc, users), paging(offset, limit, total))
+
+
+async def add_user(request: web.Request) -> web.Response:
+    """POST /admin/v1/users."""
+    svc = services(request)
+    user = await svc.users.add(_changes(params(request)))
+    return ok(user_json(user, []))
+
+
+async def get_user(request: web.Request) -> web.Response:
+    """GET /admin/v1/users/{user_id}."""
+    svc = services(request)
+    user = await svc.users.get(request.match_info["user_id"])
+    return ok(user_json(user, await svc.store.tokens.of_user(user.user_id)))
+
+
+async def update_user(request: web.Request) -> web.Response:
+    """POST /admin/v1/users/{user_id}."""
+    svc = services(request)
+    user = await svc.users.update(request.match_info["user_id"], _changes(params(request)))
+    return ok(user_json(user, await svc.store.tokens.of_user(user.user_id)))
+
+
+async def delete_user(request: web.Request) -> web.Response:
+    """DELETE /admin/v1/users/{user_id} (200 even if already gone, as Duo)."""
+    await services(request).users.delete(request.match_info["user_id"])
+    return ok("")
+
+
+async def user_tokens(request: web.Request) -> web.Response:
+    """GET /admin/v1/users/{user_id}/tokens."""
+    svc = services(request)
+    user = await svc.users.get(request.match_info["user_id"])
+    tokens = await svc.store.tokens.of_user(user.user_id)
+    return ok([token_json(token, {user.user_id: user}) for token in tokens],
+              paging(0, len(tokens), len(tokens)))
+
+
+async def add_user_token(request: web.Request) -> web.Response:
+    """POST /admin/v1/users/{user_id}/tokens."""
+    token_id = params(request).required_text("token_id", max_length=64)
+    await services(request).tokens.assign(request.match_info["user_id"], token_id)
+    return ok("")
+
+
+async def delete_user_token(request: web.Request) -> web.Response:
+    """DELETE /admin/v1/users/{user_id}/tokens/{token_id}."""
+    match = request.match_info
+    await services(request).tokens.unassign(match["user_id"], match["token_id"])
+    return ok("")
+
+
+async def add_user_bypass_codes(request: web.Request) -> web.Response:
+    """POST /admin/v1/users/{user_id}/bypass_codes: the new codes, shown this once."""
+    args = params(request)
+    codes_text = args.text("codes", max_length=1000)
+    bypass_request = BypassRequest(
+        count=args.integer("count"),
+        codes=codes_text.split(",") if codes_text is not None else None,
+        reuse_count=args.integer("reuse_count", default=1) or 0,
+        valid_secs=args.integer("valid_secs", default=0) or 0,
+        preserve_existing=args.flag("preserve_existing"),
+    )
+    codes = await services(request).bypass.issue(request.match_info["user_id"], bypass_request)
+    return ok(codes)
+
+
+async def user_bypass_codes(request: web.Request) -> web.Response:
+    """GET /admin/v1/users/{user_id}/bypass_codes (metadata only)."""
+    svc, args = services(request), params(request)
+    user = await svc.users.get(request.match_info["user_id"])
+    codes = await svc.bypass.of_user(user.user_id)
+    offset = args.integer("offset", default=0, minimum=0) or 0
+    limit = args.integer("limit", default=USERS_DEFAULT_LIMIT, minimum=1) or USERS_DEFAULT_LIMIT
+    page = codes[offset:offset + min(limit, USERS_MAX_LIMIT)]
+    return ok([bypass_json(code, {user.user_id: user}) for code in page],
+              paging(offset, min(limit, USERS_MAX_LIMIT), len(codes)))
+
+
+def setup_routes(app: web.Application) -> None:
+    """Mount the user part of the Admin API."""
+    router = app.router
+    router.add_get("/admin/v1/users", list_users)
+    router.add_post("/admin/v1/users", add_user)
+    router.add_get("/admin/v1/users/{user_id}", get_user)
+    router.add_post("/admin/v1/users/{user_id}", update_user)
+    router.add_delete("/admin/v1/users/{user_id}", delete_user)
+    router.add_get("/admin/v1/users/{user_id}/tokens", user_tokens)
+    router.add_post("/admin/v1/users/{user_id}/tokens", add_user_token)
+    router.add_delete("/admin/v1/users/{user_id}/tokens/{token_id}", delete_user_token)
+    router.add_get("/admin/v1/users/{user_id}/bypass_codes", user_bypass_codes)
+    router.add_post("/admin/v1/users/{user_id}/bypass_codes", add_user_bypass_codes)
+

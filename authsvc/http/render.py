@@ -1,0 +1,93 @@
+"""Duo's JSON shapes for users, tokens, bypass codes and paging metadata."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from authsvc.domain.models import BypassCode, Token, User
+
+
+def user_summary(user: User) -> dict[str, Any]:
+    """The short user object nested in tokens and bypass codes."""
+    return {"user_id": user.user_id, "username": user.username, "realname": user.realname,
+            "email": user.email, "status": user.status.value}
+
+
+def token_summary(token: Token) -> dict[str, Any]:
+    """The token object nested in a user."""
+    return {"token_id": token.token_id, "type": token.type.value, "serial": token.serial}
+
+
+def user_json(user: User, tokens: Sequence[Token]) -> dict[str, Any]:
+    """The Admin API user object."""
+    return {
+        "user_id": user.user_id,
+        "username": user.username,
+        "realname": user.realname,
+        "firstname": user.firstname,
+        "lastname": user.lastname,
+        "email": user.email,
+        "notes": user.notes,
+        "status": user.status.value,
+        "lockout_reason": user.lockout_reason or None,
+        "created": user.created,
+        "last_login": user.last_login,
+        "is_enrolled": bool(tokens),
+        "aliases": {f"alias{slot}": name for slot, name in sorted(user.aliases.items())},
+        "tokens": [token_summary(token) for token in tokens],
+        "phones": [],
+        "webauthncredentials": [],
+        "u2ftokens": [],
+        "desktoptokens": [],
+        "groups": [],
+        "external_id": None,
+        "last_directory_sync": None,
+        "enable_auto_prompt": True,
+    }
+
+
+def token_json(token: Token, owners: Mapping[str, User]) -> dict[str, Any]:
+    """The Admin API token object; never the seed."""
+    owner = owners.get(token.owner or "")
+    return {
+        "token_id": token.token_id,
+        "type": token.type.value,
+        "serial": token.serial,
+        "totp_step": token.totp_step if token.type.is_totp else None,
+        "users": [user_summary(owner)] if owner else [],
+        "admins": [],
+    }
+
+
+def bypass_json(code: BypassCode, owners: Mapping[str, User]) -> dict[str, Any]:
+    """The Admin API bypass code object; never the code."""
+    owner = owners.get(code.user_id)
+    return {
+        "bypass_code_id": code.code_id,
+        "admin_email": code.admin_email or None,
+        "created": code.created,
+        "expiration": code.expiration,
+        "reuse_count": code.reuse_count,
+        "user": user_summary(owner) if owner else {"user_id": code.user_id},
+    }
+
+
+def paging(offset: int, limit: int, total: int) -> dict[str, Any]:
+    """Offset-paging metadata: duo_client follows `next_offset` until it is absent."""
+    metadata: dict[str, Any] = {"total_objects": total}
+    if offset + limit < total:
+        metadata["next_offset"] = offset + limit
+    if offset > 0:
+        metadata["prev_offset"] = max(0, offset - limit)
+    return metadata
+
+
+def owners_needed(items: Iterable[Token | BypassCode]) -> set[str]:
+    """The user ids whose summaries a list of tokens or bypass codes shows."""
+    ids: set[str] = set()
+    for item in items:
+        owner = item.owner if isinstance(item, Token) else item.user_id
+        if owner:
+            ids.add(owner)
+    return ids

@@ -1,0 +1,62 @@
+"""The domain services of one process, wired together once (by `app.create_app` or the CLI)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from authsvc.clock import Clock
+from authsvc.crypto import SecretBox
+from authsvc.domain.auth import Authenticator
+from authsvc.domain.authlog import AuthLog
+from authsvc.domain.bypass import BypassIssuer
+from authsvc.domain.integrations import IntegrationRegistry
+from authsvc.domain.tokens import TokenRegistry
+from authsvc.domain.transactions import Transactions
+from authsvc.domain.users import UserDirectory
+from authsvc.factors import passcode_factors
+from authsvc.settings import Settings
+from authsvc.store import Store
+
+
+def public_base_url(settings: Settings) -> str:
+    """The scheme and host written into links (``--public-host`` or the listening address)."""
+    scheme = "https" if settings.tls else "http"
+    if settings.public_host:
+        return f"{scheme}://{settings.public_host}"
+    host = "localhost" if settings.host in ("0.0.0.0", "::", "") else settings.host  # noqa: S104
+    return f"{scheme}://{host}:{settings.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Everything the HTTP layer calls into."""
+
+    settings: Settings
+    clock: Clock
+    store: Store
+    box: SecretBox
+    integrations: IntegrationRegistry
+    users: UserDirectory
+    tokens: TokenRegistry
+    bypass: BypassIssuer
+    authlog: AuthLog
+    auth: Authenticator
+    transactions: Transactions
+
+    @classmethod
+    def build(cls, settings: Settings, store: Store, box: SecretBox, clock: Clock) -> Services:
+        authlog = AuthLog(store)
+        return cls(
+            settings=settings,
+            clock=clock,
+            store=store,
+            box=box,
+            integrations=IntegrationRegistry(store, box, clock),
+            users=UserDirectory(store, clock),
+            tokens=TokenRegistry(store, box, clock),
+            bypass=BypassIssuer(store, box, clock),
+            authlog=authlog,
+            auth=Authenticator(store, box, clock, authlog, passcode_factors(),
+                               public_base_url(settings)),
+            transactions=Transactions(store),
+        )

@@ -1,0 +1,195 @@
+"""Process settings: one frozen dataclass, built once from the environment (and CLI flags).
+
+Every field has an ``AUTHSVC_*`` variable; `ENV_TABLE` is the single list the docs are checked
+against. Account-wide policy that an admin changes at run time (lockout threshold, HOTP window)
+is not here: it lives in Redis behind the Admin API (`domain/account_settings.py`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value that cannot be used; the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Secret:
+    """A string whose repr never shows the value."""
+
+    value: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+
+@dataclass(frozen=True, slots=True)
+class EnvVar:
+    """One row of the settings table: variable, field, default (as text) and meaning."""
+
+    name: str
+    field: str
+    default: str
+    meaning: str
+
+
+ENV_TABLE: tuple[EnvVar, ...] = (
+    EnvVar("AUTHSVC_HOST", "host", "127.0.0.1", "address to listen on (`--host`)"),
+    EnvVar("AUTHSVC_PORT", "port", "8080", "port to listen on (`--port`)"),
+    EnvVar("AUTHSVC_TLS_CERT", "tls_cert", "", "PEM certificate chain; TLS is on when set with the key"),
+    EnvVar("AUTHSVC_TLS_KEY", "tls_key", "", "PEM private key for `AUTHSVC_TLS_CERT`"),
+    EnvVar("AUTHSVC_PUBLIC_HOST", "public_host", "",
+           "host[:port] written into links and codes; also accepted as the signed host"),
+    EnvVar("AUTHSVC_REDIS_URL", "redis_url", "",
+           "external Redis (`redis://[:password@]host:port/db`, `unix:///path.sock?db=0`); "
+           "unset = start a private redis-server"),
+    EnvVar("AUTHSVC_DATA_DIR", "data_dir", "./var",
+           "embedded Redis data (AOF) and the generated secret key file"),
+    EnvVar("AUTHSVC_REDIS_SERVER", "redis_server", "redis-server",
+           "the redis-server binary for the embedded Redis"),
+    EnvVar("AUTHSVC_SECRET_KEY", "secret_key", "",
+           "master key for secrets at rest (>= 32 chars); unset = `DATA_DIR/secret.key` (0600)"),
+    EnvVar("AUTHSVC_KEY_PREFIX", "key_prefix", "as", "prefix of every Redis key"),
+    EnvVar("AUTHSVC_MAX_BODY_BYTES", "max_body_bytes", "262144", "larger request bodies get 413"),
+    EnvVar("AUTHSVC_MAX_SKEW_SECONDS", "max_skew_seconds", "300",
+           "allowed distance between a signed date and the server clock"),
+    EnvVar("AUTHSVC_REDIS_TIMEOUT", "redis_timeout", "2.0",
+           "seconds a Redis call may take before the request answers 503"),
+    EnvVar("AUTHSVC_AUTHLOG_MAX_ENTRIES", "authlog_max_entries", "1000000",
+           "authentication log entries kept (oldest trimmed)"),
+    EnvVar("AUTHSVC_LOG_LEVEL", "log_level", "info", "debug, info, warning or error"),
+    EnvVar("AUTHSVC_ACCESS_LOG", "access_log", "0", "1 = log every HTTP request"),
+)
+
+
+def _to_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"not a boolean: {text!r}")
+
+
+def _to_optional_path(text: str) -> Path | None:
+    return Path(text) if text else None
+
+
+def _to_optional_str(text: str) -> str | None:
+    return text or None
+
+
+def _to_secret(text: str) -> Secret | None:
+    if not text:
+        return None
+    if len(text) < 32:
+        raise ValueError("must be at least 32 characters")
+    return Secret(text)
+
+
+def _to_port(text: str) -> int:
+    port = int(text)
+    if not 0 <= port <= 65535:
+        raise ValueError("must be 0..65535")
+    return port
+
+
+def _to_positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise ValueError("must be a positive integer")
+    return value
+
+
+def _to_positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise ValueError("must be positive")
+    return value
+
+
+def _to_log_level(text: str) -> str:
+    level = text.strip().lower()
+    if level not in ("debug", "info", "warning", "error"):
+        raise ValueError("must be debug, info, warning or error")
+    return level
+
+
+_CASTS: dict[str, Callable[[str], Any]] = {
+    "host": str,
+    "port": _to_port,
+    "tls_cert": _to_optional_path,
+    "tls_key": _to_optional_path,
+    "public_host": _to_optional_str,
+    "redis_url": _to_optional_str,
+    "data_dir": Path,
+    "redis_server": str,
+    "secret_key": _to_secret,
+    "key_prefix": str,
+    "max_body_bytes": _to_positive_int,
+    "max_skew_seconds": _to_positive_int,
+    "redis_timeout": _to_positive_float,
+    "authlog_max_entries": _to_positive_int,
+    "log_level": _to_log_level,
+    "access_log": _to_bool,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a process needs to start; tests build it directly."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    public_host: str | None = None
+    redis_url: str | None = None
+    data_dir: Path = Path("./var")
+    redis_server: str = "redis-server"
+    secret_key: Secret | None = None
+    key_prefix: str = "as"
+    max_body_bytes: int = 262_144
+    max_skew_seconds: int = 300
+    redis_timeout: float = 2.0
+    authlog_max_entries: int = 1_000_000
+    log_level: str = "info"
+    access_log: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
+        """Settings from ``AUTHSVC_*`` variables; `overrides` (CLI flags) win when not None."""
+        values: dict[str, Any] = {}
+        for var in ENV_TABLE:
+            raw = environ.get(var.name)
+            if raw is None:
+                continue
+            try:
+                values[var.field] = _CASTS[var.field](raw)
+            except ValueError as exc:
+                raise SettingsError(f"{var.name}={raw!r}: {exc}") from None
+        values.update({name: value for name, value in overrides.items() if value is not None})
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Reject combinations that cannot work, naming the settings involved."""
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise SettingsError("AUTHSVC_TLS_CERT and AUTHSVC_TLS_KEY must be given together")
+        if self.key_prefix and not self.key_prefix.replace("_", "").replace("-", "").isalnum():
+            raise SettingsError("AUTHSVC_KEY_PREFIX may hold letters, digits, '-' and '_' only")
+
+    @property
+    def tls(self) -> bool:
+        """True when the service listens with TLS."""
+        return self.tls_cert is not None
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)

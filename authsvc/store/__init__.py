@@ -1,0 +1,48 @@
+"""The only package that talks to Redis: key schema, Lua scripts, and one store per object."""
+
+from __future__ import annotations
+
+from authsvc.store.account import AccountStore
+from authsvc.store.attempts import AttemptStore
+from authsvc.store.authlog import AuthlogStore
+from authsvc.store.bypass import BypassStore
+from authsvc.store.core import StoreContext
+from authsvc.store.integrations import IntegrationStore
+from authsvc.store.keys import Keys
+from authsvc.store.redis_client import Redis, RedisError, RedisUnavailable
+from authsvc.store.scripts import ScriptRunner
+from authsvc.store.tokens import TokenStore
+from authsvc.store.transactions import TransactionStore
+from authsvc.store.users import UserStore
+
+__all__ = ["Redis", "RedisError", "RedisUnavailable", "Store"]
+
+
+class Store:
+    """Every store over one Redis connection."""
+
+    def __init__(self, redis: Redis, *, prefix: str = "as",
+                 authlog_max_entries: int = 1_000_000) -> None:
+        self.redis = redis
+        self.scripts = ScriptRunner(redis)
+        ctx = StoreContext(redis, Keys(prefix), self.scripts)
+        self.keys = ctx.keys
+        self.users = UserStore(ctx)
+        self.tokens = TokenStore(ctx)
+        self.bypass = BypassStore(ctx)
+        self.integrations = IntegrationStore(ctx)
+        self.account = AccountStore(ctx)
+        self.authlog = AuthlogStore(ctx, authlog_max_entries)
+        self.attempts = AttemptStore(ctx)
+        self.transactions = TransactionStore(ctx)
+
+    async def start(self) -> None:
+        """Register the scripts (Redis may be down: then the first use loads them)."""
+        try:
+            await self.scripts.register()
+        except RedisUnavailable:
+            pass
+
+    async def close(self) -> None:
+        """Close the connection."""
+        await self.redis.close()

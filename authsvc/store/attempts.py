@@ -1,0 +1,119 @@
+"""The hot path's store calls: resolve a name with the settings, load a user's factors, and run
+the passcode decision script.
+
+A passcode verification costs three round trips: (1) name -> id pipelined with the account
+settings, (2) the user record pipelined with its tokens, (3) the decision script. The decision
+re-checks everything it is given against current state, so what (1) and (2) read may be stale
+without harm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+
+from authsvc.domain.account_settings import AccountSettings
+from authsvc.domain.models import Token
+from authsvc.store.account import AccountStore
+from authsvc.store.core import StoreContext, flat_to_dict
+from authsvc.store.records import token_from_json
+from authsvc.store.scripts import ScriptName
+
+
+class AttemptStatus(IntEnum):
+    """Reply codes of passcode_attempt.lua."""
+
+    ALLOW = 1
+    INVALID = 2
+    LOCKED_NOW = 3
+    LOCKED = 4
+    DISABLED = 5
+    BYPASS_USER = 6
+    NO_USER = 7
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCandidate:
+    """What Python found for one token: the matched counter/step and a far (resync) counter."""
+
+    token_id: str
+    kind: str
+    match: int = -1
+    far: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptOutcome:
+    """The decision: status, and for ALLOW which factor and object matched."""
+
+    status: AttemptStatus
+    factor: str = ""
+    matched_id: str = ""
+    detail: str = ""
+    fails: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedUser:
+    """A user's record fields and tokens as read for one attempt."""
+
+    fields: dict[str, str]
+    tokens: list[Token]
+
+
+class AttemptStore:
+    """Reads and the atomic decision for one authentication attempt."""
+
+    def __init__(self, ctx: StoreContext) -> None:
+        self._ctx = ctx
+        self._keys = ctx.keys
+
+    async def resolve_with_settings(self, name: str) -> tuple[str | None, AccountSettings]:
+        """The user id answering to `name` (lowercased), and the settings, in one round trip."""
+        user_id, settings = await self._ctx.redis.pipeline([
+            ("HGET", self._keys.username_index(), name),
+            AccountStore.read_command_for(self._keys),
+        ])
+        return user_id, AccountStore.parse(settings)
+
+    async def settings(self) -> AccountSettings:
+        """The settings alone (when the user is named by id)."""
+        return AccountStore.parse(
+            await self._ctx.redis.execute(*AccountStore.read_command_for(self._keys)))
+
+    async def load(self, user_id: str) -> LoadedUser | None:
+        """The user's record and tokens, or None when there is no such user."""
+        user, tokens = await self._ctx.redis.pipeline([
+            ("HGETALL", self._keys.user(user_id)),
+            ("HGETALL", self._keys.user_tokens(user_id)),
+        ])
+        if not user:
+            return None
+        return LoadedUser(flat_to_dict(user),
+                          [token_from_json(raw, user_id) for raw in flat_to_dict(tokens).values()])
+
+    async def passcode(
+        self,
+        user_id: str,
+        *,
+        now_ms: int,
+        settings: AccountSettings,
+        bypass_hash: str,
+        candidates: Sequence[TokenCandidate],
+    ) -> AttemptOutcome:
+        """Run passcode_attempt.lua: consume at most one code and count the outcome."""
+        keys = self._keys
+        args: list[str | int] = [now_ms, settings.lockout_threshold, settings.lockout_expire_ms,
+                                 bypass_hash, len(candidates)]
+        for candidate in candidates:
+            args += [candidate.token_id, candidate.kind, candidate.match, candidate.far]
+        reply = await self._ctx.scripts.run(
+            ScriptName.PASSCODE_ATTEMPT,
+            [keys.user(user_id), keys.user_bypass(user_id), keys.user_tokens(user_id)], args)
+        status = AttemptStatus(int(reply[0]))
+        if status is AttemptStatus.ALLOW:
+            return AttemptOutcome(status, str(reply[1]), str(reply[2]), str(reply[3]))
+        if status in (AttemptStatus.INVALID, AttemptStatus.LOCKED_NOW):
+            return AttemptOutcome(status, fails=int(reply[1]))
+        return AttemptOutcome(status)

@@ -1,0 +1,145 @@
+--[[ passcode_attempt: decide one passcode attempt for one user, atomically.
+
+Python has already computed, from the state it loaded, which counter or time step (if any) the
+submitted code matches for each of the user's tokens, and the keyed hash of the code for the
+bypass lookup. This script re-checks all of it against the current state and commits at most one
+consumption, together with the lockout count, so that a code is accepted at most once and a
+threshold of T records at most T failures however many requests race.
+
+KEYS[1]  user HASH            (status, fails, locked_at, lockout_reason, attempt_seq, last_login)
+KEYS[2]  user's bypass HASH   (code hash -> {"id","uses","expires",...}; uses 0 = unlimited)
+KEYS[3]  user's token HASH    (token id -> {"type","counter","last_step","rs_*",...})
+ARGV[1]  now_ms               (from the injected clock)
+ARGV[2]  lockout threshold    (0 = never lock)
+ARGV[3]  lockout expiry ms    (0 = only an admin unlocks)
+ARGV[4]  bypass code hash     ("" when the passcode cannot be a bypass code)
+ARGV[5]  N token candidates, then N groups of 4:
+         token id, kind ("hotp"|"totp"), matched counter or step (-1 = none),
+         far HOTP counter for automatic resync (-1 = none)
+Returns
+  {1, factor, id, detail}  ALLOW: factor "bypass_code"|"hardware_token"; detail "" or
+                           "resynced" (tokens) or remaining uses (bypass, "0" = used up,
+                           "unlimited")
+  {2, fails}               INVALID: a failure counted; fails = consecutive failures now
+  {3, fails}               LOCKED_NOW: this failure reached the threshold; user locked out
+  {4}                      LOCKED: user was already locked out (not counted)
+  {5}                      DISABLED
+  {6}                      BYPASS_USER (status bypass: allow without a code)
+  {7}                      NO_USER
+]]
+local now = tonumber(ARGV[1])
+local threshold = tonumber(ARGV[2])
+local expire_ms = tonumber(ARGV[3])
+local bypass_hash = ARGV[4]
+local candidates = tonumber(ARGV[5])
+local RESYNC_WINDOW_MS = 300000
+local RESYNC_CODES = 3
+
+local user_key, bypass_key, token_key = KEYS[1], KEYS[2], KEYS[3]
+
+local status = redis.call('HGET', user_key, 'status')
+if not status then return {7} end
+if status == 'disabled' then return {5} end
+if status == 'bypass' then return {6} end
+if status == 'locked out' then
+  local locked_at = tonumber(redis.call('HGET', user_key, 'locked_at') or '0')
+  if expire_ms > 0 and locked_at + expire_ms <= now then
+    redis.call('HSET', user_key, 'status', 'active', 'fails', 0, 'lockout_reason', '', 'locked_at', 0)
+  else
+    return {4}
+  end
+end
+-- Successive attempts are what automatic resync counts, so every attempt gets a number.
+local seq = redis.call('HINCRBY', user_key, 'attempt_seq', 1)
+
+local function try_bypass()
+  if bypass_hash == '' then return nil end
+  local raw = redis.call('HGET', bypass_key, bypass_hash)
+  if not raw then return nil end
+  local code = cjson.decode(raw)
+  if code.expires > 0 and code.expires <= now then
+    redis.call('HDEL', bypass_key, bypass_hash)
+    return nil
+  end
+  if code.uses == 0 then return {code.id, 'unlimited'} end
+  if code.uses <= 1 then
+    redis.call('HDEL', bypass_key, bypass_hash)
+    return {code.id, '0'}
+  end
+  code.uses = code.uses - 1
+  redis.call('HSET', bypass_key, bypass_hash, cjson.encode(code))
+  return {code.id, tostring(code.uses)}
+end
+
+local function save(id, token)
+  redis.call('HSET', token_key, id, cjson.encode(token))
+end
+
+-- HOTP: accept a counter at or past the stored next-expected counter; never move backwards.
+-- Otherwise count towards automatic resync: RESYNC_CODES consecutive far codes in as many
+-- successive attempts within RESYNC_WINDOW_MS resync the token (the last attempt succeeds).
+local function try_hotp(id, token, match, far)
+  if match >= 0 and match >= token.counter then
+    token.counter = match + 1
+    token.rs_n = 0
+    save(id, token)
+    return ''
+  end
+  if far < 0 or far < token.counter then return nil end
+  local n = 1
+  if (token.rs_n or 0) > 0 and token.rs_next == far and token.rs_seq == seq - 1
+      and now - token.rs_ts <= RESYNC_WINDOW_MS then
+    n = token.rs_n + 1
+  else
+    token.rs_ts = now
+  end
+  if n >= RESYNC_CODES then
+    token.counter = far + 1
+    token.rs_n = 0
+    save(id, token)
+    return 'resynced'
+  end
+  token.rs_n, token.rs_next, token.rs_seq = n, far + 1, seq
+  save(id, token)
+  return nil
+end
+
+-- TOTP: each time step is usable once, and only steps after the last accepted one.
+local function try_totp(id, token, match)
+  if match >= 0 and match > token.last_step then
+    token.last_step = match
+    save(id, token)
+    return ''
+  end
+  return nil
+end
+
+local function succeed(factor, id, detail)
+  redis.call('HSET', user_key, 'fails', 0, 'last_login', math.floor(now / 1000))
+  return {1, factor, id, detail}
+end
+
+local used = try_bypass()
+if used then return succeed('bypass_code', used[1], used[2]) end
+
+for i = 0, candidates - 1 do
+  local base = 6 + i * 4
+  local id, kind = ARGV[base], ARGV[base + 1]
+  local match, far = tonumber(ARGV[base + 2]), tonumber(ARGV[base + 3])
+  local raw = redis.call('HGET', token_key, id)
+  if raw then
+    local token = cjson.decode(raw)
+    local detail
+    if kind == 'hotp' then detail = try_hotp(id, token, match, far)
+    elseif kind == 'totp' then detail = try_totp(id, token, match) end
+    if detail then return succeed('hardware_token', id, detail) end
+  end
+end
+
+local fails = redis.call('HINCRBY', user_key, 'fails', 1)
+if threshold > 0 and fails >= threshold then
+  redis.call('HSET', user_key, 'status', 'locked out', 'lockout_reason', 'Failed Attempts',
+             'locked_at', now)
+  return {3, fails}
+end
+return {2, fails}

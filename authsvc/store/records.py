@@ -1,0 +1,141 @@
+"""Codecs between domain records and their Redis form (hash fields or JSON strings).
+
+The JSON field names of tokens and bypass codes are also read and written by the Lua scripts
+(`passcode_attempt.lua`, `bypass_add.lua`, `hotp_set_counter.lua`): change them together.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from authsvc.domain.models import (
+    BypassCode,
+    Integration,
+    IntegrationType,
+    Role,
+    Token,
+    TokenType,
+    User,
+    UserStatus,
+)
+
+
+def user_to_hash(user: User) -> dict[str, str]:
+    """Profile fields of a user (lockout counters are owned by the scripts and not written)."""
+    return {
+        "user_id": user.user_id,
+        "username": user.username,
+        "created": str(user.created),
+        "status": user.status.value,
+        "realname": user.realname,
+        "email": user.email,
+        "notes": user.notes,
+        "firstname": user.firstname,
+        "lastname": user.lastname,
+        "aliases": json.dumps({str(slot): name for slot, name in sorted(user.aliases.items())}),
+        "lockout_reason": user.lockout_reason,
+    }
+
+
+def user_from_hash(data: Mapping[str, str]) -> User:
+    """The user stored in a hash (as returned by HGETALL)."""
+    aliases = {int(slot): name for slot, name in json.loads(data.get("aliases") or "{}").items()}
+    last_login = data.get("last_login")
+    return User(
+        user_id=data["user_id"],
+        username=data["username"],
+        created=int(data["created"]),
+        status=UserStatus(data.get("status") or "active"),
+        realname=data.get("realname", ""),
+        email=data.get("email", ""),
+        notes=data.get("notes", ""),
+        firstname=data.get("firstname", ""),
+        lastname=data.get("lastname", ""),
+        aliases=aliases,
+        last_login=int(last_login) if last_login else None,
+        lockout_reason=data.get("lockout_reason", ""),
+        fails=int(data.get("fails") or 0),
+    )
+
+
+def token_to_json(token: Token) -> str:
+    """A token record as its scripts expect it."""
+    return json.dumps({
+        "id": token.token_id,
+        "type": token.type.value,
+        "serial": token.serial,
+        "seed": token.sealed_seed,
+        "created": token.created,
+        "counter": token.counter,
+        "step": token.totp_step,
+        "last_step": token.last_step,
+        "rs_n": token.resync_count,
+        "rs_next": token.resync_next,
+    })
+
+
+def token_from_json(raw: str, owner: str | None) -> Token:
+    """The token stored as JSON (the scripts may have added resync fields)."""
+    data = json.loads(raw)
+    return Token(
+        token_id=data["id"],
+        type=TokenType(data["type"]),
+        serial=data["serial"],
+        sealed_seed=data["seed"],
+        created=int(data["created"]),
+        counter=int(data["counter"]),
+        totp_step=int(data["step"]),
+        last_step=int(data["last_step"]),
+        owner=owner,
+        resync_next=int(data.get("rs_next") or 0),
+        resync_count=int(data.get("rs_n") or 0),
+    )
+
+
+def bypass_to_json(code: BypassCode) -> str:
+    """Bypass code metadata as the scripts expect it (`uses` 0 = unlimited, `expires` ms)."""
+    return json.dumps({
+        "id": code.code_id,
+        "uses": code.uses,
+        "expires": code.expires_ms,
+        "created": code.created,
+        "admin": code.admin_email,
+    })
+
+
+def bypass_from_json(raw: str, user_id: str) -> BypassCode:
+    """Bypass code metadata stored as JSON."""
+    data = json.loads(raw)
+    return BypassCode(
+        code_id=data["id"],
+        user_id=user_id,
+        created=int(data["created"]),
+        uses=int(data["uses"]),
+        expires_ms=int(data["expires"]),
+        admin_email=data.get("admin", ""),
+    )
+
+
+def integration_to_hash(integration: Integration) -> dict[str, str]:
+    """An integration record (the secret key only in sealed form)."""
+    return {
+        "ikey": integration.ikey,
+        "name": integration.name,
+        "type": integration.type.value,
+        "role": integration.role.value,
+        "skey": integration.sealed_skey,
+        "created": str(integration.created),
+    }
+
+
+def integration_from_hash(data: Mapping[str, str]) -> Integration:
+    """The integration stored in a hash."""
+    return Integration(
+        ikey=data["ikey"],
+        name=data["name"],
+        type=IntegrationType(data["type"]),
+        role=Role(data["role"]),
+        sealed_skey=data["skey"],
+        created=int(data["created"]),
+    )

@@ -1,0 +1,244 @@
+"""A lean asyncio Redis client: one shared, pipelined connection per process.
+
+Why not redis-py: its asyncio client costs about 170-200 us of Python per call on these machines,
+which is most of the hot path's budget (see docs/performance.md). Here every caller writes its
+packed command (hiredis.pack_command) straight onto one connection and awaits a future; replies
+are parsed by hiredis.Reader in `data_received` and matched to futures in order. Concurrent
+requests therefore share round trips for free.
+
+Failure model: a dead or stuck connection fails every pending call with `RedisUnavailable`
+(a watchdog aborts the connection when the oldest pending call outlives its deadline); the next
+call reconnects. Callers turn `RedisUnavailable` into a 503.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import hiredis
+
+Arg = str | bytes | int | float
+
+
+class RedisError(Exception):
+    """Redis answered with an error reply (``-ERR ...``, ``-NOSCRIPT ...``)."""
+
+
+class RedisUnavailable(Exception):
+    """Redis could not be reached, or did not answer in time."""
+
+
+@dataclass(frozen=True, slots=True)
+class RedisAddress:
+    """Where Redis is and how to log in; built by `parse_redis_url`."""
+
+    host: str = "127.0.0.1"
+    port: int = 6379
+    unix_path: str | None = None
+    db: int = 0
+    username: str | None = None
+    password: str | None = None
+    tls: bool = False
+
+    def describe(self) -> str:
+        """Where, without the password (for logs)."""
+        where = f"unix:{self.unix_path}" if self.unix_path else f"{self.host}:{self.port}"
+        return f"{where}/{self.db}"
+
+
+def parse_redis_url(url: str) -> RedisAddress:
+    """``redis://[[user]:password@]host[:port][/db]``, ``rediss://...``, ``unix:///path?db=N``."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    username = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password else None
+    if parts.scheme == "unix":
+        if not parts.path:
+            raise ValueError("unix:// URL needs a socket path")
+        db = int(query.get("db", ["0"])[0])
+        return RedisAddress(unix_path=parts.path, db=db, username=username, password=password)
+    if parts.scheme not in ("redis", "rediss"):
+        raise ValueError(f"unsupported Redis URL scheme {parts.scheme!r}")
+    db_text = parts.path.lstrip("/") or query.get("db", ["0"])[0]
+    return RedisAddress(
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or 6379,
+        db=int(db_text),
+        username=username,
+        password=password,
+        tls=parts.scheme == "rediss",
+    )
+
+
+def _pack(args: Sequence[Arg]) -> bytes:
+    # hiredis's stub types the argument as a 1-tuple; any tuple of str/bytes/numbers is accepted.
+    packed: bytes = hiredis.pack_command(cast(Any, tuple(args)))
+    return packed
+
+
+class _Pending:
+    __slots__ = ("deadline", "future")
+
+    def __init__(self, future: asyncio.Future[Any], deadline: float) -> None:
+        self.future = future
+        self.deadline = deadline
+
+
+class _RespProtocol(asyncio.Protocol):
+    def __init__(self) -> None:
+        self.reader = hiredis.Reader(encoding="utf-8", errors="surrogateescape")
+        self.pending: deque[_Pending] = deque()
+        self.transport: asyncio.Transport | None = None
+        self.lost = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)  # noqa: S101 - stream transports only
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.reader.feed(data)
+        try:
+            while (reply := self.reader.gets()) is not False:
+                entry = self.pending.popleft()
+                if entry.future.done():
+                    continue
+                if isinstance(reply, hiredis.ReplyError):
+                    entry.future.set_exception(RedisError(str(reply)))
+                else:
+                    entry.future.set_result(reply)
+        except (hiredis.ProtocolError, IndexError):
+            if self.transport is not None:
+                self.transport.abort()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        while self.pending:
+            entry = self.pending.popleft()
+            if not entry.future.done():
+                entry.future.set_exception(RedisUnavailable("connection to Redis lost"))
+
+
+class Redis:
+    """One pipelined connection; safe to share between all tasks of one event loop."""
+
+    def __init__(self, address: RedisAddress, *, timeout: float = 2.0) -> None:
+        self.address = address
+        self.timeout = timeout
+        self._protocol: _RespProtocol | None = None
+        self._connect_lock = asyncio.Lock()
+        self._watchdog: asyncio.Task[None] | None = None
+        self._closed = False
+
+    @classmethod
+    def from_url(cls, url: str, *, timeout: float = 2.0) -> Redis:
+        """A client for a ``redis://``, ``rediss://`` or ``unix://`` URL."""
+        return cls(parse_redis_url(url), timeout=timeout)
+
+    async def execute(self, *args: Arg, timeout: float | None = None) -> Any:
+        """Send one command and return its reply; an error reply raises `RedisError`."""
+        protocol = await self._connected()
+        future = self._send(protocol, (_pack(args),), timeout)[0]
+        return await future
+
+    async def pipeline(self, commands: Sequence[Sequence[Arg]]) -> list[Any]:
+        """Send several commands in one write; replies in order, error replies as `RedisError`."""
+        protocol = await self._connected()
+        packed = [_pack(tuple(command)) for command in commands]
+        futures = self._send(protocol, packed, None)
+        results: list[Any] = []
+        for future in futures:
+            try:
+                results.append(await future)
+            except RedisError as exc:
+                results.append(exc)
+        return results
+
+    async def close(self) -> None:
+        """Close the connection and stop the watchdog; pending calls fail."""
+        self._closed = True
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watchdog
+        if self._protocol is not None and self._protocol.transport is not None:
+            self._protocol.transport.close()
+        self._protocol = None
+
+    def _send(
+        self, protocol: _RespProtocol, packed: Sequence[bytes], timeout: float | None
+    ) -> list[asyncio.Future[Any]]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (self.timeout if timeout is None else timeout)
+        futures: list[asyncio.Future[Any]] = []
+        for _ in packed:
+            future: asyncio.Future[Any] = loop.create_future()
+            protocol.pending.append(_Pending(future, deadline))
+            futures.append(future)
+        assert protocol.transport is not None  # noqa: S101 - set by connection_made
+        protocol.transport.write(b"".join(packed) if len(packed) > 1 else packed[0])
+        return futures
+
+    async def _connected(self) -> _RespProtocol:
+        protocol = self._protocol
+        if protocol is not None and not protocol.lost:
+            return protocol
+        if self._closed:
+            raise RedisUnavailable("client closed")
+        async with self._connect_lock:
+            protocol = self._protocol
+            if protocol is None or protocol.lost:
+                protocol = await self._connect()
+                self._protocol = protocol
+            if self._watchdog is None or self._watchdog.done():
+                self._watchdog = asyncio.get_running_loop().create_task(self._watch())
+            return protocol
+
+    async def _connect(self) -> _RespProtocol:
+        loop = asyncio.get_running_loop()
+        address = self.address
+        try:
+            async with asyncio.timeout(self.timeout):
+                if address.unix_path:
+                    _, protocol = await loop.create_unix_connection(
+                        _RespProtocol, address.unix_path)
+                else:
+                    context = ssl.create_default_context() if address.tls else None
+                    _, protocol = await loop.create_connection(
+                        _RespProtocol, address.host, address.port, ssl=context)
+                await self._handshake(protocol)
+        except (OSError, TimeoutError, RedisUnavailable) as exc:
+            raise RedisUnavailable(f"cannot reach Redis at {address.describe()}: {exc}") from None
+        return protocol
+
+    async def _handshake(self, protocol: _RespProtocol) -> None:
+        commands: list[tuple[Arg, ...]] = []
+        if self.address.password is not None:
+            if self.address.username:
+                commands.append(("AUTH", self.address.username, self.address.password))
+            else:
+                commands.append(("AUTH", self.address.password))
+        if self.address.db:
+            commands.append(("SELECT", self.address.db))
+        if commands:
+            futures = self._send(protocol, [_pack(c) for c in commands], None)
+            for future in futures:
+                await future
+
+    async def _watch(self) -> None:
+        """Abort a connection whose oldest pending reply is overdue (Redis stopped or stuck)."""
+        loop = asyncio.get_running_loop()
+        interval = max(0.05, min(0.5, self.timeout / 4))
+        while not self._closed:
+            await asyncio.sleep(interval)
+            protocol = self._protocol
+            if protocol is None or protocol.lost or not protocol.pending:
+                continue
+            if protocol.pending[0].deadline < loop.time() and protocol.transport is not None:
+                protocol.transport.abort()

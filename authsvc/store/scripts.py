@@ -1,0 +1,77 @@
+"""The Lua scripts: read once from package data, registered at startup, called by EVALSHA.
+
+A script missing from the server's cache (after ``SCRIPT FLUSH``, a restart, a failover) answers
+NOSCRIPT; `ScriptRunner.run` then loads it again and retries once, so callers never see it.
+Every script has one typed wrapper in `store/` that turns its integer replies into values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from importlib import resources
+from typing import Any
+
+from authsvc.store.redis_client import Arg, Redis, RedisError
+
+
+class ScriptName(StrEnum):
+    """One member per ``store/lua/<name>.lua`` file."""
+
+    PASSCODE_ATTEMPT = "passcode_attempt"
+    NAMES_CLAIM = "names_claim"
+    BYPASS_ADD = "bypass_add"
+    BYPASS_DELETE = "bypass_delete"
+    HASH_TAKE = "hash_take"
+    HOTP_SET_COUNTER = "hotp_set_counter"
+    HASH_SET_EXISTING = "hash_set_existing"
+
+
+@dataclass(frozen=True, slots=True)
+class Script:
+    """A script's source and its SHA-1 (what EVALSHA names it by)."""
+
+    name: ScriptName
+    source: str
+
+    @property
+    def sha(self) -> str:
+        return hashlib.sha1(self.source.encode()).hexdigest()  # noqa: S324 - Redis's script id
+
+
+def load_sources() -> dict[ScriptName, Script]:
+    """Every script, read from the package's ``lua/`` folder."""
+    folder = resources.files("authsvc.store").joinpath("lua")
+    return {
+        name: Script(name, folder.joinpath(f"{name.value}.lua").read_text(encoding="utf-8"))
+        for name in ScriptName
+    }
+
+
+_SOURCES = load_sources()
+
+
+class ScriptRunner:
+    """Runs the scripts on one Redis connection, reloading them when Redis forgot them."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._scripts = _SOURCES
+
+    async def register(self) -> None:
+        """SCRIPT LOAD every script (at startup; cheap when already cached)."""
+        await self._redis.pipeline(
+            [("SCRIPT", "LOAD", script.source) for script in self._scripts.values()])
+
+    async def run(self, name: ScriptName, keys: Sequence[str], args: Sequence[Arg]) -> Any:
+        """EVALSHA the script; on NOSCRIPT load it and try once more."""
+        script = self._scripts[name]
+        try:
+            return await self._redis.execute("EVALSHA", script.sha, len(keys), *keys, *args)
+        except RedisError as exc:
+            if not str(exc).startswith("NOSCRIPT"):
+                raise
+        await self._redis.execute("SCRIPT", "LOAD", script.source)
+        return await self._redis.execute("EVALSHA", script.sha, len(keys), *keys, *args)

@@ -1,0 +1,125 @@
+"""Users in Redis: records, the name index (usernames and aliases) and the listing order.
+
+Atomicity: names are claimed and released by one script on the name index, so two users can never
+hold one name. Creating, renaming and deleting a user touch keys in several slots (index, user
+record, listing) and are not one transaction; the order is chosen so that a crash part-way leaves,
+at worst, a name pointing at a user that does not exist, which `resolve` treats as absent and
+cleans up.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+
+from authsvc.domain.models import User, UserStatus
+from authsvc.errors import Conflict
+from authsvc.store.core import StoreContext, flat_to_dict
+from authsvc.store.records import token_from_json, user_from_hash, user_to_hash
+from authsvc.store.scripts import ScriptName
+
+# Fields an admin update may write; counters owned by the scripts are never in this list.
+_PROFILE_FIELDS = ("username", "realname", "email", "notes", "firstname", "lastname", "aliases")
+
+
+class UserStore:
+    """CRUD for users, name resolution for the hot path."""
+
+    def __init__(self, ctx: StoreContext) -> None:
+        self._ctx = ctx
+        self._keys = ctx.keys
+
+    async def _claim_names(self, user_id: str, release: Iterable[str], claim: Iterable[str]) -> None:
+        releases = list(release)
+        reply = await self._ctx.scripts.run(
+            ScriptName.NAMES_CLAIM, [self._keys.username_index()],
+            [user_id, len(releases), *releases, *claim])
+        if reply[0] != 1:
+            raise Conflict(f"username or alias already in use: {reply[1]}")
+
+    async def create(self, user: User) -> None:
+        """Store a new user; raises Conflict when its username or an alias is taken."""
+        await self._claim_names(user.user_id, (), sorted(user.names))
+        redis = self._ctx.redis
+        await redis.pipeline([
+            ("HSET", self._keys.user(user.user_id), *_flatten(user_to_hash(user))),
+            ("ZADD", self._keys.users(), user.created * 1000, user.user_id),
+        ])
+
+    async def get(self, user_id: str) -> User | None:
+        """The user, or None."""
+        data = flat_to_dict(await self._ctx.redis.execute("HGETALL", self._keys.user(user_id)))
+        return user_from_hash(data) if data else None
+
+    async def get_many(self, user_ids: Iterable[str]) -> list[User]:
+        """The users that exist among `user_ids`, in that order."""
+        ids = list(user_ids)
+        if not ids:
+            return []
+        replies = await self._ctx.redis.pipeline(
+            [("HGETALL", self._keys.user(user_id)) for user_id in ids])
+        return [user_from_hash(flat_to_dict(reply)) for reply in replies if reply]
+
+    async def resolve(self, name: str) -> str | None:
+        """The id of the user whose username or alias is `name` (already lowercased)."""
+        user_id: str | None = await self._ctx.redis.execute(
+            "HGET", self._keys.username_index(), name)
+        return user_id
+
+    async def forget_stale_name(self, name: str, user_id: str) -> None:
+        """Drop a name that points at a user who no longer exists (left by a crashed write)."""
+        await self._ctx.scripts.run(
+            ScriptName.NAMES_CLAIM, [self._keys.username_index()], [user_id, 1, name])
+
+    async def page(self, offset: int, limit: int) -> tuple[list[User], int]:
+        """One page of users in creation order, and the total count."""
+        redis = self._ctx.redis
+        ids, total = await redis.pipeline([
+            ("ZRANGE", self._keys.users(), offset, offset + limit - 1),
+            ("ZCARD", self._keys.users()),
+        ])
+        return await self.get_many(ids), int(total)
+
+    async def update(self, before: User, after: User) -> bool:
+        """Write the profile fields that changed (and the names); False if the user is gone."""
+        changed = {name: value for name, value in user_to_hash(after).items()
+                   if name in _PROFILE_FIELDS and user_to_hash(before).get(name) != value}
+        if before.names != after.names:
+            await self._claim_names(after.user_id, before.names - after.names,
+                                    sorted(after.names - before.names))
+        if not changed:
+            return True
+        return await self._set_existing(after.user_id, changed)
+
+    async def set_status(self, user_id: str, status: UserStatus) -> bool:
+        """An admin's status change; leaving lockout also clears the failure count."""
+        fields = {"status": status.value}
+        if status is not UserStatus.LOCKED_OUT:
+            fields.update({"fails": "0", "lockout_reason": "", "locked_at": "0"})
+        return await self._set_existing(user_id, fields)
+
+    async def _set_existing(self, user_id: str, fields: Mapping[str, str]) -> bool:
+        reply = await self._ctx.scripts.run(
+            ScriptName.HASH_SET_EXISTING, [self._keys.user(user_id)], _flatten(fields))
+        return bool(reply)
+
+    async def delete(self, user: User) -> list[str]:
+        """Delete the user's keys and names; returns the ids of the tokens it held."""
+        keys, redis = self._keys, self._ctx.redis
+        token_hash = flat_to_dict(await redis.execute("HGETALL", keys.user_tokens(user.user_id)))
+        bypass = flat_to_dict(await redis.execute("HGETALL", keys.user_bypass(user.user_id)))
+        code_ids = [json.loads(raw)["id"] for raw in bypass.values()]
+        commands: list[tuple[str | int, ...]] = [
+            ("ZREM", keys.users(), user.user_id),
+            ("DEL", keys.user(user.user_id), keys.user_bypass(user.user_id)),
+        ]
+        if code_ids:
+            commands.append(("ZREM", keys.bypass_codes(), *code_ids))
+            commands.append(("HDEL", keys.bypass_owner_index(), *code_ids))
+        await redis.pipeline(commands)
+        await self._claim_names(user.user_id, sorted(user.names), ())
+        return [token_from_json(raw, user.user_id).token_id for raw in token_hash.values()]
+
+
+def _flatten(fields: Mapping[str, str]) -> list[str]:
+    return [item for pair in fields.items() for item in pair]
