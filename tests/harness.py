@@ -1,0 +1,136 @@
+"""Real servers for the tests: a redis-server on a free port, and `authsvc serve` as a process.
+
+No fakes: the tests talk to a real redis-server the harness starts, and to the service over real
+HTTP (or TLS) on loopback, the way applications and duo_client do.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TEST_SECRET_KEY = "test-master-key-0123456789abcdef-0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def redis_command(port: int, *args: str) -> bytes:
+    """Send one inline command to Redis and return the raw reply (setup and teardown only)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        parts = [f"${len(arg.encode())}\r\n{arg}\r\n" for arg in args]
+        sock.sendall(f"*{len(args)}\r\n{''.join(parts)}".encode())
+        return sock.recv(65536)
+
+
+@dataclass
+class RedisServer:
+    """A redis-server child on a fixed free port; can be stopped and started again."""
+
+    directory: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, *, appendonly: bool = False) -> RedisServer:
+        binary = shutil.which("redis-server")
+        assert binary, "redis-server is not installed (./bootstrap.sh installs it)"
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "yes" if appendonly else "no", "--dir", str(self.directory),
+             "--logfile", str(self.directory / "redis.log")],
+            stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if redis_command(self.port, "PING").startswith(b"+PONG"):
+                    return self
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+
+    def flush(self) -> None:
+        assert redis_command(self.port, "FLUSHALL").startswith(b"+OK")
+
+
+def service_env(redis_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AUTHSVC_")}
+    env.update({"AUTHSVC_REDIS_URL": redis_url, "AUTHSVC_SECRET_KEY": TEST_SECRET_KEY,
+                "AUTHSVC_DATA_DIR": str(data_dir), "AUTHSVC_LOG_LEVEL": "warning", **extra})
+    return env
+
+
+@dataclass
+class ServiceProcess:
+    """`python -m authsvc serve` in a child process."""
+
+    env: dict[str, str]
+    port: int = field(default_factory=free_port)
+    args: tuple[str, ...] = ()
+    tls_ca: Path | None = None
+    process: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls_ca else "http"
+
+    def start(self, log_path: Path, timeout: float = 20) -> ServiceProcess:
+        self.log_path = log_path
+        with log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "authsvc", "serve", "--port", str(self.port), *self.args],
+                env=self.env, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"authsvc exited: {log_path.read_text()}")
+            if self._healthy():
+                return self
+            time.sleep(0.05)
+        raise RuntimeError(f"authsvc did not become healthy: {log_path.read_text()}")
+
+    def _healthy(self) -> bool:
+        import ssl
+
+        context = ssl.create_default_context(cafile=str(self.tls_ca)) if self.tls_ca else None
+        try:
+            with urllib.request.urlopen(  # noqa: S310 - loopback test server
+                    f"{self.scheme}://localhost:{self.port}/healthz", timeout=1,
+                    context=context) as reply:
+                return bool(json.load(reply)["stat"] == "OK")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
