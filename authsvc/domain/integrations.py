@@ -49,11 +49,12 @@ class IntegrationRegistry:
         if not name.strip() or len(name) > MAX_NAME_LENGTH or not name.isprintable():
             raise InvalidParameter("name")
         ikey, skey = random_id("DI"), random_secret_key()
+        now_ms = self._clock.now_ms()
         integration = Integration(
             ikey=ikey, name=name, type=integration_type, role=integration_role,
             sealed_skey=self._box.seal(skey.encode(), bound_to=ikey),
-            created=int(self._clock.now()))
-        await self._store.integrations.create(integration)
+            created=now_ms // 1000)
+        await self._store.integrations.create(integration, order_ms=now_ms)
         return Credentials(integration, skey)
 
     async def all(self) -> list[Integration]:

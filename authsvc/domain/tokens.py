@@ -72,16 +72,17 @@ class TokenRegistry:
         if token_type.is_totp and request.totp_step not in TOTP_STEPS:
             raise InvalidParameter("totp_step (10-300 seconds)")
         token_id = random_id("DH")
+        now_ms = self._clock.now_ms()
         token = Token(
             token_id=token_id,
             type=token_type,
             serial=check_serial(request.serial),
             sealed_seed=self._box.seal(seed, bound_to=token_id),
-            created=int(self._clock.now()),
+            created=now_ms // 1000,
             counter=request.counter,
             totp_step=request.totp_step,
         )
-        await self._store.tokens.create(token)
+        await self._store.tokens.create(token, order_ms=now_ms)
         return token
 
     async def get(self, token_id: str) -> Token:

@@ -99,9 +99,10 @@ class UserDirectory:
         """A new user; raises MissingParameter/InvalidParameter/Conflict (name taken)."""
         if changes.username is None:
             raise MissingParameter("username")
-        blank = User(user_id=random_id("DU"), username="", created=int(self._clock.now()))
+        now_ms = self._clock.now_ms()
+        blank = User(user_id=random_id("DU"), username="", created=now_ms // 1000)
         user = _apply(blank, changes)
-        await self._store.users.create(user)
+        await self._store.users.create(user, order_ms=now_ms)
         return user
 
     async def get(self, user_id: str) -> User:

@@ -14,12 +14,12 @@ class IntegrationStore:
         self._ctx = ctx
         self._keys = ctx.keys
 
-    async def create(self, integration: Integration) -> None:
-        """Store a new integration."""
+    async def create(self, integration: Integration, *, order_ms: int) -> None:
+        """Store a new integration, listed at `order_ms`."""
         fields = [item for pair in integration_to_hash(integration).items() for item in pair]
         await self._ctx.redis.pipeline([
             ("HSET", self._keys.integration(integration.ikey), *fields),
-            ("ZADD", self._keys.integrations(), integration.created * 1000, integration.ikey),
+            ("ZADD", self._keys.integrations(), order_ms, integration.ikey),
         ])
 
     async def get(self, ikey: str) -> Integration | None:

@@ -32,8 +32,8 @@ class TokenStore:
     def _home(self, owner: str | None) -> str:
         return self._keys.user_tokens(owner) if owner else self._keys.unassigned_tokens()
 
-    async def create(self, token: Token) -> None:
-        """Store a new unassigned token; raises Conflict when the serial is taken."""
+    async def create(self, token: Token, *, order_ms: int) -> None:
+        """Store a new unassigned token, listed at `order_ms`; Conflict when the serial is taken."""
         redis, keys = self._ctx.redis, self._keys
         claimed = await redis.execute("HSETNX", keys.token_serial_index(), token.serial,
                                       token.token_id)
@@ -42,7 +42,7 @@ class TokenStore:
         await redis.pipeline([
             ("HSET", keys.unassigned_tokens(), token.token_id, token_to_json(token)),
             ("HSET", keys.token_owner_index(), token.token_id, ""),
-            ("ZADD", keys.tokens(), token.created * 1000, token.token_id),
+            ("ZADD", keys.tokens(), order_ms, token.token_id),
         ])
 
     async def owner_of(self, token_id: str) -> str | None:

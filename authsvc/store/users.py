@@ -37,13 +37,13 @@ class UserStore:
         if reply[0] != 1:
             raise Conflict(f"username or alias already in use: {reply[1]}")
 
-    async def create(self, user: User) -> None:
-        """Store a new user; raises Conflict when its username or an alias is taken."""
+    async def create(self, user: User, *, order_ms: int) -> None:
+        """Store a new user, listed at `order_ms`; raises Conflict when a name is taken."""
         await self._claim_names(user.user_id, (), sorted(user.names))
         redis = self._ctx.redis
         await redis.pipeline([
             ("HSET", self._keys.user(user.user_id), *_flatten(user_to_hash(user))),
-            ("ZADD", self._keys.users(), user.created * 1000, user.user_id),
+            ("ZADD", self._keys.users(), order_ms, user.user_id),
         ])
 
     async def get(self, user_id: str) -> User | None:
