@@ -57,10 +57,11 @@ class BypassStore:
         if removed:
             commands += [("ZREM", keys.bypass_codes(), *removed),
                          ("HDEL", keys.bypass_owner_index(), *removed)]
-        for code in codes:
-            commands += [("ZADD", keys.bypass_codes(), code.meta.created * 1000, code.meta.code_id),
-                         ("HSET", keys.bypass_owner_index(), code.meta.code_id, user_id)]
+        commands += [("HSET", keys.bypass_owner_index(), code.meta.code_id, user_id)
+                     for code in codes]
         await self._ctx.redis.pipeline(commands)
+        await self._ctx.scripts.append_to_listing(keys.bypass_codes(), now_ms,
+                                                  *(code.meta.code_id for code in codes))
 
     async def of_user(self, user_id: str, now_ms: int) -> list[BypassCode]:
         """The user's live codes (not expired), oldest first."""

@@ -17,10 +17,9 @@ class IntegrationStore:
     async def create(self, integration: Integration, *, order_ms: int) -> None:
         """Store a new integration, listed at `order_ms`."""
         fields = [item for pair in integration_to_hash(integration).items() for item in pair]
-        await self._ctx.redis.pipeline([
-            ("HSET", self._keys.integration(integration.ikey), *fields),
-            ("ZADD", self._keys.integrations(), order_ms, integration.ikey),
-        ])
+        await self._ctx.redis.execute("HSET", self._keys.integration(integration.ikey), *fields)
+        await self._ctx.scripts.append_to_listing(self._keys.integrations(), order_ms,
+                                                  integration.ikey)
 
     async def get(self, ikey: str) -> Integration | None:
         """The integration, or None."""

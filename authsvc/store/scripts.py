@@ -27,6 +27,7 @@ class ScriptName(StrEnum):
     HASH_TAKE = "hash_take"
     HOTP_SET_COUNTER = "hotp_set_counter"
     HASH_SET_EXISTING = "hash_set_existing"
+    ZSET_APPEND = "zset_append"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,10 @@ class ScriptRunner:
         """SCRIPT LOAD every script (at startup; cheap when already cached)."""
         await self._redis.pipeline(
             [("SCRIPT", "LOAD", script.source) for script in self._scripts.values()])
+
+    async def append_to_listing(self, listing: str, now_ms: int, *members: str) -> None:
+        """Add members to a creation-ordered ZSET (see zset_append.lua)."""
+        await self.run(ScriptName.ZSET_APPEND, [listing], [now_ms, *members])
 
     async def run(self, name: ScriptName, keys: Sequence[str], args: Sequence[Arg]) -> Any:
         """EVALSHA the script; on NOSCRIPT load it and try once more."""

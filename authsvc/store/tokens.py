@@ -42,8 +42,8 @@ class TokenStore:
         await redis.pipeline([
             ("HSET", keys.unassigned_tokens(), token.token_id, token_to_json(token)),
             ("HSET", keys.token_owner_index(), token.token_id, ""),
-            ("ZADD", keys.tokens(), order_ms, token.token_id),
         ])
+        await self._ctx.scripts.append_to_listing(keys.tokens(), order_ms, token.token_id)
 
     async def owner_of(self, token_id: str) -> str | None:
         """The owning user id, "" when unassigned; raises NotFound for an unknown token."""

@@ -41,10 +41,8 @@ class UserStore:
         """Store a new user, listed at `order_ms`; raises Conflict when a name is taken."""
         await self._claim_names(user.user_id, (), sorted(user.names))
         redis = self._ctx.redis
-        await redis.pipeline([
-            ("HSET", self._keys.user(user.user_id), *_flatten(user_to_hash(user))),
-            ("ZADD", self._keys.users(), order_ms, user.user_id),
-        ])
+        await redis.execute("HSET", self._keys.user(user.user_id), *_flatten(user_to_hash(user)))
+        await self._ctx.scripts.append_to_listing(self._keys.users(), order_ms, user.user_id)
 
     async def get(self, user_id: str) -> User | None:
         """The user, or None."""

@@ -1,0 +1,135 @@
+"""The `authsvc` command: help and errors, the embedded Redis, integrations, dev certificates."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import duo_client
+import pytest
+
+from tests.harness import ServiceProcess
+
+AUTHSVC = [sys.executable, "-m", "authsvc"]
+SUBCOMMANDS = [[], ["serve"], ["integration"], ["integration", "create"], ["integration", "list"],
+               ["tls"], ["tls", "dev-cert"]]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AUTHSVC_")}
+    env["AUTHSVC_LOG_LEVEL"] = "warning"
+    env.update(extra)
+    return env
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*AUTHSVC, *args], capture_output=True, text=True, timeout=60,
+                          env=env or _env(), check=False)
+
+
+@pytest.mark.parametrize("words", SUBCOMMANDS, ids=lambda words: " ".join(words) or "authsvc")
+def test_every_subcommand_has_help(words: list[str]) -> None:
+    result = _run(*words, "--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith("usage: authsvc")
+
+
+@pytest.mark.parametrize("args", [
+    [], ["serve", "--bogus"], ["serve", "--port", "eighty"], ["integration"],
+    ["integration", "create", "--type", "nope", "--name", "x"], ["integration", "create"],
+    ["tls", "dev-cert", "--days"], ["frobnicate"],
+], ids=repr)
+def test_bad_flags_give_one_line_and_exit_status_two(args: list[str]) -> None:
+    result = _run(*args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("authsvc")
+    assert "error:" in result.stderr
+
+
+def test_a_bad_environment_value_names_the_variable(tmp_path: Path) -> None:
+    result = _run("tls", "dev-cert", "--out", str(tmp_path), env=_env(AUTHSVC_PORT="abc"))
+    assert result.returncode == 1
+    assert "AUTHSVC_PORT" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_tls_dev_cert_writes_the_files_it_prints(tmp_path: Path) -> None:
+    result = _run("tls", "dev-cert", "--out", str(tmp_path / "tls"), "--name", "auth.example")
+    paths = json.loads(result.stdout)
+    assert set(paths) == {"ca_cert", "ca_key", "cert", "key"}
+    assert all(Path(path).is_file() for path in paths.values())
+    assert b"BEGIN CERTIFICATE" in Path(paths["cert"]).read_bytes()
+
+
+def _unix_redis(path: Path, *command: str) -> bytes:
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.settimeout(5)
+        sock.connect(str(path))
+        parts = "".join(f"${len(arg)}\r\n{arg}\r\n" for arg in command)
+        sock.sendall(f"*{len(command)}\r\n{parts}".encode())
+        return sock.recv(4096)
+
+
+@pytest.fixture
+def embedded(tmp_path: Path) -> Iterator[ServiceProcess]:
+    """`authsvc serve` with no AUTHSVC_REDIS_URL: it starts its own redis-server."""
+    process = ServiceProcess(_env(), args=("--data-dir", str(tmp_path / "var")))
+    process.start(tmp_path / "serve.log")
+    yield process
+    process.stop()
+
+
+@pytest.mark.slow
+def test_serve_runs_a_private_durable_redis_and_stops_it_on_exit(
+        embedded: ServiceProcess, tmp_path: Path) -> None:
+    data = tmp_path / "var"
+    socket_path = data / "redis.sock"
+    assert _unix_redis(socket_path, "PING").startswith(b"+PONG")
+    assert b"always" in _unix_redis(socket_path, "CONFIG", "GET", "appendfsync")
+    assert b"yes" in _unix_redis(socket_path, "CONFIG", "GET", "appendonly")
+    assert (data / "secret.key").stat().st_mode & 0o777 == 0o600
+    assert data.stat().st_mode & 0o077 == 0
+    embedded.stop()
+    assert not socket_path.exists()
+    assert not (data / "redis.url").exists()
+
+
+@pytest.mark.slow
+def test_integrations_created_from_the_cli_work_with_duo_client_and_survive_restart(
+        embedded: ServiceProcess, tmp_path: Path) -> None:
+    data = str(tmp_path / "var")
+    created = json.loads(_run("integration", "create", "--type", "admin", "--name", "Ops",
+                              "--role", "help_desk", "--data-dir", data).stdout)
+    assert set(created) == {"ikey", "skey", "type", "name", "role"}
+    assert created["ikey"].startswith("DI") and len(created["ikey"]) == 20
+    assert len(created["skey"]) == 40
+    assert (created["type"], created["name"], created["role"]) == ("admin", "Ops", "help_desk")
+    listed = [json.loads(line) for line in _run("integration", "list", "--data-dir", data)
+              .stdout.splitlines()]
+    assert [entry["ikey"] for entry in listed] == [created["ikey"]]
+    assert "skey" not in listed[0] and created["skey"] not in json.dumps(listed)
+
+    def admin() -> duo_client.Admin:
+        return duo_client.Admin(created["ikey"], created["skey"], "127.0.0.1", ca_certs="HTTP",
+                                port=embedded.port)
+
+    admin().add_user("kept")
+    embedded.stop()
+    embedded.start(tmp_path / "serve-again.log")
+    assert [user["username"] for user in admin().get_users()] == ["kept"]
+
+
+@pytest.mark.slow
+def test_integration_create_without_a_running_service_uses_a_temporary_redis(
+        tmp_path: Path) -> None:
+    data = str(tmp_path / "var")
+    created = json.loads(_run("integration", "create", "--type", "auth", "--name", "App",
+                              "--data-dir", data).stdout)
+    assert not (tmp_path / "var" / "redis.url").exists()
+    listed = _run("integration", "list", "--data-dir", data).stdout
+    assert created["ikey"] in listed

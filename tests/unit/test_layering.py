@@ -1,0 +1,53 @@
+"""Dependency rules, checked on the import statements of every module.
+
+- mobile_sim/ and tokens/ import nothing from authsvc (independent implementations);
+- domain/ and factors/ never import aiohttp; wire/ imports only the standard library;
+- only store/ talks to Redis (hiredis, redis).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _imports(path: Path) -> Iterator[str]:
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module
+
+
+def _modules(folder: str) -> list[Path]:
+    return sorted((ROOT / folder).rglob("*.py"))
+
+
+@pytest.mark.parametrize("folder", ["mobile_sim", "tokens"])
+def test_simulators_import_nothing_from_authsvc(folder: str) -> None:
+    for path in _modules(folder):
+        assert not [name for name in _imports(path) if name.split(".")[0] == "authsvc"], path
+
+
+@pytest.mark.parametrize("folder", ["authsvc/domain", "authsvc/factors", "authsvc/store"])
+def test_domain_factors_and_store_do_not_import_aiohttp(folder: str) -> None:
+    for path in _modules(folder):
+        assert not [name for name in _imports(path) if name.startswith("aiohttp")], path
+
+
+def test_only_the_store_talks_to_redis() -> None:
+    for path in _modules("authsvc"):
+        if "store" in path.relative_to(ROOT / "authsvc").parts:
+            continue
+        assert not [name for name in _imports(path) if name.split(".")[0] in ("hiredis", "redis")]
+
+
+def test_wire_formats_use_the_standard_library_only() -> None:
+    for path in _modules("authsvc/wire"):
+        assert not [name for name in _imports(path)
+                    if name.split(".")[0] in ("authsvc", "aiohttp", "cryptography")], path

@@ -1,0 +1,80 @@
+"""Packaging, compose file and the two README commands (no Docker engine runs here, so the
+compose file is checked by parsing it and running the very commands it names)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from authsvc.settings import ENV_TABLE
+from tests.harness import free_port, redis_command
+
+
+def _compose(repo_root: Path) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((repo_root / "docker-compose.yml").read_text())
+    return data
+
+
+def test_compose_runs_redis_with_fsync_always_and_its_command_is_real(
+        repo_root: Path, tmp_path: Path) -> None:
+    command = _compose(repo_root)["services"]["redis"]["command"]
+    assert command[0] == "redis-server" and shutil.which("redis-server")
+    assert command[command.index("--appendfsync") + 1] == "always"
+    port = free_port()
+    process = subprocess.Popen(["redis-server", *command[1:], "--port", str(port),
+                                "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                reply = redis_command(port, "CONFIG", "GET", "appendfsync")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+        assert reply.endswith(b"always\r\n")
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_compose_runs_the_authsvc_console_script_with_known_settings(repo_root: Path) -> None:
+    service = _compose(repo_root)["services"]["authsvc"]
+    command = service["command"]
+    assert command[0] == "authsvc"
+    scripts = tomllib.loads((repo_root / "pyproject.toml").read_text())["project"]["scripts"]
+    assert "authsvc" in scripts and "mobile-sim" in scripts
+    result = subprocess.run([sys.executable, "-m", "authsvc", *command[1:], "--help"],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    known = {var.name for var in ENV_TABLE}
+    assert set(service["environment"]) <= known
+    assert service["depends_on"]["redis"]["condition"] == "service_healthy"
+    dockerfile = (repo_root / "Dockerfile").read_text()
+    assert "pip install" in dockerfile and '"authsvc", "serve"' in dockerfile
+
+
+def test_readme_opens_with_the_two_commands_and_ci_runs_the_second(repo_root: Path) -> None:
+    readme = (repo_root / "README.md").read_text()
+    first_block = readme.split("```")[1]
+    commands = [line for line in first_block.splitlines()[1:] if line.strip()]
+    assert commands[0].startswith("./bootstrap.sh serve")
+    assert commands[1].startswith("./bootstrap.sh test")
+    ci = (repo_root / ".ci" / "run").read_text()
+    assert "exec ./bootstrap.sh test" in ci
+
+
+@pytest.mark.parametrize("module", ["authsvc.cli", "mobile_sim.cli"])
+def test_console_scripts_answer_help(module: str) -> None:
+    code = f"import sys; from {module} import main; sys.exit(main(['--help']))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 0 and "usage:" in result.stdout

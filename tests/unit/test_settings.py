@@ -1,0 +1,45 @@
+"""Process settings from AUTHSVC_* variables, and the one documented table of them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from authsvc.settings import ENV_TABLE, Settings, SettingsError
+
+
+def test_defaults_without_any_variable() -> None:
+    settings = Settings.from_env({})
+    assert (settings.host, settings.port, settings.redis_url) == ("127.0.0.1", 8080, None)
+    assert settings.data_dir == Path("./var") and not settings.tls
+
+
+def test_variables_are_cast_and_flags_override_them() -> None:
+    settings = Settings.from_env({"AUTHSVC_PORT": "9000", "AUTHSVC_ACCESS_LOG": "yes",
+                                  "AUTHSVC_REDIS_TIMEOUT": "0.5"}, port=9100, host=None)
+    assert settings.port == 9100 and settings.access_log and settings.redis_timeout == 0.5
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("AUTHSVC_PORT", "http"), ("AUTHSVC_PORT", "70000"), ("AUTHSVC_ACCESS_LOG", "maybe"),
+    ("AUTHSVC_SECRET_KEY", "too-short"), ("AUTHSVC_MAX_BODY_BYTES", "0"),
+    ("AUTHSVC_LOG_LEVEL", "loud"), ("AUTHSVC_TLS_CERT", "/only/the/cert.pem"),
+])
+def test_a_bad_value_is_an_error_naming_the_variable(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({name: value})
+
+
+def test_the_secret_key_never_shows_in_repr() -> None:
+    settings = Settings.from_env({"AUTHSVC_SECRET_KEY": "s3cr3t" * 8})
+    assert "s3cr3t" not in repr(settings)
+    assert settings.secret_key is not None and settings.secret_key.value == "s3cr3t" * 8
+
+
+def test_every_setting_has_a_variable_and_the_docs_list_them_all(repo_root: Path) -> None:
+    fields = set(Settings.__dataclass_fields__)
+    assert {var.field for var in ENV_TABLE} == fields
+    docs = (repo_root / "docs" / "configuration.md").read_text()
+    for var in ENV_TABLE:
+        assert f"`{var.name}`" in docs
