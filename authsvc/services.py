@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from authsvc.clock import Clock
 from authsvc.crypto import SecretBox
+from authsvc.domain.account import AccountPolicy
 from authsvc.domain.auth import Authenticator
 from authsvc.domain.authlog import AuthLog
 from authsvc.domain.bypass import BypassIssuer
@@ -42,6 +43,7 @@ class Services:
     authlog: AuthLog
     auth: Authenticator
     transactions: Transactions
+    account: AccountPolicy
 
     @classmethod
     def build(cls, settings: Settings, store: Store, box: SecretBox, clock: Clock) -> Services:
@@ -59,4 +61,9 @@ class Services:
             auth=Authenticator(store, box, clock, authlog, passcode_factors(),
                                public_base_url(settings)),
             transactions=Transactions(store),
+            account=AccountPolicy(store),
         )
+
+    async def check_store(self) -> None:
+        """Raise RedisUnavailable unless Redis answers."""
+        await self.store.redis.execute("PING")

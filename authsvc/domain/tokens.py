@@ -92,6 +92,18 @@ class TokenRegistry:
             raise NotFound("token_id")
         return token
 
+    async def of_user(self, user_id: str) -> list[Token]:
+        """The tokens a user holds, oldest first."""
+        return await self._store.tokens.of_user(user_id)
+
+    async def by_serial(self, serial: str) -> Token | None:
+        """The token with this serial, or None."""
+        return await self._store.tokens.by_serial(check_serial(serial))
+
+    async def page(self, offset: int, limit: int) -> tuple[list[Token], int]:
+        """One page of tokens in creation order, and the total."""
+        return await self._store.tokens.page(offset, limit)
+
     async def delete(self, token_id: str) -> None:
         """Delete a token (nothing happens if already gone)."""
         token = await self._store.tokens.get(token_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from authsvc.clock import Clock
@@ -15,6 +15,7 @@ from authsvc.store import Store
 MAX_NAME_LENGTH = 255
 MAX_TEXT_LENGTH = 1024
 ADMIN_STATUSES = (UserStatus.ACTIVE, UserStatus.BYPASS, UserStatus.DISABLED)
+EMAIL_SCAN_PAGE = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +123,28 @@ class UserDirectory:
         if user is None:
             await self._store.users.forget_stale_name(lowered, user_id)
         return user
+
+    async def find(self, user_id: str) -> User | None:
+        """The user, or None."""
+        return await self._store.users.get(user_id)
+
+    async def get_many(self, user_ids: Iterable[str]) -> list[User]:
+        """The users that exist among `user_ids`."""
+        return await self._store.users.get_many(user_ids)
+
+    async def page(self, offset: int, limit: int) -> tuple[list[User], int]:
+        """One page of users in creation order, and the total."""
+        return await self._store.users.page(offset, limit)
+
+    async def with_email(self, email: str) -> list[User]:
+        """Users whose email matches (any case). Email is not indexed: a scan, admin use only."""
+        wanted, matches, offset = email.strip().lower(), [], 0
+        while True:
+            users, total = await self._store.users.page(offset, EMAIL_SCAN_PAGE)
+            matches += [user for user in users if user.email.lower() == wanted]
+            offset += EMAIL_SCAN_PAGE
+            if offset >= total:
+                return matches
 
     async def update(self, user_id: str, changes: UserChanges) -> User:
         """Apply an admin's changes; raises NotFound/InvalidParameter/Conflict."""

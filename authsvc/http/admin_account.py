@@ -6,7 +6,6 @@ from typing import Any
 
 from aiohttp import web
 
-from authsvc.domain.account_settings import validate_update
 from authsvc.domain.authlog import FILTER_FIELDS, build_query
 from authsvc.http.envelope import ok
 from authsvc.http.middleware import params, services
@@ -19,14 +18,14 @@ DAY_MS = 86_400_000
 
 async def get_settings(request: web.Request) -> web.Response:
     """GET /admin/v1/settings."""
-    return ok((await services(request).store.account.get()).as_response())
+    return ok((await services(request).account.current()).as_response())
 
 
 async def update_settings(request: web.Request) -> web.Response:
     """POST /admin/v1/settings: every field validated before anything is stored."""
     args = params(request)
-    updates = validate_update({name: args.raw(name) for name in args.names()})
-    settings = await services(request).store.account.update(updates)
+    settings = await services(request).account.update({name: args.raw(name)
+                                                        for name in args.names()})
     return ok(settings.as_response())
 
 
@@ -37,7 +36,7 @@ async def list_bypass_codes(request: web.Request) -> web.Response:
     limit = min(args.integer("limit", default=BYPASS_DEFAULT_LIMIT, minimum=1)
                 or BYPASS_DEFAULT_LIMIT, BYPASS_MAX_LIMIT)
     codes, total = await svc.bypass.page(offset, limit)
-    owners = {user.user_id: user for user in await svc.store.users.get_many(owners_needed(codes))}
+    owners = {user.user_id: user for user in await svc.users.get_many(owners_needed(codes))}
     return ok([bypass_json(code, owners) for code in codes], paging(offset, limit, total))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from authsvc.domain.models import Token
-from authsvc.domain.tokens import NewToken, check_serial
+from authsvc.domain.tokens import NewToken
 from authsvc.http.envelope import ok
 from authsvc.http.middleware import params, services
 from authsvc.http.render import owners_needed, paging, token_json
@@ -16,7 +16,7 @@ TOKENS_DEFAULT_LIMIT = 100
 
 
 async def _render(svc: Services, tokens: list[Token]) -> list[dict[str, object]]:
-    owners = {user.user_id: user for user in await svc.store.users.get_many(owners_needed(tokens))}
+    owners = {user.user_id: user for user in await svc.users.get_many(owners_needed(tokens))}
     return [token_json(token, owners) for token in tokens]
 
 
@@ -26,13 +26,13 @@ async def list_tokens(request: web.Request) -> web.Response:
     serial = args.text("serial", max_length=1024)
     if serial is not None:
         token_type = args.text("type")
-        token = await svc.store.tokens.by_serial(check_serial(serial))
+        token = await svc.tokens.by_serial(serial)
         found = [token] if token and (token_type is None or token.type.value == token_type) else []
         return ok(await _render(svc, found))
     offset = args.integer("offset", default=0, minimum=0) or 0
     limit = args.integer("limit", default=TOKENS_DEFAULT_LIMIT, minimum=1) or TOKENS_DEFAULT_LIMIT
     limit = min(limit, TOKENS_MAX_LIMIT)
-    tokens, total = await svc.store.tokens.page(offset, limit)
+    tokens, total = await svc.tokens.page(offset, limit)
     return ok(await _render(svc, tokens), paging(offset, limit, total))
 
 

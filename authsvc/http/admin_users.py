@@ -56,7 +56,7 @@ def _changes(args: Params) -> UserChanges:
 
 
 async def _render_users(svc: Services, users: list[User]) -> list[dict[str, object]]:
-    return [user_json(user, await svc.store.tokens.of_user(user.user_id)) for user in users]
+    return [user_json(user, await svc.tokens.of_user(user.user_id)) for user in users]
 
 
 async def _find_users(svc: Services, args: Params) -> list[User] | None:
@@ -75,25 +75,13 @@ async def _find_users(svc: Services, args: Params) -> list[User] | None:
             raise InvalidParameter(key) from None
         if not isinstance(wanted, list) or len(wanted) > 100:
             raise InvalidParameter(f"{key} (a JSON list of at most 100)")
-        found = [await (svc.users.by_name(str(w)) if by_name else svc.store.users.get(str(w)))
+        found = [await (svc.users.by_name(str(w)) if by_name else svc.users.find(str(w)))
                  for w in wanted]
         return [user for user in found if user is not None]
     email = args.text("email")
     if email is not None:
-        return await _users_with_email(svc, email.strip().lower())
+        return await svc.users.with_email(email)
     return None
-
-
-async def _users_with_email(svc: Services, email: str) -> list[User]:
-    """A scan over every user (email is not indexed; an admin lookup, not the hot path)."""
-    matches: list[User] = []
-    offset = 0
-    while True:
-        users, total = await svc.store.users.page(offset, USERS_MAX_LIMIT)
-        matches += [user for user in users if user.email.lower() == email]
-        offset += USERS_MAX_LIMIT
-        if offset >= total:
-            return matches
 
 
 async def list_users(request: web.Request) -> web.Response:
@@ -105,7 +93,7 @@ async def list_users(request: web.Request) -> web.Response:
     offset = args.integer("offset", default=0, minimum=0) or 0
     limit = args.integer("limit", default=USERS_DEFAULT_LIMIT, minimum=1) or USERS_DEFAULT_LIMIT
     limit = min(limit, USERS_MAX_LIMIT)
-    users, total = await svc.store.users.page(offset, limit)
+    users, total = await svc.users.page(offset, limit)
     return ok(await _render_users(svc, users), paging(offset, limit, total))
 
 
@@ -120,14 +108,14 @@ async def get_user(request: web.Request) -> web.Response:
     """GET /admin/v1/users/{user_id}."""
     svc = services(request)
     user = await svc.users.get(request.match_info["user_id"])
-    return ok(user_json(user, await svc.store.tokens.of_user(user.user_id)))
+    return ok(user_json(user, await svc.tokens.of_user(user.user_id)))
 
 
 async def update_user(request: web.Request) -> web.Response:
     """POST /admin/v1/users/{user_id}."""
     svc = services(request)
     user = await svc.users.update(request.match_info["user_id"], _changes(params(request)))
-    return ok(user_json(user, await svc.store.tokens.of_user(user.user_id)))
+    return ok(user_json(user, await svc.tokens.of_user(user.user_id)))
 
 
 async def delete_user(request: web.Request) -> web.Response:
@@ -140,7 +128,7 @@ async def user_tokens(request: web.Request) -> web.Response:
     """GET /admin/v1/users/{user_id}/tokens."""
     svc = services(request)
     user = await svc.users.get(request.match_info["user_id"])
-    tokens = await svc.store.tokens.of_user(user.user_id)
+    tokens = await svc.tokens.of_user(user.user_id)
     return ok([token_json(token, {user.user_id: user}) for token in tokens],
               paging(0, len(tokens), len(tokens)))
 

@@ -26,7 +26,7 @@ async def enroll_page(request: web.Request) -> web.Response:
 
 async def health(request: web.Request) -> web.Response:
     """GET /healthz: 200 when Redis answers, 503 (Duo envelope) when it does not."""
-    await services(request).store.redis.execute("PING")
+    await services(request).check_store()
     return ok({"redis": "ok"})
 
 
