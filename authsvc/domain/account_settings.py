@@ -56,7 +56,7 @@ class StrField:
     choices: tuple[str, ...] = ()
 
     def parse(self, name: str, raw: object) -> str:
-        if not isinstance(raw, str) or len(raw) > self.max_length:
+        if not isinstance(raw, str) or len(raw) > self.max_length or not raw.isprintable():
             raise InvalidParameter(name)
         if self.choices and raw not in self.choices:
             raise InvalidParameter(f"{name} (one of {', '.join(self.choices)})")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,6 +14,9 @@ from authsvc.store import Store
 from authsvc.store.authlog import AuthlogPage, AuthlogQuery
 
 MAX_LIMIT = 1000
+MAX_TIME_MS = 2**63  # stream ids are unsigned 64-bit milliseconds
+_OFFSET_TS = re.compile(r"[0-9]{1,19}")
+_OFFSET_ID = re.compile(r"[0-9]{1,19}-[0-9]{1,19}")
 DEFAULT_LIMIT = 100
 
 # authlog v2 filter parameter -> the record field it matches.
@@ -74,8 +78,8 @@ def build_query(
     filters: Mapping[str, list[str]],
 ) -> AuthlogQuery:
     """Validate authlog v2 parameters into a query; raises InvalidParameter naming the culprit."""
-    if mintime < 0 or maxtime < mintime:
-        raise InvalidParameter("mintime, maxtime (ms, mintime <= maxtime)")
+    if not 0 <= mintime <= maxtime < MAX_TIME_MS:
+        raise InvalidParameter("mintime, maxtime (ms, 0 <= mintime <= maxtime)")
     limit = DEFAULT_LIMIT if limit is None else limit
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidParameter(f"limit (1-{MAX_LIMIT})")
@@ -84,7 +88,8 @@ def build_query(
     after = None
     if next_offset:
         parts = [part for value in next_offset for part in value.split(",") if part]
-        if len(parts) != 2 or not parts[0].isdigit() or "-" not in parts[1]:
+        if len(parts) != 2 or not _OFFSET_TS.fullmatch(parts[0]) \
+                or not _OFFSET_ID.fullmatch(parts[1]):
             raise InvalidParameter("next_offset")
         after = parts[1]
     return AuthlogQuery(

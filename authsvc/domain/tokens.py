@@ -16,6 +16,7 @@ MAX_SERIAL_LENGTH = 128
 MIN_SEED_BYTES = 10  # 80-bit seeds still ship with some vendors' tokens
 MAX_SEED_BYTES = 64
 TOTP_STEPS = range(10, 301)
+MAX_COUNTER = 2**48  # far below 2**53, where Lua's numbers stop being exact
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +68,8 @@ class TokenRegistry:
         """Create an unassigned token; the seed is sealed before it reaches Redis."""
         token_type = parse_type(request.type)
         seed = parse_seed(request.secret)
-        if request.counter < 0:
-            raise InvalidParameter("counter")
+        if not 0 <= request.counter <= MAX_COUNTER:
+            raise InvalidParameter(f"counter (0-{MAX_COUNTER})")
         if token_type.is_totp and request.totp_step not in TOTP_STEPS:
             raise InvalidParameter("totp_step (10-300 seconds)")
         token_id = random_id("DH")

@@ -32,9 +32,7 @@ async def update_settings(request: web.Request) -> web.Response:
 async def list_bypass_codes(request: web.Request) -> web.Response:
     """GET /admin/v1/bypass_codes (metadata of every live code)."""
     svc, args = services(request), params(request)
-    offset = args.integer("offset", default=0, minimum=0) or 0
-    limit = min(args.integer("limit", default=BYPASS_DEFAULT_LIMIT, minimum=1)
-                or BYPASS_DEFAULT_LIMIT, BYPASS_MAX_LIMIT)
+    offset, limit = args.paging(default_limit=BYPASS_DEFAULT_LIMIT, max_limit=BYPASS_MAX_LIMIT)
     codes, total = await svc.bypass.page(offset, limit)
     owners = {user.user_id: user for user in await svc.users.get_many(owners_needed(codes))}
     return ok([bypass_json(code, owners) for code in codes], paging(offset, limit, total))

@@ -29,9 +29,7 @@ async def list_tokens(request: web.Request) -> web.Response:
         token = await svc.tokens.by_serial(serial)
         found = [token] if token and (token_type is None or token.type.value == token_type) else []
         return ok(await _render(svc, found))
-    offset = args.integer("offset", default=0, minimum=0) or 0
-    limit = args.integer("limit", default=TOKENS_DEFAULT_LIMIT, minimum=1) or TOKENS_DEFAULT_LIMIT
-    limit = min(limit, TOKENS_MAX_LIMIT)
+    offset, limit = args.paging(default_limit=TOKENS_DEFAULT_LIMIT, max_limit=TOKENS_MAX_LIMIT)
     tokens, total = await svc.tokens.page(offset, limit)
     return ok(await _render(svc, tokens), paging(offset, limit, total))
 

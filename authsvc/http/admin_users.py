@@ -34,7 +34,8 @@ def _aliases(args: Params) -> tuple[dict[int, str], bool]:
     aliases: dict[int, str] = {}
     for key, value in pairs:
         slot = str(key).removeprefix("alias")
-        if not slot.isdigit() or not isinstance(value, str):
+        if not (slot.isascii() and slot.isdecimal() and len(slot) <= 2) \
+                or not isinstance(value, str):
             raise InvalidParameter("aliases")
         aliases[int(slot)] = value
     return aliases, True
@@ -71,7 +72,7 @@ async def _find_users(svc: Services, args: Params) -> list[User] | None:
             continue
         try:
             wanted = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise InvalidParameter(key) from None
         if not isinstance(wanted, list) or len(wanted) > 100:
             raise InvalidParameter(f"{key} (a JSON list of at most 100)")
@@ -90,9 +91,7 @@ async def list_users(request: web.Request) -> web.Response:
     found = await _find_users(svc, args)
     if found is not None:
         return ok(await _render_users(svc, found))
-    offset = args.integer("offset", default=0, minimum=0) or 0
-    limit = args.integer("limit", default=USERS_DEFAULT_LIMIT, minimum=1) or USERS_DEFAULT_LIMIT
-    limit = min(limit, USERS_MAX_LIMIT)
+    offset, limit = args.paging(default_limit=USERS_DEFAULT_LIMIT, max_limit=USERS_MAX_LIMIT)
     users, total = await svc.users.page(offset, limit)
     return ok(await _render_users(svc, users), paging(offset, limit, total))
 
@@ -167,11 +166,10 @@ async def user_bypass_codes(request: web.Request) -> web.Response:
     svc, args = services(request), params(request)
     user = await svc.users.get(request.match_info["user_id"])
     codes = await svc.bypass.of_user(user.user_id)
-    offset = args.integer("offset", default=0, minimum=0) or 0
-    limit = args.integer("limit", default=USERS_DEFAULT_LIMIT, minimum=1) or USERS_DEFAULT_LIMIT
-    page = codes[offset:offset + min(limit, USERS_MAX_LIMIT)]
+    offset, limit = args.paging(default_limit=USERS_DEFAULT_LIMIT, max_limit=USERS_MAX_LIMIT)
+    page = codes[offset:offset + limit]
     return ok([bypass_json(code, {user.user_id: user}) for code in page],
-              paging(offset, min(limit, USERS_MAX_LIMIT), len(codes)))
+              paging(offset, limit, len(codes)))
 
 
 def setup_routes(app: web.Application) -> None:

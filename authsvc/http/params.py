@@ -15,8 +15,18 @@ from urllib.parse import parse_qsl
 
 from authsvc.errors import InvalidParameter, MissingParameter
 
+MAX_OFFSET = 2**31
 _TRUE = ("1", "true")
 _FALSE = ("0", "false")
+
+
+def is_utf8_encodable(text: str) -> bool:
+    """False for strings holding lone surrogates (a JSON body can carry them as \\u escapes)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class Params:
@@ -33,22 +43,13 @@ class Params:
         return cls(values)
 
     @classmethod
-    def from_form(cls, body: bytes) -> Params:
-        """A urlencoded form body."""
-        try:
-            return cls.from_pairs(parse_qsl(body.decode("utf-8"), keep_blank_values=True,
-                                            strict_parsing=False))
-        except UnicodeDecodeError:
-            raise InvalidParameter("body (not UTF-8)") from None
-
-    @classmethod
     def from_json(cls, body: bytes) -> Params:
         """A JSON object body (empty body = no parameters)."""
         if not body.strip():
             return cls({})
         try:
             data = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise InvalidParameter("body (invalid JSON)") from None
         if not isinstance(data, dict):
             raise InvalidParameter("body (must be a JSON object)")
@@ -72,7 +73,7 @@ class Params:
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise InvalidParameter(name)
         text = str(value)
-        if len(text) > max_length or "\x00" in text:
+        if len(text) > max_length or "\x00" in text or not is_utf8_encodable(text):
             raise InvalidParameter(name)
         return text
 
@@ -96,6 +97,12 @@ class Params:
         if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
             raise InvalidParameter(name)
         return number
+
+    def paging(self, *, default_limit: int, max_limit: int) -> tuple[int, int]:
+        """`offset` (0..2**31) and `limit` (1.., capped at `max_limit`) for a paged listing."""
+        offset = self.integer("offset", default=0, minimum=0, maximum=MAX_OFFSET) or 0
+        limit = self.integer("limit", default=default_limit, minimum=1) or default_limit
+        return offset, min(limit, max_limit)
 
     def flag(self, name: str, *, default: bool = False) -> bool:
         """"1"/"true"/true or "0"/"false"/false."""

@@ -15,6 +15,7 @@ from authsvc.domain.integrations import Credentials, IntegrationRegistry
 from authsvc.errors import (
     BadSignature,
     DateSkew,
+    InvalidParameter,
     MissingCredentials,
     MissingDate,
     UnknownIntegration,
@@ -33,11 +34,14 @@ class WireRequest:
     query: list[tuple[str, str]]
     form: list[tuple[str, str]] | None
     is_json: bool
+    form_is_utf8: bool = True
 
     def params(self, body: bytes) -> Params:
         """The parameters the handler reads (parse errors are 40002, after the signature)."""
         if self.is_json:
             return Params.from_json(body)
+        if not self.form_is_utf8:
+            raise InvalidParameter("body (not UTF-8)")
         return Params.from_pairs(self.form if self.form is not None else self.query)
 
 
@@ -51,7 +55,7 @@ def read_wire(request: web.Request, body: bytes) -> WireRequest:
     try:
         form = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
     except UnicodeDecodeError:
-        form = []
+        return WireRequest(query, [], is_json=False, form_is_utf8=False)
     return WireRequest(query, form, is_json=False)
 
 

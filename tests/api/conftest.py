@@ -1,0 +1,18 @@
+"""Fixtures for raw-HTTP tests: an aiohttp client session bound to the service process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from tests.api.wire import Wire
+from tests.harness import ServiceProcess
+
+
+@pytest.fixture
+async def wire(service: ServiceProcess, redis_url: str) -> AsyncIterator[Wire]:
+    """Raw HTTP to `service` (after the per-test Redis flush)."""
+    async with aiohttp.ClientSession(auto_decompress=True) as session:
+        yield Wire(session, service.port)
