@@ -83,6 +83,24 @@ def _pack(args: Sequence[Arg]) -> bytes:
     return packed
 
 
+async def _collect(futures: Sequence[asyncio.Future[Any]]) -> list[Any]:
+    """Every reply in order (error replies as `RedisError` values); a lost connection raises
+    `RedisUnavailable` once all futures are done."""
+    # Replies resolve futures in order and a lost connection fails all that remain, so when the
+    # last future is done every earlier one is too.
+    with contextlib.suppress(RedisError, RedisUnavailable):
+        await futures[-1]
+    results: list[Any] = []
+    for future in futures:
+        error = future.exception()
+        if isinstance(error, RedisUnavailable):
+            for rest in futures:
+                rest.exception()  # mark every failure as retrieved
+            raise error
+        results.append(error if error is not None else future.result())
+    return results
+
+
 class _Pending:
     __slots__ = ("deadline", "future")
 
@@ -148,17 +166,16 @@ class Redis:
         return await future
 
     async def pipeline(self, commands: Sequence[Sequence[Arg]]) -> list[Any]:
-        """Send several commands in one write; replies in order, error replies as `RedisError`."""
+        """Send several commands in one write; replies in order, error replies as `RedisError`.
+
+        Raises `RedisUnavailable` if the connection is lost, after every reply future has been
+        collected (so asyncio never logs a failure nobody retrieved).
+        """
+        if not commands:
+            return []
         protocol = await self._connected()
         packed = [_pack(tuple(command)) for command in commands]
-        futures = self._send(protocol, packed, None)
-        results: list[Any] = []
-        for future in futures:
-            try:
-                results.append(await future)
-            except RedisError as exc:
-                results.append(exc)
-        return results
+        return await _collect(self._send(protocol, packed, None))
 
     async def close(self) -> None:
         """Close the connection and stop the watchdog; pending calls fail."""
@@ -203,6 +220,7 @@ class Redis:
     async def _connect(self) -> _RespProtocol:
         loop = asyncio.get_running_loop()
         address = self.address
+        protocol: _RespProtocol | None = None
         try:
             async with asyncio.timeout(self.timeout):
                 if address.unix_path:
@@ -213,8 +231,12 @@ class Redis:
                     _, protocol = await loop.create_connection(
                         _RespProtocol, address.host, address.port, ssl=context)
                 await self._handshake(protocol)
-        except (OSError, TimeoutError, RedisUnavailable) as exc:
-            raise RedisUnavailable(f"cannot reach Redis at {address.describe()}: {exc}") from None
+        except (OSError, TimeoutError, RedisUnavailable, RedisError) as exc:
+            # A refused login (wrong password, unknown db) is a deployment fault: the service
+            # answers 503 like for an unreachable Redis, and the half-open socket is closed.
+            if protocol is not None and protocol.transport is not None:
+                protocol.transport.abort()
+            raise RedisUnavailable(f"cannot use Redis at {address.describe()}: {exc}") from None
         return protocol
 
     async def _handshake(self, protocol: _RespProtocol) -> None:
@@ -227,9 +249,9 @@ class Redis:
         if self.address.db:
             commands.append(("SELECT", self.address.db))
         if commands:
-            futures = self._send(protocol, [_pack(c) for c in commands], None)
-            for future in futures:
-                await future
+            for reply in await _collect(self._send(protocol, [_pack(c) for c in commands], None)):
+                if isinstance(reply, RedisError):
+                    raise reply
 
     async def _watch(self) -> None:
         """Abort a connection whose oldest pending reply is overdue (Redis stopped or stuck)."""
