@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from authsvc.clock import Clock, SystemClock
 from authsvc.crypto import SecretBox, load_or_create_master_key
-from authsvc.http import admin_account, admin_tokens, admin_users, auth_api, pages
+from authsvc.http import (
+    admin_account,
+    admin_phones,
+    admin_tokens,
+    admin_users,
+    auth_api,
+    device_api,
+    pages,
+)
 from authsvc.http.middleware import SERVICES, error_middleware, signature_middleware
 from authsvc.services import Services
 from authsvc.settings import Settings, SettingsError
 from authsvc.store import Redis, Store
+from authsvc.store.pubsub import Subscriber
 
 KEY_FILE_NAME = "secret.key"
+SUBSCRIBE_WAIT_S = 2.0
 
 
 def secret_box(settings: Settings) -> SecretBox:
@@ -40,15 +52,25 @@ def create_app(
                   authlog_max_entries=settings.authlog_max_entries)
     app = web.Application(middlewares=[error_middleware, signature_middleware],
                           client_max_size=settings.max_body_bytes)
-    app[SERVICES] = Services.build(settings, store, box or secret_box(settings),
-                                   clock or SystemClock())
+    services = Services.build(settings, store, box or secret_box(settings),
+                              clock or SystemClock())
+    app[SERVICES] = services
 
     async def redis_lifetime(_: web.Application) -> AsyncIterator[None]:
         await store.start()
+        waiters = services.waiters
+        events = Subscriber(store.redis.address, store.keys.events(), waiters.announce,
+                            waiters.announce_all)
+        events.start()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(SUBSCRIBE_WAIT_S):
+                await events.subscribed.wait()
         yield
+        await events.close()
         await store.close()
 
     app.cleanup_ctx.append(redis_lifetime)
-    for module in (auth_api, admin_users, admin_tokens, admin_account, pages):
+    for module in (auth_api, admin_users, admin_tokens, admin_phones, admin_account, device_api,
+                   pages):
         module.setup_routes(app)
     return app

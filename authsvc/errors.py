@@ -44,6 +44,13 @@ class Conflict(InvalidParameter):
     """The request contradicts stored state (duplicate username, serial, code, a full quota)."""
 
 
+class WrongStepUpCode(InvalidParameter):
+    """Verified Push: the code the phone sent is not the one shown at login."""
+
+    code = 40032
+    message = "Incorrect verification code"
+
+
 class MissingCredentials(AuthsvcError):
     """No (or an unparsable) Authorization header."""
 
@@ -72,6 +79,13 @@ class MissingDate(AuthsvcError):
     message = "Missing or invalid request date"
 
 
+class UnsupportedSignature(AuthsvcError):
+    """A device activation without an RSA public key (pubkey, pkpush=rsa-sha512)."""
+
+    code = 40112
+    message = "Signature type is not supported"
+
+
 class DateSkew(AuthsvcError):
     """The signed date is too far from the server's clock."""
 
@@ -91,6 +105,19 @@ class NotFound(AuthsvcError):
 
     code = 40401
     message = "Resource not found"
+
+
+class UnknownActivationCode(NotFound):
+    """The activation code is unknown, expired or already used."""
+
+    code = 40403
+    message = "Unknown activation code"
+
+
+class PushNotFound(NotFound):
+    """The push (urgid) is unknown, expired, already answered, or not this device's."""
+
+    code = 40404
 
 
 class MethodNotAllowed(AuthsvcError):

@@ -10,7 +10,14 @@ from authsvc.domain.account import AccountPolicy
 from authsvc.domain.auth import Authenticator
 from authsvc.domain.authlog import AuthLog
 from authsvc.domain.bypass import BypassIssuer
+from authsvc.domain.device import DeviceService
+from authsvc.domain.enrollment import Enrollment
+from authsvc.domain.events import Waiters
+from authsvc.domain.helpdesk import HelpDesk
 from authsvc.domain.integrations import IntegrationRegistry
+from authsvc.domain.links import Links
+from authsvc.domain.phones import PhoneDirectory
+from authsvc.domain.push import PushService
 from authsvc.domain.tokens import TokenRegistry
 from authsvc.domain.transactions import Transactions
 from authsvc.domain.users import UserDirectory
@@ -36,6 +43,8 @@ class Services:
     clock: Clock
     store: Store
     box: SecretBox
+    links: Links
+    waiters: Waiters
     integrations: IntegrationRegistry
     users: UserDirectory
     tokens: TokenRegistry
@@ -44,24 +53,35 @@ class Services:
     auth: Authenticator
     transactions: Transactions
     account: AccountPolicy
+    phones: PhoneDirectory
+    pushes: PushService
+    device: DeviceService
+    enrollment: Enrollment
+    helpdesk: HelpDesk
 
     @classmethod
     def build(cls, settings: Settings, store: Store, box: SecretBox, clock: Clock) -> Services:
         authlog = AuthLog(store)
+        links = Links(public_base_url(settings))
+        waiters = Waiters()
+        pushes = PushService(store, box, clock, authlog, waiters)
+        phones = PhoneDirectory(store, box, clock, links)
+        users = UserDirectory(store, clock)
         return cls(
-            settings=settings,
-            clock=clock,
-            store=store,
-            box=box,
+            settings=settings, clock=clock, store=store, box=box, links=links, waiters=waiters,
             integrations=IntegrationRegistry(store, box, clock),
-            users=UserDirectory(store, clock),
+            users=users,
             tokens=TokenRegistry(store, box, clock),
             bypass=BypassIssuer(store, box, clock),
             authlog=authlog,
-            auth=Authenticator(store, box, clock, authlog, passcode_factors(),
-                               public_base_url(settings)),
-            transactions=Transactions(store),
+            auth=Authenticator(store, box, clock, authlog, passcode_factors(), links, pushes),
+            transactions=Transactions(store, pushes),
             account=AccountPolicy(store),
+            phones=phones,
+            pushes=pushes,
+            device=DeviceService(store, box, clock, pushes, waiters),
+            enrollment=Enrollment(store, clock, users, phones),
+            helpdesk=HelpDesk(store, clock, pushes),
         )
 
     async def check_store(self) -> None:

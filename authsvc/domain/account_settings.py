@@ -70,6 +70,13 @@ SCHEMA: dict[str, Field] = {
     "lockout_threshold": IntField(10, 1, 9999),
     "lockout_expire_duration": IntField(0, 0, 30000),
     "hotp_lookahead_window": IntField(20, 1, 1000),
+    "push_timeout": IntField(60, 1, 600),
+    "verified_push_enabled": BoolField(False),
+    "verified_push_digits": IntField(3, 3, 6),
+    "push_max_outstanding": IntField(3, 1, 100),
+    "push_cooldown_after": IntField(5, 0, 100),
+    "push_cooldown_minutes": IntField(15, 0, 1440),
+    "fraud_locks_user": BoolField(False),
     # Accepted and returned for compatibility; later issues give them behaviour.
     "inactive_user_expiration": IntField(0, 0, 365),
     "pending_deletion_days": IntField(7, 1, 30),
@@ -146,6 +153,22 @@ class AccountSettings:
     def hotp_window(self) -> int:
         """Counters tried ahead of the next expected one: [counter, counter + window)."""
         return self._int("hotp_lookahead_window")
+
+    def _bool(self, name: str) -> bool:
+        return bool(self.values[name])
+
+    @property
+    def push_timeout_ms(self) -> int:
+        return self._int("push_timeout") * 1000
+
+    @property
+    def verified_push_digits(self) -> int | None:
+        """Digits of the Verified Push code, None when Verified Push is off."""
+        return self._int("verified_push_digits") if self._bool("verified_push_enabled") else None
+
+    @property
+    def fraud_locks_user(self) -> bool:
+        return self._bool("fraud_locks_user")
 
     def as_response(self) -> dict[str, Any]:
         """The `get_settings` response object."""

@@ -1,9 +1,12 @@
-"""Auth API decisions: preauth, and auth with a passcode.
+"""Auth API decisions: preauth, auth with a passcode, and auth with a push.
 
 One passcode attempt: resolve the user together with the account settings, load the user's
-record and tokens, let every passcode factor compute what the code would consume, then one
-script call decides and commits (lockout gate, at most one consumption, failure count). The
-decision is then written to the authentication log.
+record, tokens and Duo Mobile passcode state, let every passcode factor compute what the code
+would consume, then one script call decides and commits (lockout gate, at most one consumption,
+failure count). The decision is then written to the authentication log.
+
+A push is created by push_create.lua (status gate and fatigue limits) and ended by
+push_resolve.lua; see `domain/push.py`.
 """
 
 from __future__ import annotations
@@ -12,19 +15,15 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
 from authsvc.clock import Clock
 from authsvc.crypto import SecretBox
 from authsvc.domain.account_settings import AccountSettings
 from authsvc.domain.authlog import AttemptFacts, AuthLog
+from authsvc.domain.links import Links
 from authsvc.domain.models import Integration, UserStatus, Verdict
-from authsvc.domain.verdicts import (
-    BYPASS_USER,
-    DISABLED,
-    LOCKED,
-    verdict_for_outcome,
-)
+from authsvc.domain.push import PushRequest, PushService, Started
+from authsvc.domain.verdicts import BYPASS_USER, DISABLED, LOCKED, verdict_for_outcome
 from authsvc.errors import InvalidParameter
 from authsvc.factors.base import PasscodeContext, PasscodeFactor
 from authsvc.store import Store
@@ -46,13 +45,25 @@ class AuthRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class PushOptions:
+    """`auth` parameters of a push: the device (id or "auto") and what the phone shows."""
+
+    device: str = "auto"
+    type: str = "login"
+    display_username: str = ""
+    pushinfo: list[tuple[str, str]] = field(default_factory=list)
+    txid: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PreauthResult:
-    """The preauth answer: result, message, devices and (for enroll) the portal link."""
+    """The preauth answer: result, message, devices, the enroll link, Verified Push extras."""
 
     result: str
     status_msg: str
     devices: list[dict[str, Any]] = field(default_factory=list)
     enroll_portal_url: str | None = None
+    verified_push: tuple[str, str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,17 +74,23 @@ class _Subject:
     name_used: str
 
 
+def mask_number(number: str) -> str:
+    """Duo shows phone numbers masked: XXX-XXX-1234."""
+    return f"XXX-XXX-{number[-4:]}" if len(number) >= 4 else ""
+
+
 class Authenticator:
-    """Preauth and passcode authentication."""
+    """Preauth, passcode and push authentication."""
 
     def __init__(self, store: Store, box: SecretBox, clock: Clock, authlog: AuthLog,
-                 factors: Sequence[PasscodeFactor], public_base_url: str) -> None:
+                 factors: Sequence[PasscodeFactor], links: Links, pushes: PushService) -> None:
         self._store = store
         self._box = box
         self._clock = clock
         self._authlog = authlog
         self._factors = factors
-        self._base_url = public_base_url
+        self._links = links
+        self._pushes = pushes
 
     async def _subject(self, request: AuthRequest) -> _Subject | None:
         attempts = self._store.attempts
@@ -89,37 +106,59 @@ class Authenticator:
             return None
         return _Subject(user_id, loaded, settings, name_used)
 
-    def _facts(self, request: AuthRequest, subject: _Subject, now: float) -> AttemptFacts:
+    def _facts(self, request: AuthRequest, subject: _Subject) -> AttemptFacts:
         fields = subject.loaded.fields
         username = fields.get("username", "")
         return AttemptFacts(
-            txid=str(uuid.uuid4()), now=now, integration=request.integration,
-            user_id=subject.user_id, username=username,
+            txid=str(uuid.uuid4()), app_key=request.integration.ikey,
+            app_name=request.integration.name, user_id=subject.user_id, username=username,
             alias=subject.name_used if subject.name_used not in ("", username) else "",
             email=fields.get("email", ""), ipaddr=request.ipaddr, hostname=request.hostname)
 
-    async def preauth(self, request: AuthRequest) -> PreauthResult:
-        """Decide whether the user may authenticate, and with which devices."""
-        subject = await self._subject(request)
-        if subject is None:
-            return self._enroll(request)
+    async def _gate(self, request: AuthRequest, subject: _Subject) -> Verdict | None:
+        """The logged verdict the user's status forces before any factor, or None."""
         user = user_from_hash(subject.loaded.fields)
         now = self._clock.now()
         gate = _status_verdict(user.status, subject.loaded.fields, subject.settings, now)
         if gate is not None:
-            await self._authlog.record(self._facts(request, subject, now), gate)
-            return PreauthResult(gate.result.value, gate.status_msg)
-        devices = [{"device": token.token_id, "type": "token", "name": token.serial}
-                   for token in sorted(subject.loaded.tokens, key=lambda t: t.created)]
-        if not devices and not await self._store.bypass.of_user(user.user_id, int(now * 1000)):
+            await self._authlog.record(self._facts(request, subject), gate, now)
+        return gate
+
+    async def preauth(self, request: AuthRequest, *, verified_push: bool = False) -> PreauthResult:
+        """Decide whether the user may authenticate, and with which devices."""
+        subject = await self._subject(request)
+        if subject is None:
             return self._enroll(request)
-        return PreauthResult("auth", "Account is active", devices)
+        gate = await self._gate(request, subject)
+        if gate is not None:
+            return PreauthResult(gate.result.value, gate.status_msg)
+        devices = await self._phone_devices(subject.loaded)
+        devices += [{"device": token.token_id, "type": "token", "name": token.serial}
+                    for token in sorted(subject.loaded.tokens, key=lambda t: t.created)]
+        if not devices and not await self._store.bypass.of_user(subject.user_id,
+                                                                self._clock.now_ms()):
+            return self._enroll(request)
+        digits = subject.settings.verified_push_digits
+        extra = None
+        if verified_push and digits and subject.loaded.activated_phones:
+            extra = await self._pushes.prepare_verified(subject.user_id, digits)
+        return PreauthResult("auth", "Account is active", devices, verified_push=extra)
+
+    async def _phone_devices(self, loaded: LoadedUser) -> list[dict[str, Any]]:
+        phones = await self._store.phones.get_many(loaded.activated_phones)
+        devices = []
+        for phone in phones:
+            name = phone.name or "Duo Mobile"
+            number = mask_number(phone.number)
+            devices.append({"device": phone.phone_id, "type": "phone", "name": name,
+                            "number": number, "capabilities": phone.capabilities,
+                            "display_name": f"{name} ({number})" if number else name})
+        return devices
 
     def _enroll(self, request: AuthRequest) -> PreauthResult:
         who = request.username or request.user_id or ""
-        return PreauthResult(
-            "enroll", "Enroll an authentication device to proceed",
-            enroll_portal_url=f"{self._base_url}/frame/enroll?user={quote(who, safe='')}")
+        return PreauthResult("enroll", "Enroll an authentication device to proceed",
+                             enroll_portal_url=self._links.enroll_portal(who))
 
     async def passcode(self, request: AuthRequest, passcode: str) -> Verdict | None:
         """Verify one passcode; None when the user is unknown."""
@@ -129,8 +168,8 @@ class Authenticator:
         if subject is None:
             return None
         now = self._clock.now()
-        context = PasscodeContext(subject.user_id, subject.loaded.tokens, subject.settings, now,
-                                  self._box)
+        context = PasscodeContext(subject.user_id, subject.loaded.tokens,
+                                  subject.loaded.mobile_otp, subject.settings, now, self._box)
         bypass_hash, candidates = "", list[TokenCandidate]()
         for factor in self._factors:
             contribution = factor.contribute(context, passcode)
@@ -140,8 +179,32 @@ class Authenticator:
             subject.user_id, now_ms=int(now * 1000), settings=subject.settings,
             bypass_hash=bypass_hash, candidates=candidates)
         verdict = verdict_for_outcome(outcome)
-        await self._authlog.record(self._facts(request, subject, now), verdict)
+        await self._authlog.record(self._facts(request, subject), verdict, now)
         return verdict
+
+    async def push(self, request: AuthRequest, options: PushOptions) -> tuple[Started, str] | None:
+        """Send a push; (started or refused, user id), or None when the user is unknown."""
+        subject = await self._subject(request)
+        if subject is None:
+            return None
+        phones = subject.loaded.activated_phones
+        if options.device == "auto":
+            phone_id = phones[0] if phones else ""
+        elif options.device in phones:
+            phone_id = options.device
+        else:
+            raise InvalidParameter("device (not an activated phone of this user)")
+        facts = self._facts(request, subject)
+        if not phone_id:
+            refusal = Verdict(LOCKED.result, "deny", "No activated Duo Mobile app.",
+                              "no_activated_duo_mobile_account", "duo_push")
+            await self._authlog.record(facts, refusal, self._clock.now())
+            return Started(facts.txid, refusal), subject.user_id
+        started = await self._pushes.start(PushRequest(
+            user_id=subject.user_id, phone_id=phone_id, facts=facts, type=options.type,
+            display_username=options.display_username, pushinfo=options.pushinfo,
+            verified_txid=options.txid), subject.settings)
+        return started, subject.user_id
 
 
 def _status_verdict(status: UserStatus, fields: dict[str, str], settings: AccountSettings,
@@ -157,4 +220,3 @@ def _status_verdict(status: UserStatus, fields: dict[str, str], settings: Accoun
         if not expire_ms or locked_at + expire_ms > now * 1000:
             return LOCKED
     return None
-

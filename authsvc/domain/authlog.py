@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from authsvc.domain.models import Integration, Verdict
+from authsvc.domain.models import Verdict
 from authsvc.errors import InvalidParameter
 from authsvc.store import Store
 from authsvc.store.authlog import AuthlogPage, AuthlogQuery
@@ -35,8 +35,8 @@ class AttemptFacts:
     """What the log records about one attempt besides the verdict."""
 
     txid: str
-    now: float
-    integration: Integration
+    app_key: str
+    app_name: str
     user_id: str = ""
     username: str = ""
     alias: str = ""
@@ -45,12 +45,12 @@ class AttemptFacts:
     hostname: str | None = None
 
 
-def auth_record(facts: AttemptFacts, verdict: Verdict) -> dict[str, Any]:
+def auth_record(facts: AttemptFacts, verdict: Verdict, now: float) -> dict[str, Any]:
     """One authlog v2 record. Never holds a code or seed: only ids, names and outcomes."""
     return {
         "txid": facts.txid,
-        "timestamp": int(facts.now),
-        "isotimestamp": datetime.fromtimestamp(facts.now, UTC).isoformat(timespec="milliseconds"),
+        "timestamp": int(now),
+        "isotimestamp": datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds"),
         "event_type": "authentication",
         "result": verdict.log_result,
         "reason": verdict.reason,
@@ -58,7 +58,7 @@ def auth_record(facts: AttemptFacts, verdict: Verdict) -> dict[str, Any]:
         "user": {"key": facts.user_id, "name": facts.username, "groups": []},
         "alias": facts.alias,
         "email": facts.email,
-        "application": {"key": facts.integration.ikey, "name": facts.integration.name},
+        "application": {"key": facts.app_key, "name": facts.app_name},
         "access_device": {"ip": facts.ipaddr, "hostname": facts.hostname,
                           "location": {"city": None, "state": None, "country": None}},
         "auth_device": {"ip": None, "name": verdict.device or None,
@@ -104,9 +104,9 @@ class AuthLog:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    async def record(self, facts: AttemptFacts, verdict: Verdict) -> None:
+    async def record(self, facts: AttemptFacts, verdict: Verdict, now: float) -> None:
         """Append the record of one decision."""
-        await self._store.authlog.append(auth_record(facts, verdict), int(facts.now * 1000))
+        await self._store.authlog.append(auth_record(facts, verdict, now), int(now * 1000))
 
     async def query(self, query: AuthlogQuery) -> AuthlogPage:
         """One page of records."""

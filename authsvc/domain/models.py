@@ -81,6 +81,41 @@ class User:
         return {self.username, *self.aliases.values()}
 
 
+class PhoneType(StrEnum):
+    """Duo's phone types."""
+
+    MOBILE = "mobile"
+    LANDLINE = "landline"
+    UNKNOWN = "unknown"
+
+
+PLATFORMS = ("unknown", "google android", "apple ios", "windows phone", "rim blackberry",
+             "java j2me", "palm webos", "symbian os", "windows mobile", "generic smartphone")
+
+
+@dataclass(frozen=True, slots=True)
+class Phone:
+    """A phone; `activated` when a Duo Mobile app holds credentials for it."""
+
+    phone_id: str
+    created: int
+    number: str = ""
+    extension: str = ""
+    name: str = ""
+    type: PhoneType = PhoneType.UNKNOWN
+    platform: str = "unknown"
+    predelay: int | None = None
+    postdelay: int | None = None
+    model: str = ""
+    activated: bool = False
+    last_seen: int | None = None
+
+    @property
+    def capabilities(self) -> list[str]:
+        """What the phone can do today (SMS and calls arrive with their own issue)."""
+        return ["auto", "push", "mobile_otp"] if self.activated else []
+
+
 @dataclass(frozen=True, slots=True)
 class Token:
     """A hardware OATH token. `sealed_seed` is the AES-GCM-sealed secret, never the secret."""

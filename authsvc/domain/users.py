@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from authsvc.clock import Clock
 from authsvc.crypto import random_id
 from authsvc.domain.models import MAX_ALIASES, User, UserStatus
+from authsvc.domain.phones import detach_phone
 from authsvc.errors import InvalidParameter, MissingParameter, NotFound
 from authsvc.store import Store
 
@@ -161,6 +162,8 @@ class UserDirectory:
         user = await self._store.users.get(user_id)
         if user is None:
             return
+        for phone_id in await self._store.phones.of_user(user_id):
+            await detach_phone(self._store, user_id, phone_id)
         token_ids = await self._store.users.delete(user)
         for token_id in token_ids:
             await self._store.tokens.move(token_id, user_id, None)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from authsvc.factors.base import PasscodeFactor
 from authsvc.factors.bypass import BypassFactor
+from authsvc.factors.duo_mobile import DuoMobileFactor
 from authsvc.factors.hotp import HotpFactor
 from authsvc.factors.totp import TotpFactor
 
 
 def passcode_factors() -> tuple[PasscodeFactor, ...]:
-    """The passcode factors in the order their candidates are tried: bypass, then tokens."""
-    return (BypassFactor(), HotpFactor(), TotpFactor())
+    """The passcode factors in the order their candidates are tried: bypass, hardware tokens,
+    then Duo Mobile."""
+    return (BypassFactor(), HotpFactor(), TotpFactor(), DuoMobileFactor())

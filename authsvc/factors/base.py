@@ -8,7 +8,7 @@ most one of them together with the lockout count.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -24,6 +24,7 @@ class FactorKind(StrEnum):
 
     BYPASS_CODE = "bypass_code"
     HARDWARE_TOKEN = "hardware_token"  # noqa: S105 - a factor name, not a secret
+    DUO_MOBILE_PASSCODE = "duo_mobile_passcode"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,7 @@ class PasscodeContext:
 
     user_id: str
     tokens: Sequence[Token]
+    mobile_otp: Mapping[str, str]
     settings: AccountSettings
     now: float
     box: SecretBox

@@ -57,7 +57,12 @@ def _changes(args: Params) -> UserChanges:
 
 
 async def _render_users(svc: Services, users: list[User]) -> list[dict[str, object]]:
-    return [user_json(user, await svc.tokens.of_user(user.user_id)) for user in users]
+    return [await _user_json(svc, user) for user in users]
+
+
+async def _user_json(svc: Services, user: User) -> dict[str, object]:
+    return user_json(user, await svc.tokens.of_user(user.user_id),
+                     await svc.phones.of_user(user.user_id))
 
 
 async def _find_users(svc: Services, args: Params) -> list[User] | None:
@@ -107,14 +112,14 @@ async def get_user(request: web.Request) -> web.Response:
     """GET /admin/v1/users/{user_id}."""
     svc = services(request)
     user = await svc.users.get(request.match_info["user_id"])
-    return ok(user_json(user, await svc.tokens.of_user(user.user_id)))
+    return ok(await _user_json(svc, user))
 
 
 async def update_user(request: web.Request) -> web.Response:
     """POST /admin/v1/users/{user_id}."""
     svc = services(request)
     user = await svc.users.update(request.match_info["user_id"], _changes(params(request)))
-    return ok(user_json(user, await svc.tokens.of_user(user.user_id)))
+    return ok(await _user_json(svc, user))
 
 
 async def delete_user(request: web.Request) -> web.Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from authsvc.domain.models import BypassCode, Token, User
+from authsvc.domain.models import BypassCode, Phone, Token, User
 
 
 def user_summary(user: User) -> dict[str, Any]:
@@ -19,7 +19,15 @@ def token_summary(token: Token) -> dict[str, Any]:
     return {"token_id": token.token_id, "type": token.type.value, "serial": token.serial}
 
 
-def user_json(user: User, tokens: Sequence[Token]) -> dict[str, Any]:
+def phone_summary(phone: Phone) -> dict[str, Any]:
+    """The phone object nested in a user."""
+    return {"phone_id": phone.phone_id, "number": phone.number, "extension": phone.extension,
+            "name": phone.name, "type": phone.type.value, "platform": phone.platform,
+            "activated": phone.activated, "capabilities": phone.capabilities}
+
+
+def user_json(user: User, tokens: Sequence[Token],
+              phones: Sequence[Phone] = ()) -> dict[str, Any]:
     """The Admin API user object."""
     return {
         "user_id": user.user_id,
@@ -33,10 +41,10 @@ def user_json(user: User, tokens: Sequence[Token]) -> dict[str, Any]:
         "lockout_reason": user.lockout_reason or None,
         "created": user.created,
         "last_login": user.last_login,
-        "is_enrolled": bool(tokens),
+        "is_enrolled": bool(tokens) or any(phone.activated for phone in phones),
         "aliases": {f"alias{slot}": name for slot, name in sorted(user.aliases.items())},
         "tokens": [token_summary(token) for token in tokens],
-        "phones": [],
+        "phones": [phone_summary(phone) for phone in phones],
         "webauthncredentials": [],
         "u2ftokens": [],
         "desktoptokens": [],

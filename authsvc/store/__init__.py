@@ -9,6 +9,9 @@ from authsvc.store.bypass import BypassStore
 from authsvc.store.core import StoreContext
 from authsvc.store.integrations import IntegrationStore
 from authsvc.store.keys import Keys
+from authsvc.store.outbox import OutboxStore
+from authsvc.store.phones import PhoneStore
+from authsvc.store.pushes import PushStore
 from authsvc.store.redis_client import Redis, RedisError, RedisUnavailable
 from authsvc.store.scripts import ScriptRunner
 from authsvc.store.tokens import TokenStore
@@ -35,6 +38,9 @@ class Store:
         self.authlog = AuthlogStore(ctx, authlog_max_entries)
         self.attempts = AttemptStore(ctx)
         self.transactions = TransactionStore(ctx)
+        self.phones = PhoneStore(ctx)
+        self.pushes = PushStore(ctx)
+        self.outbox = OutboxStore(ctx)
 
     async def start(self) -> None:
         """Register the scripts (Redis may be down: then the first use loads them)."""

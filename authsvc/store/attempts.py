@@ -10,7 +10,7 @@ without harm.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 
 from authsvc.domain.account_settings import AccountSettings
@@ -60,6 +60,13 @@ class LoadedUser:
 
     fields: dict[str, str]
     tokens: list[Token]
+    mobile_otp: dict[str, str] = field(default_factory=dict)
+    phone_ids: list[str] = field(default_factory=list)
+
+    @property
+    def activated_phones(self) -> list[str]:
+        """The user's phones with an activated app, in the user's order."""
+        return [phone_id for phone_id in self.phone_ids if phone_id in self.mobile_otp]
 
 
 class AttemptStore:
@@ -84,14 +91,18 @@ class AttemptStore:
 
     async def load(self, user_id: str) -> LoadedUser | None:
         """The user's record and tokens, or None when there is no such user."""
-        user, tokens = await self._ctx.redis.pipeline([
-            ("HGETALL", self._keys.user(user_id)),
-            ("HGETALL", self._keys.user_tokens(user_id)),
+        keys = self._keys
+        user, tokens, mobile_otp, phone_ids = await self._ctx.redis.pipeline([
+            ("HGETALL", keys.user(user_id)),
+            ("HGETALL", keys.user_tokens(user_id)),
+            ("HGETALL", keys.user_mobile_otp(user_id)),
+            ("ZRANGE", keys.user_phones(user_id), 0, -1),
         ])
         if not user:
             return None
         return LoadedUser(flat_to_dict(user),
-                          [token_from_json(raw, user_id) for raw in flat_to_dict(tokens).values()])
+                          [token_from_json(raw, user_id) for raw in flat_to_dict(tokens).values()],
+                          flat_to_dict(mobile_otp), list(phone_ids))
 
     async def passcode(
         self,
@@ -110,7 +121,8 @@ class AttemptStore:
             args += [candidate.token_id, candidate.kind, candidate.match, candidate.far]
         reply = await self._ctx.scripts.run(
             ScriptName.PASSCODE_ATTEMPT,
-            [keys.user(user_id), keys.user_bypass(user_id), keys.user_tokens(user_id)], args)
+            [keys.user(user_id), keys.user_bypass(user_id), keys.user_tokens(user_id),
+             keys.user_mobile_otp(user_id)], args)
         status = AttemptStatus(int(reply[0]))
         if status is AttemptStatus.ALLOW:
             return AttemptOutcome(status, str(reply[1]), str(reply[2]), str(reply[3]))

@@ -40,6 +40,40 @@ class Keys:
         """HASH: keyed code hash -> JSON metadata of one bypass code. No TTL (expiry inside)."""
         return f"{self.prefix}:{{u:{user_id}}}:bypass"
 
+    def user_phones(self, user_id: str) -> str:
+        """ZSET: the user's phone ids scored by position (the first is used for automatic push)."""
+        return f"{self.prefix}:{{u:{user_id}}}:phones"
+
+    def user_mobile_otp(self, user_id: str) -> str:
+        """HASH: phone id -> JSON {seed (sealed), counter, cred} of each activated phone the user
+        holds: the user's own copy of the app's passcode state, so the passcode script commits
+        its counter with the user's lockout count. Rewritten when the phone is (re)activated."""
+        return f"{self.prefix}:{{u:{user_id}}}:mobile_otp"
+
+    def push(self, user_id: str, txid: str) -> str:
+        """HASH: one push transaction (state, phone, urgid, expiry, step-up code hash, tries,
+        attributes, seq). TTL: expiry + 10 min."""
+        return f"{self.prefix}:{{u:{user_id}}}:push:{txid}"
+
+    def user_pushes(self, user_id: str) -> str:
+        """ZSET: the user's outstanding push txids scored by expiry ms (push-fatigue limits)."""
+        return f"{self.prefix}:{{u:{user_id}}}:pushes"
+
+    # --- one phone: hash tag {p:<phone_id>} ----------------------------------------------------
+
+    def phone(self, phone_id: str) -> str:
+        """HASH: a phone (number, type, platform, ...) and its app's credentials (akey, public
+        key, sealed hotp_secret, activation host, credential version). No TTL."""
+        return f"{self.prefix}:{{p:{phone_id}}}:phone"
+
+    def phone_users(self, phone_id: str) -> str:
+        """SET: ids of the users the phone is attached to. No TTL."""
+        return f"{self.prefix}:{{p:{phone_id}}}:users"
+
+    def phone_inbox(self, phone_id: str) -> str:
+        """ZSET: urgids of pushes waiting for the phone's answer, scored by expiry ms."""
+        return f"{self.prefix}:{{p:{phone_id}}}:inbox"
+
     # --- global indexes and collections (no tag; never mixed with a user's keys in a script) -----
 
     def username_index(self) -> str:
@@ -89,6 +123,39 @@ class Keys:
     def transaction(self, txid: str) -> str:
         """STRING: JSON answer of a finished async transaction, for auth_status. TTL 10 min."""
         return f"{self.prefix}:tx:{txid}"
+
+    def phones(self) -> str:
+        """ZSET: phone ids by creation time (ms). No TTL."""
+        return f"{self.prefix}:phones"
+
+    def phone_number_index(self, number: str, extension: str) -> str:
+        """SET: ids of the phones with this number and extension. No TTL."""
+        return f"{self.prefix}:idx:phone_number:{number}|{extension}"
+
+    def activation(self, code: str) -> str:
+        """STRING: JSON {phone_id, host} of a live activation code. TTL: its valid_secs."""
+        return f"{self.prefix}:activation:{code}"
+
+    def tx_owner(self, txid: str) -> str:
+        """STRING: user id owning a push txid (or push_id). TTL: the push's lifetime + 10 min."""
+        return f"{self.prefix}:txowner:{txid}"
+
+    def urgid(self, urgid: str) -> str:
+        """STRING: ``<user id> <txid>`` of the push a phone answers by urgid. TTL as tx_owner."""
+        return f"{self.prefix}:urgid:{urgid}"
+
+    def device_signature(self, digest: str) -> str:
+        """STRING: a device request signature already seen (replay guard). TTL 600 s."""
+        return f"{self.prefix}:devsig:{digest}"
+
+    def outbox(self, channel: str, destination: str) -> str:
+        """LIST: JSON messages sent to one destination (channel "sms", "voice" or "email"),
+        newest last, the last 100 kept, 7 days after the newest. The simulated carrier reads it."""
+        return f"{self.prefix}:outbox:{channel}:{destination}"
+
+    def events(self) -> str:
+        """Pub/sub channel: ``tx:<txid>`` and ``phone:<phone_id>`` wake-ups for every process."""
+        return f"{self.prefix}:events"
 
     def authlog(self) -> str:
         """STREAM: authentication log entries (JSON), trimmed to AUTHSVC_AUTHLOG_MAX_ENTRIES."""

@@ -77,7 +77,7 @@ def parse_redis_url(url: str) -> RedisAddress:
     )
 
 
-def _pack(args: Sequence[Arg]) -> bytes:
+def pack_command(args: Sequence[Arg]) -> bytes:
     # hiredis's stub types the argument as a 1-tuple; any tuple of str/bytes/numbers is accepted.
     packed: bytes = hiredis.pack_command(cast(Any, tuple(args)))
     return packed
@@ -162,7 +162,7 @@ class Redis:
     async def execute(self, *args: Arg, timeout: float | None = None) -> Any:
         """Send one command and return its reply; an error reply raises `RedisError`."""
         protocol = await self._connected()
-        future = self._send(protocol, (_pack(args),), timeout)[0]
+        future = self._send(protocol, (pack_command(args),), timeout)[0]
         return await future
 
     async def pipeline(self, commands: Sequence[Sequence[Arg]]) -> list[Any]:
@@ -174,7 +174,7 @@ class Redis:
         if not commands:
             return []
         protocol = await self._connected()
-        packed = [_pack(tuple(command)) for command in commands]
+        packed = [pack_command(tuple(command)) for command in commands]
         return await _collect(self._send(protocol, packed, None))
 
     async def close(self) -> None:
@@ -249,7 +249,7 @@ class Redis:
         if self.address.db:
             commands.append(("SELECT", self.address.db))
         if commands:
-            for reply in await _collect(self._send(protocol, [_pack(c) for c in commands], None)):
+            for reply in await _collect(self._send(protocol, [pack_command(c) for c in commands], None)):
                 if isinstance(reply, RedisError):
                     raise reply
 

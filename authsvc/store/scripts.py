@@ -28,6 +28,8 @@ class ScriptName(StrEnum):
     HOTP_SET_COUNTER = "hotp_set_counter"
     HASH_SET_EXISTING = "hash_set_existing"
     ZSET_APPEND = "zset_append"
+    PUSH_CREATE = "push_create"
+    PUSH_RESOLVE = "push_resolve"
 
 
 @dataclass(frozen=True, slots=True)

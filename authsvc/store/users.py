@@ -109,7 +109,9 @@ class UserStore:
         code_ids = [json.loads(raw)["id"] for raw in bypass.values()]
         commands: list[tuple[str | int, ...]] = [
             ("ZREM", keys.users(), user.user_id),
-            ("DEL", keys.user(user.user_id), keys.user_bypass(user.user_id)),
+            ("DEL", keys.user(user.user_id), keys.user_bypass(user.user_id),
+             keys.user_phones(user.user_id), keys.user_mobile_otp(user.user_id),
+             keys.user_pushes(user.user_id)),
         ]
         if code_ids:
             commands.append(("ZREM", keys.bypass_codes(), *code_ids))

@@ -292,7 +292,7 @@ async def test_real_bypass_codes_issued_by_the_domain_are_found_by_the_factor_ha
     settings = await store.account.get()
 
     async def submit(passcode: str) -> AttemptOutcome:
-        context = PasscodeContext(user.user_id, [], settings, clock.now(), box)
+        context = PasscodeContext(user.user_id, [], {}, settings, clock.now(), box)
         bypass_hash = next(c.bypass_hash for f in passcode_factors()
                            if (c := f.contribute(context, passcode)).bypass_hash)
         return await attempt(store, user.user_id, clock, bypass_hash=bypass_hash)
@@ -599,7 +599,8 @@ async def test_resync_through_real_hotp_codes_and_the_factor(
         loaded = await store.attempts.load(user.user_id)
         assert loaded is not None
         settings = await store.account.get()
-        context = PasscodeContext(user.user_id, loaded.tokens, settings, clock.now(), box)
+        context = PasscodeContext(user.user_id, loaded.tokens, loaded.mobile_otp, settings,
+                                  clock.now(), box)
         candidates = [c for f in passcode_factors() for c in f.contribute(context, passcode).tokens]
         return await attempt(store, user.user_id, clock, candidates=candidates)
 

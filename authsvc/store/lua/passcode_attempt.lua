@@ -9,15 +9,17 @@ threshold of T records at most T failures however many requests race.
 KEYS[1]  user HASH            (status, fails, locked_at, lockout_reason, attempt_seq, last_login)
 KEYS[2]  user's bypass HASH   (code hash -> {"id","uses","expires",...}; uses 0 = unlimited)
 KEYS[3]  user's token HASH    (token id -> {"type","counter","last_step","rs_*",...})
+KEYS[4]  user's Duo Mobile passcode HASH (phone id -> {"seed","counter","cred"})
 ARGV[1]  now_ms               (from the injected clock)
 ARGV[2]  lockout threshold    (0 = never lock)
 ARGV[3]  lockout expiry ms    (0 = only an admin unlocks)
 ARGV[4]  bypass code hash     ("" when the passcode cannot be a bypass code)
 ARGV[5]  N token candidates, then N groups of 4:
-         token id, kind ("hotp"|"totp"), matched counter or step (-1 = none),
+         token or phone id, kind ("hotp"|"totp"|"mobile"), matched counter or step (-1 = none),
          far HOTP counter for automatic resync (-1 = none)
 Returns
-  {1, factor, id, detail}  ALLOW: factor "bypass_code"|"hardware_token"; detail "" or
+  {1, factor, id, detail}  ALLOW: factor "bypass_code"|"hardware_token"|"duo_mobile_passcode";
+                           detail "" or
                            "resynced" (tokens) or remaining uses (bypass, "0" = used up,
                            "unlimited")
   {2, fails}               INVALID: a failure counted; fails = consecutive failures now
@@ -35,7 +37,7 @@ local candidates = tonumber(ARGV[5])
 local RESYNC_WINDOW_MS = 300000
 local RESYNC_CODES = 3
 
-local user_key, bypass_key, token_key = KEYS[1], KEYS[2], KEYS[3]
+local user_key, bypass_key, token_key, mobile_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 
 local status = redis.call('HGET', user_key, 'status')
 if not status then return {7} end
@@ -71,18 +73,18 @@ local function try_bypass()
   return {code.id, tostring(code.uses)}
 end
 
-local function save(id, token)
-  redis.call('HSET', token_key, id, cjson.encode(token))
+local function save(key, id, token)
+  redis.call('HSET', key, id, cjson.encode(token))
 end
 
 -- HOTP: accept a counter at or past the stored next-expected counter; never move backwards.
 -- Otherwise count towards automatic resync: RESYNC_CODES consecutive far codes in as many
 -- successive attempts within RESYNC_WINDOW_MS resync the token (the last attempt succeeds).
-local function try_hotp(id, token, match, far)
+local function try_hotp(key, id, token, match, far)
   if match >= 0 and match >= token.counter then
     token.counter = match + 1
     token.rs_n = 0
-    save(id, token)
+    save(key, id, token)
     return ''
   end
   if far < 0 or far < token.counter then return nil end
@@ -96,11 +98,11 @@ local function try_hotp(id, token, match, far)
   if n >= RESYNC_CODES then
     token.counter = far + 1
     token.rs_n = 0
-    save(id, token)
+    save(key, id, token)
     return 'resynced'
   end
   token.rs_n, token.rs_next, token.rs_seq = n, far + 1, seq
-  save(id, token)
+  save(key, id, token)
   return nil
 end
 
@@ -108,7 +110,7 @@ end
 local function try_totp(id, token, match)
   if match >= 0 and match > token.last_step then
     token.last_step = match
-    save(id, token)
+    save(token_key, id, token)
     return ''
   end
   return nil
@@ -126,13 +128,17 @@ for i = 0, candidates - 1 do
   local base = 6 + i * 4
   local id, kind = ARGV[base], ARGV[base + 1]
   local match, far = tonumber(ARGV[base + 2]), tonumber(ARGV[base + 3])
-  local raw = redis.call('HGET', token_key, id)
+  local key = kind == 'mobile' and mobile_key or token_key
+  local raw = redis.call('HGET', key, id)
   if raw then
     local token = cjson.decode(raw)
     local detail
-    if kind == 'hotp' then detail = try_hotp(id, token, match, far)
+    if kind == 'hotp' then detail = try_hotp(key, id, token, match, far)
+    elseif kind == 'mobile' then detail = try_hotp(key, id, token, match, -1)
     elseif kind == 'totp' then detail = try_totp(id, token, match) end
-    if detail then return succeed('hardware_token', id, detail) end
+    if detail then
+      return succeed(kind == 'mobile' and 'duo_mobile_passcode' or 'hardware_token', id, detail)
+    end
   end
 end
 

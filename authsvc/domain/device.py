@@ -1,0 +1,262 @@
+"""Duo Mobile's device API, server side (`reference/device-protocol.md` §1).
+
+Exactly as liberal as third-party clients need and no more: parameters from the query and the
+body merged; the signed parameter line either sorted-and-quoted or exactly as received; any
+RFC 2822 date within ±300 s; the signed host is the one written into the device's activation
+code, never the Host header. Unsigned, wrongly signed or replayed calls, and calls from an app
+whose activation was replaced, are refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from authsvc.clock import Clock
+from authsvc.crypto import SecretBox, constant_time_equal, random_id
+from authsvc.domain.events import Waiters, wait_for
+from authsvc.domain.phones import otp_copy
+from authsvc.domain.push import PushService
+from authsvc.errors import (
+    BadSignature,
+    DateSkew,
+    InvalidParameter,
+    MissingCredentials,
+    MissingDate,
+    PushNotFound,
+    UnknownActivationCode,
+    UnsupportedSignature,
+    WrongStepUpCode,
+)
+from authsvc.store import Store
+from authsvc.store.pushes import ResolveStatus
+from authsvc.wire import duo_sig
+
+CUSTOMER_NAME = "authsvc"
+MAX_SKEW_S = 300
+MAX_DEVICE_WAIT_S = 60
+_ANSWERS = {"approve": "approve", "deny": "deny", "fraud": "fraud"}
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRequest:
+    """A device call as received: what the signature may cover, and the merged parameters."""
+
+    method: str
+    path: str
+    raw_query: str
+    raw_body: str
+    params: Sequence[tuple[str, str]]
+    authorization: str
+    date: str | None
+
+    def param(self, name: str) -> str | None:
+        return next((value for key, value in self.params if key == name), None)
+
+
+def _rsa_public_key(pem: str) -> rsa.RSAPublicKey:
+    try:
+        key = serialization.load_pem_public_key(pem.encode())
+    except (ValueError, TypeError):
+        raise UnsupportedSignature("pubkey (not a PEM public key)") from None
+    if not isinstance(key, rsa.RSAPublicKey) or key.key_size < 2048:
+        raise UnsupportedSignature("pubkey (RSA, at least 2048 bits)")
+    return key
+
+
+def _platform_ok(platform: str) -> bool:
+    return platform.lower() == "android" or platform == "iOS"
+
+
+class DeviceService:
+    """Activation, signed calls, the pending-push list and answers."""
+
+    def __init__(self, store: Store, box: SecretBox, clock: Clock, pushes: PushService,
+                 waiters: Waiters) -> None:
+        self._store = store
+        self._box = box
+        self._clock = clock
+        self._pushes = pushes
+        self._waiters = waiters
+
+    async def activate(self, code: str, request: DeviceRequest) -> dict[str, Any]:
+        """POST /push/v2/activation/<code>: a new app with an RSA key takes the phone's code."""
+        pubkey, pkpush = request.param("pubkey"), request.param("pkpush")
+        if not pubkey or pkpush != "rsa-sha512":
+            raise UnsupportedSignature("pubkey and pkpush=rsa-sha512 are required")
+        _rsa_public_key(pubkey)
+        taken = await self._store.phones.take_activation(code)
+        phone = await self._store.phones.raw(taken["phone_id"]) if taken else {}
+        if taken is None or phone.get("act_code") != code:
+            raise UnknownActivationCode()
+        if not _platform_ok(request.param("platform") or ""):
+            await self._store.phones.set_fields(taken["phone_id"], {"act_code": ""})
+            raise InvalidParameter(message="Unsupported platform")
+        return await self._issue_credentials(taken["phone_id"], taken["host"], code, phone,
+                                             pubkey, request)
+
+    async def _issue_credentials(self, phone_id: str, host: str, code: str,
+                                 phone: Mapping[str, str], pubkey: str,
+                                 request: DeviceRequest) -> dict[str, Any]:
+        cred = int(phone.get("cred") or 0) + 1
+        akey, hotp_secret = random_id("DA"), secrets.token_hex(16)
+        facts = {key: value for key, value in request.params if key != "pubkey"}
+        await self._store.phones.set_fields(phone_id, {
+            "activated": "1", "akey": akey, "pubkey": pubkey, "cred": str(cred),
+            "hotp_secret": self._box.seal(hotp_secret.encode(), bound_to=f"{phone_id}:{cred}"),
+            "act_host": host, "act_code": "", "activated_code": code,
+            "model": facts.get("model", "")[:100], "app": json.dumps(facts)[:4000],
+            "last_seen": str(int(self._clock.now()))})
+        users = await self._store.phones.users_of(phone_id)
+        await self._store.phones.set_otp_copies(
+            users, phone_id, otp_copy(self._box, phone_id, cred, hotp_secret))
+        return {"akey": akey, "pkey": phone_id, "hotp_secret": hotp_secret,
+                "customer_name": CUSTOMER_NAME, "reactivation_token": secrets.token_hex(16),
+                "urg_secret": secrets.token_hex(16), "force_disable_analytics": True,
+                "has_backup_restore": False, "has_bluetooth_approve": False,
+                "has_trusted_endpoints": False, "has_trusted_endpoints_permission_flow": False,
+                "requires_fips_android": False, "security_checkup_enabled": False,
+                "instant_restore_status": "disabled", "requires_mdm": 0}
+
+    async def authenticate(self, request: DeviceRequest) -> dict[str, str]:
+        """The calling device's phone record, if the request is correctly signed by it."""
+        parsed = duo_sig.parse_authorization(request.authorization)
+        if parsed is None:
+            raise MissingCredentials()
+        phone_id, signature_b64 = parsed
+        when = duo_sig.parse_date(request.date) if request.date else None
+        if request.date is None or when is None:
+            raise MissingDate()
+        if abs(self._clock.now() - when) > MAX_SKEW_S:
+            raise DateSkew()
+        phone = await self._store.phones.raw(phone_id)
+        if phone.get("activated") != "1" or not phone.get("pubkey"):
+            raise BadSignature("unknown or deactivated device")
+        try:
+            signature = base64.b64decode(signature_b64, validate=True)
+        except binascii.Error:
+            raise BadSignature() from None
+        self._check_signature(phone, request, signature)
+        akey = request.param("akey")
+        if akey is not None and not constant_time_equal(akey, phone.get("akey", "")):
+            raise BadSignature("akey does not match the device")
+        if not await self._store.phones.remember_signature(hashlib.sha256(signature).hexdigest()):
+            raise BadSignature("signature already used")
+        return phone
+
+    def _check_signature(self, phone: Mapping[str, str], request: DeviceRequest,
+                         signature: bytes) -> None:
+        key = _rsa_public_key(phone["pubkey"])
+        raw = request.raw_query or request.raw_body.removeprefix("?")
+        head = [request.date or "", request.method.upper(), phone.get("act_host", ""),
+                request.path]
+        for params_line in dict.fromkeys((duo_sig.canon_params(request.params), raw)):
+            canonical = "\n".join([*head, params_line]).encode()
+            try:
+                key.verify(signature, canonical, padding.PKCS1v15(), hashes.SHA512())
+            except InvalidSignature:
+                continue
+            return
+        raise BadSignature()
+
+    async def transactions(self, phone: Mapping[str, str], wait: int) -> dict[str, Any]:
+        """GET /push/v2/device/transactions (``wait`` > 0: hold until a push arrives)."""
+        phone_id = phone["phone_id"]
+        with self._waiters.watch(f"phone:{phone_id}") as arrived:
+            found = await self._pending(phone_id)
+            if not found and wait > 0:
+                await wait_for(arrived, min(wait, MAX_DEVICE_WAIT_S))
+                found = await self._pending(phone_id)
+        await self._store.phones.set_fields(phone_id, {"last_seen": str(int(self._clock.now()))})
+        return {"transactions": found, "current_time": int(self._clock.now())}
+
+    async def _pending(self, phone_id: str) -> list[dict[str, Any]]:
+        live, expired = await self._store.pushes.inbox(phone_id, self._clock.now_ms())
+        for owner in await self._store.pushes.owners_by_urgid(expired):
+            if owner is not None:
+                await self._pushes.expire(*owner)
+        await self._store.pushes.take_from_inbox(phone_id, expired)
+        owners = await self._store.pushes.owners_by_urgid(live)
+        refs = [owner for owner in owners if owner is not None]
+        pushes = await self._store.pushes.read_many(refs)
+        return [transaction_json(push) for push in pushes
+                if push.get("state") == "pending" and push.get("phone_id") == phone_id]
+
+    async def answer(self, phone: Mapping[str, str], urgid: str,
+                     request: DeviceRequest) -> dict[str, str]:
+        """POST /push/v2/device/transactions/<urgid>: approve, deny or report fraud, once."""
+        answer = _ANSWERS.get(request.param("answer") or "")
+        if answer is None:
+            raise InvalidParameter("answer (approve or deny)")
+        if answer == "deny" and request.param("fraud") in ("1", "true"):
+            answer = "fraud"
+        owner = await self._store.pushes.by_urgid(urgid)
+        if owner is None:
+            raise PushNotFound("urgid")
+        user_id, txid = owner
+        code = request.param("step_up_code")
+        settings = await self._store.account.get()
+        resolution = await self._store.pushes.resolve(
+            user_id, txid, now_ms=self._clock.now_ms(), operation=answer,
+            phone_id=phone["phone_id"],
+            code_hash=self._pushes.step_up_hash(txid, code) if code else "",
+            fraud_locks=settings.fraud_locks_user)
+        if resolution.status is ResolveStatus.WRONG_CODE:
+            raise WrongStepUpCode(f"{resolution.tries_left} tries left")
+        await self._store.pushes.take_from_inbox(phone["phone_id"], [urgid])
+        if resolution.status is ResolveStatus.NOT_PENDING:
+            raise PushNotFound("urgid (already answered or expired)")
+        await self._pushes.log_end(user_id, txid)
+        return {"result": "SUCCESS"}
+
+    async def register(self, phone: Mapping[str, str], request: DeviceRequest) -> dict[str, str]:
+        """POST /push/v2/device/registration: remember the app's push-notification token."""
+        token = request.param("token") or ""
+        if len(token) > 4096:
+            raise InvalidParameter("token")
+        await self._store.phones.set_fields(phone["phone_id"], {"push_token": token})
+        return {}
+
+    @staticmethod
+    def info(phone: Mapping[str, str]) -> dict[str, Any]:
+        """GET /push/v2/device/info: what the service knows about the device."""
+        return {"pkey": phone["phone_id"], "customer_name": CUSTOMER_NAME,
+                "platform": phone.get("platform", ""), "model": phone.get("model", ""),
+                "last_seen": phone.get("last_seen", "")}
+
+
+def transaction_json(push: Mapping[str, str]) -> dict[str, Any]:
+    """A pending push as the apps parse it: groups of [label, value] attributes."""
+    created = int(push.get("created_ms") or 0) // 1000
+    details: list[list[Any]] = [["Username", push.get("display_username", "")],
+               ["Organization", CUSTOMER_NAME], ["Application", push.get("app", "")],
+               ["Time", created]]
+    if push.get("ipaddr"):
+        details.append(["IP Address", push["ipaddr"]])
+    groups: list[list[list[Any]]] = [details]
+    if push.get("confirmation_code"):
+        groups.append([["Confirmation Code", push["confirmation_code"]]])
+    info = json.loads(push.get("pushinfo") or "[]")
+    if info:
+        groups.append([[key, value] for key, value in info])
+    kind = push.get("kind", "auth")
+    transaction: dict[str, Any] = {
+        "urgid": push["urgid"], "type": push.get("type") or "login",
+        "expiration": int(push.get("expires_ms") or 0) // 1000, "attributes": groups,
+        "summary": f"{push.get('app', '')}: verify it is you" if kind == "verification"
+        else f"Login request to {push.get('app', '')}",
+        "title": "Are you logging in?" if kind == "auth" else "Verify your identity",
+        "urgency": "high"}
+    if push.get("code_hash"):
+        transaction["step_up_code_info"] = {"num_digits": int(push.get("digits") or 3)}
+    return transaction

@@ -1,0 +1,55 @@
+"""Waiters for state changes announced on the events channel (``tx:<txid>``, ``phone:<id>``).
+
+Always register before reading the state you wait on: an event published between the read and
+the wait would otherwise be missed. A missed event only delays a waiter to its timeout, never
+loses a decision (the decision lives in Redis).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+
+
+class Waiters:
+    """asyncio events keyed by topic, set when the topic is announced."""
+
+    def __init__(self) -> None:
+        self._events: dict[str, set[asyncio.Event]] = {}
+
+    @contextlib.contextmanager
+    def watch(self, topic: str) -> Iterator[asyncio.Event]:
+        """An event set at the next announcement of `topic` while the block runs."""
+        event = asyncio.Event()
+        self._events.setdefault(topic, set()).add(event)
+        try:
+            yield event
+        finally:
+            group = self._events.get(topic)
+            if group is not None:
+                group.discard(event)
+                if not group:
+                    del self._events[topic]
+
+    def announce(self, topic: str) -> None:
+        for event in self._events.get(topic, ()):
+            event.set()
+
+    def announce_all(self) -> None:
+        """Wake everybody (after the subscriber reconnected: events may have been missed)."""
+        for group in self._events.values():
+            for event in group:
+                event.set()
+
+
+async def wait_for(event: asyncio.Event, timeout: float) -> bool:
+    """True if the event was set within `timeout` seconds."""
+    if timeout <= 0:
+        return event.is_set()
+    try:
+        async with asyncio.timeout(timeout):
+            await event.wait()
+    except TimeoutError:
+        return False
+    return True

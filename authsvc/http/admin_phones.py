@@ -1,0 +1,169 @@
+"""Admin API v1 phone handlers: phones, their users, activation, Help Desk verification push."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from authsvc.domain.models import Phone
+from authsvc.domain.phones import PhoneChanges
+from authsvc.http.envelope import ok
+from authsvc.http.middleware import credentials, params, services
+from authsvc.http.params import Params
+from authsvc.http.render import paging, user_summary
+from authsvc.services import Services
+
+PHONES_MAX_LIMIT = 500
+PHONES_DEFAULT_LIMIT = 100
+
+
+def _changes(args: Params) -> PhoneChanges:
+    return PhoneChanges(
+        number=args.text("number", max_length=64), extension=args.text("extension", max_length=16),
+        name=args.text("name", max_length=255), type=args.text("type", max_length=32),
+        platform=args.text("platform", max_length=64),
+        predelay=args.integer("predelay", minimum=0, maximum=60),
+        postdelay=args.integer("postdelay", minimum=0, maximum=60))
+
+
+def phone_json(phone: Phone, users: list[dict[str, Any]]) -> dict[str, Any]:
+    """The Admin API phone object."""
+    return {
+        "phone_id": phone.phone_id, "number": phone.number, "extension": phone.extension,
+        "name": phone.name, "type": phone.type.value, "platform": phone.platform,
+        "predelay": phone.predelay, "postdelay": phone.postdelay, "model": phone.model,
+        "activated": phone.activated, "capabilities": phone.capabilities,
+        "sms_passcodes_sent": False, "last_seen": phone.last_seen, "encrypted": "",
+        "fingerprint": "", "screenlock": "", "tampered": "", "users": users,
+    }
+
+
+async def render_phones(svc: Services, phones: list[Phone]) -> list[dict[str, Any]]:
+    rendered = []
+    for phone in phones:
+        users = await svc.users.get_many(await svc.phones.users_of(phone.phone_id))
+        rendered.append(phone_json(phone, [user_summary(user) for user in users]))
+    return rendered
+
+
+async def list_phones(request: web.Request) -> web.Response:
+    """GET /admin/v1/phones (paged; or ?number=&extension=)."""
+    svc, args = services(request), params(request)
+    number = args.text("number", max_length=64)
+    if number is not None:
+        found = await svc.phones.by_number(number, args.text("extension", max_length=16) or "")
+        return ok(await render_phones(svc, found))
+    offset, limit = args.paging(default_limit=PHONES_DEFAULT_LIMIT, max_limit=PHONES_MAX_LIMIT)
+    phones, total = await svc.phones.page(offset, limit)
+    return ok(await render_phones(svc, phones), paging(offset, limit, total))
+
+
+async def add_phone(request: web.Request) -> web.Response:
+    """POST /admin/v1/phones."""
+    svc = services(request)
+    phone = await svc.phones.add(_changes(params(request)))
+    return ok(phone_json(phone, []))
+
+
+async def get_phone(request: web.Request) -> web.Response:
+    """GET /admin/v1/phones/{phone_id}."""
+    svc = services(request)
+    phone = await svc.phones.get(request.match_info["phone_id"])
+    return ok((await render_phones(svc, [phone]))[0])
+
+
+async def update_phone(request: web.Request) -> web.Response:
+    """POST /admin/v1/phones/{phone_id}."""
+    svc = services(request)
+    phone = await svc.phones.update(request.match_info["phone_id"], _changes(params(request)))
+    return ok((await render_phones(svc, [phone]))[0])
+
+
+async def delete_phone(request: web.Request) -> web.Response:
+    """DELETE /admin/v1/phones/{phone_id} (removes it from every user)."""
+    await services(request).phones.delete(request.match_info["phone_id"])
+    return ok("")
+
+
+async def activation_url(request: web.Request) -> web.Response:
+    """POST /admin/v1/phones/{phone_id}/activation_url."""
+    args = params(request)
+    activation = await services(request).phones.new_activation(
+        request.match_info["phone_id"], args.integer("valid_secs"))
+    return ok({key: activation[key]
+               for key in ("activation_url", "activation_barcode", "valid_secs")})
+
+
+async def send_sms_activation(request: web.Request) -> web.Response:
+    """POST /admin/v1/phones/{phone_id}/send_sms_activation."""
+    args = params(request)
+    result = await services(request).phones.send_sms_activation(
+        request.match_info["phone_id"], valid_secs=args.integer("valid_secs"),
+        install=args.flag("install"),
+        installation_msg=args.text("installation_msg", max_length=1000),
+        activation_msg=args.text("activation_msg", max_length=1000))
+    return ok(result)
+
+
+async def user_phones(request: web.Request) -> web.Response:
+    """GET /admin/v1/users/{user_id}/phones (in the user's order)."""
+    svc = services(request)
+    user = await svc.users.get(request.match_info["user_id"])
+    phones = await render_phones(svc, await svc.phones.of_user(user.user_id))
+    return ok(phones, paging(0, len(phones), len(phones)))
+
+
+async def add_user_phone(request: web.Request) -> web.Response:
+    """POST /admin/v1/users/{user_id}/phones."""
+    phone_id = params(request).required_text("phone_id", max_length=64)
+    await services(request).phones.attach(request.match_info["user_id"], phone_id)
+    return ok("")
+
+
+async def delete_user_phone(request: web.Request) -> web.Response:
+    """DELETE /admin/v1/users/{user_id}/phones/{phone_id} (the last user's detach deletes it)."""
+    match = request.match_info
+    await services(request).phones.detach(match["user_id"], match["phone_id"])
+    return ok("")
+
+
+async def order_user_phones(request: web.Request) -> web.Response:
+    """POST /admin/v1/users/{user_id}/phones/order (authsvc extension): `phone_ids` in order."""
+    svc = services(request)
+    phone_ids = params(request).items("phone_ids")
+    phones = await svc.phones.reorder(request.match_info["user_id"], phone_ids)
+    return ok(await render_phones(svc, phones))
+
+
+async def send_verification_push(request: web.Request) -> web.Response:
+    """POST /admin/v1/users/{user_id}/send_verification_push."""
+    phone_id = params(request).required_text("phone_id", max_length=64)
+    result = await services(request).helpdesk.send(
+        request.match_info["user_id"], phone_id, credentials(request).integration)
+    return ok(result)
+
+
+async def verification_push_response(request: web.Request) -> web.Response:
+    """GET /admin/v1/users/{user_id}/verification_push_response?push_id=."""
+    push_id = params(request).required_text("push_id", max_length=64)
+    return ok(await services(request).helpdesk.response(request.match_info["user_id"], push_id))
+
+
+def setup_routes(app: web.Application) -> None:
+    """Mount the phone part of the Admin API."""
+    router = app.router
+    router.add_get("/admin/v1/phones", list_phones)
+    router.add_post("/admin/v1/phones", add_phone)
+    router.add_get("/admin/v1/phones/{phone_id}", get_phone)
+    router.add_post("/admin/v1/phones/{phone_id}", update_phone)
+    router.add_delete("/admin/v1/phones/{phone_id}", delete_phone)
+    router.add_post("/admin/v1/phones/{phone_id}/activation_url", activation_url)
+    router.add_post("/admin/v1/phones/{phone_id}/send_sms_activation", send_sms_activation)
+    router.add_get("/admin/v1/users/{user_id}/phones", user_phones)
+    router.add_post("/admin/v1/users/{user_id}/phones", add_user_phone)
+    router.add_post("/admin/v1/users/{user_id}/phones/order", order_user_phones)
+    router.add_delete("/admin/v1/users/{user_id}/phones/{phone_id}", delete_user_phone)
+    router.add_post("/admin/v1/users/{user_id}/send_verification_push", send_verification_push)
+    router.add_get("/admin/v1/users/{user_id}/verification_push_response",
+                   verification_push_response)

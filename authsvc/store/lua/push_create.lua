@@ -1,0 +1,58 @@
+--[[ push_create: start one push for a user, unless the user's state or push-fatigue limits
+forbid it (decided atomically, so racing requests cannot exceed the limits).
+
+KEYS[1]  user HASH             (status, locked_at, push_streak, push_streak_at)
+KEYS[2]  user's pushes ZSET    (outstanding txids scored by expiry ms)
+KEYS[3]  the push HASH         (must already exist in state "prepared" when ARGV[8] is "1")
+ARGV[1]  now_ms
+ARGV[2]  expires_ms of the push
+ARGV[3]  lockout expiry ms (0 = only an admin unlocks)
+ARGV[4]  most outstanding pushes per user
+ARGV[5]  consecutive unanswered/denied pushes that start a cooldown (0 = never)
+ARGV[6]  cooldown ms
+ARGV[7]  txid
+ARGV[8]  "1" = continue a Verified Push transaction prepared by preauth
+ARGV[9..] field, value pairs of the push
+Returns {1} created; {4} locked out; {5} disabled; {6} bypass; {7} no user;
+        {8, outstanding} too many outstanding; {9, until_ms} cooling down; {10} no such prepared tx
+]]
+local now, expires = tonumber(ARGV[1]), tonumber(ARGV[2])
+local lock_expire_ms = tonumber(ARGV[3])
+local max_outstanding, streak_limit = tonumber(ARGV[4]), tonumber(ARGV[5])
+local cooldown_ms = tonumber(ARGV[6])
+local txid, prepared = ARGV[7], ARGV[8] == '1'
+local user_key, pushes_key, push_key = KEYS[1], KEYS[2], KEYS[3]
+
+local status = redis.call('HGET', user_key, 'status')
+if not status then return {7} end
+if status == 'disabled' then return {5} end
+if status == 'bypass' then return {6} end
+if status == 'locked out' then
+  local locked_at = tonumber(redis.call('HGET', user_key, 'locked_at') or '0')
+  if lock_expire_ms > 0 and locked_at + lock_expire_ms <= now then
+    redis.call('HSET', user_key, 'status', 'active', 'fails', 0, 'lockout_reason', '', 'locked_at', 0)
+  else
+    return {4}
+  end
+end
+
+local outstanding = redis.call('ZCOUNT', pushes_key, '(' .. now, '+inf')
+if outstanding >= max_outstanding then return {8, outstanding} end
+
+local streak = tonumber(redis.call('HGET', user_key, 'push_streak') or '0')
+if streak_limit > 0 and streak >= streak_limit then
+  local until_ms = tonumber(redis.call('HGET', user_key, 'push_streak_at') or '0') + cooldown_ms
+  if now < until_ms then return {9, until_ms} end
+  redis.call('HSET', user_key, 'push_streak', 0)
+end
+
+if prepared then
+  if redis.call('HGET', push_key, 'state') ~= 'prepared' then return {10} end
+elseif redis.call('EXISTS', push_key) == 1 then
+  return {10}
+end
+redis.call('HSET', push_key, 'state', 'pending', 'seq', 1, 'polled_seq', 0, 'tries', 0,
+           'created_ms', now, 'expires_ms', expires, unpack(ARGV, 9))
+redis.call('PEXPIREAT', push_key, expires + 600000)
+redis.call('ZADD', pushes_key, expires, txid)
+return {1}

@@ -1,0 +1,62 @@
+--[[ push_resolve: end a pending push exactly once: a phone's answer, or its time running out.
+
+An answer is accepted only from the phone the push was sent to, only while pending and not
+expired, and (for Verified Push) only with the right step-up code: a wrong code leaves the push
+pending until the last allowed try, which denies it. Every end wakes the waiters of every
+process (PUBLISH) and updates the user's push-fatigue streak.
+
+KEYS[1]  the push HASH
+KEYS[2]  user HASH           (push_streak, push_streak_at; status when fraud locks the user)
+KEYS[3]  user's pushes ZSET
+ARGV[1]  now_ms
+ARGV[2]  operation: "approve" | "deny" | "fraud" | "expire"
+ARGV[3]  answering phone id ("" for expire)
+ARGV[4]  keyed hash of the step-up code sent ("" = none)
+ARGV[5]  tries allowed for the step-up code
+ARGV[6]  "1" = a fraud report also locks the user out
+ARGV[7]  events channel
+ARGV[8]  txid
+Returns {1, state}             ended in state (approved, denied, fraud, timeout)
+        {2, state}             not pending (already ended, unknown, or another phone's push)
+        {3, tries_left}        wrong step-up code, still pending
+]]
+local now, op, phone = tonumber(ARGV[1]), ARGV[2], ARGV[3]
+local code_hash, max_tries, fraud_locks = ARGV[4], tonumber(ARGV[5]), ARGV[6] == '1'
+local channel, txid = ARGV[7], ARGV[8]
+local push_key, user_key, pushes_key = KEYS[1], KEYS[2], KEYS[3]
+
+local push = redis.call('HMGET', push_key, 'state', 'phone_id', 'expires_ms', 'code_hash', 'tries')
+local state, expires = push[1], tonumber(push[3] or '0')
+if state ~= 'pending' then return {2, state or 'unknown'} end
+
+local function finish(new_state, reason)
+  redis.call('HSET', push_key, 'state', new_state, 'reason', reason, 'answered_ms', now)
+  redis.call('HINCRBY', push_key, 'seq', 1)
+  redis.call('ZREM', pushes_key, txid)
+  if new_state == 'approved' then
+    redis.call('HSET', user_key, 'push_streak', 0)
+  else
+    redis.call('HINCRBY', user_key, 'push_streak', 1)
+    redis.call('HSET', user_key, 'push_streak_at', now)
+  end
+  if new_state == 'fraud' and fraud_locks and redis.call('EXISTS', user_key) == 1 then
+    redis.call('HSET', user_key, 'status', 'locked out', 'lockout_reason', 'Fraud reported',
+               'locked_at', now)
+  end
+  redis.call('PUBLISH', channel, 'tx:' .. txid)
+  return {1, new_state}
+end
+
+if now >= expires then return finish('timeout', 'no_response') end
+if op == 'expire' then return {2, state} end
+if phone ~= push[2] then return {2, 'not_yours'} end
+if op == 'deny' then return finish('denied', 'user_cancelled') end
+if op == 'fraud' then return finish('fraud', 'user_marked_fraud') end
+
+local stored = push[4] or ''
+if stored ~= '' and stored ~= code_hash then
+  local tries = redis.call('HINCRBY', push_key, 'tries', 1)
+  if tries >= max_tries then return finish('denied', 'verification_code_incorrect') end
+  return {3, max_tries - tries}
+end
+return finish('approved', 'user_approved')

@@ -1,0 +1,177 @@
+"""Phones in Redis: the record and app credentials under the phone's own tag, the users it is
+attached to, each user's ordered phone list, and each user's copy of the app's passcode state.
+
+A phone may serve several users, but a passcode is decided together with one user's lockout
+count, so every user holding an activated phone keeps its own copy of the sealed passcode seed
+and counter (`Keys.user_mobile_otp`). Activation writes those copies, a new activation code
+removes them, and attaching or detaching a phone adds or removes the one copy concerned.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+
+from authsvc.domain.models import Phone, PhoneType
+from authsvc.store.core import StoreContext, flat_to_dict
+
+_PROFILE = ("number", "extension", "name", "type", "platform", "predelay", "postdelay", "model")
+
+
+def phone_from_hash(data: Mapping[str, str]) -> Phone:
+    """The phone stored in a hash."""
+    def optional_int(name: str) -> int | None:
+        value = data.get(name, "")
+        return int(value) if value else None
+
+    return Phone(
+        phone_id=data["phone_id"], created=int(data["created"]), number=data.get("number", ""),
+        extension=data.get("extension", ""), name=data.get("name", ""),
+        type=PhoneType(data.get("type") or "unknown"), platform=data.get("platform") or "unknown",
+        predelay=optional_int("predelay"), postdelay=optional_int("postdelay"),
+        model=data.get("model", ""), activated=data.get("activated") == "1",
+        last_seen=optional_int("last_seen"))
+
+
+def phone_profile(phone: Phone) -> dict[str, str]:
+    """The admin-editable fields of a phone."""
+    return {"phone_id": phone.phone_id, "created": str(phone.created), "number": phone.number,
+            "extension": phone.extension, "name": phone.name, "type": phone.type.value,
+            "platform": phone.platform, "model": phone.model,
+            "predelay": "" if phone.predelay is None else str(phone.predelay),
+            "postdelay": "" if phone.postdelay is None else str(phone.postdelay)}
+
+
+class PhoneStore:
+    """Phone records, attachments, ordering and the per-user passcode copies."""
+
+    def __init__(self, ctx: StoreContext) -> None:
+        self._ctx = ctx
+        self._keys = ctx.keys
+
+    async def create(self, phone: Phone, *, order_ms: int) -> None:
+        keys = self._keys
+        fields = [item for pair in phone_profile(phone).items() for item in pair]
+        await self._ctx.redis.pipeline([
+            ("HSET", keys.phone(phone.phone_id), *fields, "activated", "0", "cred", "0"),
+            ("SADD", keys.phone_number_index(phone.number, phone.extension), phone.phone_id),
+        ])
+        await self._ctx.scripts.append_to_listing(keys.phones(), order_ms, phone.phone_id)
+
+    async def raw(self, phone_id: str) -> dict[str, str]:
+        """Every field of the phone record (credentials included), {} if absent."""
+        return flat_to_dict(await self._ctx.redis.execute("HGETALL", self._keys.phone(phone_id)))
+
+    async def get(self, phone_id: str) -> Phone | None:
+        data = await self.raw(phone_id)
+        return phone_from_hash(data) if data else None
+
+    async def get_many(self, phone_ids: Iterable[str]) -> list[Phone]:
+        ids = list(phone_ids)
+        replies = await self._ctx.redis.pipeline([("HGETALL", self._keys.phone(p)) for p in ids])
+        return [phone_from_hash(flat_to_dict(reply)) for reply in replies if reply]
+
+    async def page(self, offset: int, limit: int) -> tuple[list[Phone], int]:
+        ids, total = await self._ctx.redis.pipeline([
+            ("ZRANGE", self._keys.phones(), offset, offset + limit - 1),
+            ("ZCARD", self._keys.phones())])
+        return await self.get_many(ids), int(total)
+
+    async def by_number(self, number: str, extension: str) -> list[Phone]:
+        ids = await self._ctx.redis.execute(
+            "SMEMBERS", self._keys.phone_number_index(number, extension))
+        return sorted(await self.get_many(ids), key=lambda phone: phone.created)
+
+    async def update(self, before: Phone, after: Phone) -> None:
+        keys = self._keys
+        fields = [item for pair in phone_profile(after).items() for item in pair]
+        commands: list[tuple[str | int, ...]] = [("HSET", keys.phone(after.phone_id), *fields)]
+        if (before.number, before.extension) != (after.number, after.extension):
+            commands += [("SREM", keys.phone_number_index(before.number, before.extension),
+                          before.phone_id),
+                         ("SADD", keys.phone_number_index(after.number, after.extension),
+                          after.phone_id)]
+        await self._ctx.redis.pipeline(commands)
+
+    async def set_fields(self, phone_id: str, fields: Mapping[str, str]) -> None:
+        flat = [item for pair in fields.items() for item in pair]
+        await self._ctx.redis.execute("HSET", self._keys.phone(phone_id), *flat)
+
+    async def users_of(self, phone_id: str) -> list[str]:
+        users: list[str] = await self._ctx.redis.execute("SMEMBERS", self._keys.phone_users(phone_id))
+        return sorted(users)
+
+    async def of_user(self, user_id: str) -> list[str]:
+        """The user's phone ids in their order."""
+        ids: list[str] = await self._ctx.redis.execute("ZRANGE", self._keys.user_phones(user_id), 0, -1)
+        return ids
+
+    async def attach(self, user_id: str, phone_id: str, otp_copy: str | None) -> None:
+        """Attach (at the end of the user's list); `otp_copy` is the passcode state if activated."""
+        keys = self._keys
+        top = await self._ctx.redis.execute("ZRANGE", keys.user_phones(user_id), -1, -1,
+                                            "WITHSCORES")
+        position = int(float(top[1])) + 1 if top else 0
+        commands: list[tuple[str | int, ...]] = [
+            ("ZADD", keys.user_phones(user_id), "NX", position, phone_id),
+            ("SADD", keys.phone_users(phone_id), user_id)]
+        if otp_copy is not None:
+            commands.append(("HSETNX", keys.user_mobile_otp(user_id), phone_id, otp_copy))
+        await self._ctx.redis.pipeline(commands)
+
+    async def detach(self, user_id: str, phone_id: str) -> int:
+        """Detach; returns how many users the phone still has."""
+        keys = self._keys
+        await self._ctx.redis.pipeline([
+            ("ZREM", keys.user_phones(user_id), phone_id),
+            ("HDEL", keys.user_mobile_otp(user_id), phone_id),
+            ("SREM", keys.phone_users(phone_id), user_id)])
+        remaining: int = await self._ctx.redis.execute("SCARD", keys.phone_users(phone_id))
+        return remaining
+
+    async def reorder(self, user_id: str, phone_ids: list[str]) -> None:
+        key = self._keys.user_phones(user_id)
+        await self._ctx.redis.pipeline(
+            [("ZADD", key, "XX", position, phone_id) for position, phone_id in enumerate(phone_ids)])
+
+    async def delete(self, phone: Phone) -> None:
+        """Remove the phone everywhere (callers detach it from its users first)."""
+        keys = self._keys
+        await self._ctx.redis.pipeline([
+            ("DEL", keys.phone(phone.phone_id), keys.phone_users(phone.phone_id),
+             keys.phone_inbox(phone.phone_id)),
+            ("SREM", keys.phone_number_index(phone.number, phone.extension), phone.phone_id),
+            ("ZREM", keys.phones(), phone.phone_id)])
+
+    async def set_otp_copies(self, user_ids: Iterable[str], phone_id: str,
+                             otp_copy: str | None) -> None:
+        """Write (or with None, remove) every user's copy of the phone's passcode state."""
+        commands: list[tuple[str | int, ...]] = [
+            ("HSET", self._keys.user_mobile_otp(u), phone_id, otp_copy) if otp_copy is not None
+            else ("HDEL", self._keys.user_mobile_otp(u), phone_id) for u in user_ids]
+        await self._ctx.redis.pipeline(commands)
+
+    async def put_activation(self, code: str, phone_id: str, host: str, ttl: int) -> None:
+        await self._ctx.redis.execute("SET", self._keys.activation(code),
+                                      json.dumps({"phone_id": phone_id, "host": host}), "EX", ttl)
+
+    async def take_activation(self, code: str) -> dict[str, str] | None:
+        """Consume an activation code (GETDEL: usable once)."""
+        raw = await self._ctx.redis.execute("GETDEL", self._keys.activation(code))
+        if raw is None:
+            return None
+        value: dict[str, str] = json.loads(raw)
+        return value
+
+    async def activation_ttl(self, code: str) -> int:
+        ttl: int = await self._ctx.redis.execute("TTL", self._keys.activation(code))
+        return ttl
+
+    async def drop_activation(self, code: str) -> None:
+        await self._ctx.redis.execute("DEL", self._keys.activation(code))
+
+    async def remember_signature(self, digest: str) -> bool:
+        """True the first time a device signature is seen within 600 s (replay guard)."""
+        reply = await self._ctx.redis.execute("SET", self._keys.device_signature(digest), "1",
+                                              "NX", "EX", 600)
+        return bool(reply == "OK")
