@@ -1,0 +1,101 @@
+"""Thousands of simulated phones in one process, answering with a chosen mix and delays."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import Counter
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+
+from mobile_sim.client import DeviceClient, activate, resolve_activation
+from mobile_sim.phone import Mix, serve_account
+from mobile_sim.state import Account
+
+ANSWERS = ("approve", "deny", "fraud", "ignore")
+ACTIVATION_CONCURRENCY = 32
+
+
+def parse_mix(text: str, delay_ms: float = 0.0, jitter_ms: float = 0.0) -> Mix:
+    """``approve=0.9,deny=0.1`` -> a Mix (weights need not sum to 1)."""
+    weights: dict[str, float] = {}
+    for part in text.split(","):
+        name, _, weight = part.partition("=")
+        if name.strip() not in ANSWERS:
+            raise ValueError(f"unknown answer {name!r} (one of {', '.join(ANSWERS)})")
+        weights[name.strip()] = float(weight or 1)
+    return Mix(weights, delay_ms, jitter_ms)
+
+
+@dataclass
+class FleetStats:
+    """What the fleet did."""
+
+    outcomes: Counter[str] = field(default_factory=Counter)
+    errors: int = 0
+
+    def record(self, line: str) -> None:
+        if " -> " in line:
+            self.outcomes[line.rsplit(" -> ", 1)[1].split(" ", 1)[0]] += 1
+        else:
+            self.errors += 1
+
+    def summary(self) -> dict[str, Any]:
+        return {"pushes": sum(self.outcomes.values()), "outcomes": dict(self.outcomes),
+                "errors": self.errors}
+
+
+class Fleet:
+    """Activate many accounts and serve them all from one session."""
+
+    def __init__(self, mix: Mix, *, ca_file: str | None = None) -> None:
+        self.mix = mix
+        self.ca_file = ca_file
+        self.accounts: list[Account] = []
+        self.stats = FleetStats()
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> Fleet:
+        self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+        return self
+
+    async def __aexit__(self, *_: type[BaseException] | BaseException | TracebackType | None) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        assert self._session is not None, "use the fleet as an async context manager"  # noqa: S101
+        return self._session
+
+    async def activate_all(self, values: list[str]) -> None:
+        """Activate one phone per activation value (URL, duo:// value or QR URL)."""
+        limit = asyncio.Semaphore(ACTIVATION_CONCURRENCY)
+
+        async def one(text: str) -> Account:
+            async with limit:
+                value = await resolve_activation(self.session, text, self.ca_file)
+                return await activate(self.session, value, self.ca_file)
+
+        self.accounts = list(await asyncio.gather(*(one(text) for text in values)))
+
+    async def run(self, duration: float | None = None) -> None:
+        """Serve every account until `duration` seconds pass (or forever)."""
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(serve_account(
+            self.session, DeviceClient(self.session, account), self.mix.decide,
+            self.stats.record, stop)) for account in self.accounts]
+        try:
+            if duration is None:
+                await asyncio.Event().wait()
+            else:
+                await asyncio.sleep(duration)
+        finally:
+            stop.set()
+            for task in tasks:
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,121 @@
+"""A simulated phone: answers the pushes of its accounts according to a behaviour."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from mobile_sim.client import DeviceClient, DeviceError
+
+LONG_POLL_S = 25
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What to do with one push: approve, deny, fraud or ignore (and the step-up code)."""
+
+    answer: str
+    step_up_code: str | None = None
+
+
+def attribute(transaction: dict[str, Any], label: str) -> Any:
+    """A push attribute by label, wherever the groups nest it."""
+    for group in transaction.get("attributes", []):
+        for pair in group:
+            if isinstance(pair, list) and len(pair) == 2 and pair[0] == label:
+                return pair[1]
+    return None
+
+
+def describe(transaction: dict[str, Any]) -> str:
+    """One line about a push: urgid, user, application, and what it asks."""
+    parts = [transaction["urgid"], f"user={attribute(transaction, 'Username')}",
+             f"app={attribute(transaction, 'Application')}"]
+    code = attribute(transaction, "Confirmation Code")
+    if code:
+        parts.append(f"confirmation_code={code}")
+    if "step_up_code_info" in transaction:
+        parts.append(f"verified_push_digits={transaction['step_up_code_info']['num_digits']}")
+    return " ".join(parts)
+
+
+Decider = Callable[[dict[str, Any]], Awaitable[Decision]]
+
+
+def fixed(answer: str, code_file: Path | None = None) -> Decider:
+    """Always the same answer; Verified Push codes read from `code_file` when given."""
+    async def decide(transaction: dict[str, Any]) -> Decision:
+        code = None
+        if "step_up_code_info" in transaction and code_file is not None and answer == "approve":
+            code = await read_code_file(code_file, transaction)
+        return Decision(answer, code)
+    return decide
+
+
+async def read_code_file(path: Path, transaction: dict[str, Any]) -> str | None:
+    """The code a script wrote into `path` (waits for it until the push expires)."""
+    deadline = max(time.time() + 1.0, float(transaction.get("expiration", 0)))
+    while time.time() < deadline:
+        if path.exists() and path.read_text().strip():
+            return path.read_text().strip()
+        await asyncio.sleep(0.1)
+    return None
+
+
+@dataclass
+class Mix:
+    """A random answer mix with a delay distribution, for fleets."""
+
+    weights: dict[str, float]
+    delay_ms: float = 0.0
+    jitter_ms: float = 0.0
+    rng: random.Random = field(default_factory=random.Random)
+
+    async def decide(self, transaction: dict[str, Any]) -> Decision:
+        delay = max(0.0, self.rng.gauss(self.delay_ms, self.jitter_ms)) / 1000
+        if delay:
+            await asyncio.sleep(delay)
+        answers, weights = zip(*self.weights.items(), strict=True)
+        return Decision(self.rng.choices(answers, weights)[0])
+
+
+async def answer_one(client: DeviceClient, transaction: dict[str, Any],
+                     decision: Decision) -> str:
+    """Send the decision; returns what happened, for the log line."""
+    if decision.answer == "ignore":
+        return "ignored"
+    try:
+        await client.answer(transaction["urgid"],
+                            "approve" if decision.answer == "approve" else "deny",
+                            step_up_code=decision.step_up_code, fraud=decision.answer == "fraud")
+    except DeviceError as exc:
+        return f"refused ({exc.code} {exc.message})"
+    return {"approve": "approved", "deny": "denied", "fraud": "reported fraud"}[decision.answer]
+
+
+async def serve_account(session: aiohttp.ClientSession, client: DeviceClient, decide: Decider,
+                        report: Callable[[str], None], stop: asyncio.Event) -> None:
+    """Long-poll the account's pushes and answer each once until `stop` is set."""
+    seen: set[str] = set()
+    while not stop.is_set():
+        try:
+            pending = await client.transactions(wait=LONG_POLL_S)
+        except (aiohttp.ClientError, TimeoutError, DeviceError) as exc:
+            report(f"{client.account.pkey} poll failed: {exc}")
+            await asyncio.sleep(1)
+            continue
+        fresh = [t for t in pending if t["urgid"] not in seen]
+        for transaction in fresh:
+            seen.add(transaction["urgid"])
+            outcome = await answer_one(client, transaction, await decide(transaction))
+            report(f"{describe(transaction)} -> {outcome}")
+        if pending and not fresh:
+            await asyncio.sleep(1)  # only ignored pushes wait: the long poll would not block
+        seen.intersection_update(t["urgid"] for t in pending)
