@@ -4,7 +4,7 @@ Exactly as liberal as third-party clients need and no more: parameters from the 
 body merged; the signed parameter line either sorted-and-quoted or exactly as received; any
 RFC 2822 date within ±300 s; the signed host is the one written into the device's activation
 code, never the Host header. Unsigned, wrongly signed or replayed calls, and calls from an app
-whose activation was replaced, are refused.
+whose activation was replaced, are refused; a signed POST is accepted once (replay guard).
 """
 
 from __future__ import annotations
@@ -150,7 +150,10 @@ class DeviceService:
         akey = request.param("akey")
         if akey is not None and not constant_time_equal(akey, phone.get("akey", "")):
             raise BadSignature("akey does not match the device")
-        if not await self._store.phones.remember_signature(hashlib.sha256(signature).hexdigest()):
+        # Replays matter only for calls that change something: a poll repeated within the same
+        # second is legitimately byte-identical (several apps poll every second).
+        if request.method == "POST" and not await self._store.phones.remember_signature(
+                hashlib.sha256(signature).hexdigest()):
             raise BadSignature("signature already used")
         return phone
 

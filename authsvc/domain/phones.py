@@ -182,14 +182,14 @@ class PhoneDirectory:
                                   activation_msg: str | None) -> dict[str, Any]:
         """A new activation link, sent by SMS through the outbox (refused while the previous
         link is still valid)."""
+        # Both templates are checked before anything changes.
+        _message(activation_msg, DEFAULT_ACTIVATION_MSG, "<acturl>", "")
+        _message(installation_msg, DEFAULT_INSTALLATION_MSG, "<insturl>", "")
         phone = await self.get(phone_id)
         if not phone.number:
             raise InvalidParameter("phone_id (the phone has no number)")
         if await self.pending_activation(phone_id):
             raise InvalidParameter("phone_id (an earlier activation link is still valid)")
-        # Both templates are checked before anything changes.
-        _message(activation_msg, DEFAULT_ACTIVATION_MSG, "<acturl>", "")
-        _message(installation_msg, DEFAULT_INSTALLATION_MSG, "<insturl>", "")
         activation = await self.new_activation(phone_id, valid_secs)
         sent_activation = _message(activation_msg, DEFAULT_ACTIVATION_MSG, "<acturl>",
                                    activation["activation_url"])
