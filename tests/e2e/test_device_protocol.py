@@ -62,7 +62,7 @@ async def _get(setup: Setup, path: str, **kwargs: Any) -> tuple[int, dict[str, A
 
 
 def _code(activation: dict[str, Any]) -> str:
-    return urlsplit(activation["activation_url"]).path.rsplit("/", 1)[1]
+    return str(urlsplit(activation["activation_url"]).path.rsplit("/", 1)[1])
 
 
 async def test_activation_links_qr_and_page_agree(setup: Setup) -> None:
