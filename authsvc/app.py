@@ -69,6 +69,10 @@ def create_app(
         await events.close()
         await store.close()
 
+    async def release_waiters(_: web.Application) -> None:
+        services.waiters.close()
+
+    app.on_shutdown.append(release_waiters)
     app.cleanup_ctx.append(redis_lifetime)
     for module in (auth_api, admin_users, admin_tokens, admin_phones, admin_account, device_api,
                    pages):

@@ -30,6 +30,7 @@ from authsvc.store import Redis, RedisUnavailable, Store
 from authsvc.tls import write_dev_cert
 
 T = TypeVar("T")
+SHUTDOWN_TIMEOUT_S = 5.0
 log = logging.getLogger("authsvc")
 
 
@@ -110,6 +111,7 @@ def serve(settings: Settings) -> int:
         log.info("authsvc %s listening on %s://%s:%d", __version__, scheme, settings.host,
                  settings.port)
         web.run_app(app, host=settings.host, port=settings.port, ssl_context=ssl_context,
+                    shutdown_timeout=SHUTDOWN_TIMEOUT_S,
                     access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
                     print=None)
     finally:

@@ -134,6 +134,13 @@ class BodyTooLarge(AuthsvcError):
     message = "Request entity too large"
 
 
+class ServiceStopping(AuthsvcError):
+    """The process is shutting down; a waiting request is released (the push goes on)."""
+
+    code = 50301
+    message = "Service is shutting down"
+
+
 class StoreUnavailable(AuthsvcError):
     """Redis cannot be reached or did not answer in time; the request changed nothing we know of."""
 

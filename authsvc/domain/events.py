@@ -17,11 +17,14 @@ class Waiters:
 
     def __init__(self) -> None:
         self._events: dict[str, set[asyncio.Event]] = {}
+        self.closed = False
 
     @contextlib.contextmanager
     def watch(self, topic: str) -> Iterator[asyncio.Event]:
         """An event set at the next announcement of `topic` while the block runs."""
         event = asyncio.Event()
+        if self.closed:
+            event.set()
         self._events.setdefault(topic, set()).add(event)
         try:
             yield event
@@ -35,6 +38,11 @@ class Waiters:
     def announce(self, topic: str) -> None:
         for event in self._events.get(topic, ()):
             event.set()
+
+    def close(self) -> None:
+        """The process is stopping: end every wait now and every later one at once."""
+        self.closed = True
+        self.announce_all()
 
     def announce_all(self) -> None:
         """Wake everybody (after the subscriber reconnected: events may have been missed)."""

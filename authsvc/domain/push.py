@@ -23,7 +23,7 @@ from authsvc.domain.authlog import AttemptFacts, AuthLog
 from authsvc.domain.events import Waiters, wait_for
 from authsvc.domain.models import Result, Verdict
 from authsvc.domain.verdicts import BYPASS_USER, DISABLED, LOCKED, UNKNOWN_USER
-from authsvc.errors import InvalidParameter
+from authsvc.errors import InvalidParameter, ServiceStopping
 from authsvc.store import Store
 from authsvc.store.pushes import CreateStatus, PushLimits, ResolveStatus
 
@@ -149,6 +149,8 @@ class PushService:
     async def wait_final(self, user_id: str, txid: str) -> Verdict:
         """Block until the push has ended (answer or timeout); the final verdict."""
         while True:
+            if self._waiters.closed:
+                raise ServiceStopping()
             push, changed = await self._wait_change(user_id, txid, seen_seq="1")
             verdict = verdict_of(push)
             if verdict.result is not Result.WAITING or not push:

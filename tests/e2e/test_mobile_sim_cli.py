@@ -1,0 +1,63 @@
+"""The `mobile-sim` command against the service over HTTPS."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from authsvc.tls import DevCert
+from tests.conftest import IntegrationPair
+from tests.e2e.push_helpers import new_phone, tls_clients
+from tests.harness import ServiceProcess
+
+MOBILE_SIM = [sys.executable, "-c", "import sys; from mobile_sim.cli import main; sys.exit(main())"]
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*MOBILE_SIM, *args], capture_output=True, text=True, timeout=60,
+                          check=False)
+
+
+@pytest.mark.parametrize("args", [[], ["serve"], ["serve", "--approve", "--deny"], ["bogus"]],
+                         ids=repr)
+def test_bad_flags_give_one_line_and_exit_status_two(args: list[str]) -> None:
+    result = _run(*args)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+
+
+@pytest.mark.slow
+def test_activate_passcode_and_serve(tls_service: ServiceProcess, integrations: IntegrationPair,
+                                     dev_cert: DevCert, tmp_path: Path) -> None:
+    clients = tls_clients(tls_service, integrations, dev_cert)
+    user = clients.admin.add_user("simon")
+    phone = new_phone(clients.admin, user["user_id"])
+    state, ca = str(tmp_path / "phone.json"), str(dev_cert.ca_cert)
+    qr = clients.admin.create_activation_url(phone["phone_id"])["activation_barcode"]
+    activated = json.loads(_run("activate", qr, "--state", state, "--ca-file", ca).stdout)
+    assert activated["pkey"] == phone["phone_id"]
+    assert (tmp_path / "phone.json").stat().st_mode & 0o777 == 0o600
+
+    code = _run("passcode", "--state", state).stdout.strip()
+    assert clients.auth.auth("passcode", username="simon", passcode=code)["result"] == "allow"
+    assert _run("passcode", "--state", state).stdout.strip() != code
+
+    clients.admin.json_api_call("POST", "/admin/v1/settings", {"verified_push_enabled": "1"})
+    code_file = tmp_path / "code.txt"
+    with subprocess.Popen([*MOBILE_SIM, "serve", "--approve", "--state", state, "--ca-file", ca,
+                           "--code-file", str(code_file)], stdout=subprocess.PIPE,
+                          text=True) as serving:
+        assert serving.stdout is not None
+        assert serving.stdout.readline().startswith("serving 1 account")
+        assert clients.auth.auth("push", username="simon", device="auto")["result"] == "allow"
+        pre = clients.auth.preauth(username="simon", client_supports_verified_push=True)
+        code_file.write_text(pre["verification_code"])
+        answer = clients.auth.auth("push", username="simon", device="auto", txid=pre["txid"])
+        assert answer["result"] == "allow"
+        lines = [serving.stdout.readline() for _ in range(2)]
+        assert all(" -> approved" in line and "user=simon" in line for line in lines)
+        assert "verified_push_digits=3" in lines[1]
+        serving.terminate()
