@@ -231,3 +231,14 @@ def test_activation_values_round_trip_through_the_simulator_parser() -> None:
     value = parse_value("duo://AbCdEfGhIjKlMnOpQrSt-" +
                         base64.b64encode(b"[000:0000:0000:0000::1]:8443").decode().rstrip("="))
     assert value.host == "[000:0000:0000:0000::1]:8443" and len(value.host) == 28
+
+
+async def test_registration_and_info_are_signed_calls(setup: Setup) -> None:
+    account = await activate_phone(setup.session, setup.clients.admin, setup.phone["phone_id"],
+                                   setup.clients.ca_file)
+    device = DeviceClient(setup.session, account)
+    assert await device.register("fcm:abc") == {}
+    info = await device.info()
+    assert info["pkey"] == setup.phone["phone_id"] and info["customer_name"] == "authsvc"
+    status, body = await _get(setup, "/push/v2/device/info")
+    assert (status, body["code"]) == (401, 40101)
