@@ -11,6 +11,7 @@ push_resolve.lua; see `domain/push.py`.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,12 @@ from authsvc.store.attempts import LoadedUser, TokenCandidate
 from authsvc.store.records import user_from_hash
 
 MAX_PASSCODE_LENGTH = 64
+NAME_CACHE_SIZE = 200_000
+
+
+def _answers_to(fields: dict[str, str], name: str) -> bool:
+    """True if the user record has `name` as its username or one of its aliases."""
+    return fields.get("username") == name or name in json.loads(fields.get("aliases") or "{}").values()
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,20 +98,40 @@ class Authenticator:
         self._factors = factors
         self._links = links
         self._pushes = pushes
+        self._names: dict[str, str] = {}
 
     async def _subject(self, request: AuthRequest) -> _Subject | None:
-        attempts = self._store.attempts
         if request.user_id is not None:
-            user_id: str | None = request.user_id
-            settings = await attempts.settings()
-            name_used = ""
+            loaded = await self._store.attempts.load(request.user_id)
+            name_used, user_id = "", request.user_id
         else:
             name_used = (request.username or "").strip().lower()
-            user_id, settings = await attempts.resolve_with_settings(name_used)
-        loaded = await attempts.load(user_id) if user_id else None
-        if user_id is None or loaded is None:
+            user_id, loaded = await self._load_by_name(name_used)
+        if loaded is None:
             return None
-        return _Subject(user_id, loaded, settings, name_used)
+        return _Subject(user_id, loaded, await self._store.account.cached(), name_used)
+
+    async def _load_by_name(self, name: str) -> tuple[str, LoadedUser | None]:
+        """Load the user answering to `name`, through the per-process name cache.
+
+        A cached id is only trusted if the record read still answers to the name (renames and
+        deletions invalidate it), so the cache costs nothing in correctness.
+        """
+        user_id = self._names.get(name)
+        if user_id is not None:
+            loaded = await self._store.attempts.load(user_id)
+            if loaded is not None and _answers_to(loaded.fields, name):
+                return user_id, loaded
+            self._names.pop(name, None)
+        user_id = await self._store.attempts.resolve(name)
+        if user_id is None:
+            return "", None
+        loaded = await self._store.attempts.load(user_id)
+        if loaded is not None:
+            if len(self._names) >= NAME_CACHE_SIZE:
+                self._names.clear()
+            self._names[name] = user_id
+        return user_id, loaded
 
     def _facts(self, request: AuthRequest, subject: _Subject) -> AttemptFacts:
         fields = subject.loaded.fields

@@ -1,10 +1,11 @@
 """The hot path's store calls: resolve a name with the settings, load a user's factors, and run
 the passcode decision script.
 
-A passcode verification costs three round trips: (1) name -> id pipelined with the account
-settings, (2) the user record pipelined with its tokens, (3) the decision script. The decision
-re-checks everything it is given against current state, so what (1) and (2) read may be stale
-without harm.
+A passcode verification costs two round trips that wait for an answer: (1) the user record
+pipelined with its tokens and Duo Mobile state, (2) the decision script; the name -> id lookup
+is cached per process (and checked against the record read in (1)), the account settings are
+cached for a second, and the log record is written without waiting. The decision re-checks
+everything it is given against current state, so what (1) read may be stale without harm.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from enum import IntEnum
 
 from authsvc.domain.account_settings import AccountSettings
 from authsvc.domain.models import Token
-from authsvc.store.account import AccountStore
 from authsvc.store.core import StoreContext, flat_to_dict
 from authsvc.store.records import token_from_json
 from authsvc.store.scripts import ScriptName
@@ -76,18 +76,11 @@ class AttemptStore:
         self._ctx = ctx
         self._keys = ctx.keys
 
-    async def resolve_with_settings(self, name: str) -> tuple[str | None, AccountSettings]:
-        """The user id answering to `name` (lowercased), and the settings, in one round trip."""
-        user_id, settings = await self._ctx.redis.pipeline([
-            ("HGET", self._keys.username_index(), name),
-            AccountStore.read_command_for(self._keys),
-        ])
-        return user_id, AccountStore.parse(settings)
-
-    async def settings(self) -> AccountSettings:
-        """The settings alone (when the user is named by id)."""
-        return AccountStore.parse(
-            await self._ctx.redis.execute(*AccountStore.read_command_for(self._keys)))
+    async def resolve(self, name: str) -> str | None:
+        """The user id answering to `name` (lowercased)."""
+        user_id: str | None = await self._ctx.redis.execute(
+            "HGET", self._keys.username_index(), name)
+        return user_id
 
     async def load(self, user_id: str) -> LoadedUser | None:
         """The user's record and tokens, or None when there is no such user."""

@@ -1,9 +1,8 @@
 """The authentication log: one Redis stream of JSON records, ids ``<timestamp ms>-<seq>``.
 
-Entry ids carry the record's own timestamp, so mintime/maxtime queries are stream ranges. If the
-clock of this process is behind the stream's newest entry (another process's clock runs ahead),
-Redis refuses the explicit id and the entry takes the next automatic id instead: the log stays
-ordered and nothing is lost. The stream is trimmed (approximately) to AUTHSVC_AUTHLOG_MAX_ENTRIES.
+Entry ids carry the record's own timestamp, so mintime/maxtime queries are stream ranges; a record
+from a clock behind the newest entry takes the next automatic id instead (authlog_append.lua).
+The stream is trimmed (approximately) to AUTHSVC_AUTHLOG_MAX_ENTRIES.
 
 The stream key has no user hash tag: it is never touched by a script together with user keys, so
 it is one extra command after the decision (see docs/architecture.md).
@@ -11,15 +10,19 @@ it is one extra command after the decision (see docs/architecture.md).
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from authsvc.store.core import StoreContext
 from authsvc.store.redis_client import RedisError
+from authsvc.store.scripts import ScriptName
 
 _SCAN_BATCH = 500
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,20 +72,30 @@ class AuthlogStore:
         self._ctx = ctx
         self._key = ctx.keys.authlog()
         self._max_entries = max_entries
-
-    def append_command(self, record: Mapping[str, Any], now_ms: int) -> tuple[str | int, ...]:
-        """The XADD for one record (callers may pipeline it)."""
-        return ("XADD", self._key, "MAXLEN", "~", self._max_entries, f"{now_ms}-*",
-                "e", json.dumps(record, separators=(",", ":")))
+        self._retries: set[asyncio.Future[Any]] = set()
 
     async def append(self, record: Mapping[str, Any], now_ms: int) -> None:
-        """Add one record."""
-        command = self.append_command(record, now_ms)
-        try:
-            await self._ctx.redis.execute(*command)
-        except RedisError:
-            # Our clock is behind the newest entry: take the next automatic id instead.
-            await self._ctx.redis.execute(*command[:5], "*", *command[6:])
+        """Add one record without waiting for Redis to confirm it: the decision it records is
+        already committed, so the request does not wait. If the script was flushed from Redis
+        (NOSCRIPT) the record is sent again once it is reloaded; any other failure is logged."""
+        args = (now_ms, self._max_entries, json.dumps(record, separators=(",", ":")))
+        sent = await self._ctx.scripts.send(ScriptName.AUTHLOG_APPEND, [self._key], args)
+        sent.add_done_callback(lambda done: self._check(done, args))
+
+    def _check(self, done: asyncio.Future[Any], args: tuple[int, int, str]) -> None:
+        error = done.exception()
+        if isinstance(error, RedisError) and str(error).startswith("NOSCRIPT"):
+            retry = asyncio.ensure_future(
+                self._ctx.scripts.run(ScriptName.AUTHLOG_APPEND, [self._key], args))
+            self._retries.add(retry)
+            retry.add_done_callback(self._report)
+        elif error is not None:
+            log.error("authentication log record lost: %s", error)
+
+    def _report(self, done: asyncio.Future[Any]) -> None:
+        self._retries.discard(done)
+        if done.exception() is not None:
+            log.error("authentication log record lost: %s", done.exception())
 
     async def query(self, query: AuthlogQuery) -> AuthlogPage:
         """One page of records in the window (a full scan of it, to count the matches)."""

@@ -115,6 +115,22 @@ class _RespProtocol(asyncio.Protocol):
         self.pending: deque[_Pending] = deque()
         self.transport: asyncio.Transport | None = None
         self.lost = False
+        self._outgoing: list[bytes] = []
+
+    def queue(self, packed: Sequence[bytes]) -> None:
+        """Queue commands; everything queued in one event-loop turn leaves in one write.
+
+        Concurrent requests thus share send syscalls, which were the largest single cost of the
+        hot path when every command was written on its own.
+        """
+        if not self._outgoing:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._outgoing.extend(packed)
+
+    def _flush(self) -> None:
+        data, self._outgoing = b"".join(self._outgoing), []
+        if self.transport is not None and not self.lost:
+            self.transport.write(data)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)  # noqa: S101 - stream transports only
@@ -165,6 +181,11 @@ class Redis:
         future = self._send(protocol, (pack_command(args),), timeout)[0]
         return await future
 
+    async def send(self, *args: Arg) -> asyncio.Future[Any]:
+        """Send one command without waiting for its reply; the caller owns the future."""
+        protocol = await self._connected()
+        return self._send(protocol, (pack_command(args),), None)[0]
+
     async def pipeline(self, commands: Sequence[Sequence[Arg]]) -> list[Any]:
         """Send several commands in one write; replies in order, error replies as `RedisError`.
 
@@ -198,8 +219,7 @@ class Redis:
             future: asyncio.Future[Any] = loop.create_future()
             protocol.pending.append(_Pending(future, deadline))
             futures.append(future)
-        assert protocol.transport is not None  # noqa: S101 - set by connection_made
-        protocol.transport.write(b"".join(packed) if len(packed) > 1 else packed[0])
+        protocol.queue(packed)
         return futures
 
     async def _connected(self) -> _RespProtocol:

@@ -7,6 +7,7 @@ Every script has one typed wrapper in `store/` that turns its integer replies in
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ class ScriptName(StrEnum):
     ZSET_APPEND = "zset_append"
     PUSH_CREATE = "push_create"
     PUSH_RESOLVE = "push_resolve"
+    AUTHLOG_APPEND = "authlog_append"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,17 +40,18 @@ class Script:
 
     name: ScriptName
     source: str
+    sha: str
 
-    @property
-    def sha(self) -> str:
-        return hashlib.sha1(self.source.encode()).hexdigest()  # noqa: S324 - Redis's script id
+    @classmethod
+    def of(cls, name: ScriptName, source: str) -> Script:
+        return cls(name, source, hashlib.sha1(source.encode()).hexdigest())  # noqa: S324
 
 
 def load_sources() -> dict[ScriptName, Script]:
     """Every script, read from the package's ``lua/`` folder."""
     folder = resources.files("authsvc.store").joinpath("lua")
     return {
-        name: Script(name, folder.joinpath(f"{name.value}.lua").read_text(encoding="utf-8"))
+        name: Script.of(name, folder.joinpath(f"{name.value}.lua").read_text(encoding="utf-8"))
         for name in ScriptName
     }
 
@@ -71,6 +74,13 @@ class ScriptRunner:
     async def append_to_listing(self, listing: str, now_ms: int, *members: str) -> None:
         """Add members to a creation-ordered ZSET (see zset_append.lua)."""
         await self.run(ScriptName.ZSET_APPEND, [listing], [now_ms, *members])
+
+    async def send(self, name: ScriptName, keys: Sequence[str], args: Sequence[Arg]
+                   ) -> asyncio.Future[Any]:
+        """EVALSHA without waiting for the reply (the script must be loaded: `register` ran at
+        startup, and a NOSCRIPT reply is left to the caller's callback)."""
+        script = self._scripts[name]
+        return await self._redis.send("EVALSHA", script.sha, len(keys), *keys, *args)
 
     async def run(self, name: ScriptName, keys: Sequence[str], args: Sequence[Arg]) -> Any:
         """EVALSHA the script; on NOSCRIPT load it and try once more."""

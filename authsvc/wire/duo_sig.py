@@ -36,6 +36,8 @@ def canon_x_duo_headers(headers: Mapping[str, str]) -> str:
     """SHA-512 hex of the lowercased, sorted ``x-duo-*`` headers flattened with NUL separators."""
     chosen = sorted((name.lower(), value) for name, value in headers.items()
                     if name.lower().startswith("x-duo-"))
+    if not chosen:
+        return EMPTY_SHA512
     flat = "\x00".join(f"{name}\x00{value}" for name, value in chosen)
     return hashlib.sha512(flat.encode("utf-8")).hexdigest()
 

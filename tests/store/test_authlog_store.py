@@ -132,9 +132,8 @@ async def test_paging_stays_inside_the_window(store: Store, ascending: bool) -> 
 
 async def test_paging_through_more_records_than_one_scan_batch(store: Store) -> None:
     # The store reads the stream 500 entries at a time: cross several batches.
-    commands = [store.authlog.append_command(record(n) | {"at": n}, BASE_MS + n // 2)
-                for n in range(1234)]
-    await store.redis.pipeline(commands)
+    for n in range(1234):
+        await store.authlog.append(record(n) | {"at": n}, BASE_MS + n // 2)
 
     for ascending in (False, True):
         pages = await all_pages(store, window(limit=1000, ascending=ascending))
@@ -206,8 +205,9 @@ async def test_entries_from_a_lagging_clock_page_correctly(store: Store) -> None
 async def test_the_stream_is_trimmed_near_its_configured_length(redis_url: str) -> None:
     store = Store(Redis.from_url(redis_url), authlog_max_entries=50)
     try:
-        await store.redis.pipeline([store.authlog.append_command(record(n), BASE_MS + n)
-                                    for n in range(2000)])
+        await store.start()
+        for n in range(2000):
+            await store.authlog.append(record(n), BASE_MS + n)
         length = await store.redis.execute("XLEN", store.keys.authlog())
         newest = await store.authlog.query(window(limit=1))
     finally:
