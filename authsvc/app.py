@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -65,6 +66,10 @@ def create_app(
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(SUBSCRIBE_WAIT_S):
                 await events.subscribed.wait()
+        # Everything built at start-up lives as long as the process: keep it out of the
+        # collector's full passes, which otherwise stop the loop for 15-35 ms at full load.
+        gc.collect()
+        gc.freeze()
         yield
         await events.close()
         await store.close()

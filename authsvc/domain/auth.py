@@ -195,13 +195,17 @@ class Authenticator:
         if subject is None:
             return None
         now = self._clock.now()
-        context = PasscodeContext(subject.user_id, subject.loaded.tokens,
-                                  subject.loaded.mobile_otp, subject.settings, now, self._box)
         bypass_hash, candidates = "", list[TokenCandidate]()
-        for factor in self._factors:
-            contribution = factor.contribute(context, passcode)
-            bypass_hash = bypass_hash or contribution.bypass_hash
-            candidates.extend(contribution.tokens)
+        # A user whose status already decides the attempt costs no HMAC work: the script still
+        # takes the decision (atomically, on the current status) with nothing to consume.
+        user = user_from_hash(subject.loaded.fields)
+        if _status_verdict(user.status, subject.loaded.fields, subject.settings, now) is None:
+            context = PasscodeContext(subject.user_id, subject.loaded.tokens,
+                                      subject.loaded.mobile_otp, subject.settings, now, self._box)
+            for factor in self._factors:
+                contribution = factor.contribute(context, passcode)
+                bypass_hash = bypass_hash or contribution.bypass_hash
+                candidates.extend(contribution.tokens)
         outcome = await self._store.attempts.passcode(
             subject.user_id, now_ms=int(now * 1000), settings=subject.settings,
             bypass_hash=bypass_hash, candidates=candidates)
