@@ -43,7 +43,11 @@ def _ping(url: str, timeout: float = 0.5) -> bool:
         if url.startswith("unix://"):
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             sock.settimeout(timeout)
-            sock.connect(url.removeprefix("unix://"))
+            try:
+                sock.connect(url.removeprefix("unix://"))
+            except OSError:
+                sock.close()
+                raise
         else:
             host, _, port = url.removeprefix("redis://").partition(":")
             sock = socket.create_connection((host, int(port)), timeout=timeout)
