@@ -17,6 +17,7 @@ from authsvc.http import (
     admin_tokens,
     admin_users,
     auth_api,
+    carrier,
     device_api,
     pages,
 )
@@ -68,9 +69,13 @@ def create_app(
                 await events.subscribed.wait()
         # Everything built at start-up lives as long as the process: keep it out of the
         # collector's full passes, which otherwise stop the loop for 15-35 ms at full load.
+        if services.webhook is not None:
+            await services.webhook.start()
         gc.collect()
         gc.freeze()
         yield
+        if services.webhook is not None:
+            await services.webhook.close()
         await events.close()
         await store.close()
 
@@ -80,6 +85,6 @@ def create_app(
     app.on_shutdown.append(release_waiters)
     app.cleanup_ctx.append(redis_lifetime)
     for module in (auth_api, admin_users, admin_tokens, admin_phones, admin_account, device_api,
-                   pages):
+                   carrier, pages):
         module.setup_routes(app)
     return app

@@ -16,12 +16,15 @@ from authsvc.domain.events import Waiters
 from authsvc.domain.helpdesk import HelpDesk
 from authsvc.domain.integrations import IntegrationRegistry
 from authsvc.domain.links import Links
+from authsvc.domain.messages import Messenger
 from authsvc.domain.phones import PhoneDirectory
 from authsvc.domain.push import PushService
+from authsvc.domain.telephony import PhoneCalls, SmsPasscodes
 from authsvc.domain.tokens import TokenRegistry
 from authsvc.domain.transactions import Transactions
 from authsvc.domain.users import UserDirectory
 from authsvc.factors import passcode_factors
+from authsvc.gateways.delivery import OutboxProvider, WebhookProvider
 from authsvc.settings import Settings
 from authsvc.store import Store
 
@@ -58,14 +61,26 @@ class Services:
     device: DeviceService
     enrollment: Enrollment
     helpdesk: HelpDesk
+    messenger: Messenger
+    webhook: WebhookProvider | None
+    sms: SmsPasscodes
+    calls: PhoneCalls
 
     @classmethod
     def build(cls, settings: Settings, store: Store, box: SecretBox, clock: Clock) -> Services:
         authlog = AuthLog(store)
         links = Links(public_base_url(settings))
+        webhook = None
+        if settings.delivery == "webhook":
+            assert settings.webhook_url and settings.webhook_secret  # noqa: S101 - Settings.check
+            webhook = WebhookProvider(store, clock, settings.webhook_url,
+                                      settings.webhook_secret.value, settings.webhook_max_attempts)
+        messenger = Messenger(store, clock, webhook or OutboxProvider(store, clock))
         waiters = Waiters()
         pushes = PushService(store, box, clock, authlog, waiters)
-        phones = PhoneDirectory(store, box, clock, links)
+        phones = PhoneDirectory(store, box, clock, links, messenger)
+        sms = SmsPasscodes(store, box, clock, messenger)
+        calls = PhoneCalls(store, box, clock, messenger, pushes, authlog, links)
         users = UserDirectory(store, clock)
         return cls(
             settings=settings, clock=clock, store=store, box=box, links=links, waiters=waiters,
@@ -74,7 +89,8 @@ class Services:
             tokens=TokenRegistry(store, box, clock),
             bypass=BypassIssuer(store, box, clock),
             authlog=authlog,
-            auth=Authenticator(store, box, clock, authlog, passcode_factors(), links, pushes),
+            auth=Authenticator(store, box, clock, authlog, passcode_factors(), links, pushes,
+                               sms, calls),
             transactions=Transactions(store, pushes),
             account=AccountPolicy(store),
             phones=phones,
@@ -82,6 +98,10 @@ class Services:
             device=DeviceService(store, box, clock, pushes, waiters),
             enrollment=Enrollment(store, clock, users, phones),
             helpdesk=HelpDesk(store, clock, pushes),
+            messenger=messenger,
+            webhook=webhook,
+            sms=sms,
+            calls=calls,
         )
 
     async def check_store(self) -> None:

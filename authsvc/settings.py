@@ -62,6 +62,13 @@ ENV_TABLE: tuple[EnvVar, ...] = (
            "seconds a Redis call may take before the request answers 503"),
     EnvVar("AUTHSVC_AUTHLOG_MAX_ENTRIES", "authlog_max_entries", "1000000",
            "authentication log entries kept (oldest trimmed)"),
+    EnvVar("AUTHSVC_DELIVERY", "delivery", "outbox",
+           "where SMS, calls and email go: outbox (Redis, read by mobile-sim) or webhook"),
+    EnvVar("AUTHSVC_WEBHOOK_URL", "webhook_url", "", "the webhook provider's URL"),
+    EnvVar("AUTHSVC_WEBHOOK_SECRET", "webhook_secret", "",
+           "HMAC-SHA256 key of the X-Authsvc-Signature header (>= 32 chars)"),
+    EnvVar("AUTHSVC_WEBHOOK_MAX_ATTEMPTS", "webhook_max_attempts", "8",
+           "attempts per message before it becomes a dead letter"),
     EnvVar("AUTHSVC_LOG_LEVEL", "log_level", "info", "debug, info, warning or error"),
     EnvVar("AUTHSVC_ACCESS_LOG", "access_log", "0", "1 = log every HTTP request"),
 )
@@ -113,6 +120,12 @@ def _to_positive_float(text: str) -> float:
     return value
 
 
+def _to_delivery(text: str) -> str:
+    if text not in ("outbox", "webhook"):
+        raise ValueError("must be outbox or webhook")
+    return text
+
+
 def _to_log_level(text: str) -> str:
     level = text.strip().lower()
     if level not in ("debug", "info", "warning", "error"):
@@ -136,6 +149,10 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "redis_timeout": _to_positive_float,
     "authlog_max_entries": _to_positive_int,
     "log_level": _to_log_level,
+    "delivery": _to_delivery,
+    "webhook_url": _to_optional_str,
+    "webhook_secret": _to_secret,
+    "webhook_max_attempts": _to_positive_int,
     "access_log": _to_bool,
 }
 
@@ -160,6 +177,10 @@ class Settings:
     authlog_max_entries: int = 1_000_000
     log_level: str = "info"
     access_log: bool = False
+    delivery: str = "outbox"
+    webhook_url: str | None = None
+    webhook_secret: Secret | None = None
+    webhook_max_attempts: int = 8
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
@@ -182,6 +203,9 @@ class Settings:
         """Reject combinations that cannot work, naming the settings involved."""
         if (self.tls_cert is None) != (self.tls_key is None):
             raise SettingsError("AUTHSVC_TLS_CERT and AUTHSVC_TLS_KEY must be given together")
+        if self.delivery == "webhook" and (not self.webhook_url or self.webhook_secret is None):
+            raise SettingsError("AUTHSVC_DELIVERY=webhook needs AUTHSVC_WEBHOOK_URL and "
+                                "AUTHSVC_WEBHOOK_SECRET")
         if self.key_prefix and not self.key_prefix.replace("_", "").replace("-", "").isalnum():
             raise SettingsError("AUTHSVC_KEY_PREFIX may hold letters, digits, '-' and '_' only")
 

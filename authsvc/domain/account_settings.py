@@ -77,6 +77,11 @@ SCHEMA: dict[str, Field] = {
     "push_cooldown_after": IntField(5, 0, 100),
     "push_cooldown_minutes": IntField(15, 0, 1440),
     "fraud_locks_user": BoolField(False),
+    "sms_passcodes_enabled": BoolField(True),
+    "phone_calls_enabled": BoolField(True),
+    "sms_batch_cooldown": IntField(60, 0, 86400),
+    "sms_daily_limit": IntField(10, 1, 1000),
+    "call_timeout": IntField(60, 1, 600),
     # Accepted and returned for compatibility; later issues give them behaviour.
     "inactive_user_expiration": IntField(0, 0, 365),
     "pending_deletion_days": IntField(7, 1, 30),
@@ -162,6 +167,10 @@ class AccountSettings:
         return self._int("push_timeout") * 1000
 
     @property
+    def call_timeout_ms(self) -> int:
+        return self._int("call_timeout") * 1000
+
+    @property
     def verified_push_digits(self) -> int | None:
         """Digits of the Verified Push code, None when Verified Push is off."""
         return self._int("verified_push_digits") if self._bool("verified_push_enabled") else None
@@ -169,6 +178,27 @@ class AccountSettings:
     @property
     def fraud_locks_user(self) -> bool:
         return self._bool("fraud_locks_user")
+
+    @property
+    def sms_enabled(self) -> bool:
+        return self._bool("sms_passcodes_enabled")
+
+    @property
+    def calls_enabled(self) -> bool:
+        return self._bool("phone_calls_enabled")
+
+    @property
+    def sms_batch_size(self) -> int:
+        return self._int("sms_batch")
+
+    @property
+    def sms_expiration_ms(self) -> int:
+        """SMS passcodes expire after this many ms; 0 = never."""
+        return self._int("sms_expiration") * 60_000
+
+    @property
+    def unenrolled_lockout_days(self) -> int:
+        return self._int("unenrolled_user_lockout_threshold")
 
     def as_response(self) -> dict[str, Any]:
         """The `get_settings` response object."""

@@ -22,14 +22,23 @@ from authsvc.crypto import SecretBox
 from authsvc.domain.account_settings import AccountSettings
 from authsvc.domain.authlog import AttemptFacts, AuthLog
 from authsvc.domain.links import Links
-from authsvc.domain.models import Integration, UserStatus, Verdict
+from authsvc.domain.models import Integration, Phone, UserStatus, Verdict
 from authsvc.domain.push import PushRequest, PushService, Started
+from authsvc.domain.telephony import (
+    SENT,
+    SMS_COOLDOWN,
+    SMS_DAILY_LIMIT,
+    PhoneCalls,
+    SmsPasscodes,
+    restricted,
+)
 from authsvc.domain.verdicts import BYPASS_USER, DISABLED, LOCKED, verdict_for_outcome
 from authsvc.errors import InvalidParameter
 from authsvc.factors.base import PasscodeContext, PasscodeFactor
 from authsvc.store import Store
 from authsvc.store.attempts import LoadedUser, TokenCandidate
 from authsvc.store.records import user_from_hash
+from authsvc.store.sms import IssueStatus
 
 MAX_PASSCODE_LENGTH = 64
 NAME_CACHE_SIZE = 200_000
@@ -90,7 +99,8 @@ class Authenticator:
     """Preauth, passcode and push authentication."""
 
     def __init__(self, store: Store, box: SecretBox, clock: Clock, authlog: AuthLog,
-                 factors: Sequence[PasscodeFactor], links: Links, pushes: PushService) -> None:
+                 factors: Sequence[PasscodeFactor], links: Links, pushes: PushService,
+                 sms: SmsPasscodes, calls: PhoneCalls) -> None:
         self._store = store
         self._box = box
         self._clock = clock
@@ -98,6 +108,8 @@ class Authenticator:
         self._factors = factors
         self._links = links
         self._pushes = pushes
+        self._sms = sms
+        self._calls = calls
         self._names: dict[str, str] = {}
 
     async def _subject(self, request: AuthRequest) -> _Subject | None:
@@ -159,27 +171,51 @@ class Authenticator:
         gate = await self._gate(request, subject)
         if gate is not None:
             return PreauthResult(gate.result.value, gate.status_msg)
-        devices = await self._phone_devices(subject.loaded)
+        phones = await self._store.phones.get_many(subject.loaded.phone_ids)
+        devices = await self._phone_devices(subject, phones)
         devices += [{"device": token.token_id, "type": "token", "name": token.serial}
                     for token in sorted(subject.loaded.tokens, key=lambda t: t.created)]
-        if not devices and not await self._store.bypass.of_user(subject.user_id,
-                                                                self._clock.now_ms()):
-            return self._enroll(request)
+        bypass = await self._store.bypass.of_user(subject.user_id, self._clock.now_ms())
+        if not devices and not bypass:
+            return await self._no_devices(request, subject, enrolled=bool(phones))
         digits = subject.settings.verified_push_digits
         extra = None
         if verified_push and digits and subject.loaded.activated_phones:
             extra = await self._pushes.prepare_verified(subject.user_id, digits)
         return PreauthResult("auth", "Account is active", devices, verified_push=extra)
 
-    async def _phone_devices(self, loaded: LoadedUser) -> list[dict[str, Any]]:
-        phones = await self._store.phones.get_many(loaded.activated_phones)
-        devices = []
+    async def _no_devices(self, request: AuthRequest, subject: _Subject,
+                          enrolled: bool) -> PreauthResult:
+        """A user with nothing usable: restricted devices deny; never-enrolled users enroll
+        (until `unenrolled_user_lockout_threshold` days have passed: then "Not enrolled")."""
+        if enrolled:
+            verdict = restricted("not_available")
+            await self._authlog.record(self._facts(request, subject), verdict, self._clock.now())
+            return PreauthResult("deny", "No usable authentication method; "
+                                         "contact your administrator.")
+        days = subject.settings.unenrolled_lockout_days
+        created = int(subject.loaded.fields.get("created") or 0)
+        if days and created + days * 86_400 <= self._clock.now():
+            await self._store.users.lock(subject.user_id, "Not enrolled", self._clock.now_ms())
+            await self._authlog.record(self._facts(request, subject), LOCKED, self._clock.now())
+            return PreauthResult("deny", LOCKED.status_msg)
+        return self._enroll(request)
+
+    async def _phone_devices(self, subject: _Subject, phones: Sequence[Phone]
+                             ) -> list[dict[str, Any]]:
+        settings, devices = subject.settings, []
         for phone in phones:
-            name = phone.name or "Duo Mobile"
+            caps = phone.capabilities_under(sms=settings.sms_enabled, calls=settings.calls_enabled)
+            if not caps:
+                continue
+            name = phone.name or ("Duo Mobile" if phone.activated else "Phone")
             number = mask_number(phone.number)
-            devices.append({"device": phone.phone_id, "type": "phone", "name": name,
-                            "number": number, "capabilities": phone.capabilities,
-                            "display_name": f"{name} ({number})" if number else name})
+            device: dict[str, Any] = {
+                "device": phone.phone_id, "type": "phone", "name": name, "number": number,
+                "capabilities": caps, "display_name": f"{name} ({number})" if number else name}
+            if "sms" in caps and (next_code := await self._sms.next_code(subject.user_id)):
+                device["sms_nextcode"] = next_code
+            devices.append(device)
         return devices
 
     def _enroll(self, request: AuthRequest) -> PreauthResult:
@@ -195,7 +231,7 @@ class Authenticator:
         if subject is None:
             return None
         now = self._clock.now()
-        bypass_hash, candidates = "", list[TokenCandidate]()
+        bypass_hash, sms_hash, candidates = "", "", list[TokenCandidate]()
         # A user whose status already decides the attempt costs no HMAC work: the script still
         # takes the decision (atomically, on the current status) with nothing to consume.
         user = user_from_hash(subject.loaded.fields)
@@ -205,37 +241,81 @@ class Authenticator:
             for factor in self._factors:
                 contribution = factor.contribute(context, passcode)
                 bypass_hash = bypass_hash or contribution.bypass_hash
+                sms_hash = sms_hash or contribution.sms_hash
                 candidates.extend(contribution.tokens)
         outcome = await self._store.attempts.passcode(
             subject.user_id, now_ms=int(now * 1000), settings=subject.settings,
-            bypass_hash=bypass_hash, candidates=candidates)
+            bypass_hash=bypass_hash, candidates=candidates, sms_hash=sms_hash)
         verdict = verdict_for_outcome(outcome)
         await self._authlog.record(self._facts(request, subject), verdict, now)
         return verdict
 
-    async def push(self, request: AuthRequest, options: PushOptions) -> tuple[Started, str] | None:
-        """Send a push; (started or refused, user id), or None when the user is unknown."""
+    async def out_of_band(self, request: AuthRequest, factor: str,
+                          options: PushOptions) -> tuple[Started, str] | None:
+        """`auth` with factor push, phone, sms or auto: (started or refused, user id), or None
+        when the user is unknown. SMS always ends refused: "sent" (or why not)."""
         subject = await self._subject(request)
         if subject is None:
             return None
-        phones = subject.loaded.activated_phones
-        if options.device == "auto":
-            phone_id = phones[0] if phones else ""
-        elif options.device in phones:
-            phone_id = options.device
-        else:
-            raise InvalidParameter("device (not an activated phone of this user)")
         facts = self._facts(request, subject)
-        if not phone_id:
-            refusal = Verdict(LOCKED.result, "deny", "No activated Duo Mobile app.",
-                              "no_activated_duo_mobile_account", "duo_push")
-            await self._authlog.record(facts, refusal, self._clock.now())
-            return Started(facts.txid, refusal), subject.user_id
+        gate = await self._gate(request, subject)
+        if gate is not None:
+            return Started(facts.txid, gate), subject.user_id
+        phones = await self._store.phones.get_many(subject.loaded.phone_ids)
+        factor, phone = self._choose(factor, options.device, phones, subject)
+        settings = subject.settings
+        if factor in ("sms", "phone") and not (settings.sms_enabled if factor == "sms"
+                                               else settings.calls_enabled):
+            refusal = restricted("sms_passcode" if factor == "sms" else "phone_call")
+            return await self._refuse(facts, refusal), subject.user_id
+        if phone is None:
+            refusal = Verdict(LOCKED.result, "deny", "No device can receive this request.",
+                              "no_activated_duo_mobile_account" if factor == "push"
+                              else "invalid_device", _LOG_FACTOR[factor])
+            return await self._refuse(facts, refusal), subject.user_id
+        if factor == "sms":
+            return await self._send_sms(facts, subject, phone), subject.user_id
+        if factor == "phone":
+            started = await self._calls.call(subject.user_id, phone.phone_id, phone.number, facts,
+                                             settings)
+            return started, subject.user_id
         started = await self._pushes.start(PushRequest(
-            user_id=subject.user_id, phone_id=phone_id, facts=facts, type=options.type,
+            user_id=subject.user_id, phone_id=phone.phone_id, facts=facts, type=options.type,
             display_username=options.display_username, pushinfo=options.pushinfo,
-            verified_txid=options.txid), subject.settings)
+            verified_txid=options.txid), settings)
         return started, subject.user_id
+
+    async def _refuse(self, facts: AttemptFacts, refusal: Verdict) -> Started:
+        await self._authlog.record(facts, refusal, self._clock.now())
+        return Started(facts.txid, refusal)
+
+    async def _send_sms(self, facts: AttemptFacts, subject: _Subject, phone: Phone) -> Started:
+        status = await self._sms.send([subject.user_id], phone.number, subject.settings,
+                                      context="authentication", txid=facts.txid)
+        if status is IssueStatus.SENT:
+            return Started(facts.txid, SENT)
+        refusal = SMS_COOLDOWN if status is IssueStatus.COOLING_DOWN else SMS_DAILY_LIMIT
+        return await self._refuse(facts, refusal)
+
+    @staticmethod
+    def _choose(factor: str, device: str, phones: Sequence[Phone],
+                subject: _Subject) -> tuple[str, Phone | None]:
+        """The factor to use (auto: push if the phone can, else a call) and the phone."""
+        settings = subject.settings
+        usable = [(phone, phone.capabilities_under(sms=settings.sms_enabled,
+                                                   calls=settings.calls_enabled))
+                  for phone in phones]
+        if device != "auto":
+            if device not in [phone.phone_id for phone in phones]:
+                raise InvalidParameter("device (not a phone of this user)")
+            usable = [(phone, caps) for phone, caps in usable if phone.phone_id == device]
+        if factor == "auto":
+            factor = "push" if any("push" in caps for _, caps in usable) else "phone"
+        wanted = "phone" if factor == "phone" else factor
+        return factor, next((phone for phone, caps in usable if wanted in caps), None)
+
+
+_LOG_FACTOR = {"push": "duo_push", "phone": "phone_call", "sms": "sms_passcode"}
 
 
 def _status_verdict(status: UserStatus, fields: dict[str, str], settings: AccountSettings,

@@ -11,7 +11,7 @@ from typing import Any
 from authsvc.domain.models import Verdict
 from authsvc.errors import InvalidParameter
 from authsvc.store import Store
-from authsvc.store.authlog import AuthlogPage, AuthlogQuery
+from authsvc.store.logstream import LogPage, LogQuery
 
 MAX_LIMIT = 1000
 MAX_TIME_MS = 2**63  # stream ids are unsigned 64-bit milliseconds
@@ -76,7 +76,7 @@ def build_query(
     sort: str | None,
     next_offset: list[str],
     filters: Mapping[str, list[str]],
-) -> AuthlogQuery:
+) -> LogQuery:
     """Validate authlog v2 parameters into a query; raises InvalidParameter naming the culprit."""
     if not 0 <= mintime <= maxtime < MAX_TIME_MS:
         raise InvalidParameter("mintime, maxtime (ms, 0 <= mintime <= maxtime)")
@@ -92,7 +92,7 @@ def build_query(
                 or not _OFFSET_ID.fullmatch(parts[1]):
             raise InvalidParameter("next_offset")
         after = parts[1]
-    return AuthlogQuery(
+    return LogQuery(
         mintime=mintime, maxtime=maxtime, limit=limit, ascending=sort == "ts:asc", after=after,
         filters={FILTER_FIELDS[name]: frozenset(values)
                  for name, values in filters.items() if values})
@@ -108,6 +108,6 @@ class AuthLog:
         """Append the record of one decision."""
         await self._store.authlog.append(auth_record(facts, verdict, now), int(now * 1000))
 
-    async def query(self, query: AuthlogQuery) -> AuthlogPage:
+    async def query(self, query: LogQuery) -> LogPage:
         """One page of records."""
         return await self._store.authlog.query(query)

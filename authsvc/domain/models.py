@@ -112,8 +112,17 @@ class Phone:
 
     @property
     def capabilities(self) -> list[str]:
-        """What the phone can do today (SMS and calls arrive with their own issue)."""
-        return ["auto", "push", "mobile_otp"] if self.activated else []
+        """Everything the phone can do, whatever the factor policy."""
+        return self.capabilities_under(sms=True, calls=True)
+
+    def capabilities_under(self, *, sms: bool, calls: bool) -> list[str]:
+        """What the phone can do with SMS and calls allowed or not (Duo's capability names)."""
+        caps = ["push", "mobile_otp"] if self.activated else []
+        if sms and self.number and self.type is PhoneType.MOBILE:
+            caps.append("sms")
+        if calls and self.number:
+            caps.append("phone")
+        return ["auto", *caps] if "push" in caps or "phone" in caps else caps
 
 
 @dataclass(frozen=True, slots=True)

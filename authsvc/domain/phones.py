@@ -18,6 +18,7 @@ from typing import Any
 from authsvc.clock import Clock
 from authsvc.crypto import SecretBox, random_id
 from authsvc.domain.links import Links
+from authsvc.domain.messages import Message, Messenger
 from authsvc.domain.models import PLATFORMS, Phone, PhoneType
 from authsvc.errors import InvalidParameter, NotFound
 from authsvc.store import Store
@@ -95,11 +96,13 @@ def otp_copy(box: SecretBox, phone_id: str, cred: int, hotp_secret: str) -> str:
 class PhoneDirectory:
     """Create, change, attach, order and activate phones."""
 
-    def __init__(self, store: Store, box: SecretBox, clock: Clock, links: Links) -> None:
+    def __init__(self, store: Store, box: SecretBox, clock: Clock, links: Links,
+                 messenger: Messenger) -> None:
         self._store = store
         self._box = box
         self._clock = clock
         self._links = links
+        self._messenger = messenger
 
     async def add(self, changes: PhoneChanges) -> Phone:
         now_ms = self._clock.now_ms()
@@ -197,9 +200,8 @@ class PhoneDirectory:
                                      INSTALL_URL) if install else ""
         for kind, body in (("installation", sent_installation), ("activation", sent_activation)):
             if body:
-                await self._store.outbox.append("sms", phone.number, {
-                    "to": phone.number, "kind": kind, "body": body,
-                    "ts": int(self._clock.now())})
+                await self._messenger.send(Message("sms", phone.number, body, kind,
+                                                   context="administrator"))
         return {"activation_barcode": activation["activation_barcode"],
                 "activation_msg": sent_activation, "installation_msg": sent_installation,
                 "valid_secs": activation["valid_secs"]}

@@ -50,15 +50,23 @@ _REFUSALS = {CreateStatus.LOCKED: LOCKED, CreateStatus.DISABLED: DISABLED,
              CreateStatus.TOO_MANY_OUTSTANDING: TOO_MANY, CreateStatus.COOLING_DOWN: COOLING_DOWN}
 
 
+CALLING = Verdict(Result.WAITING, "calling", "Calling your phone...", "", "phone_call")
+ANSWERED = Verdict(Result.WAITING, "answered", "Answered. Press a key on your phone to log in.",
+                   "", "phone_call")
+
+
 def verdict_of(push: Mapping[str, str]) -> Verdict:
-    """The Auth API answer for a push's stored state."""
+    """The Auth API answer for a push's (or a phone call's) stored state."""
     state = push.get("state", "")
+    call = push.get("kind") == "call"
     if state in ("pending", "prepared"):
+        if call:
+            return ANSWERED if push.get("answered") else CALLING
         return PENDING
     ended = _ENDED.get(state, _ENDED["denied"])
     reason = push.get("reason") or ended.reason
-    return Verdict(ended.result, ended.status, ended.status_msg, reason, "duo_push",
-                   device=push.get("phone_id", ""))
+    return Verdict(ended.result, ended.status, ended.status_msg, reason,
+                   "phone_call" if call else "duo_push", device=push.get("phone_id", ""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +82,7 @@ class PushRequest:
     pushinfo: list[tuple[str, str]] = field(default_factory=list)
     verified_txid: str | None = None
     confirmation_code: str = ""
+    call_token: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,11 +118,12 @@ class PushService:
 
     async def start(self, request: PushRequest, settings: AccountSettings) -> Started:
         """Create the push and put it in the phone's inbox, unless refused."""
-        txid = request.verified_txid or str(uuid.uuid4())
+        txid = request.verified_txid or request.facts.txid
         request = dataclasses.replace(request, facts=dataclasses.replace(request.facts, txid=txid))
         urgid = secrets.token_hex(10)
         now_ms = self._clock.now_ms()
-        expires_ms = now_ms + settings.push_timeout_ms
+        timeout_ms = settings.call_timeout_ms if request.kind == "call" else settings.push_timeout_ms
+        expires_ms = now_ms + timeout_ms
         await self._expire_overdue(request.user_id, now_ms)
         status, _ = await self._store.pushes.create(
             request.user_id, txid, now_ms=now_ms, expires_ms=expires_ms,
@@ -125,8 +135,11 @@ class PushService:
             refusal = _REFUSALS.get(status, UNKNOWN_USER)
             await self._authlog.record(request.facts, refusal, self._clock.now())
             return Started(txid, refusal)
-        await self._store.pushes.deliver(request.user_id, txid, request.phone_id, urgid,
-                                         expires_ms)
+        if request.kind == "call":  # a call is answered through the carrier, not the app
+            await self._store.pushes.index(request.user_id, txid, expires_ms)
+        else:
+            await self._store.pushes.deliver(request.user_id, txid, request.phone_id, urgid,
+                                             expires_ms)
         return Started(txid)
 
     async def _expire_overdue(self, user_id: str, now_ms: int) -> None:
@@ -148,14 +161,16 @@ class PushService:
 
     async def wait_final(self, user_id: str, txid: str) -> Verdict:
         """Block until the push has ended (answer or timeout); the final verdict."""
+        seen = "1"
         while True:
             if self._waiters.closed:
                 raise ServiceStopping()
-            push, changed = await self._wait_change(user_id, txid, seen_seq="1")
+            push, changed = await self._wait_change(user_id, txid, seen_seq=seen)
             verdict = verdict_of(push)
             if verdict.result is not Result.WAITING or not push:
                 return verdict if push else _ENDED["timeout"]
-            if not changed:
+            seen = push.get("seq", seen)
+            if not changed or self._overdue(push):
                 await self.expire(user_id, txid)
 
     async def status(self, user_id: str, txid: str) -> Verdict:
@@ -201,6 +216,7 @@ def _push_fields(request: PushRequest, urgid: str) -> dict[str, str]:
         "type": request.type, "display_username": request.display_username or facts.username,
         "pushinfo": json.dumps(request.pushinfo), "app": facts.app_name,
         "ipaddr": facts.ipaddr or "", "confirmation_code": request.confirmation_code,
+        "call_token": request.call_token,
         "facts": json.dumps(dataclasses.asdict(facts)),
     }
 

@@ -6,10 +6,11 @@ from authsvc.factors.base import PasscodeFactor
 from authsvc.factors.bypass import BypassFactor
 from authsvc.factors.duo_mobile import DuoMobileFactor
 from authsvc.factors.hotp import HotpFactor
+from authsvc.factors.sms import SmsFactor
 from authsvc.factors.totp import TotpFactor
 
 
 def passcode_factors() -> tuple[PasscodeFactor, ...]:
-    """The passcode factors in the order their candidates are tried: bypass, hardware tokens,
-    then Duo Mobile."""
-    return (BypassFactor(), HotpFactor(), TotpFactor(), DuoMobileFactor())
+    """The passcode factors in the order their candidates are tried: bypass, SMS, hardware
+    tokens, then Duo Mobile."""
+    return (BypassFactor(), SmsFactor(), HotpFactor(), TotpFactor(), DuoMobileFactor())

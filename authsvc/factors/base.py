@@ -25,6 +25,7 @@ class FactorKind(StrEnum):
     BYPASS_CODE = "bypass_code"
     HARDWARE_TOKEN = "hardware_token"  # noqa: S105 - a factor name, not a secret
     DUO_MOBILE_PASSCODE = "duo_mobile_passcode"
+    SMS_PASSCODE = "sms_passcode"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,7 @@ class Contribution:
     """A factor's part of the decision: a bypass hash and/or token candidates."""
 
     bypass_hash: str = ""
+    sms_hash: str = ""
     tokens: tuple[TokenCandidate, ...] = ()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -63,6 +64,38 @@ async def authentication_log_v2(request: web.Request) -> web.Response:
     return ok({"authlogs": page.records, "metadata": metadata})
 
 
+async def telephony_log_v1(request: web.Request) -> web.Response:
+    """GET /admin/v1/logs/telephony?mintime=<s>: the 1,000 oldest records from mintime on."""
+    svc, args = services(request), params(request)
+    mintime_s = args.integer("mintime", default=0, minimum=0, maximum=2**40) or 0
+    query = build_query(mintime=mintime_s * 1000, maxtime=svc.clock.now_ms(), limit=1000,
+                        sort="ts:asc", next_offset=[], filters={})
+    page = await svc.store.telephony.query(query)
+    return ok([{"timestamp": int(record["ts"]), "context": record["context"],
+                "type": record["type"], "phone": record["phone"],
+                "credits": record["credits"]} for record in page.records])
+
+
+async def telephony_log_v2(request: web.Request) -> web.Response:
+    """GET /admin/v2/logs/telephony (ms window, limit, sort, next_offset)."""
+    svc, args = services(request), params(request)
+    now_ms = svc.clock.now_ms()
+    query = build_query(
+        mintime=args.integer("mintime", default=now_ms - 180 * DAY_MS) or 0,
+        maxtime=args.integer("maxtime", default=now_ms) or 0,
+        limit=args.integer("limit"), sort=args.text("sort"),
+        next_offset=args.items("next_offset"), filters={})
+    page = await svc.store.telephony.query(query)
+    items = [{"context": r["context"], "credits": r["credits"], "phone": r["phone"],
+              "telephony_id": r["telephony_id"], "txid": r["txid"], "type": r["type"],
+              "ts": datetime.fromtimestamp(r["ts"], UTC).isoformat(timespec="milliseconds")}
+             for r in page.records]
+    metadata: dict[str, Any] = {"total_objects": {"relation": "eq", "value": page.total}}
+    if page.next_offset is not None:
+        metadata["next_offset"] = f"{page.next_offset[0]},{page.next_offset[1]}"
+    return ok({"items": items, "metadata": metadata})
+
+
 def setup_routes(app: web.Application) -> None:
     """Mount the account part of the Admin API."""
     router = app.router
@@ -71,3 +104,5 @@ def setup_routes(app: web.Application) -> None:
     router.add_get("/admin/v1/bypass_codes", list_bypass_codes)
     router.add_delete("/admin/v1/bypass_codes/{bypass_code_id}", delete_bypass_code)
     router.add_get("/admin/v2/logs/authentication", authentication_log_v2)
+    router.add_get("/admin/v1/logs/telephony", telephony_log_v1)
+    router.add_get("/admin/v2/logs/telephony", telephony_log_v2)

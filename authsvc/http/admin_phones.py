@@ -8,11 +8,13 @@ from aiohttp import web
 
 from authsvc.domain.models import Phone
 from authsvc.domain.phones import PhoneChanges
+from authsvc.errors import InvalidParameter
 from authsvc.http.envelope import ok
 from authsvc.http.middleware import credentials, params, services
 from authsvc.http.params import Params
 from authsvc.http.render import paging, user_summary
 from authsvc.services import Services
+from authsvc.store.sms import IssueStatus
 
 PHONES_MAX_LIMIT = 500
 PHONES_DEFAULT_LIMIT = 100
@@ -106,6 +108,22 @@ async def send_sms_activation(request: web.Request) -> web.Response:
     return ok(result)
 
 
+async def send_sms_passcodes(request: web.Request) -> web.Response:
+    """POST /admin/v1/phones/{phone_id}/send_sms_passcodes: a new batch for the phone's users
+    (the Admin Panel's "Send SMS passcodes"; no cooldown, the daily limit applies)."""
+    svc = services(request)
+    phone = await svc.phones.get(request.match_info["phone_id"])
+    users = await svc.phones.users_of(phone.phone_id)
+    if not phone.number or not users:
+        raise InvalidParameter("phone_id (the phone needs a number and a user)")
+    settings = await svc.account.current()
+    status = await svc.sms.send(users, phone.number, settings, context="administrator",
+                                cooldown=False)
+    if status is not IssueStatus.SENT:
+        raise InvalidParameter("phone_id (the daily SMS limit of a user is reached)")
+    return ok("")
+
+
 async def user_phones(request: web.Request) -> web.Response:
     """GET /admin/v1/users/{user_id}/phones (in the user's order)."""
     svc = services(request)
@@ -160,6 +178,7 @@ def setup_routes(app: web.Application) -> None:
     router.add_delete("/admin/v1/phones/{phone_id}", delete_phone)
     router.add_post("/admin/v1/phones/{phone_id}/activation_url", activation_url)
     router.add_post("/admin/v1/phones/{phone_id}/send_sms_activation", send_sms_activation)
+    router.add_post("/admin/v1/phones/{phone_id}/send_sms_passcodes", send_sms_passcodes)
     router.add_get("/admin/v1/users/{user_id}/phones", user_phones)
     router.add_post("/admin/v1/users/{user_id}/phones", add_user_phone)
     router.add_post("/admin/v1/users/{user_id}/phones/order", order_user_phones)

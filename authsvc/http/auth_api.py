@@ -15,7 +15,7 @@ from authsvc.http.envelope import ok
 from authsvc.http.middleware import credentials, params, services
 from authsvc.http.params import Params
 
-FACTORS_AVAILABLE = ("passcode", "push", "auto")
+FACTORS_AVAILABLE = ("passcode", "push", "auto", "sms", "phone")
 MAX_PUSHINFO_BYTES = 20_000
 
 
@@ -68,7 +68,7 @@ async def preauth(request: web.Request) -> web.Response:
 
 def _push_options(args: Params, factor: str) -> PushOptions:
     device = args.text("device", max_length=64)
-    if device is None and factor == "push":
+    if device is None and factor != "auto":
         raise MissingParameter("device")
     pushinfo = args.text("pushinfo", max_length=MAX_PUSHINFO_BYTES) or ""
     return PushOptions(
@@ -94,7 +94,7 @@ async def auth(request: web.Request) -> web.Response:
         if run_async:
             return ok({"txid": await svc.transactions.finished(verdict)})
         return ok(answer_of(verdict))
-    pushed = await svc.auth.push(auth_request, _push_options(args, factor))
+    pushed = await svc.auth.out_of_band(auth_request, factor, _push_options(args, factor))
     if pushed is None:
         raise _unknown_user(auth_request)
     started, user_id = pushed

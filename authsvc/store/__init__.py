@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from authsvc.store.account import AccountStore
 from authsvc.store.attempts import AttemptStore
-from authsvc.store.authlog import AuthlogStore
 from authsvc.store.bypass import BypassStore
 from authsvc.store.core import StoreContext
+from authsvc.store.delivery import DeliveryQueue
 from authsvc.store.integrations import IntegrationStore
 from authsvc.store.keys import Keys
+from authsvc.store.logstream import LogStream
 from authsvc.store.outbox import OutboxStore
 from authsvc.store.phones import PhoneStore
 from authsvc.store.pushes import PushStore
 from authsvc.store.redis_client import Redis, RedisError, RedisUnavailable
 from authsvc.store.scripts import ScriptRunner
+from authsvc.store.sms import SmsStore
 from authsvc.store.tokens import TokenStore
 from authsvc.store.transactions import TransactionStore
 from authsvc.store.users import UserStore
 
 __all__ = ["Redis", "RedisError", "RedisUnavailable", "Store"]
+
+TELEPHONY_MAX_ENTRIES = 1_000_000
 
 
 class Store:
@@ -35,12 +39,15 @@ class Store:
         self.bypass = BypassStore(ctx)
         self.integrations = IntegrationStore(ctx)
         self.account = AccountStore(ctx)
-        self.authlog = AuthlogStore(ctx, authlog_max_entries)
+        self.authlog = LogStream(ctx, ctx.keys.authlog(), authlog_max_entries)
+        self.telephony = LogStream(ctx, ctx.keys.telephony(), TELEPHONY_MAX_ENTRIES)
         self.attempts = AttemptStore(ctx)
         self.transactions = TransactionStore(ctx)
         self.phones = PhoneStore(ctx)
         self.pushes = PushStore(ctx)
         self.outbox = OutboxStore(ctx)
+        self.delivery = DeliveryQueue(ctx)
+        self.sms = SmsStore(ctx)
 
     async def start(self) -> None:
         """Register the scripts (Redis may be down: then the first use loads them)."""

@@ -105,17 +105,18 @@ class AttemptStore:
         settings: AccountSettings,
         bypass_hash: str,
         candidates: Sequence[TokenCandidate],
+        sms_hash: str = "",
     ) -> AttemptOutcome:
         """Run passcode_attempt.lua: consume at most one code and count the outcome."""
         keys = self._keys
         args: list[str | int] = [now_ms, settings.lockout_threshold, settings.lockout_expire_ms,
-                                 bypass_hash, len(candidates)]
+                                 bypass_hash, sms_hash, len(candidates)]
         for candidate in candidates:
             args += [candidate.token_id, candidate.kind, candidate.match, candidate.far]
         reply = await self._ctx.scripts.run(
             ScriptName.PASSCODE_ATTEMPT,
             [keys.user(user_id), keys.user_bypass(user_id), keys.user_tokens(user_id),
-             keys.user_mobile_otp(user_id)], args)
+             keys.user_mobile_otp(user_id), keys.user_sms(user_id)], args)
         status = AttemptStatus(int(reply[0]))
         if status is AttemptStatus.ALLOW:
             return AttemptOutcome(status, str(reply[1]), str(reply[2]), str(reply[3]))

@@ -50,6 +50,11 @@ class Keys:
         its counter with the user's lockout count. Rewritten when the phone is (re)activated."""
         return f"{self.prefix}:{{u:{user_id}}}:mobile_otp"
 
+    def user_sms(self, user_id: str) -> str:
+        """HASH: keyed hash of each live SMS passcode of the user's current batch -> JSON
+        {pos, expires}. Replaced by every new batch; a used code is deleted."""
+        return f"{self.prefix}:{{u:{user_id}}}:sms"
+
     def push(self, user_id: str, txid: str) -> str:
         """HASH: one push transaction (state, phone, urgid, expiry, step-up code hash, tries,
         attributes, seq). TTL: expiry + 10 min."""
@@ -156,6 +161,18 @@ class Keys:
     def events(self) -> str:
         """Pub/sub channel: ``tx:<txid>`` and ``phone:<phone_id>`` wake-ups for every process."""
         return f"{self.prefix}:events"
+
+    def telephony(self) -> str:
+        """STREAM: telephony log records (every SMS and call, with credits), trimmed to 1M."""
+        return f"{self.prefix}:telephony"
+
+    def delivery_retry(self) -> str:
+        """ZSET: JSON {message, attempts} of webhook deliveries to retry, scored by due ms."""
+        return f"{self.prefix}:delivery:retry"
+
+    def delivery_dead(self) -> str:
+        """LIST: JSON messages the webhook never accepted (kept for an operator; last 10,000)."""
+        return f"{self.prefix}:delivery:dead"
 
     def authlog(self) -> str:
         """STREAM: authentication log entries (JSON), trimmed to AUTHSVC_AUTHLOG_MAX_ENTRIES."""

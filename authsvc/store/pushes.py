@@ -33,6 +33,7 @@ class ResolveStatus(IntEnum):
     ENDED = 1
     NOT_PENDING = 2
     WRONG_CODE = 3
+    ANSWERED = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,11 @@ class PushStore:
             ("ZADD", keys.phone_inbox(phone_id), expires_ms, urgid),
             ("PUBLISH", keys.events(), f"phone:{phone_id}")])
 
+    async def index(self, user_id: str, txid: str, expires_ms: int) -> None:
+        """Index a transaction by txid only (phone calls: no app inbox)."""
+        await self._ctx.redis.execute("SET", self._keys.tx_owner(txid), user_id, "PXAT",
+                                      expires_ms + INDEX_GRACE_MS)
+
     async def owner(self, txid: str) -> str | None:
         owner: str | None = await self._ctx.redis.execute("GET", self._keys.tx_owner(txid))
         return owner
@@ -147,15 +153,17 @@ class PushStore:
 
     async def resolve(self, user_id: str, txid: str, *, now_ms: int, operation: str,
                       phone_id: str = "", code_hash: str = "", max_tries: int = 3,
-                      fraud_locks: bool = False) -> Resolution:
+                      fraud_locks: bool = False, deny_reason: str = "") -> Resolution:
         """Run push_resolve.lua (answer or expire)."""
         keys = self._keys
         reply = await self._ctx.scripts.run(
             ScriptName.PUSH_RESOLVE,
             [keys.push(user_id, txid), keys.user(user_id), keys.user_pushes(user_id)],
             [now_ms, operation, phone_id, code_hash, max_tries, "1" if fraud_locks else "0",
-             keys.events(), txid])
+             keys.events(), txid, deny_reason])
         status = ResolveStatus(int(reply[0]))
         if status is ResolveStatus.WRONG_CODE:
             return Resolution(status, "pending", int(reply[1]))
+        if status is ResolveStatus.ANSWERED:
+            return Resolution(status, "pending")
         return Resolution(status, str(reply[1]))

@@ -31,7 +31,8 @@ class ScriptName(StrEnum):
     ZSET_APPEND = "zset_append"
     PUSH_CREATE = "push_create"
     PUSH_RESOLVE = "push_resolve"
-    AUTHLOG_APPEND = "authlog_append"
+    LOG_APPEND = "log_append"
+    SMS_ISSUE = "sms_issue"
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,7 +52,7 @@ async def _status(world: World, txid: str) -> dict[str, Any]:
 async def test_activation_gives_an_activated_phone_in_preauth(world: World) -> None:
     phone = world.clients.admin.get_phone_by_id(world.phone["phone_id"])
     assert phone["activated"] is True
-    assert phone["capabilities"] == ["auto", "push", "mobile_otp"]
+    assert phone["capabilities"] == ["auto", "push", "mobile_otp", "sms", "phone"]
     assert world.device.account.pkey == world.phone["phone_id"]
     assert len(world.device.account.hotp_secret) == 32
     devices = world.clients.auth.preauth(username="pia")["devices"]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from authsvc.store import Redis, Store
-from authsvc.store.authlog import AuthlogPage, AuthlogQuery
+from authsvc.store.logstream import LogPage, LogQuery
 
 # Far enough ahead of any real clock that Redis's automatic ids never run ahead of these times.
 BASE_MS = 4_102_444_800_000  # 2100-01-01
@@ -28,30 +28,30 @@ async def append_at(store: Store, times_ms: list[int], **fields: str) -> None:
         await store.authlog.append(record(n, **fields) | {"at": at}, at)
 
 
-def txids(page: AuthlogPage) -> list[str]:
+def txids(page: LogPage) -> list[str]:
     return [r["txid"] for r in page.records]
 
 
-def ats(page: AuthlogPage) -> list[int]:
+def ats(page: LogPage) -> list[int]:
     return [r["at"] for r in page.records]
 
 
-async def all_pages(store: Store, query: AuthlogQuery) -> list[AuthlogPage]:
+async def all_pages(store: Store, query: LogQuery) -> list[LogPage]:
     """Follow next_offset the way a client does (the id half of the cursor goes back in)."""
     pages = [await store.authlog.query(query)]
     while (cursor := pages[-1].next_offset) is not None:
         assert len(pages) < 1000, "paging does not end"
         assert cursor[1].startswith(f"{cursor[0]}-")
         pages.append(await store.authlog.query(
-            AuthlogQuery(query.mintime, query.maxtime, query.limit, query.ascending,
+            LogQuery(query.mintime, query.maxtime, query.limit, query.ascending,
                          after=cursor[1], filters=query.filters)))
     return pages
 
 
 def window(mintime: int = BASE_MS, maxtime: int = END_OF_TIME, *, limit: int = 100,
            ascending: bool = False,
-           filters: Mapping[str, frozenset[str]] | None = None) -> AuthlogQuery:
-    return AuthlogQuery(mintime, maxtime, limit, ascending, filters=filters or {})
+           filters: Mapping[str, frozenset[str]] | None = None) -> LogQuery:
+    return LogQuery(mintime, maxtime, limit, ascending, filters=filters or {})
 
 
 async def test_an_appended_record_is_read_back_unchanged(store: Store) -> None:

@@ -10,15 +10,18 @@ KEYS[1]  user HASH            (status, fails, locked_at, lockout_reason, attempt
 KEYS[2]  user's bypass HASH   (code hash -> {"id","uses","expires",...}; uses 0 = unlimited)
 KEYS[3]  user's token HASH    (token id -> {"type","counter","last_step","rs_*",...})
 KEYS[4]  user's Duo Mobile passcode HASH (phone id -> {"seed","counter","cred"})
+KEYS[5]  user's SMS passcode HASH (code hash -> {"pos","expires"}; expires 0 = never)
 ARGV[1]  now_ms               (from the injected clock)
 ARGV[2]  lockout threshold    (0 = never lock)
 ARGV[3]  lockout expiry ms    (0 = only an admin unlocks)
 ARGV[4]  bypass code hash     ("" when the passcode cannot be a bypass code)
-ARGV[5]  N token candidates, then N groups of 4:
+ARGV[5]  SMS passcode hash    ("" when the passcode cannot be an SMS passcode)
+ARGV[6]  N token candidates, then N groups of 4:
          token or phone id, kind ("hotp"|"totp"|"mobile"), matched counter or step (-1 = none),
          far HOTP counter for automatic resync (-1 = none)
 Returns
-  {1, factor, id, detail}  ALLOW: factor "bypass_code"|"hardware_token"|"duo_mobile_passcode";
+  {1, factor, id, detail}  ALLOW: factor "bypass_code"|"sms_passcode"|"hardware_token"|
+                           "duo_mobile_passcode";
                            detail "" or
                            "resynced" (tokens) or remaining uses (bypass, "0" = used up,
                            "unlimited")
@@ -32,12 +35,12 @@ Returns
 local now = tonumber(ARGV[1])
 local threshold = tonumber(ARGV[2])
 local expire_ms = tonumber(ARGV[3])
-local bypass_hash = ARGV[4]
-local candidates = tonumber(ARGV[5])
+local bypass_hash, sms_hash = ARGV[4], ARGV[5]
+local candidates = tonumber(ARGV[6])
 local RESYNC_WINDOW_MS = 300000
 local RESYNC_CODES = 3
 
-local user_key, bypass_key, token_key, mobile_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local user_key, bypass_key, token_key, mobile_key, sms_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 
 local status = redis.call('HGET', user_key, 'status')
 if not status then return {7} end
@@ -71,6 +74,17 @@ local function try_bypass()
   code.uses = code.uses - 1
   redis.call('HSET', bypass_key, bypass_hash, cjson.encode(code))
   return {code.id, tostring(code.uses)}
+end
+
+-- SMS passcodes: each code of the current batch works once, until it expires.
+local function try_sms()
+  if sms_hash == '' then return nil end
+  local raw = redis.call('HGET', sms_key, sms_hash)
+  if not raw then return nil end
+  redis.call('HDEL', sms_key, sms_hash)
+  local code = cjson.decode(raw)
+  if code.expires > 0 and code.expires <= now then return nil end
+  return tostring(code.pos)
 end
 
 local function save(key, id, token)
@@ -123,9 +137,11 @@ end
 
 local used = try_bypass()
 if used then return succeed('bypass_code', used[1], used[2]) end
+local sms_pos = try_sms()
+if sms_pos then return succeed('sms_passcode', '', sms_pos) end
 
 for i = 0, candidates - 1 do
-  local base = 6 + i * 4
+  local base = 7 + i * 4
   local id, kind = ARGV[base], ARGV[base + 1]
   local match, far = tonumber(ARGV[base + 2]), tonumber(ARGV[base + 3])
   local key = kind == 'mobile' and mobile_key or token_key

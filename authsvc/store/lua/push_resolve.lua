@@ -9,20 +9,23 @@ KEYS[1]  the push HASH
 KEYS[2]  user HASH           (push_streak, push_streak_at; status when fraud locks the user)
 KEYS[3]  user's pushes ZSET
 ARGV[1]  now_ms
-ARGV[2]  operation: "approve" | "deny" | "fraud" | "expire"
+ARGV[2]  operation: "approve" | "deny" | "fraud" | "expire" | "answered" (a call was picked up:
+         still pending, but its status changes)
 ARGV[3]  answering phone id ("" for expire)
 ARGV[4]  keyed hash of the step-up code sent ("" = none)
 ARGV[5]  tries allowed for the step-up code
 ARGV[6]  "1" = a fraud report also locks the user out
 ARGV[7]  events channel
 ARGV[8]  txid
+ARGV[9]  reason of a deny ("" = user_cancelled)
 Returns {1, state}             ended in state (approved, denied, fraud, timeout)
         {2, state}             not pending (already ended, unknown, or another phone's push)
         {3, tries_left}        wrong step-up code, still pending
+        {4}                    marked answered, still pending
 ]]
 local now, op, phone = tonumber(ARGV[1]), ARGV[2], ARGV[3]
 local code_hash, max_tries, fraud_locks = ARGV[4], tonumber(ARGV[5]), ARGV[6] == '1'
-local channel, txid = ARGV[7], ARGV[8]
+local channel, txid, deny_reason = ARGV[7], ARGV[8], ARGV[9]
 local push_key, user_key, pushes_key = KEYS[1], KEYS[2], KEYS[3]
 
 local push = redis.call('HMGET', push_key, 'state', 'phone_id', 'expires_ms', 'code_hash', 'tries')
@@ -50,7 +53,15 @@ end
 if now >= expires then return finish('timeout', 'no_response') end
 if op == 'expire' then return {2, state} end
 if phone ~= push[2] then return {2, 'not_yours'} end
-if op == 'deny' then return finish('denied', 'user_cancelled') end
+if op == 'answered' then
+  redis.call('HSET', push_key, 'answered', 1)
+  redis.call('HINCRBY', push_key, 'seq', 1)
+  redis.call('PUBLISH', channel, 'tx:' .. txid)
+  return {4}
+end
+if op == 'deny' then
+  return finish('denied', deny_reason ~= '' and deny_reason or 'user_cancelled')
+end
 if op == 'fraud' then return finish('fraud', 'user_marked_fraud') end
 
 local stored = push[4] or ''

@@ -1,4 +1,4 @@
---[[ authlog_append: add one authentication-log record, ordered, never refused.
+--[[ log_append: add one record to a log stream (authentication, telephony), ordered, never refused.
 
 The entry id carries the record's own time (``<now_ms>-*``), so time-window queries are stream
 ranges. If this process's clock is behind the newest entry, Redis refuses that id; the record

@@ -1,11 +1,10 @@
-"""The authentication log: one Redis stream of JSON records, ids ``<timestamp ms>-<seq>``.
+"""Log streams (authentication log, telephony log): JSON records in a Redis stream whose ids are
+``<timestamp ms>-<seq>``, so time-window queries are stream ranges; a record from a clock behind
+the newest entry takes the next automatic id instead (log_append.lua). Each stream is trimmed
+(approximately) to its configured length.
 
-Entry ids carry the record's own timestamp, so mintime/maxtime queries are stream ranges; a record
-from a clock behind the newest entry takes the next automatic id instead (authlog_append.lua).
-The stream is trimmed (approximately) to AUTHSVC_AUTHLOG_MAX_ENTRIES.
-
-The stream key has no user hash tag: it is never touched by a script together with user keys, so
-it is one extra command after the decision (see docs/architecture.md).
+The stream keys have no user hash tag: they are never touched by a script together with user
+keys, so a record is one extra command after the decision (see docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class AuthlogQuery:
+class LogQuery:
     """A page request: time window (ms, inclusive), order, cursor and filters.
 
     `filters` maps a record field path (``user.key``, ``result``, ``reason``, ``factor``,
@@ -42,7 +41,7 @@ class AuthlogQuery:
 
 
 @dataclass(frozen=True, slots=True)
-class AuthlogPage:
+class LogPage:
     """Records of one page, the cursor of the next page (None at the end) and the match count.
 
     `total` counts the matches from this page's start to the end of the window: on the first
@@ -65,12 +64,12 @@ def _matches(record: Mapping[str, Any], filters: Mapping[str, frozenset[str]]) -
     return all(_field(record, path) in accepted for path, accepted in filters.items())
 
 
-class AuthlogStore:
-    """Append records and read them back in pages."""
+class LogStream:
+    """Append records to one log stream and read them back in pages."""
 
-    def __init__(self, ctx: StoreContext, max_entries: int) -> None:
+    def __init__(self, ctx: StoreContext, key: str, max_entries: int) -> None:
         self._ctx = ctx
-        self._key = ctx.keys.authlog()
+        self._key = key
         self._max_entries = max_entries
         self._retries: set[asyncio.Future[Any]] = set()
 
@@ -79,25 +78,25 @@ class AuthlogStore:
         already committed, so the request does not wait. If the script was flushed from Redis
         (NOSCRIPT) the record is sent again once it is reloaded; any other failure is logged."""
         args = (now_ms, self._max_entries, json.dumps(record, separators=(",", ":")))
-        sent = await self._ctx.scripts.send(ScriptName.AUTHLOG_APPEND, [self._key], args)
+        sent = await self._ctx.scripts.send(ScriptName.LOG_APPEND, [self._key], args)
         sent.add_done_callback(lambda done: self._check(done, args))
 
     def _check(self, done: asyncio.Future[Any], args: tuple[int, int, str]) -> None:
         error = done.exception()
         if isinstance(error, RedisError) and str(error).startswith("NOSCRIPT"):
             retry = asyncio.ensure_future(
-                self._ctx.scripts.run(ScriptName.AUTHLOG_APPEND, [self._key], args))
+                self._ctx.scripts.run(ScriptName.LOG_APPEND, [self._key], args))
             self._retries.add(retry)
             retry.add_done_callback(self._report)
         elif error is not None:
-            log.error("authentication log record lost: %s", error)
+            log.error("log record lost (%s): %s", self._key, error)
 
     def _report(self, done: asyncio.Future[Any]) -> None:
         self._retries.discard(done)
         if done.exception() is not None:
-            log.error("authentication log record lost: %s", done.exception())
+            log.error("log record lost (%s): %s", self._key, done.exception())
 
-    async def query(self, query: AuthlogQuery) -> AuthlogPage:
+    async def query(self, query: LogQuery) -> LogPage:
         """One page of records in the window (a full scan of it, to count the matches)."""
         records: list[dict[str, Any]] = []
         last_ids: list[str] = []
@@ -112,9 +111,9 @@ class AuthlogStore:
         next_offset = None
         if total > len(records):
             next_offset = (int(last_ids[-1].split("-")[0]), last_ids[-1])
-        return AuthlogPage(records, next_offset, total)
+        return LogPage(records, next_offset, total)
 
-    async def _scan(self, query: AuthlogQuery) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    async def _scan(self, query: LogQuery) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         redis = self._ctx.redis
         low, high = str(query.mintime), str(query.maxtime)
         if query.after:

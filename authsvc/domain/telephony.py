@@ -1,0 +1,158 @@
+"""SMS passcode batches and phone calls: what `factor=sms` and `factor=phone` do.
+
+An SMS batch replaces the user's previous batch (sms_issue.lua, with a cooldown and a daily
+limit against cost abuse); its codes are 7 digits whose first digit is the code's position.
+A phone call is a transaction like a push (`domain/push.py`, kind "call") answered by the
+carrier instead of the app: the voice message carries a callback URL and a one-call token; the
+carrier reports "answered" and the key pressed (`keypress_confirm` approves, `keypress_fraud`
+reports fraud, anything else denies); no answer runs into the call timeout.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+
+from authsvc.clock import Clock
+from authsvc.crypto import SecretBox, constant_time_equal, random_digits
+from authsvc.domain.account_settings import AccountSettings
+from authsvc.domain.authlog import AttemptFacts, AuthLog
+from authsvc.domain.links import Links
+from authsvc.domain.messages import Message, Messenger
+from authsvc.domain.models import Result, Verdict
+from authsvc.domain.push import PushRequest, PushService, Started
+from authsvc.errors import InvalidParameter, NotFound
+from authsvc.factors.sms import HASH_PURPOSE
+from authsvc.store import Store
+from authsvc.store.pushes import ResolveStatus
+from authsvc.store.sms import IssueStatus
+
+CALL_TOKEN_PURPOSE = "call"  # noqa: S105 - a hash domain label, not a secret
+SENT = Verdict(Result.DENY, "sent", "New SMS passcodes sent.", "", "sms_refresh")
+SMS_COOLDOWN = Verdict(Result.DENY, "deny", "SMS passcodes were sent moments ago; use them.",
+                       "sms_cooldown", "sms_refresh")
+SMS_DAILY_LIMIT = Verdict(Result.DENY, "deny", "No more SMS passcodes can be sent today.",
+                          "sms_daily_limit", "sms_refresh")
+
+
+def restricted(factor: str) -> Verdict:
+    """The answer when a factor is turned off for everyone."""
+    return Verdict(Result.DENY, "deny", "This authentication method is not allowed.",
+                   "factor_restricted", factor)
+
+
+def new_batch(size: int) -> list[tuple[str, int]]:
+    """(code, position): 7 digits, the first being the position (1-9, then 0 for the 10th)."""
+    return [(f"{position % 10}{random_digits(6)}", position) for position in range(1, size + 1)]
+
+
+@dataclass(frozen=True, slots=True)
+class SmsOutcome:
+    status: IssueStatus
+    codes: list[str]
+
+
+class SmsPasscodes:
+    """Send SMS passcode batches."""
+
+    def __init__(self, store: Store, box: SecretBox, clock: Clock, messenger: Messenger) -> None:
+        self._store = store
+        self._box = box
+        self._clock = clock
+        self._messenger = messenger
+
+    async def send(self, user_ids: list[str], number: str, settings: AccountSettings, *,
+                   context: str, txid: str = "", cooldown: bool = True) -> IssueStatus:
+        """One batch to `number`, usable by each of `user_ids` (a shared phone's users)."""
+        batch = new_batch(settings.sms_batch_size)
+        now_ms = self._clock.now_ms()
+        expires = now_ms + settings.sms_expiration_ms if settings.sms_expiration_ms else 0
+        day = time.strftime("%Y%m%d", time.gmtime(now_ms / 1000))
+        status = IssueStatus.NO_USER
+        for user_id in user_ids:
+            hashed = [(self._box.code_hash(HASH_PURPOSE, user_id, code), pos)
+                      for code, pos in batch]
+            status = await self._store.sms.issue(
+                user_id, hashed, now_ms=now_ms, expires_ms=expires,
+                cooldown_ms=int(settings.values["sms_batch_cooldown"]) * 1000 if cooldown else 0,
+                daily_limit=int(settings.values["sms_daily_limit"]), day=day)
+            if status is not IssueStatus.SENT:
+                return status
+        prefix = str(settings.values["sms_message"])
+        body = f"{prefix}: {' '.join(code for code, _ in batch)}"
+        await self._messenger.send(Message("sms", number, body, "sms_passcodes", context=context,
+                                           txid=txid))
+        return status
+
+    async def next_code(self, user_id: str) -> str | None:
+        """preauth's `sms_nextcode`: the first digit of the next valid code, if any."""
+        position = await self._store.sms.next_position(user_id, self._clock.now_ms())
+        return None if position is None else str(position % 10)
+
+
+class PhoneCalls:
+    """Place calls and take the carrier's reports."""
+
+    def __init__(self, store: Store, box: SecretBox, clock: Clock, messenger: Messenger,
+                 pushes: PushService, authlog: AuthLog, links: Links) -> None:
+        self._store = store
+        self._box = box
+        self._clock = clock
+        self._messenger = messenger
+        self._pushes = pushes
+        self._authlog = authlog
+        self._links = links
+
+    async def call(self, user_id: str, phone_id: str, number: str, facts: AttemptFacts,
+                   settings: AccountSettings) -> Started:
+        """Create the call transaction and ask the provider to place the call."""
+        token = secrets.token_urlsafe(24)
+        started = await self._pushes.start(PushRequest(
+            user_id=user_id, phone_id=phone_id, facts=facts, kind="call", type="call",
+            call_token=self._box.code_hash(CALL_TOKEN_PURPOSE, facts.txid, token)), settings)
+        if started.refused is not None:
+            return started
+        prompt = (f"This is an authentication call for {facts.app_name}. Press "
+                  f"{settings.values['keypress_confirm']} to log in, or "
+                  f"{settings.values['keypress_fraud']} to report fraud.")
+        await self._messenger.send(Message(
+            "voice", number, prompt, "authentication_call", txid=started.txid,
+            extra={"call_id": started.txid, "token": token,
+                   "callback_url": f"{self._links.base_url}/carrier/v1/calls/{started.txid}",
+                   "keypress_confirm": str(settings.values["keypress_confirm"]),
+                   "keypress_fraud": str(settings.values["keypress_fraud"])}))
+        return started
+
+    async def report(self, call_id: str, token: str, event: str, digit: str) -> str:
+        """A carrier event: ``answered``, ``keypress`` (with `digit`) or ``hangup``."""
+        user_id = await self._store.pushes.owner(call_id)
+        call = await self._store.pushes.read(user_id, call_id) if user_id else {}
+        expected = call.get("call_token", "")
+        offered = self._box.code_hash(CALL_TOKEN_PURPOSE, call_id, token)
+        if user_id is None or call.get("kind") != "call" or not expected \
+                or not constant_time_equal(expected, offered):
+            raise NotFound("call_id")
+        settings = await self._store.account.cached()
+        operation, reason = _operation(event, digit, settings)
+        resolution = await self._store.pushes.resolve(
+            user_id, call_id, now_ms=self._clock.now_ms(), operation=operation,
+            phone_id=call.get("phone_id", ""), fraud_locks=settings.fraud_locks_user,
+            deny_reason=reason)
+        if resolution.status is ResolveStatus.ENDED:
+            await self._pushes.log_end(user_id, call_id)
+        return resolution.state
+
+
+def _operation(event: str, digit: str, settings: AccountSettings) -> tuple[str, str]:
+    if event == "answered":
+        return "answered", ""
+    if event == "hangup":
+        return "deny", "no_keys_pressed"
+    if event != "keypress":
+        raise InvalidParameter("event (answered, keypress or hangup)")
+    if digit == settings.values["keypress_confirm"]:
+        return "approve", ""
+    if digit == settings.values["keypress_fraud"]:
+        return "fraud", ""
+    return "deny", "user_mistake"

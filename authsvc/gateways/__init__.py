@@ -1,0 +1,1 @@
+"""Outbound side effects (message delivery) behind the domain's interfaces."""
