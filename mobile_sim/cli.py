@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import aiohttp
+import redis
 
-from mobile_sim import __version__
+from mobile_sim import __version__, carrier_cli
 from mobile_sim.client import DeviceClient, DeviceError, activate, passcode, resolve_activation
 from mobile_sim.fleet import Fleet, parse_mix
 from mobile_sim.phone import Decider, Decision, describe, fixed, serve_account
@@ -63,6 +64,7 @@ def _parser() -> OneLineParser:
     fleet.add_argument("--jitter-ms", type=float, default=0.0, help="answer delay spread")
     fleet.add_argument("--duration", type=float, default=0.0, help="seconds (0 = until stopped)")
     _common(fleet)
+    carrier_cli.add_commands(commands)
     return parser
 
 
@@ -160,7 +162,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_serve(args))
         if args.command == "passcode":
             return _passcode(args)
+        if args.command in ("sms", "mail", "answer-call"):
+            return carrier_cli.run(args)
         return asyncio.run(_fleet(args))
-    except (DeviceError, ActivationInputError, aiohttp.ClientError, OSError) as exc:
+    except (DeviceError, ActivationInputError, aiohttp.ClientError, OSError,
+            redis.RedisError) as exc:
         print(f"mobile-sim: error: {exc}", file=sys.stderr)
         return 1

@@ -117,6 +117,7 @@ SCHEMA: dict[str, Field] = {
 
 # Sent by older clients; Duo ignores them, and so do we (they are not errors).
 IGNORED = frozenset({
+    "_version",
     "push_enabled", "sms_enabled", "voice_enabled", "mobile_otp_enabled", "u2f_enabled",
     "reactivation_url", "reactivation_integration_key", "account_id",
 })

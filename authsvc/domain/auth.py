@@ -121,7 +121,8 @@ class Authenticator:
             user_id, loaded = await self._load_by_name(name_used)
         if loaded is None:
             return None
-        return _Subject(user_id, loaded, await self._store.account.cached(), name_used)
+        settings = await self._store.account.for_version(loaded.settings_version)
+        return _Subject(user_id, loaded, settings, name_used)
 
     async def _load_by_name(self, name: str) -> tuple[str, LoadedUser | None]:
         """Load the user answering to `name`, through the per-process name cache.

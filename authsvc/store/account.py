@@ -1,36 +1,43 @@
-"""Account settings in Redis (one hash of strings; parsing and defaults in the domain)."""
+"""Account settings in Redis (one hash of strings; parsing and defaults in the domain).
+
+Every update also increments the hash's ``_version`` field. The hot path reads only that field
+(pipelined with the user's record, so it costs no round trip) and re-reads and re-parses the
+settings only when the version differs from the one this process holds: a change made through
+any process takes effect everywhere at the next request.
+"""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 
 from authsvc.domain.account_settings import AccountSettings
 from authsvc.store.core import StoreContext, flat_to_dict
 from authsvc.store.keys import Keys
 
-CACHE_SECONDS = 1.0
+VERSION_FIELD = "_version"
 
 
 class AccountStore:
-    """Read and update the account settings.
-
-    The hot path reads them through `cached`: at most one HGETALL per process per second. A change
-    made through another process therefore takes effect here within a second (changes made
-    through this process at once).
-    """
+    """Read and update the account settings."""
 
     def __init__(self, ctx: StoreContext) -> None:
         self._ctx = ctx
         self._keys = ctx.keys
-        self._cached: tuple[float, AccountSettings] | None = None
+        self._cached: tuple[str | None, AccountSettings] | None = None
 
-    async def cached(self) -> AccountSettings:
-        """The settings, at most CACHE_SECONDS old."""
-        now = time.monotonic()
-        if self._cached is not None and self._cached[0] > now:
+    def version_command(self) -> tuple[str, str, str]:
+        """The command that reads the settings' version (pipelined by the hot path)."""
+        return ("HGET", self._keys.account_settings(), VERSION_FIELD)
+
+    async def for_version(self, version: str | None) -> AccountSettings:
+        """The settings, re-read only if `version` is not the one already parsed."""
+        if self._cached is not None and self._cached[0] == version:
             return self._cached[1]
         return await self.get()
+
+    async def cached(self) -> AccountSettings:
+        """The settings as of the current version (one HGET when unchanged)."""
+        return await self.for_version(await self._ctx.redis.execute(*self.version_command()))
 
     @staticmethod
     def read_command_for(keys: Keys) -> tuple[str, str]:
@@ -43,13 +50,16 @@ class AccountStore:
         return AccountSettings.from_stored(flat_to_dict(reply))
 
     async def get(self) -> AccountSettings:
-        """The settings in force (read now, and remembered for `cached`)."""
-        settings = self.parse(await self._ctx.redis.execute(*self.read_command_for(self._keys)))
-        self._cached = (time.monotonic() + CACHE_SECONDS, settings)
+        """The settings in force (read now, and remembered with their version)."""
+        stored = flat_to_dict(await self._ctx.redis.execute(*self.read_command_for(self._keys)))
+        settings = AccountSettings.from_stored(stored)
+        self._cached = (stored.get(VERSION_FIELD), settings)
         return settings
 
     async def update(self, values: Mapping[str, str]) -> AccountSettings:
         """Store validated values; returns the settings now in force."""
         fields = [item for pair in values.items() for item in pair]
-        await self._ctx.redis.execute("HSET", self._keys.account_settings(), *fields)
+        await self._ctx.redis.pipeline([
+            ("HSET", self._keys.account_settings(), *fields),
+            ("HINCRBY", self._keys.account_settings(), VERSION_FIELD, 1)])
         return await self.get()

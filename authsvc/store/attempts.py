@@ -4,7 +4,8 @@ the passcode decision script.
 A passcode verification costs two round trips that wait for an answer: (1) the user record
 pipelined with its tokens and Duo Mobile state, (2) the decision script; the name -> id lookup
 is cached per process (and checked against the record read in (1)), the account settings are
-cached for a second, and the log record is written without waiting. The decision re-checks
+re-read only when their version (read in (1)) changed, and the log record is written without
+waiting. The decision re-checks
 everything it is given against current state, so what (1) read may be stale without harm.
 """
 
@@ -62,6 +63,7 @@ class LoadedUser:
     tokens: list[Token]
     mobile_otp: dict[str, str] = field(default_factory=dict)
     phone_ids: list[str] = field(default_factory=list)
+    settings_version: str | None = None
 
     @property
     def activated_phones(self) -> list[str]:
@@ -85,17 +87,18 @@ class AttemptStore:
     async def load(self, user_id: str) -> LoadedUser | None:
         """The user's record and tokens, or None when there is no such user."""
         keys = self._keys
-        user, tokens, mobile_otp, phone_ids = await self._ctx.redis.pipeline([
+        user, tokens, mobile_otp, phone_ids, version = await self._ctx.redis.pipeline([
             ("HGETALL", keys.user(user_id)),
             ("HGETALL", keys.user_tokens(user_id)),
             ("HGETALL", keys.user_mobile_otp(user_id)),
             ("ZRANGE", keys.user_phones(user_id), 0, -1),
+            ("HGET", keys.account_settings(), "_version"),
         ])
         if not user:
             return None
         return LoadedUser(flat_to_dict(user),
                           [token_from_json(raw, user_id) for raw in flat_to_dict(tokens).values()],
-                          flat_to_dict(mobile_otp), list(phone_ids))
+                          flat_to_dict(mobile_otp), list(phone_ids), version)
 
     async def passcode(
         self,
