@@ -13,6 +13,7 @@ from authsvc.clock import Clock, SystemClock
 from authsvc.crypto import SecretBox, load_or_create_master_key
 from authsvc.http import (
     admin_account,
+    admin_enroll,
     admin_phones,
     admin_tokens,
     admin_users,
@@ -20,6 +21,7 @@ from authsvc.http import (
     carrier,
     device_api,
     pages,
+    portal,
 )
 from authsvc.http.middleware import SERVICES, error_middleware, signature_middleware
 from authsvc.services import Services
@@ -84,7 +86,7 @@ def create_app(
 
     app.on_shutdown.append(release_waiters)
     app.cleanup_ctx.append(redis_lifetime)
-    for module in (auth_api, admin_users, admin_tokens, admin_phones, admin_account, device_api,
-                   carrier, pages):
+    for module in (auth_api, admin_enroll, admin_users, admin_tokens, admin_phones, admin_account, device_api,
+                   carrier, pages, portal):
         module.setup_routes(app)
     return app

@@ -18,13 +18,16 @@ from pathlib import Path
 from typing import NoReturn, TypeVar
 
 from aiohttp import web
+from tqdm import tqdm
 
 from authsvc import __version__
 from authsvc.app import create_app, secret_box
 from authsvc.clock import SystemClock
-from authsvc.domain.integrations import IntegrationRegistry
+from authsvc.domain.invitations import parse_bulk_csv
 from authsvc.domain.models import Role
 from authsvc.embedded_redis import EmbeddedRedis, EmbeddedRedisError, running_url
+from authsvc.errors import InvalidParameter
+from authsvc.services import Services
 from authsvc.settings import Settings, SettingsError
 from authsvc.store import Redis, RedisUnavailable, Store
 from authsvc.tls import write_dev_cert
@@ -65,6 +68,13 @@ def _parser() -> OneLineParser:
     _add_store_flags(create)
     listing = actions.add_parser("list", help="list integrations (no secrets)")
     _add_store_flags(listing)
+
+    users = commands.add_parser("users", help="user administration")
+    user_actions = users.add_subparsers(dest="action", required=True, parser_class=OneLineParser)
+    bulk = user_actions.add_parser("bulk-enroll", help="mail enrollment links to a CSV of users")
+    bulk.add_argument("file", type=Path, help="CSV with username,email per line")
+    bulk.add_argument("--valid-secs", type=int, help="link lifetime (default 30 days)")
+    _add_store_flags(bulk)
 
     tls = commands.add_parser("tls", help="TLS helpers")
     tls_actions = tls.add_subparsers(dest="action", required=True, parser_class=OneLineParser)
@@ -120,34 +130,38 @@ def serve(settings: Settings) -> int:
     return 0
 
 
-async def _with_registry(settings: Settings,
-                         action: Callable[[IntegrationRegistry], Awaitable[T]]) -> T:
+async def _with_services(settings: Settings, action: Callable[[Services], Awaitable[T]]) -> T:
     assert settings.redis_url is not None  # noqa: S101 - set by _with_store
     redis = Redis.from_url(settings.redis_url, timeout=settings.redis_timeout)
     store = Store(redis, prefix=settings.key_prefix)
+    services = Services.build(settings, store, secret_box(settings), SystemClock())
+    if services.webhook is not None:
+        await services.webhook.start()
     try:
-        return await action(IntegrationRegistry(store, secret_box(settings), SystemClock()))
+        return await action(services)
     finally:
+        if services.webhook is not None:
+            await services.webhook.close()
         await store.close()
 
 
-def _with_store(settings: Settings, action: Callable[[IntegrationRegistry], Awaitable[T]]) -> T:
+def _with_store(settings: Settings, action: Callable[[Services], Awaitable[T]]) -> T:
     """Run against the configured Redis, the running embedded one, or a temporary one."""
     if settings.redis_url:
-        return asyncio.run(_with_registry(settings, action))
+        return asyncio.run(_with_services(settings, action))
     url = running_url(settings.data_dir)
     if url is not None:
-        return asyncio.run(_with_registry(settings.replace(redis_url=url), action))
+        return asyncio.run(_with_services(settings.replace(redis_url=url), action))
     embedded = EmbeddedRedis(settings.data_dir, settings.redis_server)
     try:
-        return asyncio.run(_with_registry(settings.replace(redis_url=embedded.start()), action))
+        return asyncio.run(_with_services(settings.replace(redis_url=embedded.start()), action))
     finally:
         embedded.stop()
 
 
 def integration_create(settings: Settings, type_: str, name: str, role: str) -> int:
     """Print the new integration as one JSON object (the only time the skey is shown)."""
-    credentials = _with_store(settings, lambda registry: registry.create(type_, name, role))
+    credentials = _with_store(settings, lambda svc: svc.integrations.create(type_, name, role))
     integration = credentials.integration
     print(json.dumps({"ikey": integration.ikey, "skey": credentials.skey,
                       "type": integration.type.value, "name": integration.name,
@@ -157,10 +171,29 @@ def integration_create(settings: Settings, type_: str, name: str, role: str) -> 
 
 def integration_list(settings: Settings) -> int:
     """Print one JSON object per line per integration, without secrets."""
-    for integration in _with_store(settings, lambda registry: registry.all()):
+    for integration in _with_store(settings, lambda svc: svc.integrations.all()):
         print(json.dumps({"ikey": integration.ikey, "type": integration.type.value,
                           "name": integration.name, "role": integration.role.value,
                           "created": integration.created}))
+    return 0
+
+
+def bulk_enroll(settings: Settings, path: Path, valid_secs: int | None) -> int:
+    """Enroll every ``username,email`` row of a CSV: all rows are checked first (a bad row
+    changes nothing); then a progress bar on stderr and one report line per row on stdout."""
+    try:
+        rows = parse_bulk_csv(path.read_text(encoding="utf-8"))
+    except InvalidParameter as exc:
+        print(f"authsvc: error: {exc.message_detail}", file=sys.stderr)
+        return 1
+
+    async def enroll_all(svc: Services) -> None:
+        for row in tqdm(rows, desc="enrolling", unit="user", file=sys.stderr):
+            outcome = await svc.invitations.invite(row.username, row.email, valid_secs)
+            what = "mailed" if outcome["mailed"] else outcome["reason"]
+            print(f"line {row.line}: {row.username} <{row.email}>: {what}", flush=True)
+
+    _with_store(settings, enroll_all)
     return 0
 
 
@@ -185,6 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return integration_create(settings, args.type, args.name, args.role)
         if args.command == "integration":
             return integration_list(settings)
+        if args.command == "users":
+            return bulk_enroll(settings, args.file, args.valid_secs)
         return tls_dev_cert(settings, args.out, args.name, args.days)
     except (SettingsError, EmbeddedRedisError, RedisUnavailable, OSError) as exc:
         print(f"authsvc: error: {exc}", file=sys.stderr)

@@ -15,9 +15,11 @@ from authsvc.domain.enrollment import Enrollment
 from authsvc.domain.events import Waiters
 from authsvc.domain.helpdesk import HelpDesk
 from authsvc.domain.integrations import IntegrationRegistry
+from authsvc.domain.invitations import Invitations
 from authsvc.domain.links import Links
 from authsvc.domain.messages import Messenger
 from authsvc.domain.phones import PhoneDirectory
+from authsvc.domain.portal import Portals
 from authsvc.domain.push import PushService
 from authsvc.domain.telephony import PhoneCalls, SmsPasscodes
 from authsvc.domain.tokens import TokenRegistry
@@ -65,6 +67,8 @@ class Services:
     webhook: WebhookProvider | None
     sms: SmsPasscodes
     calls: PhoneCalls
+    invitations: Invitations
+    portals: Portals
 
     @classmethod
     def build(cls, settings: Settings, store: Store, box: SecretBox, clock: Clock) -> Services:
@@ -82,6 +86,9 @@ class Services:
         sms = SmsPasscodes(store, box, clock, messenger)
         calls = PhoneCalls(store, box, clock, messenger, pushes, authlog, links)
         users = UserDirectory(store, clock)
+        auth = Authenticator(store, box, clock, authlog, passcode_factors(), links, pushes, sms,
+                             calls)
+        invitations = Invitations(store, clock, users, links, messenger)
         return cls(
             settings=settings, clock=clock, store=store, box=box, links=links, waiters=waiters,
             integrations=IntegrationRegistry(store, box, clock),
@@ -89,8 +96,7 @@ class Services:
             tokens=TokenRegistry(store, box, clock),
             bypass=BypassIssuer(store, box, clock),
             authlog=authlog,
-            auth=Authenticator(store, box, clock, authlog, passcode_factors(), links, pushes,
-                               sms, calls),
+            auth=auth,
             transactions=Transactions(store, pushes),
             account=AccountPolicy(store),
             phones=phones,
@@ -102,6 +108,8 @@ class Services:
             webhook=webhook,
             sms=sms,
             calls=calls,
+            invitations=invitations,
+            portals=Portals(store, auth, pushes, phones, invitations),
         )
 
     async def check_store(self) -> None:

@@ -20,7 +20,14 @@ import aiohttp
 import redis
 
 from mobile_sim import __version__, carrier_cli
-from mobile_sim.client import DeviceClient, DeviceError, activate, passcode, resolve_activation
+from mobile_sim.client import (
+    DeviceClient,
+    DeviceError,
+    activate,
+    enroll_from_link,
+    passcode,
+    resolve_activation,
+)
 from mobile_sim.fleet import Fleet, parse_mix
 from mobile_sim.phone import Decider, Decision, describe, fixed, serve_account
 from mobile_sim.protocol import ActivationInputError
@@ -43,6 +50,11 @@ def _parser() -> OneLineParser:
     act = commands.add_parser("activate", help="activate an account from a link, value or QR URL")
     act.add_argument("value", help="activation URL, duo:// value, or the QR image URL")
     _common(act)
+
+    enroll = commands.add_parser("enroll", help="complete an enrollment from a mailed link")
+    enroll.add_argument("link", help="the enrollment link from the email")
+    enroll.add_argument("--platform", default="android", choices=["android", "ios", "other"])
+    _common(enroll)
 
     serve = commands.add_parser("serve", help="answer pushes until stopped")
     how = serve.add_mutually_exclusive_group(required=True)
@@ -81,8 +93,11 @@ def _say(line: str) -> None:
 
 async def _activate(args: argparse.Namespace) -> int:
     async with aiohttp.ClientSession() as session:
-        value = await resolve_activation(session, args.value, args.ca_file)
-        account = await activate(session, value, args.ca_file)
+        if args.command == "enroll":
+            account = await enroll_from_link(session, args.link, args.ca_file, args.platform)
+        else:
+            value = await resolve_activation(session, args.value, args.ca_file)
+            account = await activate(session, value, args.ca_file)
     StateFile(args.state).add(account)
     _say(json.dumps({"pkey": account.pkey, "host": account.host,
                      "customer_name": account.customer_name}))
@@ -156,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mobile-sim`` console script."""
     args = _parser().parse_args(argv)
     try:
-        if args.command == "activate":
+        if args.command in ("activate", "enroll"):
             return asyncio.run(_activate(args))
         if args.command == "serve":
             return asyncio.run(_serve(args))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import html
+import re
 import ssl
 from collections.abc import Mapping
 from typing import Any
@@ -81,6 +83,27 @@ async def activate(session: aiohttp.ClientSession, value: ActivationValue,
     return Account(host=value.host, pkey=response["pkey"], akey=response["akey"],
                    hotp_secret=response["hotp_secret"], private_key_pem=private_pem(key),
                    customer_name=response.get("customer_name", ""), ca_file=ca_file)
+
+
+_ACTIVATION_LINK = re.compile(r'id="activation-link" href="([^"]+)"')
+
+
+async def enroll_from_link(session: aiohttp.ClientSession, link: str, ca_file: str | None,
+                           platform: str = "android") -> Account:
+    """Follow a mailed enrollment link as the phone's owner would: open it, choose Duo Mobile,
+    and activate the app with the activation link the portal shows."""
+    context = ssl_context(ca_file)
+    async with session.get(link, ssl=context) as reply:
+        if reply.status != 200:
+            raise ActivationInputError(f"enrollment link answered {reply.status}")
+    async with session.post(link.rstrip("/") + "/mobile", data={"platform": platform},
+                            ssl=context) as reply:
+        page = await reply.text()
+    found = _ACTIVATION_LINK.search(page)
+    if reply.status != 200 or found is None:
+        raise ActivationInputError(f"the portal did not offer an activation ({reply.status})")
+    value = await resolve_activation(session, html.unescape(found.group(1)), ca_file)
+    return await activate(session, value, ca_file)
 
 
 def passcode(account: Account) -> str:

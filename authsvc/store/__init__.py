@@ -7,6 +7,7 @@ from authsvc.store.attempts import AttemptStore
 from authsvc.store.bypass import BypassStore
 from authsvc.store.core import StoreContext
 from authsvc.store.delivery import DeliveryQueue
+from authsvc.store.enrollments import EnrollmentStore
 from authsvc.store.integrations import IntegrationStore
 from authsvc.store.keys import Keys
 from authsvc.store.logstream import LogStream
@@ -48,6 +49,7 @@ class Store:
         self.outbox = OutboxStore(ctx)
         self.delivery = DeliveryQueue(ctx)
         self.sms = SmsStore(ctx)
+        self.enrollments = EnrollmentStore(ctx)
 
     async def start(self) -> None:
         """Register the scripts (Redis may be down: then the first use loads them)."""

@@ -158,6 +158,22 @@ class Keys:
         newest last, the last 100 kept, 7 days after the newest. The simulated carrier reads it."""
         return f"{self.prefix}:outbox:{channel}:{destination}"
 
+    def enrollment(self, enrollment_id: str) -> str:
+        """HASH: a pending enrollment (user id, token hash, created, expires). TTL: expiry."""
+        return f"{self.prefix}:enrollment:{enrollment_id}"
+
+    def enrollment_token(self, token_hash: str) -> str:
+        """STRING: enrollment id of a live enrollment link (taken once). TTL: expiry."""
+        return f"{self.prefix}:enrolltoken:{token_hash}"
+
+    def enrollments(self) -> str:
+        """ZSET: pending enrollment ids scored by expiry (s). Expired ones pruned on read."""
+        return f"{self.prefix}:enrollments"
+
+    def portal_session(self, token_hash: str) -> str:
+        """STRING: JSON {user_id, csrf} of a self-service portal session. TTL 15 min."""
+        return f"{self.prefix}:session:{token_hash}"
+
     def events(self) -> str:
         """Pub/sub channel: ``tx:<txid>`` and ``phone:<phone_id>`` wake-ups for every process."""
         return f"{self.prefix}:events"

@@ -1,0 +1,165 @@
+"""Enrollment by email: an admin invites a user (`enroll_user`, or a CSV in bulk), the user opens
+the mailed link in the enrollment portal and adds Duo Mobile or a phone for SMS.
+
+A user who already has a device gets no mail. Links expire (default 30 days) and work once; a
+resend mails a new link with the same expiry to the user's current email; deleting a pending
+enrollment kills its link.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from authsvc.clock import Clock
+from authsvc.crypto import random_id
+from authsvc.domain.links import Links
+from authsvc.domain.messages import Message, Messenger
+from authsvc.domain.users import UserChanges, UserDirectory, normalize_name
+from authsvc.errors import InvalidParameter, MissingParameter, NotFound
+from authsvc.store import Store
+
+DEFAULT_VALID_SECS = 30 * 86_400
+MAX_VALID_SECS = 365 * 86_400
+MAX_BULK_ROWS = 10_000
+
+
+def token_hash(token: str) -> str:
+    """What Redis keeps of a link or session token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def check_email(email: str, param: str = "email") -> str:
+    cleaned = email.strip()
+    if "@" not in cleaned or len(cleaned) > 320 or not cleaned.isprintable() or " " in cleaned:
+        raise InvalidParameter(param)
+    return cleaned
+
+
+@dataclass(frozen=True, slots=True)
+class BulkRow:
+    """One line of a bulk-enrollment CSV."""
+
+    line: int
+    username: str
+    email: str
+
+
+def parse_bulk_csv(text: str) -> list[BulkRow]:
+    """``username,email`` lines (a header line is allowed). Every row is checked before
+    anything happens; raises InvalidParameter listing the bad rows."""
+    rows, errors, seen = [], [], set()
+    for line, fields in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if not fields or not "".join(fields).strip():
+            continue
+        if line == 1 and [f.strip().lower() for f in fields] == ["username", "email"]:
+            continue
+        try:
+            if len(fields) != 2:
+                raise InvalidParameter("two fields expected: username,email")
+            username = normalize_name(fields[0], "username")
+            email = check_email(fields[1])
+            if username in seen:
+                raise InvalidParameter("username repeated")
+        except InvalidParameter as exc:
+            errors.append(f"line {line}: {exc.message_detail}")
+            continue
+        seen.add(username)
+        rows.append(BulkRow(line, username, email))
+    if errors:
+        raise InvalidParameter("csv: " + "; ".join(errors[:20]))
+    if not rows or len(rows) > MAX_BULK_ROWS:
+        raise InvalidParameter(f"csv (1-{MAX_BULK_ROWS} rows)")
+    return rows
+
+
+class Invitations:
+    """Enrollment invitations and their links."""
+
+    def __init__(self, store: Store, clock: Clock, users: UserDirectory, links: Links,
+                 messenger: Messenger) -> None:
+        self._store = store
+        self._clock = clock
+        self._users = users
+        self._links = links
+        self._messenger = messenger
+
+    async def enrolled(self, user_id: str) -> bool:
+        """True if the user has any device (phone, token)."""
+        loaded = await self._store.attempts.load(user_id)
+        return loaded is not None and bool(loaded.tokens or loaded.phone_ids)
+
+    async def invite(self, username: str, email: str,
+                     valid_secs: int | None = None) -> dict[str, Any]:
+        """Create the user if needed and mail an enrollment link (not to enrolled users)."""
+        email = check_email(email)
+        valid = DEFAULT_VALID_SECS if valid_secs is None else valid_secs
+        if not 1 <= valid <= MAX_VALID_SECS:
+            raise InvalidParameter(f"valid_secs (1-{MAX_VALID_SECS})")
+        user = await self._users.by_name(username)
+        if user is None:
+            user = await self._users.add(UserChanges(username=username, email=email))
+        elif user.email != email:
+            user = await self._users.update(user.user_id, UserChanges(email=email))
+        if await self.enrolled(user.user_id):
+            return {"user_id": user.user_id, "username": user.username, "mailed": False,
+                    "reason": "already enrolled"}
+        expires = int(self._clock.now()) + valid
+        record = {"enrollment_id": random_id("DE"), "user_id": user.user_id,
+                  "username": user.username, "created": str(int(self._clock.now())),
+                  "expires": str(expires)}
+        token = secrets.token_urlsafe(24)
+        await self._store.enrollments.put(record, token_hash(token), expires)
+        await self._mail(email, token)
+        return {"user_id": user.user_id, "username": user.username, "mailed": True,
+                "enrollment_id": record["enrollment_id"], "expires": expires}
+
+    async def _mail(self, email: str, token: str) -> None:
+        link = f"{self._links.base_url}/portal/enroll/{token}"
+        body = (f"Set up two-factor authentication for your account: open {link} and add "
+                "Duo Mobile or a phone that receives SMS.")
+        await self._messenger.send(Message("email", email, body, "enrollment",
+                                           context="enrollment",
+                                           subject="Set up two-factor authentication"))
+
+    async def pending(self) -> list[dict[str, Any]]:
+        records = await self._store.enrollments.pending(int(self._clock.now()))
+        return [{"enrollment_id": r["enrollment_id"], "user_id": r["user_id"],
+                 "username": r.get("username", ""), "created": int(r["created"]),
+                 "expires": int(r["expires"])} for r in records]
+
+    async def resend(self, enrollment_id: str) -> dict[str, Any]:
+        """Mail a new link (same expiry) to the user's current email."""
+        record = await self._store.enrollments.get(enrollment_id)
+        if not record:
+            raise NotFound("enrollment_id")
+        user = await self._users.get(record["user_id"])
+        if not user.email:
+            raise MissingParameter("email (the user has no email address)")
+        token = secrets.token_urlsafe(24)
+        await self._store.enrollments.retoken(record, token_hash(token))
+        await self._mail(user.email, token)
+        return {"enrollment_id": enrollment_id, "expires": int(record["expires"])}
+
+    async def delete(self, enrollment_id: str) -> None:
+        if not await self._store.enrollments.get(enrollment_id):
+            raise NotFound("enrollment_id")
+        await self._store.enrollments.drop(enrollment_id)
+
+    async def opened(self, token: str) -> dict[str, str]:
+        """The enrollment behind a link, if still valid; raises NotFound."""
+        record = await self._store.enrollments.by_token(token_hash(token))
+        if not record:
+            raise NotFound("enrollment link (unknown, expired or used)")
+        return record
+
+    async def consume(self, token: str) -> dict[str, str]:
+        """Use the link up (once); raises NotFound."""
+        record = await self._store.enrollments.take(token_hash(token))
+        if not record:
+            raise NotFound("enrollment link (unknown, expired or used)")
+        return record

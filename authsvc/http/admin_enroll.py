@@ -1,0 +1,66 @@
+"""Admin API enrollment handlers: enroll_user, bulk enrollment, pending enrollments.
+
+Mounted before the ``/admin/v1/users/{user_id}`` routes, which would otherwise take
+``/admin/v1/users/enroll`` for a user id.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from authsvc.domain.invitations import parse_bulk_csv
+from authsvc.http.envelope import ok
+from authsvc.http.middleware import params, services
+
+MAX_CSV_BYTES = 200_000
+
+
+async def enroll_user(request: web.Request) -> web.Response:
+    """POST /admin/v1/users/enroll: create the user if needed and mail an enrollment link."""
+    args = params(request)
+    result = await services(request).invitations.invite(
+        args.required_text("username", max_length=255), args.required_text("email"),
+        args.integer("valid_secs"))
+    return ok(result)
+
+
+async def bulk_enroll(request: web.Request) -> web.Response:
+    """POST /admin/v1/users/enroll/bulk (authsvc extension): `csv` of ``username,email``.
+
+    Every row is checked first; a bad row fails the call and nothing happens.
+    """
+    args = params(request)
+    rows = parse_bulk_csv(args.required_text("csv", max_length=MAX_CSV_BYTES))
+    valid_secs = args.integer("valid_secs")
+    invitations = services(request).invitations
+    report = []
+    for row in rows:
+        outcome = await invitations.invite(row.username, row.email, valid_secs)
+        report.append({"line": row.line, **outcome})
+    return ok(report)
+
+
+async def pending(request: web.Request) -> web.Response:
+    """GET /admin/v1/enrollments (authsvc extension): pending enrollments with their expiry."""
+    return ok(await services(request).invitations.pending())
+
+
+async def resend(request: web.Request) -> web.Response:
+    """POST /admin/v1/enrollments/{enrollment_id}/resend."""
+    return ok(await services(request).invitations.resend(request.match_info["enrollment_id"]))
+
+
+async def delete(request: web.Request) -> web.Response:
+    """DELETE /admin/v1/enrollments/{enrollment_id}: the link stops working."""
+    await services(request).invitations.delete(request.match_info["enrollment_id"])
+    return ok("")
+
+
+def setup_routes(app: web.Application) -> None:
+    """Mount the enrollment part of the Admin API."""
+    router = app.router
+    router.add_post("/admin/v1/users/enroll", enroll_user)
+    router.add_post("/admin/v1/users/enroll/bulk", bulk_enroll)
+    router.add_get("/admin/v1/enrollments", pending)
+    router.add_post("/admin/v1/enrollments/{enrollment_id}/resend", resend)
+    router.add_delete("/admin/v1/enrollments/{enrollment_id}", delete)
