@@ -26,7 +26,7 @@ from authsvc.http import (
 from authsvc.http.middleware import SERVICES, error_middleware, signature_middleware
 from authsvc.services import Services
 from authsvc.settings import Settings, SettingsError
-from authsvc.store import Redis, Store
+from authsvc.store import Redis, RedisUnavailable, Store
 from authsvc.store.pubsub import Subscriber
 
 KEY_FILE_NAME = "secret.key"
@@ -73,6 +73,9 @@ def create_app(
         # collector's full passes, which otherwise stop the loop for 15-35 ms at full load.
         if services.webhook is not None:
             await services.webhook.start()
+        with contextlib.suppress(RedisUnavailable):
+            await store.redis.execute("SET", store.keys.announced_base_url(),
+                                      services.links.base_url)
         gc.collect()
         gc.freeze()
         yield

@@ -134,7 +134,9 @@ async def _with_services(settings: Settings, action: Callable[[Services], Awaita
     assert settings.redis_url is not None  # noqa: S101 - set by _with_store
     redis = Redis.from_url(settings.redis_url, timeout=settings.redis_timeout)
     store = Store(redis, prefix=settings.key_prefix)
-    services = Services.build(settings, store, secret_box(settings), SystemClock())
+    announced = None if settings.public_host else await redis.execute(
+        "GET", store.keys.announced_base_url())
+    services = Services.build(settings, store, secret_box(settings), SystemClock(), announced)
     if services.webhook is not None:
         await services.webhook.start()
     try:

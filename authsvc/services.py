@@ -71,9 +71,12 @@ class Services:
     portals: Portals
 
     @classmethod
-    def build(cls, settings: Settings, store: Store, box: SecretBox, clock: Clock) -> Services:
+    def build(cls, settings: Settings, store: Store, box: SecretBox, clock: Clock,
+              base_url: str | None = None) -> Services:
+        """Wire the services; `base_url` overrides the links' base (CLI commands use the one
+        the running service announced)."""
         authlog = AuthLog(store)
-        links = Links(public_base_url(settings))
+        links = Links(base_url or public_base_url(settings))
         webhook = None
         if settings.delivery == "webhook":
             assert settings.webhook_url and settings.webhook_secret  # noqa: S101 - Settings.check

@@ -38,6 +38,7 @@ _PARAMS = "authsvc.params"
 UNSIGNED_PATHS = frozenset({"/auth/v2/ping"})
 
 _HTTP_ERRORS: dict[int, type[AuthsvcError]] = {
+    403: Forbidden,
     404: NotFound,
     405: MethodNotAllowed,
     413: BodyTooLarge,

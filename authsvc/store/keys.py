@@ -174,6 +174,11 @@ class Keys:
         """STRING: JSON {user_id, csrf} of a self-service portal session. TTL 15 min."""
         return f"{self.prefix}:session:{token_hash}"
 
+    def announced_base_url(self) -> str:
+        """STRING: the public base URL of the last `authsvc serve` started on this Redis (what
+        CLI commands write into the links they mail). No TTL."""
+        return f"{self.prefix}:service:base_url"
+
     def events(self) -> str:
         """Pub/sub channel: ``tx:<txid>`` and ``phone:<phone_id>`` wake-ups for every process."""
         return f"{self.prefix}:events"

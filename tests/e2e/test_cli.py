@@ -17,7 +17,7 @@ from tests.harness import ServiceProcess
 
 AUTHSVC = [sys.executable, "-m", "authsvc"]
 SUBCOMMANDS = [[], ["serve"], ["integration"], ["integration", "create"], ["integration", "list"],
-               ["tls"], ["tls", "dev-cert"]]
+               ["users"], ["users", "bulk-enroll"], ["tls"], ["tls", "dev-cert"]]
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -133,3 +133,25 @@ def test_integration_create_without_a_running_service_uses_a_temporary_redis(
     assert not (tmp_path / "var" / "redis.url").exists()
     listed = _run("integration", "list", "--data-dir", data).stdout
     assert created["ikey"] in listed
+
+
+@pytest.mark.slow
+def test_bulk_enroll_from_a_csv_reports_every_row_and_refuses_a_bad_file(
+        embedded: ServiceProcess, tmp_path: Path) -> None:
+    data = str(tmp_path / "var")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("username,email\nann,ann@example.org\nbob\n")
+    refused = _run("users", "bulk-enroll", str(bad), "--data-dir", data)
+    assert refused.returncode == 1 and "line 3" in refused.stderr
+    good = tmp_path / "good.csv"
+    good.write_text("username,email\nann,ann@example.org\nbob,bob@example.org\n")
+    result = _run("users", "bulk-enroll", str(good), "--data-dir", data)
+    assert result.returncode == 0
+    assert result.stdout.splitlines() == ["line 2: ann <ann@example.org>: mailed",
+                                          "line 3: bob <bob@example.org>: mailed"]
+    assert "enrolling" in result.stderr  # the progress bar
+    mail = subprocess.run(
+        [sys.executable, "-c", "import sys; from mobile_sim.cli import main; sys.exit(main())",
+         "mail", "--to", "bob@example.org", "--links", "--data-dir", data],
+        capture_output=True, text=True, timeout=60, check=False)
+    assert f"127.0.0.1:{embedded.port}/portal/enroll/" in mail.stdout

@@ -61,3 +61,37 @@ def test_activate_passcode_and_serve(tls_service: ServiceProcess, integrations: 
         assert all(" -> approved" in line and "user=simon" in line for line in lines)
         assert "verified_push_digits=3" in lines[1]
         serving.terminate()
+
+
+@pytest.mark.slow
+def test_the_carrier_commands_show_sms_and_answer_calls(
+        tls_service: ServiceProcess, integrations: IntegrationPair, dev_cert: DevCert,
+        redis_url: str, tmp_path: Path) -> None:
+    clients = tls_clients(tls_service, integrations, dev_cert)
+    user = clients.admin.add_user("carla")
+    new_phone(clients.admin, user["user_id"])
+    flags = ["--redis-url", redis_url]
+    assert clients.auth.auth("sms", username="carla", device="auto")["status"] == "sent"
+    codes = _run("sms", "--number", "+15555550100", "--codes", *flags).stdout.split()
+    assert len(codes) == 10
+    assert clients.auth.auth("passcode", username="carla", passcode=codes[0])["result"] == "allow"
+    txid = clients.auth.auth("phone", username="carla", device="auto", async_txn=True)["txid"]
+    answered = _run("answer-call", "--number", "+15555550100", "--press", "#",
+                    "--ca-file", str(dev_cert.ca_cert), *flags)
+    assert answered.returncode == 0 and answered.stdout.strip().endswith("-> approved")
+    assert clients.auth.auth_status(txid)["success"] is True
+
+
+@pytest.mark.slow
+def test_enroll_completes_a_mailed_enrollment(
+        tls_service: ServiceProcess, integrations: IntegrationPair, dev_cert: DevCert,
+        redis_url: str, tmp_path: Path) -> None:
+    clients = tls_clients(tls_service, integrations, dev_cert)
+    clients.admin.enroll_user("enzo", "enzo@example.org")
+    link = _run("mail", "--to", "enzo@example.org", "--links", "--redis-url",
+                redis_url).stdout.split()[0]
+    state = str(tmp_path / "enzo.json")
+    enrolled = _run("enroll", link, "--state", state, "--ca-file", str(dev_cert.ca_cert))
+    assert enrolled.returncode == 0, enrolled.stderr
+    code = _run("passcode", "--state", state).stdout.strip()
+    assert clients.auth.auth("passcode", username="enzo", passcode=code)["result"] == "allow"
