@@ -15,7 +15,7 @@ import pytest
 
 from mobile_sim.carrier import Carrier, passcodes, report
 from tests.conftest import IntegrationPair
-from tests.harness import RedisServer, ServiceProcess
+from tests.harness import RedisServer, ServiceProcess, redis_command
 
 NUMBER = "+15555550142"
 
@@ -45,13 +45,16 @@ def _logs(admin: duo_client.Admin, user_id: str) -> list[dict[str, Any]]:
 
 def test_an_sms_batch_works_code_by_code_and_preauth_tells_the_next(
         admin_api: duo_client.Admin, auth_api: duo_client.Auth, carrier: Carrier,
-        sms_user: dict[str, Any]) -> None:
+        sms_user: dict[str, Any], redis_server: RedisServer) -> None:
     devices = auth_api.preauth(username="sam")["devices"]
     assert devices[0]["capabilities"] == ["auto", "sms", "phone"]
     answer = auth_api.auth("sms", username="sam", device="auto")
     assert (answer["result"], answer["status"]) == ("deny", "sent")
     codes = passcodes(carrier.messages("sms", NUMBER)[-1])
     assert len(codes) == 10 and [code[0] for code in codes] == list("1234567890")
+    stored = redis_command(redis_server.port, "HGETALL", f"as:{{u:{sms_user['user_id']}}}:sms")
+    assert stored.count(b"expires") == 10  # the batch is there, as keyed hashes only
+    assert not any(code.encode() in stored for code in codes)
     assert auth_api.preauth(username="sam")["devices"][0]["sms_nextcode"] == "1"
     assert auth_api.auth("passcode", username="sam", passcode=codes[0])["result"] == "allow"
     assert auth_api.auth("passcode", username="sam", passcode=codes[0])["result"] == "deny"
