@@ -21,7 +21,7 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
          r"^_SelectorSocketTransport\.write \(asyncio/selector_events\.py"),
         ("request signature check",
          r"\(authsvc/wire/|\(authsvc/http/signature\.py|^(verify_request|read_wire) "),
-        ("authentication log", r"^(auth_record|AuthLog\.|AuthlogStore\.)"),
+        ("authentication log", r"^(auth_record|AuthLog\.|LogStream\.)"),
         ("passcode factors (AES-GCM seed, HOTP, bypass hash)",
          r"\(authsvc/factors/|\(authsvc/crypto\.py|^(SecretBox|Hotp|HotpFactor|BypassFactor)\."),
         ("lean Redis client (pack, futures, replies)", r"\(authsvc/store/redis_client\.py"),
