@@ -28,6 +28,7 @@ class TokenType(StrEnum):
     HOTP8 = "h8"
     TOTP6 = "t6"
     TOTP8 = "t8"
+    YUBIKEY = "yk"
 
     @property
     def digits(self) -> int:
@@ -36,6 +37,10 @@ class TokenType(StrEnum):
     @property
     def is_totp(self) -> bool:
         return self in (TokenType.TOTP6, TokenType.TOTP8)
+
+    @property
+    def is_hotp(self) -> bool:
+        return self in (TokenType.HOTP6, TokenType.HOTP8)
 
 
 class IntegrationType(StrEnum):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import binascii
+import json
 from dataclasses import dataclass
 
 from authsvc.clock import Clock
 from authsvc.crypto import SecretBox, constant_time_equal, random_id
 from authsvc.domain.models import Token, TokenType
-from authsvc.errors import Conflict, InvalidParameter, NotFound
+from authsvc.errors import Conflict, InvalidParameter, MissingParameter, NotFound
 from authsvc.factors._oath import RESYNC_RANGE, Hotp
 from authsvc.store import Store
 
@@ -25,9 +26,11 @@ class NewToken:
 
     type: str
     serial: str
-    secret: str
+    secret: str = ""
     counter: int = 0
     totp_step: int = 30
+    private_id: str = ""
+    aes_key: str = ""
 
 
 def parse_type(value: str) -> TokenType:
@@ -35,7 +38,7 @@ def parse_type(value: str) -> TokenType:
     try:
         return TokenType(value)
     except ValueError:
-        raise InvalidParameter("type (h6, h8, t6 or t8)") from None
+        raise InvalidParameter("type (h6, h8, t6, t8 or yk)") from None
 
 
 def check_serial(serial: str) -> str:
@@ -56,6 +59,26 @@ def parse_seed(secret_hex: str) -> bytes:
     return seed
 
 
+def _fixed_hex(value: str, size: int, param: str) -> str:
+    cleaned = value.strip().lower()
+    try:
+        if len(bytes.fromhex(cleaned)) != size:
+            raise ValueError
+    except ValueError:
+        raise InvalidParameter(f"{param} ({size * 2} hex characters)") from None
+    return cleaned
+
+
+def yubikey_secret(request: NewToken) -> bytes:
+    """What a yk token keeps sealed: its AES key and private id (as Duo's add_yubikey_token)."""
+    if not request.aes_key:
+        raise MissingParameter("aes_key")
+    if not request.private_id:
+        raise MissingParameter("private_id")
+    return json.dumps({"aes_key": _fixed_hex(request.aes_key, 16, "aes_key"),
+                       "private_id": _fixed_hex(request.private_id, 6, "private_id")}).encode()
+
+
 class TokenRegistry:
     """Create, find, assign, resync and delete hardware tokens."""
 
@@ -67,7 +90,8 @@ class TokenRegistry:
     async def add(self, request: NewToken) -> Token:
         """Create an unassigned token; the seed is sealed before it reaches Redis."""
         token_type = parse_type(request.type)
-        seed = parse_seed(request.secret)
+        seed = yubikey_secret(request) if token_type is TokenType.YUBIKEY \
+            else parse_seed(request.secret)
         if not 0 <= request.counter <= MAX_COUNTER:
             raise InvalidParameter(f"counter (0-{MAX_COUNTER})")
         if token_type.is_totp and request.totp_step not in TOTP_STEPS:
@@ -132,7 +156,7 @@ class TokenRegistry:
     async def resync(self, token_id: str, codes: tuple[str, str, str]) -> None:
         """Find three consecutive codes within RESYNC_RANGE counters ahead and move past them."""
         token = await self.get(token_id)
-        if token.type.is_totp:
+        if not token.type.is_hotp:
             raise InvalidParameter("token_id (only HOTP tokens can be resynced)")
         generator = Hotp(self._box.open(token.sealed_seed, bound_to=token_id), token.type.digits)
         start = token.counter

@@ -26,6 +26,7 @@ class FactorKind(StrEnum):
     HARDWARE_TOKEN = "hardware_token"  # noqa: S105 - a factor name, not a secret
     DUO_MOBILE_PASSCODE = "duo_mobile_passcode"
     SMS_PASSCODE = "sms_passcode"
+    YUBIKEY_CODE = "yubikey_code"
 
 
 @dataclass(frozen=True, slots=True)

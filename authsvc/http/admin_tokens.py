@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from authsvc.domain.models import Token
+from authsvc.domain.models import Token, TokenType
 from authsvc.domain.tokens import NewToken
 from authsvc.http.envelope import ok
 from authsvc.http.middleware import params, services
@@ -12,6 +12,7 @@ from authsvc.http.render import owners_needed, paging, token_json
 from authsvc.services import Services
 
 TOKENS_MAX_LIMIT = 500
+YUBIKEY = TokenType.YUBIKEY.value
 TOKENS_DEFAULT_LIMIT = 100
 
 
@@ -37,10 +38,14 @@ async def list_tokens(request: web.Request) -> web.Response:
 async def add_token(request: web.Request) -> web.Response:
     """POST /admin/v1/tokens (types h6, h8, t6, t8; `secret` in hex)."""
     args = params(request)
+    token_type = args.required_text("type")
     new = NewToken(
-        type=args.required_text("type"),
+        type=token_type,
         serial=args.required_text("serial", max_length=1024),
-        secret=args.required_text("secret", max_length=1024),
+        secret=(args.text("secret", max_length=1024) or "") if token_type == YUBIKEY
+        else args.required_text("secret", max_length=1024),
+        private_id=args.text("private_id", max_length=64) or "",
+        aes_key=args.text("aes_key", max_length=64) or "",
         counter=args.integer("counter", default=0) or 0,
         totp_step=args.integer("totp_step", default=30) or 30,
     )

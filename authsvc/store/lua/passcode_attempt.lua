@@ -17,11 +17,12 @@ ARGV[3]  lockout expiry ms    (0 = only an admin unlocks)
 ARGV[4]  bypass code hash     ("" when the passcode cannot be a bypass code)
 ARGV[5]  SMS passcode hash    ("" when the passcode cannot be an SMS passcode)
 ARGV[6]  N token candidates, then N groups of 4:
-         token or phone id, kind ("hotp"|"totp"|"mobile"), matched counter or step (-1 = none),
+         token or phone id, kind ("hotp"|"totp"|"mobile"|"yk"), matched counter, step or
+         YubiKey (useCtr * 256 + sessionCtr) (-1 = none),
          far HOTP counter for automatic resync (-1 = none)
 Returns
   {1, factor, id, detail}  ALLOW: factor "bypass_code"|"sms_passcode"|"hardware_token"|
-                           "duo_mobile_passcode";
+                           "duo_mobile_passcode"|"yubikey_code";
                            detail "" or
                            "resynced" (tokens) or remaining uses (bypass, "0" = used up,
                            "unlimited")
@@ -130,6 +131,17 @@ local function try_totp(id, token, match)
   return nil
 end
 
+-- YubiKey OTP: the (use counter, session counter) pair, packed as one number, must strictly
+-- increase: a replayed or older OTP never works again.
+local function try_yk(id, token, match)
+  if match >= 0 and match > token.counter then
+    token.counter = match
+    save(token_key, id, token)
+    return ''
+  end
+  return nil
+end
+
 local function succeed(factor, id, detail)
   redis.call('HSET', user_key, 'fails', 0, 'last_login', math.floor(now / 1000))
   return {1, factor, id, detail}
@@ -151,9 +163,12 @@ for i = 0, candidates - 1 do
     local detail
     if kind == 'hotp' then detail = try_hotp(key, id, token, match, far)
     elseif kind == 'mobile' then detail = try_hotp(key, id, token, match, -1)
-    elseif kind == 'totp' then detail = try_totp(id, token, match) end
+    elseif kind == 'totp' then detail = try_totp(id, token, match)
+    elseif kind == 'yk' then detail = try_yk(id, token, match) end
     if detail then
-      return succeed(kind == 'mobile' and 'duo_mobile_passcode' or 'hardware_token', id, detail)
+      local factor = 'hardware_token'
+      if kind == 'mobile' then factor = 'duo_mobile_passcode' elseif kind == 'yk' then factor = 'yubikey_code' end
+      return succeed(factor, id, detail)
     end
   end
 end
