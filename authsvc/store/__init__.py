@@ -16,6 +16,7 @@ from authsvc.store.phones import PhoneStore
 from authsvc.store.pushes import PushStore
 from authsvc.store.redis_client import Redis, RedisError, RedisUnavailable
 from authsvc.store.scripts import ScriptRunner
+from authsvc.store.security_keys import SecurityKeyStore
 from authsvc.store.sms import SmsStore
 from authsvc.store.tokens import TokenStore
 from authsvc.store.transactions import TransactionStore
@@ -50,6 +51,7 @@ class Store:
         self.delivery = DeliveryQueue(ctx)
         self.sms = SmsStore(ctx)
         self.enrollments = EnrollmentStore(ctx)
+        self.security_keys = SecurityKeyStore(ctx)
 
     async def start(self) -> None:
         """Register the scripts (Redis may be down: then the first use loads them)."""

@@ -119,10 +119,12 @@ class AttemptStore:
         reply = await self._ctx.scripts.run(
             ScriptName.PASSCODE_ATTEMPT,
             [keys.user(user_id), keys.user_bypass(user_id), keys.user_tokens(user_id),
-             keys.user_mobile_otp(user_id), keys.user_sms(user_id)], args)
+             keys.user_mobile_otp(user_id), keys.user_sms(user_id),
+             keys.user_security_keys(user_id)], args)
         status = AttemptStatus(int(reply[0]))
         if status is AttemptStatus.ALLOW:
             return AttemptOutcome(status, str(reply[1]), str(reply[2]), str(reply[3]))
         if status in (AttemptStatus.INVALID, AttemptStatus.LOCKED_NOW):
-            return AttemptOutcome(status, fails=int(reply[1]))
+            flag = str(reply[2]) if len(reply) > 2 else ""
+            return AttemptOutcome(status, fails=int(reply[1]), detail=flag)
         return AttemptOutcome(status)

@@ -55,6 +55,17 @@ class Keys:
         {pos, expires}. Replaced by every new batch; a used code is deleted."""
         return f"{self.prefix}:{{u:{user_id}}}:sms"
 
+    def user_security_keys(self, user_id: str) -> str:
+        """HASH: credential id (base64url) -> JSON of each WebAuthn credential or U2F
+        registration of the user (COSE public key, sign count, name, kind, clone flag).
+        In the user's slot: the sign-count compare-and-set is part of the attempt script."""
+        return f"{self.prefix}:{{u:{user_id}}}:security_keys"
+
+    def challenge(self, user_id: str, challenge: str) -> str:
+        """STRING: JSON purpose of a WebAuthn/U2F challenge issued to the user; taken once
+        (GETDEL). TTL 5 min."""
+        return f"{self.prefix}:{{u:{user_id}}}:challenge:{challenge}"
+
     def push(self, user_id: str, txid: str) -> str:
         """HASH: one push transaction (state, phone, urgid, expiry, step-up code hash, tries,
         attributes, seq). TTL: expiry + 10 min."""
@@ -178,6 +189,14 @@ class Keys:
         """STRING: the public base URL of the last `authsvc serve` started on this Redis (what
         CLI commands write into the links they mail). No TTL."""
         return f"{self.prefix}:service:base_url"
+
+    def security_key_index(self) -> str:
+        """HASH: webauthnkey / registration id -> ``<user id> <credential id>``. No TTL."""
+        return f"{self.prefix}:idx:security_key"
+
+    def security_key_listing(self, kind: str) -> str:
+        """ZSET: webauthnkeys (kind webauthn) or U2F registration ids (kind u2f), by creation."""
+        return f"{self.prefix}:security_keys:{kind}"
 
     def events(self) -> str:
         """Pub/sub channel: ``tx:<txid>`` and ``phone:<phone_id>`` wake-ups for every process."""

@@ -575,5 +575,5 @@ async def test_token_types_round_trip_through_the_store(store: Store) -> None:
     for n, token_type in enumerate(TokenType):
         await add_token(store, f"T{n}", None, type_=token_type)
 
-    assert [t.type for t in await store.tokens.get_many([f"T{n}" for n in range(4)])] == list(
+    assert [t.type for t in await store.tokens.get_many([f"T{n}" for n in range(len(TokenType))])] == list(
         TokenType)

@@ -11,23 +11,27 @@ KEYS[2]  user's bypass HASH   (code hash -> {"id","uses","expires",...}; uses 0 
 KEYS[3]  user's token HASH    (token id -> {"type","counter","last_step","rs_*",...})
 KEYS[4]  user's Duo Mobile passcode HASH (phone id -> {"seed","counter","cred"})
 KEYS[5]  user's SMS passcode HASH (code hash -> {"pos","expires"}; expires 0 = never)
+KEYS[6]  user's security key HASH (credential id -> {"count","kind","clone",...})
 ARGV[1]  now_ms               (from the injected clock)
 ARGV[2]  lockout threshold    (0 = never lock)
 ARGV[3]  lockout expiry ms    (0 = only an admin unlocks)
 ARGV[4]  bypass code hash     ("" when the passcode cannot be a bypass code)
 ARGV[5]  SMS passcode hash    ("" when the passcode cannot be an SMS passcode)
 ARGV[6]  N token candidates, then N groups of 4:
-         token or phone id, kind ("hotp"|"totp"|"mobile"|"yk"), matched counter, step or
-         YubiKey (useCtr * 256 + sessionCtr) (-1 = none),
+         token, phone or credential id, kind ("hotp"|"totp"|"mobile"|"yk"|"key"), matched
+         counter, step, YubiKey (useCtr * 256 + sessionCtr) or the assertion's new sign count
+         (-1 = none: the signature did not verify),
          far HOTP counter for automatic resync (-1 = none)
 Returns
   {1, factor, id, detail}  ALLOW: factor "bypass_code"|"sms_passcode"|"hardware_token"|
-                           "duo_mobile_passcode"|"yubikey_code";
+                           "duo_mobile_passcode"|"yubikey_code"|"webauthn_security_key"|
+                           "u2f_token";
                            detail "" or
                            "resynced" (tokens) or remaining uses (bypass, "0" = used up,
                            "unlimited")
-  {2, fails}               INVALID: a failure counted; fails = consecutive failures now
-  {3, fails}               LOCKED_NOW: this failure reached the threshold; user locked out
+  {2, fails, flag}         INVALID: a failure counted; fails = consecutive failures now; flag
+                           "possible_clone" when a security key's sign count did not increase
+  {3, fails, flag}         LOCKED_NOW: this failure reached the threshold; user locked out
   {4}                      LOCKED: user was already locked out (not counted)
   {5}                      DISABLED
   {6}                      BYPASS_USER (status bypass: allow without a code)
@@ -41,7 +45,9 @@ local candidates = tonumber(ARGV[6])
 local RESYNC_WINDOW_MS = 300000
 local RESYNC_CODES = 3
 
-local user_key, bypass_key, token_key, mobile_key, sms_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local user_key, bypass_key, token_key, mobile_key, sms_key, keys_key =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local flag = ''
 
 local status = redis.call('HGET', user_key, 'status')
 if not status then return {7} end
@@ -142,6 +148,22 @@ local function try_yk(id, token, match)
   return nil
 end
 
+-- Security keys: a sign count that does not increase (when either count is non-zero) means the
+-- credential may have been cloned: refused, and the credential is flagged.
+local function try_key(id, credential, match)
+  if match < 0 then return nil end
+  if (credential.count > 0 or match > 0) and match <= credential.count then
+    credential.clone = 1
+    save(keys_key, id, credential)
+    flag = 'possible_clone'
+    return nil
+  end
+  credential.count = match
+  credential.last_used = math.floor(now / 1000)
+  save(keys_key, id, credential)
+  return ''
+end
+
 local function succeed(factor, id, detail)
   redis.call('HSET', user_key, 'fails', 0, 'last_login', math.floor(now / 1000))
   return {1, factor, id, detail}
@@ -156,7 +178,8 @@ for i = 0, candidates - 1 do
   local base = 7 + i * 4
   local id, kind = ARGV[base], ARGV[base + 1]
   local match, far = tonumber(ARGV[base + 2]), tonumber(ARGV[base + 3])
-  local key = kind == 'mobile' and mobile_key or token_key
+  local key = token_key
+  if kind == 'mobile' then key = mobile_key elseif kind == 'key' then key = keys_key end
   local raw = redis.call('HGET', key, id)
   if raw then
     local token = cjson.decode(raw)
@@ -164,10 +187,15 @@ for i = 0, candidates - 1 do
     if kind == 'hotp' then detail = try_hotp(key, id, token, match, far)
     elseif kind == 'mobile' then detail = try_hotp(key, id, token, match, -1)
     elseif kind == 'totp' then detail = try_totp(id, token, match)
-    elseif kind == 'yk' then detail = try_yk(id, token, match) end
+    elseif kind == 'yk' then detail = try_yk(id, token, match)
+    elseif kind == 'key' then detail = try_key(id, token, match) end
     if detail then
       local factor = 'hardware_token'
-      if kind == 'mobile' then factor = 'duo_mobile_passcode' elseif kind == 'yk' then factor = 'yubikey_code' end
+      if kind == 'mobile' then factor = 'duo_mobile_passcode'
+      elseif kind == 'yk' then factor = 'yubikey_code'
+      elseif kind == 'key' then
+        factor = token.kind == 'u2f' and 'u2f_token' or 'webauthn_security_key'
+      end
       return succeed(factor, id, detail)
     end
   end
@@ -177,6 +205,6 @@ local fails = redis.call('HINCRBY', user_key, 'fails', 1)
 if threshold > 0 and fails >= threshold then
   redis.call('HSET', user_key, 'status', 'locked out', 'lockout_reason', 'Failed Attempts',
              'locked_at', now)
-  return {3, fails}
+  return {3, fails, flag}
 end
-return {2, fails}
+return {2, fails, flag}
