@@ -69,6 +69,12 @@ ENV_TABLE: tuple[EnvVar, ...] = (
            "HMAC-SHA256 key of the X-Authsvc-Signature header (>= 32 chars)"),
     EnvVar("AUTHSVC_WEBHOOK_MAX_ATTEMPTS", "webhook_max_attempts", "8",
            "attempts per message before it becomes a dead letter"),
+    EnvVar("AUTHSVC_WEBAUTHN_RP_ID", "webauthn_rp_id", "",
+           "WebAuthn relying-party id; unset = the public host's name"),
+    EnvVar("AUTHSVC_WEBAUTHN_ORIGINS", "webauthn_origins", "",
+           "comma-separated origins accepted in WebAuthn/U2F client data; unset = the public base URL"),
+    EnvVar("AUTHSVC_U2F_APP_ID", "u2f_app_id", "",
+           "U2F AppID; unset = <public base URL>/u2f/app-id (which serves the trusted facets)"),
     EnvVar("AUTHSVC_LOG_LEVEL", "log_level", "info", "debug, info, warning or error"),
     EnvVar("AUTHSVC_ACCESS_LOG", "access_log", "0", "1 = log every HTTP request"),
 )
@@ -153,6 +159,9 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "webhook_url": _to_optional_str,
     "webhook_secret": _to_secret,
     "webhook_max_attempts": _to_positive_int,
+    "webauthn_rp_id": _to_optional_str,
+    "webauthn_origins": _to_optional_str,
+    "u2f_app_id": _to_optional_str,
     "access_log": _to_bool,
 }
 
@@ -181,6 +190,9 @@ class Settings:
     webhook_url: str | None = None
     webhook_secret: Secret | None = None
     webhook_max_attempts: int = 8
+    webauthn_rp_id: str | None = None
+    webauthn_origins: str | None = None
+    u2f_app_id: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
