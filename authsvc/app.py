@@ -22,6 +22,7 @@ from authsvc.http import (
     device_api,
     pages,
     portal,
+    security_keys,
 )
 from authsvc.http.middleware import SERVICES, error_middleware, signature_middleware
 from authsvc.services import Services
@@ -90,6 +91,6 @@ def create_app(
     app.on_shutdown.append(release_waiters)
     app.cleanup_ctx.append(redis_lifetime)
     for module in (auth_api, admin_enroll, admin_users, admin_tokens, admin_phones, admin_account, device_api,
-                   carrier, pages, portal):
+                   carrier, pages, portal, security_keys):
         module.setup_routes(app)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from authsvc.clock import Clock
 from authsvc.crypto import SecretBox
@@ -21,6 +22,7 @@ from authsvc.domain.messages import Messenger
 from authsvc.domain.phones import PhoneDirectory
 from authsvc.domain.portal import Portals
 from authsvc.domain.push import PushService
+from authsvc.domain.security_keys import RelyingParty, SecurityKeys
 from authsvc.domain.telephony import PhoneCalls, SmsPasscodes
 from authsvc.domain.tokens import TokenRegistry
 from authsvc.domain.transactions import Transactions
@@ -38,6 +40,13 @@ def public_base_url(settings: Settings) -> str:
         return f"{scheme}://{settings.public_host}"
     host = "localhost" if settings.host in ("0.0.0.0", "::", "") else settings.host  # noqa: S104
     return f"{scheme}://{host}:{settings.port}"
+
+
+def relying_party(settings: Settings, base_url: str) -> RelyingParty:
+    """RP id, origins and AppID: configured, or derived from the public base URL."""
+    origins = [o.strip() for o in (settings.webauthn_origins or base_url).split(",") if o.strip()]
+    return RelyingParty(rp_id=settings.webauthn_rp_id or urlsplit(base_url).hostname or "localhost",
+                        origins=origins, app_id=settings.u2f_app_id or f"{base_url}/u2f/app-id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +78,7 @@ class Services:
     calls: PhoneCalls
     invitations: Invitations
     portals: Portals
+    security_keys: SecurityKeys
 
     @classmethod
     def build(cls, settings: Settings, store: Store, box: SecretBox, clock: Clock,
@@ -113,6 +123,7 @@ class Services:
             calls=calls,
             invitations=invitations,
             portals=Portals(store, auth, pushes, phones, invitations),
+            security_keys=SecurityKeys(store, clock, relying_party(settings, links.base_url)),
         )
 
     async def check_store(self) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,7 @@ from authsvc.domain.authlog import AttemptFacts, AuthLog
 from authsvc.domain.links import Links
 from authsvc.domain.models import Integration, Phone, UserStatus, Verdict
 from authsvc.domain.push import PushRequest, PushService, Started
+from authsvc.domain.security_keys import Checked
 from authsvc.domain.telephony import (
     SENT,
     SMS_COOLDOWN,
@@ -32,7 +33,7 @@ from authsvc.domain.telephony import (
     SmsPasscodes,
     restricted,
 )
-from authsvc.domain.verdicts import BYPASS_USER, DISABLED, LOCKED, verdict_for_outcome
+from authsvc.domain.verdicts import BYPASS_USER, DISABLED, LOCKED, key_verdict, verdict_for_outcome
 from authsvc.errors import InvalidParameter
 from authsvc.factors.base import PasscodeContext, PasscodeFactor
 from authsvc.store import Store
@@ -177,7 +178,8 @@ class Authenticator:
         devices += [{"device": token.token_id, "type": "token", "name": token.serial}
                     for token in sorted(subject.loaded.tokens, key=lambda t: t.created)]
         bypass = await self._store.bypass.of_user(subject.user_id, self._clock.now_ms())
-        if not devices and not bypass:
+        keys = await self._store.security_keys.of_user(subject.user_id)
+        if not devices and not bypass and not keys:
             return await self._no_devices(request, subject, enrolled=bool(phones))
         digits = subject.settings.verified_push_digits
         extra = None
@@ -248,6 +250,25 @@ class Authenticator:
             subject.user_id, now_ms=int(now * 1000), settings=subject.settings,
             bypass_hash=bypass_hash, candidates=candidates, sms_hash=sms_hash)
         verdict = verdict_for_outcome(outcome)
+        await self._authlog.record(self._facts(request, subject), verdict, now)
+        return verdict
+
+    async def security_key(self, request: AuthRequest, factor: str,
+                           check: Callable[[str], Awaitable[Checked]]) -> Verdict | None:
+        """A WebAuthn or U2F assertion, checked by `check` (given the user id) and committed
+        with the sign-count compare-and-set; None when the user is unknown."""
+        subject = await self._subject(request)
+        if subject is None:
+            return None
+        gate = await self._gate(request, subject)
+        if gate is not None:
+            return gate
+        checked = await check(subject.user_id)
+        now = self._clock.now()
+        outcome = await self._store.attempts.passcode(
+            subject.user_id, now_ms=int(now * 1000), settings=subject.settings, bypass_hash="",
+            candidates=[TokenCandidate(checked.credential_id, "key", match=checked.sign_count)])
+        verdict = key_verdict(outcome, factor)
         await self._authlog.record(self._facts(request, subject), verdict, now)
         return verdict
 

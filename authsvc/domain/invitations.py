@@ -89,13 +89,17 @@ class Invitations:
         self._messenger = messenger
 
     async def enrolled(self, user_id: str) -> bool:
-        """True if the user has any device (phone, token)."""
+        """True if the user has any device (phone, token, security key)."""
         loaded = await self._store.attempts.load(user_id)
-        return loaded is not None and bool(loaded.tokens or loaded.phone_ids)
+        if loaded is None:
+            return False
+        return bool(loaded.tokens or loaded.phone_ids
+                    or await self._store.security_keys.of_user(user_id))
 
-    async def invite(self, username: str, email: str,
-                     valid_secs: int | None = None) -> dict[str, Any]:
-        """Create the user if needed and mail an enrollment link (not to enrolled users)."""
+    async def invite(self, username: str, email: str, valid_secs: int | None = None, *,
+                     even_if_enrolled: bool = False) -> dict[str, Any]:
+        """Create the user if needed and mail an enrollment link (not to enrolled users, unless
+        `even_if_enrolled`: an admin's security-key enrollment link)."""
         email = check_email(email)
         valid = DEFAULT_VALID_SECS if valid_secs is None else valid_secs
         if not 1 <= valid <= MAX_VALID_SECS:
@@ -105,7 +109,7 @@ class Invitations:
             user = await self._users.add(UserChanges(username=username, email=email))
         elif user.email != email:
             user = await self._users.update(user.user_id, UserChanges(email=email))
-        if await self.enrolled(user.user_id):
+        if not even_if_enrolled and await self.enrolled(user.user_id):
             return {"user_id": user.user_id, "username": user.username, "mailed": False,
                     "reason": "already enrolled"}
         expires = int(self._clock.now()) + valid

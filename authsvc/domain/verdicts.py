@@ -20,6 +20,24 @@ UNKNOWN_USER = Verdict(Result.DENY, "deny", "Unknown user.", "deny_unenrolled_us
                        "not_available")
 
 
+KEY_FACTORS = {"webauthn": "webauthn_security_key", "u2f": "u2f_token"}
+
+
+def key_verdict(outcome: AttemptOutcome, factor: str) -> Verdict:
+    """The answer to a security-key assertion (a sign count that did not increase is logged
+    with reason "possible_clone")."""
+    log_factor = KEY_FACTORS.get(factor, factor)
+    if outcome.status is AttemptStatus.ALLOW:
+        return Verdict(Result.ALLOW, "allow", "Success. Logging you in...", "user_approved",
+                       outcome.factor, device=outcome.matched_id)
+    if outcome.status in (AttemptStatus.INVALID, AttemptStatus.LOCKED_NOW):
+        locked = outcome.status is AttemptStatus.LOCKED_NOW
+        return Verdict(Result.DENY, "locked_out" if locked else "deny",
+                       "The security key was not accepted.",
+                       outcome.detail or "invalid_device", log_factor)
+    return verdict_for_outcome(outcome)
+
+
 def verdict_for_outcome(outcome: AttemptOutcome) -> Verdict:
     """Map the decision script's reply to the Auth API answer and log entry."""
     if outcome.status is AttemptStatus.ALLOW:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from authsvc.domain.invitations import parse_bulk_csv
+from authsvc.errors import MissingParameter
 from authsvc.http.envelope import ok
 from authsvc.http.middleware import params, services
 
@@ -40,6 +41,19 @@ async def bulk_enroll(request: web.Request) -> web.Response:
     return ok(report)
 
 
+async def security_key_enrollment(request: web.Request) -> web.Response:
+    """POST /admin/v1/users/{user_id}/security_key_enrollment (authsvc extension): mail the user
+    an enrollment link on which they register a security key themselves (admins cannot)."""
+    svc, args = services(request), params(request)
+    user = await svc.users.get(request.match_info["user_id"])
+    email = args.text("email") or user.email
+    if not email:
+        raise MissingParameter("email (the user has no email address)")
+    result = await svc.invitations.invite(user.username, email, args.integer("valid_secs"),
+                                          even_if_enrolled=True)
+    return ok(result)
+
+
 async def pending(request: web.Request) -> web.Response:
     """GET /admin/v1/enrollments (authsvc extension): pending enrollments with their expiry."""
     return ok(await services(request).invitations.pending())
@@ -61,6 +75,7 @@ def setup_routes(app: web.Application) -> None:
     router = app.router
     router.add_post("/admin/v1/users/enroll", enroll_user)
     router.add_post("/admin/v1/users/enroll/bulk", bulk_enroll)
+    router.add_post("/admin/v1/users/{user_id}/security_key_enrollment", security_key_enrollment)
     router.add_get("/admin/v1/enrollments", pending)
     router.add_post("/admin/v1/enrollments/{enrollment_id}/resend", resend)
     router.add_delete("/admin/v1/enrollments/{enrollment_id}", delete)

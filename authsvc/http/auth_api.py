@@ -14,8 +14,9 @@ from authsvc.errors import InvalidParameter, MissingParameter
 from authsvc.http.envelope import ok
 from authsvc.http.middleware import credentials, params, services
 from authsvc.http.params import Params
+from authsvc.http.security_keys import answer_security_key
 
-FACTORS_AVAILABLE = ("passcode", "push", "auto", "sms", "phone")
+FACTORS_AVAILABLE = ("passcode", "push", "auto", "sms", "phone", "webauthn", "u2f")
 MAX_PUSHINFO_BYTES = 20_000
 
 
@@ -87,6 +88,8 @@ async def auth(request: web.Request) -> web.Response:
     auth_request = _auth_request(request, args)
     run_async = args.flag("async")
     svc = services(request)
+    if factor in ("webauthn", "u2f"):
+        return await answer_security_key(request, auth_request, factor, args)
     if factor == "passcode":
         verdict = await svc.auth.passcode(auth_request, args.required_text("passcode"))
         if verdict is None or verdict is UNKNOWN_USER:

@@ -4,6 +4,7 @@ by the session's CSRF token, session cookies HttpOnly and SameSite=Strict (Secur
 
 from __future__ import annotations
 
+import json
 from html import escape
 from typing import Any
 from urllib.parse import parse_qsl
@@ -11,7 +12,7 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 from authsvc.domain.portal import PLATFORMS, Session
-from authsvc.errors import AuthsvcError
+from authsvc.errors import AuthsvcError, InvalidParameter
 from authsvc.http.middleware import services
 from authsvc.services import Services
 
@@ -170,6 +171,75 @@ async def self_delete(request: web.Request) -> web.Response:
     return await _devices_page(svc, session)
 
 
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.read())
+    except (ValueError, RecursionError):
+        raise InvalidParameter("body (JSON)") from None
+    if not isinstance(body, dict):
+        raise InvalidParameter("body (a JSON object)")
+    return body
+
+
+async def _json_session(request: web.Request, body: dict[str, Any]) -> Session:
+    session = await _session(request)
+    if session is None or body.get("csrf") != session.csrf:
+        raise web.HTTPForbidden(text="session expired or request not from this site")
+    return session
+
+
+async def self_key_begin(request: web.Request) -> web.Response:
+    """POST /portal/self/{webauthn|u2f}/begin (form csrf): options for the user's new key."""
+    session, _ = await _checked_session(request)
+    svc = services(request)
+    user = await svc.users.get(session.user_id)
+    if request.match_info["kind"] == "webauthn":
+        options = await svc.security_keys.registration_options(user.user_id, user.username)
+        return web.json_response({"options": options})
+    return web.json_response(await svc.security_keys.u2f_register_request(user.user_id))
+
+
+async def self_key_finish(request: web.Request) -> web.Response:
+    """POST /portal/self/{webauthn|u2f}/finish (JSON with csrf): store the new key."""
+    body = await _json_body(request)
+    session = await _json_session(request, body)
+    return web.json_response(await _register_key(request, session.user_id, body))
+
+
+async def _register_key(request: web.Request, user_id: str,
+                        body: dict[str, Any]) -> dict[str, Any]:
+    keys, name = services(request).security_keys, str(body.get("name") or "")
+    if request.match_info["kind"] == "webauthn":
+        credential = body.get("credential")
+        if not isinstance(credential, dict):
+            raise InvalidParameter("credential")
+        record = await keys.register(user_id, credential, name)
+        return {"webauthnkey": record["key"], "credential_name": record["name"]}
+    record = await keys.u2f_register(user_id, str(body.get("registrationData", "")),
+                                     str(body.get("clientData", "")), name)
+    return {"registration_id": record["key"]}
+
+
+async def enroll_key_begin(request: web.Request) -> web.Response:
+    """POST /portal/enroll/{token}/{webauthn|u2f}/begin: options for the invited user's key."""
+    svc = services(request)
+    record = await svc.portals.check_link(request.match_info["token"])
+    user = await svc.users.get(record["user_id"])
+    if request.match_info["kind"] == "webauthn":
+        options = await svc.security_keys.registration_options(user.user_id, user.username)
+        return web.json_response({"options": options})
+    return web.json_response(await svc.security_keys.u2f_register_request(user.user_id))
+
+
+async def enroll_key_finish(request: web.Request) -> web.Response:
+    """POST /portal/enroll/{token}/{webauthn|u2f}/finish: store the key and use the link up."""
+    svc, token = services(request), request.match_info["token"]
+    record = await svc.portals.check_link(token)
+    result = await _register_key(request, record["user_id"], await _json_body(request))
+    await svc.invitations.consume(token)
+    return web.json_response(result)
+
+
 def setup_routes(app: web.Application) -> None:
     """Mount the portals."""
     router = app.router
@@ -181,3 +251,8 @@ def setup_routes(app: web.Application) -> None:
     router.add_get("/portal/self/devices", self_devices)
     router.add_post("/portal/self/devices/mobile", self_add_mobile)
     router.add_post("/portal/self/devices/{phone_id}/delete", self_delete)
+    kind = "{kind:webauthn|u2f}"
+    router.add_post(f"/portal/self/{kind}/begin", self_key_begin)
+    router.add_post(f"/portal/self/{kind}/finish", self_key_finish)
+    router.add_post(f"/portal/enroll/{{token}}/{kind}/begin", enroll_key_begin)
+    router.add_post(f"/portal/enroll/{{token}}/{kind}/finish", enroll_key_finish)

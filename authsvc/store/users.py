@@ -112,13 +112,21 @@ class UserStore:
         keys, redis = self._keys, self._ctx.redis
         token_hash = flat_to_dict(await redis.execute("HGETALL", keys.user_tokens(user.user_id)))
         bypass = flat_to_dict(await redis.execute("HGETALL", keys.user_bypass(user.user_id)))
+        security_keys = flat_to_dict(await redis.execute(
+            "HGETALL", keys.user_security_keys(user.user_id)))
+        key_ids = [json.loads(raw)["key"] for raw in security_keys.values()]
         code_ids = [json.loads(raw)["id"] for raw in bypass.values()]
         commands: list[tuple[str | int, ...]] = [
             ("ZREM", keys.users(), user.user_id),
             ("DEL", keys.user(user.user_id), keys.user_bypass(user.user_id),
              keys.user_phones(user.user_id), keys.user_mobile_otp(user.user_id),
-             keys.user_pushes(user.user_id)),
+             keys.user_pushes(user.user_id), keys.user_sms(user.user_id),
+             keys.user_security_keys(user.user_id)),
         ]
+        if key_ids:
+            commands.append(("HDEL", keys.security_key_index(), *key_ids))
+            commands += [("ZREM", keys.security_key_listing(kind), *key_ids)
+                         for kind in ("webauthn", "u2f")]
         if code_ids:
             commands.append(("ZREM", keys.bypass_codes(), *code_ids))
             commands.append(("HDEL", keys.bypass_owner_index(), *code_ids))
