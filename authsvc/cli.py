@@ -76,6 +76,16 @@ def _parser() -> OneLineParser:
     bulk.add_argument("--valid-secs", type=int, help="link lifetime (default 30 days)")
     _add_store_flags(bulk)
 
+    tokens = commands.add_parser("tokens", help="hardware tokens")
+    token_actions = tokens.add_subparsers(dest="action", required=True,
+                                          parser_class=OneLineParser)
+    importing = token_actions.add_parser("import", help="import a vendor's token CSV")
+    importing.add_argument("file", type=Path, help="the CSV (see docs/api.md, token import)")
+    importing.add_argument("--type", required=True, choices=["h6", "h8", "t6", "t8", "yk"])
+    importing.add_argument("--partial", action="store_true",
+                           help="import the good rows even if some are bad")
+    _add_store_flags(importing)
+
     tls = commands.add_parser("tls", help="TLS helpers")
     tls_actions = tls.add_subparsers(dest="action", required=True, parser_class=OneLineParser)
     dev = tls_actions.add_parser("dev-cert", help="write a development CA and server certificate")
@@ -199,6 +209,34 @@ def bulk_enroll(settings: Settings, path: Path, valid_secs: int | None) -> int:
     return 0
 
 
+def import_tokens(settings: Settings, path: Path, token_type: str, partial: bool) -> int:
+    """Import a token CSV: progress bar on stderr, one report line per row on stdout; a bad
+    row fails the whole import (exit 1, nothing imported) unless --partial."""
+    text = path.read_text(encoding="utf-8")
+    lines = sum(1 for line in text.splitlines() if line.strip())
+
+    async def run(svc: Services) -> int:
+        with tqdm(total=lines, desc="importing", unit="token", file=sys.stderr) as bar:
+            async def step() -> None:
+                bar.update()
+            try:
+                report = await svc.token_import.run(text, token_type, partial=partial,
+                                                    progress=step)
+            except InvalidParameter as exc:
+                print(f"authsvc: error: {exc.message_detail}", file=sys.stderr)
+                return 1
+        for row in report.rows:
+            if "error" in row:
+                print(f"line {row['line']}: error: {row['error']}", flush=True)
+            else:
+                owner = f" -> {row['user']}" if row["user"] else ""
+                print(f"line {row['line']}: {row['serial']} imported as {row['token_id']}{owner}",
+                      flush=True)
+        return 1 if report.errors else 0
+
+    return _with_store(settings, run)
+
+
 def tls_dev_cert(settings: Settings, out: Path | None, names: Sequence[str], days: int) -> int:
     """Write the development CA and server certificate; print the paths as JSON."""
     written = write_dev_cert(out or settings.data_dir / "tls", names, days)
@@ -222,6 +260,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return integration_list(settings)
         if args.command == "users":
             return bulk_enroll(settings, args.file, args.valid_secs)
+        if args.command == "tokens":
+            return import_tokens(settings, args.file, args.type, args.partial)
         return tls_dev_cert(settings, args.out, args.name, args.days)
     except (SettingsError, EmbeddedRedisError, RedisUnavailable, OSError) as exc:
         print(f"authsvc: error: {exc}", file=sys.stderr)

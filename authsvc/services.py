@@ -24,6 +24,7 @@ from authsvc.domain.portal import Portals
 from authsvc.domain.push import PushService
 from authsvc.domain.security_keys import RelyingParty, SecurityKeys
 from authsvc.domain.telephony import PhoneCalls, SmsPasscodes
+from authsvc.domain.token_import import TokenImporter
 from authsvc.domain.tokens import TokenRegistry
 from authsvc.domain.transactions import Transactions
 from authsvc.domain.users import UserDirectory
@@ -79,6 +80,7 @@ class Services:
     invitations: Invitations
     portals: Portals
     security_keys: SecurityKeys
+    token_import: TokenImporter
 
     @classmethod
     def build(cls, settings: Settings, store: Store, box: SecretBox, clock: Clock,
@@ -99,6 +101,7 @@ class Services:
         sms = SmsPasscodes(store, box, clock, messenger)
         calls = PhoneCalls(store, box, clock, messenger, pushes, authlog, links)
         users = UserDirectory(store, clock)
+        tokens = TokenRegistry(store, box, clock)
         auth = Authenticator(store, box, clock, authlog, passcode_factors(), links, pushes, sms,
                              calls)
         invitations = Invitations(store, clock, users, links, messenger)
@@ -106,7 +109,7 @@ class Services:
             settings=settings, clock=clock, store=store, box=box, links=links, waiters=waiters,
             integrations=IntegrationRegistry(store, box, clock),
             users=users,
-            tokens=TokenRegistry(store, box, clock),
+            tokens=tokens,
             bypass=BypassIssuer(store, box, clock),
             authlog=authlog,
             auth=auth,
@@ -124,6 +127,7 @@ class Services:
             invitations=invitations,
             portals=Portals(store, auth, pushes, phones, invitations),
             security_keys=SecurityKeys(store, clock, relying_party(settings, links.base_url)),
+            token_import=TokenImporter(store, tokens, users),
         )
 
     async def check_store(self) -> None:

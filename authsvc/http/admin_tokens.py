@@ -13,6 +13,7 @@ from authsvc.services import Services
 
 TOKENS_MAX_LIMIT = 500
 YUBIKEY = TokenType.YUBIKEY.value
+MAX_IMPORT_BYTES = 4_000_000
 TOKENS_DEFAULT_LIMIT = 100
 
 
@@ -76,11 +77,21 @@ async def resync_token(request: web.Request) -> web.Response:
     return ok("")
 
 
+async def import_tokens(request: web.Request) -> web.Response:
+    """POST /admin/v1/tokens/import (authsvc extension): `type`, `csv`, `partial`."""
+    args = params(request)
+    report = await services(request).token_import.run(
+        args.required_text("csv", max_length=MAX_IMPORT_BYTES), args.required_text("type"),
+        partial=args.flag("partial"))
+    return ok(report.rows)
+
+
 def setup_routes(app: web.Application) -> None:
     """Mount the token part of the Admin API."""
     router = app.router
     router.add_get("/admin/v1/tokens", list_tokens)
     router.add_post("/admin/v1/tokens", add_token)
+    router.add_post("/admin/v1/tokens/import", import_tokens)
     router.add_get("/admin/v1/tokens/{token_id}", get_token)
     router.add_delete("/admin/v1/tokens/{token_id}", delete_token)
     router.add_post("/admin/v1/tokens/{token_id}/resync", resync_token)
