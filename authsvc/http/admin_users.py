@@ -62,7 +62,8 @@ async def _render_users(svc: Services, users: list[User]) -> list[dict[str, obje
 
 async def _user_json(svc: Services, user: User) -> dict[str, object]:
     return user_json(user, await svc.tokens.of_user(user.user_id),
-                     await svc.phones.of_user(user.user_id))
+                     await svc.phones.of_user(user.user_id),
+                     await svc.security_keys.of_user(user.user_id))
 
 
 async def _find_users(svc: Services, args: Params) -> list[User] | None:

@@ -26,8 +26,28 @@ def phone_summary(phone: Phone) -> dict[str, Any]:
             "activated": phone.activated, "capabilities": phone.capabilities}
 
 
-def user_json(user: User, tokens: Sequence[Token],
-              phones: Sequence[Phone] = ()) -> dict[str, Any]:
+def webauthn_json(record: dict[str, Any], user: User | None) -> dict[str, Any]:
+    """The Admin API WebAuthn credential object."""
+    return {"webauthnkey": record["key"], "credential_name": record["name"],
+            "label": record["name"], "date_added": record["created"],
+            "date_last_used": record.get("last_used"), "aaguid": record.get("aaguid", ""),
+            "credential_id": record.get("credential_id"),
+            "registered_as": "cross-platform", "transports": record.get("transports", []),
+            "uv_capable": bool(record.get("uv")), "backup_eligible": False,
+            "backup_status": bool(record.get("backed_up")), "passwordless_authorized": False,
+            "possibly_cloned": bool(record.get("clone")),
+            "user": user_summary(user) if user else None, "admin": None}
+
+
+def u2f_json(record: dict[str, Any], user: User | None) -> dict[str, Any]:
+    """The Admin API U2F token object."""
+    return {"registration_id": record["key"], "date_added": record["created"],
+            "possibly_cloned": bool(record.get("clone")),
+            "user": user_summary(user) if user else None}
+
+
+def user_json(user: User, tokens: Sequence[Token], phones: Sequence[Phone] = (),
+              keys: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
     """The Admin API user object."""
     return {
         "user_id": user.user_id,
@@ -41,12 +61,12 @@ def user_json(user: User, tokens: Sequence[Token],
         "lockout_reason": user.lockout_reason or None,
         "created": user.created,
         "last_login": user.last_login,
-        "is_enrolled": bool(tokens) or any(phone.activated for phone in phones),
+        "is_enrolled": bool(tokens or keys) or any(phone.activated for phone in phones),
         "aliases": {f"alias{slot}": name for slot, name in sorted(user.aliases.items())},
         "tokens": [token_summary(token) for token in tokens],
         "phones": [phone_summary(phone) for phone in phones],
-        "webauthncredentials": [],
-        "u2ftokens": [],
+        "webauthncredentials": [webauthn_json(k, None) for k in keys if k["kind"] == "webauthn"],
+        "u2ftokens": [u2f_json(k, None) for k in keys if k["kind"] == "u2f"],
         "desktoptokens": [],
         "groups": [],
         "external_id": None,

@@ -21,7 +21,7 @@ from authsvc.errors import InvalidParameter, NotFound
 from authsvc.http.envelope import ok
 from authsvc.http.middleware import params, services
 from authsvc.http.params import Params
-from authsvc.http.render import paging, user_summary
+from authsvc.http.render import paging, u2f_json, webauthn_json
 from authsvc.services import Services
 
 MAX_ASSERTION_BYTES = 16_384
@@ -84,26 +84,6 @@ async def answer_security_key(request: web.Request, auth_request: AuthRequest, f
     if verdict is None or verdict is UNKNOWN_USER:
         raise InvalidParameter("user_id" if auth_request.user_id else "username")
     return ok(answer_of(verdict))
-
-
-def webauthn_json(record: dict[str, Any], user: User | None) -> dict[str, Any]:
-    """The Admin API WebAuthn credential object."""
-    return {"webauthnkey": record["key"], "credential_name": record["name"],
-            "label": record["name"], "date_added": record["created"],
-            "date_last_used": record.get("last_used"), "aaguid": record.get("aaguid", ""),
-            "credential_id": record.get("credential_id"),
-            "registered_as": "cross-platform", "transports": record.get("transports", []),
-            "uv_capable": bool(record.get("uv")), "backup_eligible": False,
-            "backup_status": bool(record.get("backed_up")), "passwordless_authorized": False,
-            "possibly_cloned": bool(record.get("clone")),
-            "user": user_summary(user) if user else None, "admin": None}
-
-
-def u2f_json(record: dict[str, Any], user: User | None) -> dict[str, Any]:
-    """The Admin API U2F token object."""
-    return {"registration_id": record["key"], "date_added": record["created"],
-            "possibly_cloned": bool(record.get("clone")),
-            "user": user_summary(user) if user else None}
 
 
 def _render(kind: str, record: dict[str, Any], user: User | None) -> dict[str, Any]:
