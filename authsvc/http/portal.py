@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 from authsvc.domain.portal import PLATFORMS, Session
-from authsvc.errors import AuthsvcError, InvalidParameter
+from authsvc.errors import AuthsvcError, InvalidParameter, NotFound
 from authsvc.http.middleware import services
 from authsvc.services import Services
 
@@ -236,7 +236,12 @@ async def enroll_key_finish(request: web.Request) -> web.Response:
     svc, token = services(request), request.match_info["token"]
     record = await svc.portals.check_link(token)
     result = await _register_key(request, record["user_id"], await _json_body(request))
-    await svc.invitations.consume(token)
+    try:
+        await svc.invitations.consume(token)
+    except NotFound:  # the link was used meanwhile (a double submit): keep only one key
+        key = result.get("webauthnkey") or result.get("registration_id")
+        await svc.security_keys.delete(str(key), request.match_info["kind"])
+        raise
     return web.json_response(result)
 
 
