@@ -74,7 +74,9 @@ def _parser() -> OneLineParser:
     fleet.add_argument("--mix", default="approve=1", help="answer mix, e.g. approve=0.9,deny=0.1")
     fleet.add_argument("--delay-ms", type=float, default=0.0, help="mean answer delay")
     fleet.add_argument("--jitter-ms", type=float, default=0.0, help="answer delay spread")
-    fleet.add_argument("--duration", type=float, default=0.0, help="seconds (0 = until stopped)")
+    fleet.add_argument("--duration", type=float, default=0.0,
+                       help="seconds (0 = until SIGTERM or Ctrl-C; the summary line is printed "
+                            "either way)")
     _common(fleet)
     carrier_cli.add_commands(commands)
     return parser
@@ -158,11 +160,17 @@ def _passcode(args: argparse.Namespace) -> int:
 async def _fleet(args: argparse.Namespace) -> int:
     values = [line.strip() for line in args.values.read_text().splitlines() if line.strip()]
     fleet = Fleet(parse_mix(args.mix, args.delay_ms, args.jitter_ms), ca_file=args.ca_file)
+    # SIGTERM and Ctrl-C end the run as --duration would, so the summary line is still printed
+    # (load-test harnesses stop the fleet with SIGTERM once their driver is done).
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopped.set)
     async with fleet:
         await fleet.activate_all(values)
         StateFile(args.state).save(fleet.accounts)
         _say(f"fleet of {len(fleet.accounts)} phones serving")
-        await fleet.run(args.duration or None)
+        await fleet.run(args.duration or None, stopped)
     _say(json.dumps(fleet.stats.summary()))
     return 0
 

@@ -82,17 +82,16 @@ class Fleet:
 
         self.accounts = list(await asyncio.gather(*(one(text) for text in values)))
 
-    async def run(self, duration: float | None = None) -> None:
-        """Serve every account until `duration` seconds pass (or forever)."""
+    async def run(self, duration: float | None = None,
+                  stopped: asyncio.Event | None = None) -> None:
+        """Serve every account until `duration` seconds pass (None: forever) or `stopped` is set."""
         stop = asyncio.Event()
         tasks = [asyncio.create_task(serve_account(
             self.session, DeviceClient(self.session, account), self.mix.decide,
             self.stats.record, stop)) for account in self.accounts]
         try:
-            if duration is None:
-                await asyncio.Event().wait()
-            else:
-                await asyncio.sleep(duration)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for((stopped or asyncio.Event()).wait(), duration)
         finally:
             stop.set()
             for task in tasks:
