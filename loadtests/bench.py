@@ -1,18 +1,21 @@
 """Throughput and latency of passcode verification, against this machine's own ceiling.
 
-``python -m loadtests.bench [--users N] [--duration S] [--connections C] [--runs R] [--json]``
+``python -m loadtests.bench [--factor hotp|yubikey|webauthn] [--users N] [--duration S]
+[--connections C] [--runs R] [--json]``
 
 One run, all in a fresh temporary directory:
 
 1. a private redis-server exactly as production's embedded one (`EmbeddedRedis`: unix socket,
    AOF with ``appendfsync always``), and N users each holding one h6 HOTP token (``--tokens``
-   for more), seeded through the domain classes; Redis ``used_memory`` before and after gives
-   the memory per user;
+   for more; ``--factor yubikey``: one yk token; ``--factor webauthn``: one registered soft
+   security key, `loadtests.webauthn_plan`), seeded through the domain classes; Redis
+   ``used_memory`` before and after gives the memory per user;
 2. the ceiling: `loadtests.ceiling` (bare aiohttp, one EVALSHA per request over the same lean
    client and Redis) driven by wrk with the same connections and duration;
 3. ``python -m authsvc serve`` driven by wrk replaying pre-signed ``/auth/v2/auth`` requests
-   (`loadtests.plan`) as fast as it answers: allowed verifications per second, p50/p99, and the
-   ratio to the ceiling;
+   (`loadtests.plan`: passcodes, HOTP or YubiKey OTP; `loadtests.webauthn_plan`: assertions on
+   challenges fetched just before the phase) as fast as it answers: allowed verifications per
+   second, p50/p99, and the ratio to the ceiling;
 4. the same service at half that rate (wrk's per-connection delay, calibrated by a short probe):
    p50/p99 when not saturated.
 
@@ -30,6 +33,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,22 +51,33 @@ from loadtests.phases import (
     measure_ceiling,
     paced,
 )
-from loadtests.plan import MAX_REPLAY_SECONDS, RequestPlan, check_spacing
+from loadtests.plan import MAX_REPLAY_SECONDS, Plan, RequestPlan, YubikeyCodes, check_spacing
 from loadtests.processes import ChildFailed, Children
-from loadtests.report import Figures, Targets, render_json, render_text
-from loadtests.seed import Population, Seeder, Shape, usernames
+from loadtests.report import FACTORS, Figures, Targets, render_json, render_text
+from loadtests.seed import Person, Population, Seeder, Shape, usernames
+from loadtests.webauthn_plan import (
+    KeyHolder,
+    KeyPopulation,
+    WebauthnPlan,
+    seed_security_keys,
+    worker_pool,
+)
 from loadtests.wrk import Load
+from tokens.yubikey import YubiKey
 
-WARM_TO_FULL = 1.5  # the full-rate file is sized for this much more than the warm-up's rate
+WEBAUTHN_MAX_DURATION = 30  # challenges live 300 s; making a phase's assertions takes longer
 
 
 @dataclass(frozen=True, slots=True)
 class Seeded:
-    """The population, Redis bytes per user, and the redis-server's pid."""
+    """The population, Redis bytes per user, and the redis-server's pid; for ``--factor
+    yubikey`` each person's emulated key, for ``webauthn`` each person's soft key."""
 
     population: Population
     memory_per_user: float
     redis_pid: int
+    yubikeys: tuple[YubiKey, ...] = ()
+    key_holders: tuple[KeyHolder, ...] = ()
 
 
 def _info_field(info: str, name: str) -> int:
@@ -72,25 +87,59 @@ def _info_field(info: str, name: str) -> int:
     raise ValueError(f"INFO has no {name}")
 
 
-async def seed_measured(url: str, secret_key: str, options: Options) -> Seeded:
-    """An auth integration and N people with `options.tokens` h6 tokens; Redis bytes per user.
+async def seed_measured(url: str, secret_key: str, options: Options,
+                        pool: Executor | None = None) -> Seeded:
+    """An auth integration and N people with `options.tokens` h6 tokens (or one yk token, or
+    one soft security key registered by `pool`'s workers); Redis bytes per user.
 
     Also applies ``--appendfsync`` (a diagnostic: production always fsyncs every write).
     """
     store = Store(Redis.from_url(url, timeout=30.0))
-    users = options.users
+    users, names = options.users, usernames("bench-", options.users)
+    yubikeys: tuple[YubiKey, ...] = ()
+    holders: tuple[KeyHolder, ...] = ()
     try:
         await store.start()
         await store.redis.execute("CONFIG", "SET", "appendfsync", options.appendfsync)
         seeder = Seeder(store, SecretBox.from_passphrase(secret_key))
         ikey, skey = await seeder.auth_integration("load test bench")
         before = _info_field(await store.redis.execute("INFO", "memory"), "used_memory")
-        people = await seeder.people(usernames("bench-", users), Shape(tokens_per_user=options.tokens))
+        if options.factor == "yubikey":
+            pairs = await seeder.yubikey_people(names)
+            people, yubikeys = [person for person, _ in pairs], tuple(key for _, key in pairs)
+        elif options.factor == "webauthn":
+            if pool is None:
+                raise ValueError("--factor webauthn seeds through a worker pool")
+            holders = tuple(await asyncio.to_thread(seed_security_keys, pool, url, names,
+                                                    os.cpu_count() or 1))
+            people = [Person(holder.username, holder.user_id, ()) for holder in holders]
+        else:
+            people = await seeder.people(names, Shape(tokens_per_user=options.tokens))
         after = _info_field(await store.redis.execute("INFO", "memory"), "used_memory")
         pid = _info_field(await store.redis.execute("INFO", "server"), "process_id")
     finally:
         await store.close()
-    return Seeded(Population(ikey, skey, people), (after - before) / users, pid)
+    return Seeded(Population(ikey, skey, people), (after - before) / users, pid, yubikeys,
+                  holders)
+
+
+def make_plan(seeded: Seeded, options: Options, pool: Executor | None) -> Plan:
+    """The request sequence for `options.factor`."""
+    if options.factor == "yubikey":
+        return RequestPlan(seeded.population, HOST, YubikeyCodes(seeded.yubikeys))
+    if options.factor == "webauthn" and pool is not None:
+        population = KeyPopulation(seeded.population.ikey, seeded.population.skey,
+                                   list(seeded.key_holders))
+        return WebauthnPlan(population, HOST, pool, os.cpu_count() or 1)
+    return RequestPlan(seeded.population, HOST)
+
+
+def _holding(options: Options) -> str:
+    if options.factor == "yubikey":
+        return "one yk token (YubiKey OTP) each"
+    if options.factor == "webauthn":
+        return "one soft security key (WebAuthn, registered via SecurityKeys) each"
+    return f"{options.tokens} h6 token(s) each"
 
 
 async def authlog_bytes_per_entry(url: str) -> float:
@@ -111,18 +160,20 @@ def run_once(children: Children, workdir: Path, options: Options, log: TextLog,
     workdir.mkdir(parents=True)
     redis = EmbeddedRedis(workdir / "redis")
     url = redis.start()
+    pool = worker_pool() if options.factor == "webauthn" else None
     try:
         key = secrets.token_urlsafe(32)
-        log(f"seeding {options.users} users with {options.tokens} h6 token(s) each")
-        seeded = asyncio.run(seed_measured(url, key, options))
+        log(f"seeding {options.users} users with {_holding(options)}")
+        seeded = asyncio.run(seed_measured(url, key, options, pool))
         stack = Stack(children, workdir, url, seeded.redis_pid, key, options)
-        plan = RequestPlan(seeded.population, HOST)
+        plan = make_plan(seeded, options, pool)
         log(f"ceiling: bare aiohttp + 1 EVALSHA, {options.connections} connections")
         ceiling = measure_ceiling(stack, plan)
         log(f"ceiling: {ceiling.wrk.rate:,.0f} req/s; service at full rate")
         driver = ServiceDriver(stack, plan)
-        warm = driver.replay(Load(options.connections, WARMUP_SECONDS), ceiling.wrk.rate)
-        full = full_rate(driver, options, WARM_TO_FULL * warm.wrk.rate, profile)
+        warm = driver.replay(Load(options.connections, WARMUP_SECONDS),
+                             min(ceiling.wrk.rate, plan.warm_rate_cap))
+        full = full_rate(driver, options, plan.warm_to_full * warm.wrk.rate, profile)
         if full.wrk.other or full.wrk.denied:
             log(f"unexpected answers ({full.wrk.denied} denied, {full.wrk.other} other); "
                 f"first: {full.wrk.first_error or 'a deny'}")
@@ -131,9 +182,16 @@ def run_once(children: Children, workdir: Path, options: Options, log: TextLog,
         half = paced(driver, options, half_rate)
         driver.stop()
         authlog = asyncio.run(authlog_bytes_per_entry(url))
+        if isinstance(plan, WebauthnPlan):
+            log(f"webauthn: {plan.assertions:,} assertions (the ceiling's included) made in "
+                f"{plan.assert_s:,.0f} s, challenges fetched in {plan.fetch_s:,.0f} s; the oldest "
+                f"challenge was {plan.oldest_challenge_s:,.0f} s old when its phase ended (they "
+                f"live 300 s{': late requests were denied' if plan.challenges_expired else ''})")
     finally:
         children.stop_all()
         redis.stop()
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     return Figures.of(seeded.memory_per_user, ceiling, full, half_rate, half, authlog)
 
 
@@ -147,6 +205,9 @@ class TextLog:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m loadtests.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--factor", choices=FACTORS, default="hotp",
+                        help="what the users verify with: an h6 HOTP token (the default), a "
+                             "YubiKey OTP (yk token) or a WebAuthn security key (soft key)")
     parser.add_argument("--users", type=int, default=10_000, help="seeded users (10000)")
     parser.add_argument("--duration", type=int, default=15, help="seconds per measured phase (15)")
     parser.add_argument("--connections", type=int, default=64, help="wrk connections (64)")
@@ -172,6 +233,11 @@ def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         parser.error(f"--duration must be 1..{MAX_REPLAY_SECONDS} (signed dates must stay fresh)")
     if args.connections < 1 or args.runs < 1 or args.tokens < 1:
         parser.error("--connections, --runs and --tokens must be positive")
+    if args.factor != "hotp" and args.tokens != 1:
+        parser.error("--tokens is for --factor hotp (the others give each user one device)")
+    if args.factor == "webauthn" and args.duration > WEBAUTHN_MAX_DURATION:
+        parser.error(f"--factor webauthn: --duration at most {WEBAUTHN_MAX_DURATION} (challenges "
+                     "live 300 s, and making a phase's assertions takes longer than the phase)")
     try:
         check_spacing(args.users, args.connections)
     except ValueError as exc:
@@ -183,7 +249,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     _check(parser, args)
-    options = Options(args.users, args.duration, args.connections, args.appendfsync, args.tokens)
+    options = Options(args.users, args.duration, args.connections, args.appendfsync, args.tokens,
+                      args.factor)
     log = TextLog()
     workdir = Path(tempfile.mkdtemp(prefix="authsvc-bench-"))
     keep = args.keep
@@ -218,7 +285,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _options_dict(options: Options) -> dict[str, int | str]:
     return {"users": options.users, "duration": options.duration,
             "connections": options.connections, "wrk_threads": 1, "cpus": os.cpu_count() or 0,
-            "appendfsync": options.appendfsync, "tokens": options.tokens}
+            "appendfsync": options.appendfsync, "tokens": options.tokens,
+            "factor": options.factor}
 
 
 if __name__ == "__main__":

@@ -3,7 +3,10 @@
 ``python -m loadtests.hotspots service.folded`` reads py-spy's raw (collapsed-stack) output, as
 ``python -m loadtests.bench --profile service.folded`` writes it. Each sample is charged to the
 innermost frame that belongs to a known layer, so hashing done for the signature check counts as
-"signature", JSON encoding done for the log counts as "authentication log", and so on.
+"signature", JSON encoding done for the log counts as "authentication log", and so on. The
+WebAuthn layers (``--factor webauthn``) split py_webauthn's verification into the ECDSA check
+(OpenSSL runs inside ``verify_signature``'s own samples), decoding the stored COSE key, and the
+rest of its parsing; "passcode factors" includes the YubiKey OTP check (AES block, CRC).
 """
 
 from __future__ import annotations
@@ -22,6 +25,16 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("request signature check",
          r"\(authsvc/wire/|\(authsvc/http/signature\.py|^(verify_request|read_wire) "),
         ("authentication log", r"^(auth_record|AuthLog\.|LogStream\.)"),
+        ("WebAuthn: ECDSA P-256 signature check (py_webauthn -> OpenSSL)",
+         r"^verify_signature \(webauthn/|\(cryptography/hazmat/primitives/asymmetric/ec\.py"),
+        ("WebAuthn: stored COSE key -> public key object (CBOR, point check)",
+         r"^(decode_credential_public_key|decoded_public_key_to_cryptography|parse_cbor) "
+         r"\(webauthn/"),
+        ("WebAuthn: py_webauthn parsing and checks (JSON, base64url, client/authenticator data)",
+         r"\(webauthn/"),
+        ("WebAuthn: authsvc security-key code (assertion JSON, challenge, credential lookup)",
+         r"\(authsvc/(domain|http|store)/security_keys\.py|^(SecurityKeys|SecurityKeyStore)\."
+         r"|^_?[a-z_]+ \(security_keys\.py"),
         ("passcode factors (AES-GCM seed, HOTP, bypass hash)",
          r"\(authsvc/factors/|\(authsvc/crypto\.py|^(SecretBox|Hotp|HotpFactor|BypassFactor)\."),
         ("lean Redis client (pack, futures, replies)", r"\(authsvc/store/redis_client\.py"),

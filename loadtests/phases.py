@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loadtests.cpu import CpuMeter
-from loadtests.plan import RequestPlan
+from loadtests.plan import Plan
 from loadtests.processes import ChildFailed, Children, free_port, wait_healthy
 from loadtests.report import Phase
 from loadtests.signing import AUTH_PATH
@@ -24,7 +24,6 @@ from loadtests.wrk import Load, run_wrk
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 WARMUP_SECONDS = 2
-HEADROOM = 1.5  # requests written per run = expected rate x seconds x this, plus slack
 CEILING_FILE_LINES = 20_000
 
 
@@ -37,6 +36,7 @@ class Options:
     connections: int
     appendfsync: str = "always"
     tokens: int = 1
+    factor: str = "hotp"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +51,9 @@ class Stack:
     options: Options
 
 
-def _budget(options: Options, seconds: int, rate: float) -> int:
-    return int(rate * seconds * HEADROOM) + 10 * options.connections + 1000
+def _budget(options: Options, seconds: int, rate: float, headroom: float) -> int:
+    """Requests to write for a phase: expected rate x seconds x the plan's headroom, plus slack."""
+    return int(rate * seconds * headroom) + 10 * options.connections + 1000
 
 
 def measured(stack: Stack, server_pid: int, url: str, requests: Path, load: Load, *,
@@ -63,7 +64,7 @@ def measured(stack: Stack, server_pid: int, url: str, requests: Path, load: Load
     return Phase(result, meter.share)
 
 
-def measure_ceiling(stack: Stack, plan: RequestPlan) -> Phase:
+def measure_ceiling(stack: Stack, plan: Plan) -> Phase:
     """The bare app's rate. Its requests are real ones it never checks, so none are consumed."""
     port, log = free_port(), stack.workdir / "ceiling.log"
     process = stack.children.start(
@@ -72,7 +73,7 @@ def measure_ceiling(stack: Stack, plan: RequestPlan) -> Phase:
     base = f"http://{HOST}:{port}"
     wait_healthy(process, f"{base}/healthz", log)
     requests = stack.workdir / "ceiling.requests"
-    plan.write(requests, CEILING_FILE_LINES)
+    plan.write_ceiling(requests, CEILING_FILE_LINES)
     connections, duration = stack.options.connections, stack.options.duration
     run_wrk(stack.children, base, requests, AUTH_PATH, Load(connections, WARMUP_SECONDS), wrap=True)
     phase = measured(stack, process.pid, base, requests, Load(connections, duration), wrap=True)
@@ -80,31 +81,42 @@ def measure_ceiling(stack: Stack, plan: RequestPlan) -> Phase:
     return phase
 
 
-def _service_env(stack: Stack) -> dict[str, str]:
+def _service_env(stack: Stack, plan: Plan) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith("AUTHSVC_")}
     env.update({"AUTHSVC_REDIS_URL": stack.redis_url, "AUTHSVC_SECRET_KEY": stack.secret_key,
                 "AUTHSVC_DATA_DIR": str(stack.workdir / "service"),
                 "AUTHSVC_LOG_LEVEL": "warning"})
+    env.update(plan.service_env())
     return env
 
 
 class ServiceDriver:
     """The service process and the replays against it, each continuing the request sequence."""
 
-    def __init__(self, stack: Stack, plan: RequestPlan) -> None:
+    def __init__(self, stack: Stack, plan: Plan) -> None:
         self._stack = stack
         self._plan = plan
         port, self._log = free_port(), stack.workdir / "service.log"
         self.base = f"http://{HOST}:{port}"
         self._process = stack.children.start(
             [sys.executable, "-m", "authsvc", "serve", "--port", str(port)],
-            env=_service_env(stack), log=self._log, cwd=ROOT)
+            env=_service_env(stack, plan), log=self._log, cwd=ROOT)
         wait_healthy(self._process, f"{self.base}/healthz", self._log)
+        plan.service_started(self.base)
 
     def replay(self, load: Load, expected_rate: float) -> Phase:
         """Write the next requests, replay them, and move the sequence past what was used."""
+        return self.run(self.prepare(load, expected_rate), load)
+
+    def prepare(self, load: Load, expected_rate: float) -> Path:
+        """Write the next requests for a phase of `load` at about `expected_rate`."""
         requests = self._stack.workdir / "service.requests"
-        self._plan.write(requests, _budget(self._stack.options, load.duration, expected_rate))
+        self._plan.write(requests, _budget(self._stack.options, load.duration, expected_rate,
+                                           self._plan.headroom))
+        return requests
+
+    def run(self, requests: Path, load: Load) -> Phase:
+        """Replay what `prepare` wrote and move the sequence past what was used."""
         phase = measured(self._stack, self._process.pid, self.base, requests, load)
         self._plan.consumed(phase.wrk.calls - phase.wrk.exhausted)
         return phase
@@ -143,12 +155,14 @@ def paced(driver: ServiceDriver, options: Options, rate: float) -> Phase:
 
 def full_rate(driver: ServiceDriver, options: Options, expected_rate: float,
               profile: Path | None) -> Phase:
-    """The service as fast as it answers (sampled by py-spy into `profile` if given)."""
+    """The service as fast as it answers (sampled by py-spy into `profile` if given, from when
+    the requests are written: a plan that fetches challenges keeps the service busy before)."""
     load = Load(options.connections, options.duration)
+    requests = driver.prepare(load, expected_rate)
     if profile is None:
-        return driver.replay(load, expected_rate)
+        return driver.run(requests, load)
     sampler = driver.profile(profile, options.duration)
     try:
-        return driver.replay(load, expected_rate)
+        return driver.run(requests, load)
     finally:
         driver.finish(sampler, timeout=30)

@@ -10,6 +10,9 @@ from dataclasses import asdict, dataclass, fields
 from loadtests.cpu import CpuShare
 from loadtests.wrk import WrkResult
 
+FACTORS = ("hotp", "yubikey", "webauthn")
+_TITLES = {"hotp": "passcode", "yubikey": "YubiKey OTP", "webauthn": "WebAuthn assertion"}
+
 
 @dataclass(frozen=True, slots=True)
 class Targets:
@@ -114,19 +117,29 @@ def _series(runs: Sequence[Figures], name: str, spec: str) -> str:
     return " ".join(format(getattr(run, name), spec) for run in runs)
 
 
+def _holding(factor: str, tokens: int) -> str:
+    if factor == "yubikey":
+        return "1 yk token"
+    if factor == "webauthn":
+        return "1 WebAuthn credential"
+    return f"{tokens} h6 token{'s' if tokens != 1 else ''}"
+
+
 def render_text(runs: Sequence[Figures], options: Mapping[str, int | str], targets: Targets) -> str:
     """One human-readable summary block (medians when there are several runs)."""
     m = medians(runs)
     ok = verdicts(m, targets)
     runs_note = f"{len(runs)} runs, medians" if len(runs) > 1 else "1 run"
+    factor = str(options.get("factor", "hotp"))
+    title = f"== authsvc {_TITLES.get(factor, factor)} benchmark "
     ratio_note = "" if ok["ratio"] else f" ({1 - m['ratio'] / targets.min_ratio:.0%} short)"
     lines = [
-        "== authsvc passcode benchmark " + "=" * 48,
+        title + "=" * max(3, 78 - len(title)),
         f"machine    {options['cpus']} CPUs; Redis AOF appendfsync {options['appendfsync']}",
         f"load       wrk 1 thread, {options['connections']} connections, {options['duration']} s "
         f"per phase; {options['users']:,} users; {runs_note}",
         f"memory     {m['memory_per_user_bytes']:,.0f} B of Redis per user (user + "
-        f"{options['tokens']} h6 token{'s' if options['tokens'] != 1 else ''})",
+        f"{_holding(factor, int(options['tokens']))})",
         f"ceiling    {m['ceiling_rps']:>7,.0f} req/s            p50 {m['ceiling_p50_ms']:5.2f} ms"
         f"  p99 {m['ceiling_p99_ms']:6.2f} ms  (bare aiohttp + 1 EVALSHA)",
         f"service    {m['service_allowed_per_s']:>7,.0f} verifications/s  p50 "

@@ -20,10 +20,10 @@ import json
 import os
 import secrets
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from authsvc.app import KEY_FILE_NAME, secret_box
 from authsvc.clock import SystemClock
@@ -36,8 +36,10 @@ from authsvc.embedded_redis import running_url
 from authsvc.errors import AuthsvcError
 from authsvc.settings import Settings, SettingsError
 from authsvc.store import Redis, RedisUnavailable, Store
+from tokens.yubikey import YubiKey
 
 SEED_BYTES = 20  # RFC 4226's recommended 160-bit HOTP secret
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,20 +124,43 @@ class Seeder:
             codes = await self._bypass.issue(user.user_id, BypassRequest(count=shape.bypass_codes))
         return Person(user.username, user.user_id, tuple(tokens), tuple(codes))
 
+    async def yubikey_person(self, username: str) -> tuple[Person, YubiKey]:
+        """A user holding one yk token, as ``add_yubikey_token`` + ``add_user_token`` make it,
+        and the emulated key (`tokens.yubikey`) that types its OTPs."""
+        user = await self._users.add(UserChanges(username=username))
+        key = YubiKey()
+        token = await self._tokens.add(NewToken(type="yk", serial=f"YK-{key.public_id}",
+                                                private_id=key.private_id, aes_key=key.aes_key))
+        await self._tokens.assign(user.user_id, token.token_id)
+        return Person(user.username, user.user_id, ()), key
+
     async def people(self, names: Sequence[str], shape: Shape, *, concurrency: int = 256,
                      progress: Callable[[int], None] | None = None) -> list[Person]:
         """Everyone in `names`, `concurrency` at a time over the one connection, in order."""
-        done: list[Person | None] = [None] * len(names)
-        cursor = iter(range(len(names)))
+        return await gather_in_order(names, lambda name: self.person(name, shape),
+                                     concurrency=concurrency, progress=progress)
 
-        async def worker() -> None:
-            for index in cursor:
-                done[index] = await self.person(names[index], shape)
-                if progress is not None:
-                    progress(index)
+    async def yubikey_people(self, names: Sequence[str], *, concurrency: int = 256
+                             ) -> list[tuple[Person, YubiKey]]:
+        """`yubikey_person` for everyone in `names`, in order."""
+        return await gather_in_order(names, self.yubikey_person, concurrency=concurrency)
 
-        await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, len(names))))))
-        return [person for person in done if person is not None]
+
+async def gather_in_order(names: Sequence[str], make: Callable[[str], Awaitable[_T]], *,
+                          concurrency: int = 256,
+                          progress: Callable[[int], None] | None = None) -> list[_T]:
+    """``make(name)`` for every name, `concurrency` at a time, results in the order of `names`."""
+    done: list[_T | None] = [None] * len(names)
+    cursor = iter(range(len(names)))
+
+    async def worker() -> None:
+        for index in cursor:
+            done[index] = await make(names[index])
+            if progress is not None:
+                progress(index)
+
+    await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, len(names))))))
+    return [result for result in done if result is not None]
 
 
 def usernames(prefix: str, count: int) -> list[str]:

@@ -20,6 +20,7 @@ import duo_client.client as duo
 SIG_VERSION = 5
 AUTH_PATH = "/auth/v2/auth"
 PREAUTH_PATH = "/auth/v2/preauth"
+WEBAUTHN_OPTIONS_PATH = "/auth/v2/webauthn/options"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +54,9 @@ def signed_post(*, ikey: str, skey: str, host: str, path: str, params: Mapping[s
 def passcode_params(username: str, passcode: str) -> dict[str, str]:
     """`duo_client.Auth.auth("passcode", username=..., passcode=...)`'s parameters."""
     return {"factor": "passcode", "async": "0", "username": username, "passcode": passcode}
+
+
+def webauthn_params(username: str, assertion_json: str) -> dict[str, str]:
+    """`auth` with ``factor=webauthn``, as `tokens.cli.auth_api_authenticate` sends it: the
+    AuthenticationResponse as a compact JSON string."""
+    return {"factor": "webauthn", "username": username, "assertion": assertion_json}
