@@ -3,6 +3,9 @@ compose file is checked by parsing it and running the very commands it names).""
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
+import re
 import shutil
 import subprocess
 import sys
@@ -78,3 +81,28 @@ def test_console_scripts_answer_help(module: str) -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=False)
     assert result.returncode == 0 and "usage:" in result.stdout
+
+
+def _third_party_imports(package: Path) -> set[str]:
+    """Top-level modules the package imports that are neither the standard library nor ours."""
+    ours = {"authsvc", "mobile_sim", "tokens"}
+    found: set[str] = set()
+    for source in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.Import):
+                found.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.add(node.module.split(".")[0])
+    return found - ours - set(sys.stdlib_module_names)
+
+
+def test_everything_the_shipped_packages_import_is_a_runtime_dependency(repo_root: Path) -> None:
+    # A dependency listed only in the dev extra works in the test venv and breaks `pip install`.
+    project = tomllib.loads((repo_root / "pyproject.toml").read_text())["project"]
+    declared = {re.split(r"[<>=!~ \[]", spec, maxsplit=1)[0].lower().replace("_", "-")
+                for spec in project["dependencies"]}
+    distributions = importlib.metadata.packages_distributions()
+    for package in ("authsvc", "mobile_sim", "tokens"):
+        for module in _third_party_imports(repo_root / package):
+            names = {name.lower().replace("_", "-") for name in distributions.get(module, [module])}
+            assert names & declared, f"{package} imports {module}, not in [project].dependencies"
