@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,17 +65,21 @@ def layer_of(frames: Sequence[str]) -> str:
     return OTHER
 
 
+def stacks(lines: Iterable[str]) -> Iterator[tuple[list[str], int]]:
+    """(frames, samples) per py-spy ``--format raw`` line ``frame;frame;... count``, line
+    numbers dropped so that one function is one frame."""
+    for line in lines:
+        stack, _, count = line.rstrip().rpartition(" ")
+        if stack and count.isdigit():
+            yield [_LINE.sub(")", frame) for frame in stack.split(";")], int(count)
+
+
 def read(lines: Iterable[str]) -> Profile:
-    """Parse py-spy ``--format raw`` lines: ``frame;frame;... count``."""
+    """Samples per layer and per innermost function."""
     layers: Counter[str] = Counter()
     functions: Counter[str] = Counter()
     total = 0
-    for line in lines:
-        stack, _, count = line.rstrip().rpartition(" ")
-        if not stack or not count.isdigit():
-            continue
-        frames = [_LINE.sub(")", frame) for frame in stack.split(";")]
-        samples = int(count)
+    for frames, samples in stacks(lines):
         total += samples
         layers[layer_of(frames)] += samples
         functions[frames[-1]] += samples

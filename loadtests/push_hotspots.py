@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from loadtests.hotspots import Profile, render
+from loadtests.hotspots import Profile, render, stacks
 
 LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern)) for name, pattern in (
@@ -54,7 +54,6 @@ REQUESTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
          r"^signature_middleware \("),
     ))
 OUTSIDE = "outside a handler (event loop, TLS, HTTP parsing, Redis replies)"
-_LINE = re.compile(r":\d+\)$")
 
 
 def _layer(frames: Sequence[str]) -> str:
@@ -80,12 +79,7 @@ def read(lines: Iterable[str]) -> tuple[Profile, Counter[str]]:
     functions: Counter[str] = Counter()
     requests: Counter[str] = Counter()
     total = 0
-    for line in lines:
-        stack, _, count = line.rstrip().rpartition(" ")
-        if not stack or not count.isdigit():
-            continue
-        frames = [_LINE.sub(")", frame) for frame in stack.split(";")]
-        samples = int(count)
+    for frames, samples in stacks(lines):
         total += samples
         layers[_layer(frames)] += samples
         functions[frames[-1]] += samples
