@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any
 
 from authsvc.store.redis_client import Arg, Redis, RedisError
@@ -48,11 +49,33 @@ class Script:
         return cls(name, source, hashlib.sha1(source.encode()).hexdigest())  # noqa: S324
 
 
+INCLUDE = "--#include "
+
+
+def expand_includes(source: str, library: Traversable) -> str:
+    """Replace each ``--#include NAME`` line with ``lua/lib/NAME.lua``.
+
+    Redis runs one self-contained chunk per script and Lua there has no ``require``, so a piece
+    that several scripts share (the user-status gate) lives once in ``lib/`` and is pasted in
+    before the SHA is taken.
+    """
+    lines = []
+    for line in source.splitlines(keepends=True):
+        if line.startswith(INCLUDE):
+            name = line.removeprefix(INCLUDE).strip()
+            lines.append(library.joinpath(f"{name}.lua").read_text(encoding="utf-8"))
+        else:
+            lines.append(line)
+    return "".join(lines)
+
+
 def load_sources() -> dict[ScriptName, Script]:
-    """Every script, read from the package's ``lua/`` folder."""
+    """Every script, read from the package's ``lua/`` folder, includes expanded."""
     folder = resources.files("authsvc.store").joinpath("lua")
+    library = folder.joinpath("lib")
     return {
-        name: Script.of(name, folder.joinpath(f"{name.value}.lua").read_text(encoding="utf-8"))
+        name: Script.of(name, expand_includes(
+            folder.joinpath(f"{name.value}.lua").read_text(encoding="utf-8"), library))
         for name in ScriptName
     }
 

@@ -49,18 +49,9 @@ local user_key, bypass_key, token_key, mobile_key, sms_key, keys_key =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local flag = ''
 
-local status = redis.call('HGET', user_key, 'status')
-if not status then return {7} end
-if status == 'disabled' then return {5} end
-if status == 'bypass' then return {6} end
-if status == 'locked out' then
-  local locked_at = tonumber(redis.call('HGET', user_key, 'locked_at') or '0')
-  if expire_ms > 0 and locked_at + expire_ms <= now then
-    redis.call('HSET', user_key, 'status', 'active', 'fails', 0, 'lockout_reason', '', 'locked_at', 0)
-  else
-    return {4}
-  end
-end
+--#include status_gate
+local gate = status_gate(user_key, now, expire_ms)
+if gate then return {gate} end
 -- Successive attempts are what automatic resync counts, so every attempt gets a number.
 local seq = redis.call('HINCRBY', user_key, 'attempt_seq', 1)
 

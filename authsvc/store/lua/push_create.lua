@@ -23,18 +23,9 @@ local cooldown_ms = tonumber(ARGV[6])
 local txid, prepared = ARGV[7], ARGV[8] == '1'
 local user_key, pushes_key, push_key = KEYS[1], KEYS[2], KEYS[3]
 
-local status = redis.call('HGET', user_key, 'status')
-if not status then return {7} end
-if status == 'disabled' then return {5} end
-if status == 'bypass' then return {6} end
-if status == 'locked out' then
-  local locked_at = tonumber(redis.call('HGET', user_key, 'locked_at') or '0')
-  if lock_expire_ms > 0 and locked_at + lock_expire_ms <= now then
-    redis.call('HSET', user_key, 'status', 'active', 'fails', 0, 'lockout_reason', '', 'locked_at', 0)
-  else
-    return {4}
-  end
-end
+--#include status_gate
+local gate = status_gate(user_key, now, lock_expire_ms)
+if gate then return {gate} end
 
 local outstanding = redis.call('ZCOUNT', pushes_key, '(' .. now, '+inf')
 if outstanding >= max_outstanding then return {8, outstanding} end
