@@ -160,15 +160,16 @@ def _passcode(args: argparse.Namespace) -> int:
 async def _fleet(args: argparse.Namespace) -> int:
     values = [line.strip() for line in args.values.read_text().splitlines() if line.strip()]
     fleet = Fleet(parse_mix(args.mix, args.delay_ms, args.jitter_ms), ca_file=args.ca_file)
-    # SIGTERM and Ctrl-C end the run as --duration would, so the summary line is still printed
-    # (load-test harnesses stop the fleet with SIGTERM once their driver is done).
-    stopped = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stopped.set)
     async with fleet:
         await fleet.activate_all(values)
         StateFile(args.state).save(fleet.accounts)
+        # Once serving, SIGTERM and Ctrl-C end the run as --duration would, so the summary line
+        # is still printed (load-test harnesses stop the fleet with SIGTERM when their driver is
+        # done); installed before the "serving" line, so a harness that waits for it is covered.
+        stopped = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stopped.set)
         _say(f"fleet of {len(fleet.accounts)} phones serving")
         await fleet.run(args.duration or None, stopped)
     _say(json.dumps(fleet.stats.summary()))
