@@ -77,9 +77,14 @@ def create_app(
         with contextlib.suppress(RedisUnavailable):
             await store.redis.execute("SET", store.keys.announced_base_url(),
                                       services.links.base_url)
+        sweeper = asyncio.get_running_loop().create_task(
+            services.unenrolled.run(settings.unenrolled_sweep_seconds))
         gc.collect()
         gc.freeze()
         yield
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
         if services.webhook is not None:
             await services.webhook.close()
         await events.close()

@@ -27,6 +27,7 @@ from authsvc.domain.telephony import PhoneCalls, SmsPasscodes
 from authsvc.domain.token_import import TokenImporter
 from authsvc.domain.tokens import TokenRegistry
 from authsvc.domain.transactions import Transactions
+from authsvc.domain.unenrolled import UnenrolledLockout
 from authsvc.domain.users import UserDirectory
 from authsvc.factors import passcode_factors
 from authsvc.gateways.delivery import OutboxProvider, WebhookProvider
@@ -81,6 +82,7 @@ class Services:
     portals: Portals
     security_keys: SecurityKeys
     token_import: TokenImporter
+    unenrolled: UnenrolledLockout
 
     @classmethod
     def build(cls, settings: Settings, store: Store, box: SecretBox, clock: Clock,
@@ -128,6 +130,7 @@ class Services:
             portals=Portals(store, auth, pushes, phones, invitations),
             security_keys=SecurityKeys(store, clock, relying_party(settings, links.base_url)),
             token_import=TokenImporter(store, tokens, users),
+            unenrolled=UnenrolledLockout(store, clock),
         )
 
     async def check_store(self) -> None:

@@ -75,6 +75,9 @@ ENV_TABLE: tuple[EnvVar, ...] = (
            "comma-separated origins accepted in WebAuthn/U2F client data; unset = the public base URL"),
     EnvVar("AUTHSVC_U2F_APP_ID", "u2f_app_id", "",
            "U2F AppID; unset = <public base URL>/u2f/app-id (which serves the trusted facets)"),
+    EnvVar("AUTHSVC_UNENROLLED_SWEEP_SECONDS", "unenrolled_sweep_seconds", "600",
+           "how often one process locks out users past `unenrolled_user_lockout_threshold` "
+           "days without a device (\"Not enrolled\"); preauth applies it at once anyway"),
     EnvVar("AUTHSVC_LOG_LEVEL", "log_level", "info", "debug, info, warning or error"),
     EnvVar("AUTHSVC_ACCESS_LOG", "access_log", "0", "1 = log every HTTP request"),
 )
@@ -162,6 +165,7 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "webauthn_rp_id": _to_optional_str,
     "webauthn_origins": _to_optional_str,
     "u2f_app_id": _to_optional_str,
+    "unenrolled_sweep_seconds": _to_positive_float,
     "access_log": _to_bool,
 }
 
@@ -193,6 +197,7 @@ class Settings:
     webauthn_rp_id: str | None = None
     webauthn_origins: str | None = None
     u2f_app_id: str | None = None
+    unenrolled_sweep_seconds: float = 600.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:

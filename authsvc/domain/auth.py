@@ -33,6 +33,7 @@ from authsvc.domain.telephony import (
     SmsPasscodes,
     restricted,
 )
+from authsvc.domain.unenrolled import UnenrolledLockout
 from authsvc.domain.verdicts import BYPASS_USER, DISABLED, LOCKED, key_verdict, verdict_for_outcome
 from authsvc.errors import InvalidParameter
 from authsvc.factors.base import PasscodeContext, PasscodeFactor
@@ -111,6 +112,7 @@ class Authenticator:
         self._pushes = pushes
         self._sms = sms
         self._calls = calls
+        self._unenrolled = UnenrolledLockout(store, clock)
         self._names: dict[str, str] = {}
 
     async def _subject(self, request: AuthRequest) -> _Subject | None:
@@ -196,10 +198,7 @@ class Authenticator:
             await self._authlog.record(self._facts(request, subject), verdict, self._clock.now())
             return PreauthResult("deny", "No usable authentication method; "
                                          "contact your administrator.")
-        days = subject.settings.unenrolled_lockout_days
-        created = int(subject.loaded.fields.get("created") or 0)
-        if days and created + days * 86_400 <= self._clock.now():
-            await self._store.users.lock(subject.user_id, "Not enrolled", self._clock.now_ms())
+        if await self._unenrolled.lock_if_due(subject.user_id, subject.settings):
             await self._authlog.record(self._facts(request, subject), LOCKED, self._clock.now())
             return PreauthResult("deny", LOCKED.status_msg)
         return self._enroll(request)

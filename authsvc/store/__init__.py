@@ -20,6 +20,7 @@ from authsvc.store.security_keys import SecurityKeyStore
 from authsvc.store.sms import SmsStore
 from authsvc.store.tokens import TokenStore
 from authsvc.store.transactions import TransactionStore
+from authsvc.store.unenrolled import UnenrolledStore
 from authsvc.store.users import UserStore
 
 __all__ = ["Redis", "RedisError", "RedisUnavailable", "Store"]
@@ -37,6 +38,7 @@ class Store:
         ctx = StoreContext(redis, Keys(prefix), self.scripts)
         self.keys = ctx.keys
         self.users = UserStore(ctx)
+        self.unenrolled = UnenrolledStore(ctx)
         self.tokens = TokenStore(ctx)
         self.bypass = BypassStore(ctx)
         self.integrations = IntegrationStore(ctx)

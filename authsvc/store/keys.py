@@ -100,6 +100,15 @@ class Keys:
         """ZSET: user ids scored by creation time (ms), the order of `get_users`. No TTL."""
         return f"{self.prefix}:users"
 
+    def unenrolled_sweep(self) -> str:
+        """STRING: creation time (ms) up to which users were checked for the "Not enrolled"
+        lockout; the next sweep starts after it. No TTL."""
+        return f"{self.prefix}:sweep:unenrolled"
+
+    def unenrolled_sweep_lock(self) -> str:
+        """STRING: held (SET NX PX) by the one process sweeping now. TTL: the sweep interval."""
+        return f"{self.prefix}:sweep:unenrolled:lock"
+
     def tokens(self) -> str:
         """ZSET: token ids scored by creation time (ms). No TTL."""
         return f"{self.prefix}:tokens"

@@ -34,6 +34,7 @@ class ScriptName(StrEnum):
     PUSH_RESOLVE = "push_resolve"
     LOG_APPEND = "log_append"
     SMS_ISSUE = "sms_issue"
+    UNENROLLED_LOCK = "unenrolled_lock"
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,12 +96,6 @@ class UserStore:
             fields.update({"fails": "0", "lockout_reason": "", "locked_at": "0"})
         return await self._set_existing(user_id, fields)
 
-    async def lock(self, user_id: str, reason: str, now_ms: int) -> bool:
-        """The system locks a user out (reason e.g. "Not enrolled")."""
-        return await self._set_existing(user_id, {"status": UserStatus.LOCKED_OUT.value,
-                                                  "lockout_reason": reason,
-                                                  "locked_at": str(now_ms)})
-
     async def _set_existing(self, user_id: str, fields: Mapping[str, str]) -> bool:
         reply = await self._ctx.scripts.run(
             ScriptName.HASH_SET_EXISTING, [self._keys.user(user_id)], _flatten(fields))
