@@ -45,6 +45,7 @@ from authsvc.wire import duo_sig
 CUSTOMER_NAME = "authsvc"
 MAX_SKEW_S = 300
 MAX_DEVICE_WAIT_S = 60
+LAST_SEEN_EVERY_S = 60  # phones poll every second: record "last seen" once a minute, not each poll
 _ANSWERS = {"approve": "approve", "deny": "deny", "fraud": "fraud"}
 
 
@@ -180,8 +181,10 @@ class DeviceService:
             if not found and wait > 0:
                 await wait_for(arrived, min(wait, MAX_DEVICE_WAIT_S))
                 found = await self._pending(phone_id)
-        await self._store.phones.set_fields(phone_id, {"last_seen": str(int(self._clock.now()))})
-        return {"transactions": found, "current_time": int(self._clock.now())}
+        now = int(self._clock.now())
+        if now - int(phone.get("last_seen") or 0) >= LAST_SEEN_EVERY_S:
+            await self._store.phones.set_fields(phone_id, {"last_seen": str(now)})
+        return {"transactions": found, "current_time": now}
 
     async def _pending(self, phone_id: str) -> list[dict[str, Any]]:
         live, expired = await self._store.pushes.inbox(phone_id, self._clock.now_ms())

@@ -15,6 +15,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from authsvc.store import Redis
 from authsvc.tls import DevCert
 from mobile_sim.client import APP_FACTS, DeviceClient, DeviceError, ssl_context
 from mobile_sim.protocol import (
@@ -242,3 +243,26 @@ async def test_registration_and_info_are_signed_calls(setup: Setup) -> None:
     assert info["pkey"] == setup.phone["phone_id"] and info["customer_name"] == "authsvc"
     status, body = await _get(setup, "/push/v2/device/info")
     assert (status, body["code"]) == (401, 40101)
+
+
+async def test_a_poll_records_when_the_phone_was_last_seen_once_a_minute(
+        setup: Setup, redis_url: str) -> None:
+    account = await activate_phone(setup.session, setup.clients.admin, setup.phone["phone_id"],
+                                   setup.clients.ca_file)
+    device = DeviceClient(setup.session, account)
+    before = int(time.time())
+    await device.transactions()
+    seen = setup.clients.admin.get_phone_by_id(setup.phone["phone_id"])["last_seen"]
+    assert before - 1 <= seen <= int(time.time())
+    # Phones poll every second; within the minute the record is not written again.
+    redis = Redis.from_url(redis_url)
+    key = f"as:{{p:{setup.phone['phone_id']}}}:phone"
+    try:
+        await redis.execute("HSET", key, "last_seen", str(seen - 30))
+        await device.transactions()
+        assert setup.clients.admin.get_phone_by_id(setup.phone["phone_id"])["last_seen"] == seen - 30
+        await redis.execute("HSET", key, "last_seen", str(seen - 61))
+        await device.transactions()
+        assert setup.clients.admin.get_phone_by_id(setup.phone["phone_id"])["last_seen"] >= before
+    finally:
+        await redis.close()
