@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 TEST_SECRET_KEY = "test-master-key-0123456789abcdef-0123456789"
+CLUSTER_ENV = "AUTHSVC_TEST_REDIS_CLUSTER"
 
 
 def free_port() -> int:
@@ -43,6 +44,8 @@ class RedisServer:
     directory: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    # AUTHSVC_TEST_REDIS_CLUSTER=1 runs the suite against a one-node Redis Cluster.
+    cluster: bool = field(default_factory=lambda: os.environ.get(CLUSTER_ENV) == "1")
 
     @property
     def url(self) -> str:
@@ -55,16 +58,34 @@ class RedisServer:
         self.process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "yes" if appendonly else "no", "--dir", str(self.directory),
-             "--logfile", str(self.directory / "redis.log")],
+             "--logfile", str(self.directory / "redis.log"), *self._cluster_flags()],
             stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
                 if redis_command(self.port, "PING").startswith(b"+PONG"):
-                    return self
+                    return self._own_every_slot() if self.cluster else self
             except OSError:
                 time.sleep(0.02)
         raise RuntimeError("redis-server did not start")
+
+    def _cluster_flags(self) -> list[str]:
+        if not self.cluster:
+            return []
+        # The bus port defaults to port + 10000, which is out of range for high free ports.
+        return ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                "--cluster-port", str(free_port())]
+
+    def _own_every_slot(self) -> RedisServer:
+        """A one-node cluster serving all 16,384 slots: it answers CROSSSLOT for any
+        multi-key command or script whose keys are in different slots, as a real cluster does."""
+        redis_command(self.port, "CLUSTER", "ADDSLOTSRANGE", "0", "16383")  # -ERR once owned
+        deadline = time.monotonic() + 10
+        while b"cluster_state:ok" not in redis_command(self.port, "CLUSTER", "INFO"):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the one-node cluster did not become ready")
+            time.sleep(0.05)
+        return self
 
     def stop(self) -> None:
         if self.process is not None:

@@ -138,7 +138,8 @@ class PushStore:
     async def owners_by_urgid(self, urgids: Sequence[str]) -> list[tuple[str, str] | None]:
         if not urgids:
             return []
-        values = await self._ctx.redis.execute("MGET", *(self._keys.urgid(u) for u in urgids))
+        # One GET each, pipelined: the urgid keys live in different slots (no MGET in a cluster).
+        values = await self._ctx.redis.pipeline([("GET", self._keys.urgid(u)) for u in urgids])
         owners: list[tuple[str, str] | None] = []
         for value in values:
             user_id, _, txid = str(value or "").partition(" ")

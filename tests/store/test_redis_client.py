@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import shutil
 import socket
 import subprocess
@@ -18,7 +19,7 @@ import pytest
 from authsvc.store import Redis, RedisError, RedisUnavailable, Store
 from authsvc.store.redis_client import RedisAddress, parse_redis_url
 from authsvc.store.scripts import ScriptName
-from tests.harness import RedisServer, free_port, redis_command
+from tests.harness import CLUSTER_ENV, RedisServer, free_port, redis_command
 
 # --- parsing ----------------------------------------------------------------------------------
 
@@ -150,6 +151,8 @@ async def test_a_cancelled_call_does_not_shift_the_replies_of_later_calls(client
     assert cancelled.cancelled()
 
 
+@pytest.mark.skipif(os.environ.get(CLUSTER_ENV) == "1",
+                    reason="a Redis Cluster has database 0 only")
 async def test_the_database_named_in_the_url_is_selected(redis_server: RedisServer,
                                                          redis_url: str) -> None:
     redis = Redis.from_url(f"redis://127.0.0.1:{redis_server.port}/3")
@@ -191,8 +194,9 @@ async def own_redis(tmp_path: Path) -> AsyncIterator[RedisServer]:
 
     Stopped while the test's event loop still runs, so that connections the client failed to
     close (see the leak test) see EOF and close instead of warning at garbage collection.
+    Always a plain server: these tests choose databases, which a cluster does not have.
     """
-    server = RedisServer(tmp_path / "redis").start()
+    server = RedisServer(tmp_path / "redis", cluster=False).start()
     yield server
     server.stop()
     await asyncio.sleep(0.05)
@@ -424,5 +428,18 @@ async def test_connecting_to_a_stuck_server_times_out_with_redis_unavailable(
             await redis.execute("PING")
         await _wait_until_unpaused(own_redis.url)
         assert await redis.execute("PING") == "PONG"
+    finally:
+        await redis.close()
+
+
+@pytest.mark.skipif(os.environ.get(CLUSTER_ENV) != "1",
+                    reason=f"the one-node cluster runs with {CLUSTER_ENV}=1 (./bootstrap.sh test)")
+async def test_the_cluster_run_refuses_keys_that_span_slots(redis_url: str) -> None:
+    # What makes the cluster run a check at all: the same keys without a shared tag fail.
+    redis = Redis.from_url(redis_url)
+    try:
+        with pytest.raises(RedisError, match="CROSSSLOT"):
+            await redis.execute("MGET", "as:{u:A}:user", "as:{u:B}:user")
+        assert await redis.execute("MGET", "as:{u:A}:user", "as:{u:A}:tokens") == [None, None]
     finally:
         await redis.close()
