@@ -81,3 +81,5 @@ class UnenrolledLockout:
                 await self.sweep(hold_ms=int(every_s * 1000))
             except RedisUnavailable as exc:
                 log.warning("Not-enrolled sweep skipped: %s", exc)
+            except Exception:  # a background loop must outlive any one failed sweep
+                log.exception("Not-enrolled sweep failed; trying again in %g s", every_s)
