@@ -14,15 +14,16 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from authsvc.clock import Clock
 from authsvc.crypto import SecretBox
 from authsvc.domain.account_settings import AccountSettings
+from authsvc.domain.auth_requests import AuthRequest, PreauthResult, PushOptions, mask_number
 from authsvc.domain.authlog import AttemptFacts, AuthLog
 from authsvc.domain.links import Links
-from authsvc.domain.models import Integration, Phone, UserStatus, Verdict
+from authsvc.domain.models import Phone, Verdict
 from authsvc.domain.push import PushRequest, PushService, Started
 from authsvc.domain.security_keys import Checked
 from authsvc.domain.telephony import (
@@ -34,7 +35,7 @@ from authsvc.domain.telephony import (
     restricted,
 )
 from authsvc.domain.unenrolled import UnenrolledLockout
-from authsvc.domain.verdicts import BYPASS_USER, DISABLED, LOCKED, key_verdict, verdict_for_outcome
+from authsvc.domain.verdicts import LOCKED, key_verdict, status_verdict, verdict_for_outcome
 from authsvc.errors import InvalidParameter
 from authsvc.factors.base import PasscodeContext, PasscodeFactor
 from authsvc.store import Store
@@ -52,49 +53,11 @@ def _answers_to(fields: dict[str, str], name: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class AuthRequest:
-    """Who is authenticating, from which application and access device."""
-
-    integration: Integration
-    username: str | None = None
-    user_id: str | None = None
-    ipaddr: str | None = None
-    hostname: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PushOptions:
-    """`auth` parameters of a push: the device (id or "auto") and what the phone shows."""
-
-    device: str = "auto"
-    type: str = "login"
-    display_username: str = ""
-    pushinfo: list[tuple[str, str]] = field(default_factory=list)
-    txid: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PreauthResult:
-    """The preauth answer: result, message, devices, the enroll link, Verified Push extras."""
-
-    result: str
-    status_msg: str
-    devices: list[dict[str, Any]] = field(default_factory=list)
-    enroll_portal_url: str | None = None
-    verified_push: tuple[str, str, int] | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class _Subject:
     user_id: str
     loaded: LoadedUser
     settings: AccountSettings
     name_used: str
-
-
-def mask_number(number: str) -> str:
-    """Duo shows phone numbers masked: XXX-XXX-1234."""
-    return f"XXX-XXX-{number[-4:]}" if len(number) >= 4 else ""
 
 
 class Authenticator:
@@ -162,7 +125,7 @@ class Authenticator:
         """The logged verdict the user's status forces before any factor, or None."""
         user = user_from_hash(subject.loaded.fields)
         now = self._clock.now()
-        gate = _status_verdict(user.status, subject.loaded.fields, subject.settings, now)
+        gate = status_verdict(user.status, subject.loaded.fields, subject.settings, now)
         if gate is not None:
             await self._authlog.record(self._facts(request, subject), gate, now)
         return gate
@@ -237,7 +200,7 @@ class Authenticator:
         # A user whose status already decides the attempt costs no HMAC work: the script still
         # takes the decision (atomically, on the current status) with nothing to consume.
         user = user_from_hash(subject.loaded.fields)
-        if _status_verdict(user.status, subject.loaded.fields, subject.settings, now) is None:
+        if status_verdict(user.status, subject.loaded.fields, subject.settings, now) is None:
             context = PasscodeContext(subject.user_id, subject.loaded.tokens,
                                       subject.loaded.mobile_otp, subject.settings, now, self._box)
             for factor in self._factors:
@@ -337,18 +300,3 @@ class Authenticator:
 
 
 _LOG_FACTOR = {"push": "duo_push", "phone": "phone_call", "sms": "sms_passcode"}
-
-
-def _status_verdict(status: UserStatus, fields: dict[str, str], settings: AccountSettings,
-                    now: float) -> Verdict | None:
-    """The verdict a user's status forces before any factor, or None (go on)."""
-    if status is UserStatus.DISABLED:
-        return DISABLED
-    if status is UserStatus.BYPASS:
-        return BYPASS_USER
-    if status is UserStatus.LOCKED_OUT:
-        locked_at = int(fields.get("locked_at") or 0)
-        expire_ms = settings.lockout_expire_ms
-        if not expire_ms or locked_at + expire_ms > now * 1000:
-            return LOCKED
-    return None

@@ -11,7 +11,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from authsvc.domain.auth import Authenticator, AuthRequest, PushOptions
+from authsvc.domain.auth import Authenticator
+from authsvc.domain.auth_requests import AuthRequest, PushOptions
 from authsvc.domain.invitations import Invitations, token_hash
 from authsvc.domain.models import Integration, IntegrationType, Result, Role
 from authsvc.domain.phones import PhoneChanges, PhoneDirectory

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from authsvc.domain.models import Result, Verdict
+from authsvc.domain.account_settings import AccountSettings
+from authsvc.domain.models import Result, UserStatus, Verdict
 from authsvc.store.attempts import AttemptOutcome, AttemptStatus
 
 DISABLED = Verdict(Result.DENY, "deny", "Your account is disabled.", "user_disabled",
@@ -51,3 +52,19 @@ def verdict_for_outcome(outcome: AttemptOutcome) -> Verdict:
         AttemptStatus.BYPASS_USER: BYPASS_USER,
         AttemptStatus.NO_USER: UNKNOWN_USER,
     }[outcome.status]
+
+
+def status_verdict(status: UserStatus, fields: dict[str, str], settings: AccountSettings,
+                   now: float) -> Verdict | None:
+    """The verdict a user's status forces before any factor, or None (go on); the Python side
+    of store/lua/lib/status_gate.lua, read before any factor work is spent."""
+    if status is UserStatus.DISABLED:
+        return DISABLED
+    if status is UserStatus.BYPASS:
+        return BYPASS_USER
+    if status is UserStatus.LOCKED_OUT:
+        locked_at = int(fields.get("locked_at") or 0)
+        expire_ms = settings.lockout_expire_ms
+        if not expire_ms or locked_at + expire_ms > now * 1000:
+            return LOCKED
+    return None

@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from authsvc.domain.auth import AuthRequest, PushOptions
+from authsvc.domain.auth_requests import AuthRequest, PushOptions
 from authsvc.domain.transactions import answer_of
 from authsvc.domain.verdicts import UNKNOWN_USER
 from authsvc.errors import InvalidParameter, MissingParameter

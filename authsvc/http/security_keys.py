@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from authsvc.domain.auth import AuthRequest
+from authsvc.domain.auth_requests import AuthRequest
 from authsvc.domain.models import User
 from authsvc.domain.transactions import answer_of
 from authsvc.domain.verdicts import UNKNOWN_USER
