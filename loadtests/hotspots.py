@@ -56,10 +56,11 @@ class Profile:
     functions: Counter[str]
 
 
-def layer_of(frames: Sequence[str]) -> str:
-    """The layer of the innermost frame that has one."""
+def layer_of(frames: Sequence[str],
+             layers: Sequence[tuple[str, re.Pattern[str]]] = LAYERS) -> str:
+    """The layer (of `layers`) of the innermost frame that has one."""
     for frame in reversed(frames):
-        for name, pattern in LAYERS:
+        for name, pattern in layers:
             if pattern.search(frame):
                 return name
     return OTHER

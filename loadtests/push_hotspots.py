@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from loadtests.hotspots import Profile, render, stacks
+from loadtests.hotspots import Profile, layer_of, render, stacks
 
 LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern)) for name, pattern in (
@@ -40,7 +40,6 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("aiohttp (HTTP parsing, routing, responses)", r"\(aiohttp/"),
         ("asyncio event loop", r"\(asyncio/|\(selectors\.py"),
     ))
-OTHER = "other (stdlib, interpreter)"
 REQUESTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern)) for name, pattern in (
         ("POST /auth/v2/auth (push)", r"^auth \(authsvc/http/auth_api\.py"),
@@ -54,15 +53,6 @@ REQUESTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
          r"^signature_middleware \("),
     ))
 OUTSIDE = "outside a handler (event loop, TLS, HTTP parsing, Redis replies)"
-
-
-def _layer(frames: Sequence[str]) -> str:
-    """The layer of the innermost frame that has one."""
-    for frame in reversed(frames):
-        for name, pattern in LAYERS:
-            if pattern.search(frame):
-                return name
-    return OTHER
 
 
 def _request(frames: Sequence[str]) -> str:
@@ -81,7 +71,7 @@ def read(lines: Iterable[str]) -> tuple[Profile, Counter[str]]:
     total = 0
     for frames, samples in stacks(lines):
         total += samples
-        layers[_layer(frames)] += samples
+        layers[layer_of(frames, LAYERS)] += samples
         functions[frames[-1]] += samples
         requests[_request(frames)] += samples
     return Profile(total, layers, functions), requests
