@@ -24,9 +24,9 @@ from authsvc import __version__
 from authsvc.app import create_app, secret_box
 from authsvc.clock import SystemClock
 from authsvc.domain.invitations import parse_bulk_csv
-from authsvc.domain.models import Role
 from authsvc.embedded_redis import EmbeddedRedis, EmbeddedRedisError, running_url
 from authsvc.errors import InvalidParameter
+from authsvc.model.integrations import Role
 from authsvc.services import Services
 from authsvc.settings import Settings, SettingsError
 from authsvc.store import Redis, RedisUnavailable, Store

@@ -19,17 +19,19 @@ from authsvc.domain.integrations import IntegrationRegistry
 from authsvc.domain.invitations import Invitations
 from authsvc.domain.links import Links
 from authsvc.domain.messages import Messenger
+from authsvc.domain.out_of_band import OutOfBandSender
 from authsvc.domain.phones import PhoneDirectory
 from authsvc.domain.portal import Portals
+from authsvc.domain.preauth import Preauth
 from authsvc.domain.push import PushService
 from authsvc.domain.security_keys import RelyingParty, SecurityKeys
+from authsvc.domain.subjects import Subjects
 from authsvc.domain.telephony import PhoneCalls, SmsPasscodes
 from authsvc.domain.token_import import TokenImporter
 from authsvc.domain.tokens import TokenRegistry
 from authsvc.domain.transactions import Transactions
 from authsvc.domain.unenrolled import UnenrolledLockout
 from authsvc.domain.users import UserDirectory
-from authsvc.factors import passcode_factors
 from authsvc.gateways.delivery import OutboxProvider, WebhookProvider
 from authsvc.settings import Settings
 from authsvc.store import Store
@@ -67,7 +69,7 @@ class Services:
     bypass: BypassIssuer
     authlog: AuthLog
     auth: Authenticator
-    transactions: Transactions
+    preauth: Preauth
     account: AccountPolicy
     phones: PhoneDirectory
     pushes: PushService
@@ -104,8 +106,12 @@ class Services:
         calls = PhoneCalls(store, box, clock, messenger, pushes, authlog, links)
         users = UserDirectory(store, clock)
         tokens = TokenRegistry(store, box, clock)
-        auth = Authenticator(store, box, clock, authlog, passcode_factors(), links, pushes, sms,
-                             calls)
+        subjects = Subjects(store)
+        security_keys = SecurityKeys(store, clock, relying_party(settings, links.base_url))
+        transactions = Transactions(store, pushes)
+        auth = Authenticator(store, box, clock, authlog, subjects, pushes,
+                             OutOfBandSender(store, clock, authlog, pushes, sms, calls),
+                             security_keys, transactions)
         invitations = Invitations(store, clock, users, links, messenger)
         return cls(
             settings=settings, clock=clock, store=store, box=box, links=links, waiters=waiters,
@@ -115,7 +121,7 @@ class Services:
             bypass=BypassIssuer(store, box, clock),
             authlog=authlog,
             auth=auth,
-            transactions=Transactions(store, pushes),
+            preauth=Preauth(store, clock, authlog, subjects, links, pushes, sms),
             account=AccountPolicy(store),
             phones=phones,
             pushes=pushes,
@@ -127,8 +133,8 @@ class Services:
             sms=sms,
             calls=calls,
             invitations=invitations,
-            portals=Portals(store, auth, pushes, phones, invitations),
-            security_keys=SecurityKeys(store, clock, relying_party(settings, links.base_url)),
+            portals=Portals(store, auth, users, phones, invitations, security_keys),
+            security_keys=security_keys,
             token_import=TokenImporter(store, tokens, users),
             unenrolled=UnenrolledLockout(store, clock),
         )

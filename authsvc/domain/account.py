@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from authsvc.domain.account_settings import AccountSettings, validate_update
+from authsvc.model.settings import AccountSettings, validate_update
 from authsvc.store import Store
 
 

@@ -1,302 +1,152 @@
-"""Auth API decisions: preauth, auth with a passcode, and auth with a push.
+"""The Auth API's decision flow: `Authenticator.auth(request) -> AuthAnswer` for every factor,
+synchronous or `async=1`, and `status(txid)` for the long poll. The Auth API, the portals and the
+web prompt call these and nothing else.
 
-One passcode attempt: resolve the user together with the account settings, load the user's
-record, tokens and Duo Mobile passcode state, let every passcode factor compute what the code
+A passcode: load the user (one round trip), let every passcode factor compute what the code
 would consume, then one script call decides and commits (lockout gate, at most one consumption,
-failure count). The decision is then written to the authentication log.
-
-A push is created by push_create.lua (status gate and fatigue limits) and ended by
-push_resolve.lua; see `domain/push.py`.
+failure count). A security key: verify the assertion (challenge taken once), then the same
+script compares and sets its sign count. An out-of-band factor: a push or call is created by
+push_create.lua and ended by push_resolve.lua (`domain/push.py`); a synchronous request waits
+for its end. Every decision is written to the authentication log.
 """
 
 from __future__ import annotations
 
-import json
-import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
 
 from authsvc.clock import Clock
 from authsvc.crypto import SecretBox
-from authsvc.domain.account_settings import AccountSettings
-from authsvc.domain.auth_requests import AuthRequest, PreauthResult, PushOptions, mask_number
-from authsvc.domain.authlog import AttemptFacts, AuthLog
-from authsvc.domain.links import Links
-from authsvc.domain.models import Phone, Verdict
-from authsvc.domain.push import PushRequest, PushService, Started
-from authsvc.domain.security_keys import Checked
-from authsvc.domain.telephony import (
-    SENT,
-    SMS_COOLDOWN,
-    SMS_DAILY_LIMIT,
-    PhoneCalls,
-    SmsPasscodes,
-    restricted,
+from authsvc.domain.auth_requests import (
+    AuthAnswer,
+    AuthRequest,
+    OutOfBand,
+    Passcode,
+    U2fResponse,
+    WebauthnAssertion,
 )
-from authsvc.domain.unenrolled import UnenrolledLockout
-from authsvc.domain.verdicts import LOCKED, key_verdict, status_verdict, verdict_for_outcome
-from authsvc.errors import InvalidParameter
-from authsvc.factors.base import PasscodeContext, PasscodeFactor
+from authsvc.domain.authlog import AuthLog
+from authsvc.domain.out_of_band import OutOfBandSender
+from authsvc.domain.push import PENDING, PushService
+from authsvc.domain.security_keys import SecurityKeys
+from authsvc.domain.subjects import Subject, Subjects, UnknownUser
+from authsvc.domain.transactions import Transactions
+from authsvc.domain.verdicts import UNKNOWN_USER, key_verdict, passcode_verdict, status_verdict
+from authsvc.errors import InvalidParameter, MissingParameter
+from authsvc.factors import PasscodeFactor, passcode_factors
+from authsvc.factors.base import PasscodeContext
+from authsvc.model.attempts import Match
+from authsvc.model.factors import LogFactor
+from authsvc.model.verdicts import Verdict
 from authsvc.store import Store
-from authsvc.store.attempts import LoadedUser, TokenCandidate
-from authsvc.store.records import user_from_hash
-from authsvc.store.sms import IssueStatus
 
 MAX_PASSCODE_LENGTH = 64
-NAME_CACHE_SIZE = 200_000
 
 
-def _answers_to(fields: dict[str, str], name: str) -> bool:
-    """True if the user record has `name` as its username or one of its aliases."""
-    return fields.get("username") == name or name in json.loads(fields.get("aliases") or "{}").values()
-
-
-@dataclass(frozen=True, slots=True)
-class _Subject:
-    user_id: str
-    loaded: LoadedUser
-    settings: AccountSettings
-    name_used: str
+def check_passcode(code: str) -> str:
+    """A passcode's shape, before any work is spent on it; raises InvalidParameter."""
+    if not code or len(code) > MAX_PASSCODE_LENGTH or not code.isprintable():
+        raise InvalidParameter("passcode")
+    return code
 
 
 class Authenticator:
-    """Preauth, passcode and push authentication."""
+    """`auth` with every factor, and `auth_status`."""
 
     def __init__(self, store: Store, box: SecretBox, clock: Clock, authlog: AuthLog,
-                 factors: Sequence[PasscodeFactor], links: Links, pushes: PushService,
-                 sms: SmsPasscodes, calls: PhoneCalls) -> None:
+                 subjects: Subjects, pushes: PushService, out_of_band: OutOfBandSender,
+                 security_keys: SecurityKeys, transactions: Transactions,
+                 factors: Sequence[PasscodeFactor] | None = None) -> None:
         self._store = store
         self._box = box
         self._clock = clock
         self._authlog = authlog
-        self._factors = factors
-        self._links = links
+        self._subjects = subjects
         self._pushes = pushes
-        self._sms = sms
-        self._calls = calls
-        self._unenrolled = UnenrolledLockout(store, clock)
-        self._names: dict[str, str] = {}
+        self._out_of_band = out_of_band
+        self._keys = security_keys
+        self._transactions = transactions
+        self._factors = passcode_factors() if factors is None else tuple(factors)
 
-    async def _subject(self, request: AuthRequest) -> _Subject | None:
-        if request.user_id is not None:
-            loaded = await self._store.attempts.load(request.user_id)
-            name_used, user_id = "", request.user_id
+    async def auth(self, request: AuthRequest) -> AuthAnswer:
+        """Decide (or, for a push with `run_async`, start) one authentication; raises
+        UnknownUser when the request names nobody."""
+        proof = request.proof
+        if proof is None:
+            raise MissingParameter("factor")
+        if isinstance(proof, Passcode):
+            check_passcode(proof.code)
+        subject = await self._subjects.get(request)
+        if isinstance(proof, OutOfBand):
+            return await self._out_of_band_answer(request, subject, proof)
+        if isinstance(proof, Passcode):
+            verdict = await self._passcode(request, subject, proof.code)
         else:
-            name_used = (request.username or "").strip().lower()
-            user_id, loaded = await self._load_by_name(name_used)
-        if loaded is None:
-            return None
-        settings = await self._store.account.for_version(loaded.settings_version)
-        return _Subject(user_id, loaded, settings, name_used)
+            verdict = await self._security_key(request, subject, proof)
+        if verdict is UNKNOWN_USER:  # deleted between the load and the decision
+            raise UnknownUser("user_id" if request.user_id is not None else "username")
+        return await self._final(request, subject, verdict)
 
-    async def _load_by_name(self, name: str) -> tuple[str, LoadedUser | None]:
-        """Load the user answering to `name`, through the per-process name cache.
+    async def status(self, txid: str) -> AuthAnswer:
+        """`auth_status`: a finished answer at once, a push's after a bounded long poll."""
+        return await self._transactions.status(txid)
 
-        A cached id is only trusted if the record read still answers to the name (renames and
-        deletions invalidate it), so the cache costs nothing in correctness.
-        """
-        user_id = self._names.get(name)
-        if user_id is not None:
-            loaded = await self._store.attempts.load(user_id)
-            if loaded is not None and _answers_to(loaded.fields, name):
-                return user_id, loaded
-            self._names.pop(name, None)
-        user_id = await self._store.attempts.resolve(name)
-        if user_id is None:
-            return "", None
-        loaded = await self._store.attempts.load(user_id)
-        if loaded is not None:
-            if len(self._names) >= NAME_CACHE_SIZE:
-                self._names.clear()
-            self._names[name] = user_id
-        return user_id, loaded
+    async def _final(self, request: AuthRequest, subject: Subject, verdict: Verdict,
+                     txid: str | None = None) -> AuthAnswer:
+        if request.run_async:
+            txid = await self._transactions.finished(verdict, txid)
+        return AuthAnswer(verdict, txid or "", subject.user_id)
 
-    def _facts(self, request: AuthRequest, subject: _Subject) -> AttemptFacts:
-        fields = subject.loaded.fields
-        username = fields.get("username", "")
-        return AttemptFacts(
-            txid=str(uuid.uuid4()), app_key=request.integration.ikey,
-            app_name=request.integration.name, user_id=subject.user_id, username=username,
-            alias=subject.name_used if subject.name_used not in ("", username) else "",
-            email=fields.get("email", ""), ipaddr=request.ipaddr, hostname=request.hostname)
-
-    async def _gate(self, request: AuthRequest, subject: _Subject) -> Verdict | None:
+    async def _gate(self, request: AuthRequest, subject: Subject) -> Verdict | None:
         """The logged verdict the user's status forces before any factor, or None."""
-        user = user_from_hash(subject.loaded.fields)
         now = self._clock.now()
-        gate = status_verdict(user.status, subject.loaded.fields, subject.settings, now)
+        gate = status_verdict(subject.user, subject.settings, now)
         if gate is not None:
-            await self._authlog.record(self._facts(request, subject), gate, now)
+            await self._authlog.record(subject.facts(request), gate, now)
         return gate
 
-    async def preauth(self, request: AuthRequest, *, verified_push: bool = False) -> PreauthResult:
-        """Decide whether the user may authenticate, and with which devices."""
-        subject = await self._subject(request)
-        if subject is None:
-            return self._enroll(request)
-        gate = await self._gate(request, subject)
-        if gate is not None:
-            return PreauthResult(gate.result.value, gate.status_msg)
-        phones = await self._store.phones.get_many(subject.loaded.phone_ids)
-        devices = await self._phone_devices(subject, phones)
-        devices += [{"device": token.token_id, "type": "token", "name": token.serial}
-                    for token in sorted(subject.loaded.tokens, key=lambda t: t.created)]
-        bypass = await self._store.bypass.of_user(subject.user_id, self._clock.now_ms())
-        keys = await self._store.security_keys.of_user(subject.user_id)
-        if not devices and not bypass and not keys:
-            return await self._no_devices(request, subject, enrolled=bool(phones))
-        digits = subject.settings.verified_push_digits
-        extra = None
-        if verified_push and digits and subject.loaded.activated_phones:
-            extra = await self._pushes.prepare_verified(subject.user_id, digits)
-        return PreauthResult("auth", "Account is active", devices, verified_push=extra)
-
-    async def _no_devices(self, request: AuthRequest, subject: _Subject,
-                          enrolled: bool) -> PreauthResult:
-        """A user with nothing usable: restricted devices deny; never-enrolled users enroll
-        (until `unenrolled_user_lockout_threshold` days have passed: then "Not enrolled")."""
-        if enrolled:
-            verdict = restricted("not_available")
-            await self._authlog.record(self._facts(request, subject), verdict, self._clock.now())
-            return PreauthResult("deny", "No usable authentication method; "
-                                         "contact your administrator.")
-        if await self._unenrolled.lock_if_due(subject.user_id, subject.settings):
-            await self._authlog.record(self._facts(request, subject), LOCKED, self._clock.now())
-            return PreauthResult("deny", LOCKED.status_msg)
-        return self._enroll(request)
-
-    async def _phone_devices(self, subject: _Subject, phones: Sequence[Phone]
-                             ) -> list[dict[str, Any]]:
-        settings, devices = subject.settings, []
-        for phone in phones:
-            caps = phone.capabilities_under(sms=settings.sms_enabled, calls=settings.calls_enabled)
-            if not caps:
-                continue
-            name = phone.name or ("Duo Mobile" if phone.activated else "Phone")
-            number = mask_number(phone.number)
-            device: dict[str, Any] = {
-                "device": phone.phone_id, "type": "phone", "name": name, "number": number,
-                "capabilities": caps, "display_name": f"{name} ({number})" if number else name}
-            if "sms" in caps and (next_code := await self._sms.next_code(subject.user_id)):
-                device["sms_nextcode"] = next_code
-            devices.append(device)
-        return devices
-
-    def _enroll(self, request: AuthRequest) -> PreauthResult:
-        who = request.username or request.user_id or ""
-        return PreauthResult("enroll", "Enroll an authentication device to proceed",
-                             enroll_portal_url=self._links.enroll_portal(who))
-
-    async def passcode(self, request: AuthRequest, passcode: str) -> Verdict | None:
-        """Verify one passcode; None when the user is unknown."""
-        if not passcode or len(passcode) > MAX_PASSCODE_LENGTH or not passcode.isprintable():
-            raise InvalidParameter("passcode")
-        subject = await self._subject(request)
-        if subject is None:
-            return None
+    async def _passcode(self, request: AuthRequest, subject: Subject, code: str) -> Verdict:
         now = self._clock.now()
-        bypass_hash, sms_hash, candidates = "", "", list[TokenCandidate]()
         # A user whose status already decides the attempt costs no HMAC work: the script still
         # takes the decision (atomically, on the current status) with nothing to consume.
-        user = user_from_hash(subject.loaded.fields)
-        if status_verdict(user.status, subject.loaded.fields, subject.settings, now) is None:
+        matches: list[Match] = []
+        if status_verdict(subject.user, subject.settings, now) is None:
             context = PasscodeContext(subject.user_id, subject.loaded.tokens,
                                       subject.loaded.mobile_otp, subject.settings, now, self._box)
             for factor in self._factors:
-                contribution = factor.contribute(context, passcode)
-                bypass_hash = bypass_hash or contribution.bypass_hash
-                sms_hash = sms_hash or contribution.sms_hash
-                candidates.extend(contribution.tokens)
-        outcome = await self._store.attempts.passcode(
-            subject.user_id, now_ms=int(now * 1000), settings=subject.settings,
-            bypass_hash=bypass_hash, candidates=candidates, sms_hash=sms_hash)
-        verdict = verdict_for_outcome(outcome)
-        await self._authlog.record(self._facts(request, subject), verdict, now)
+                matches += factor.matches(context, code)
+        outcome = await self._store.attempts.decide(
+            subject.user_id, now_ms=int(now * 1000), settings=subject.settings, matches=matches)
+        verdict = passcode_verdict(outcome)
+        await self._authlog.record(subject.facts(request), verdict, now)
         return verdict
 
-    async def security_key(self, request: AuthRequest, factor: str,
-                           check: Callable[[str], Awaitable[Checked]]) -> Verdict | None:
-        """A WebAuthn or U2F assertion, checked by `check` (given the user id) and committed
-        with the sign-count compare-and-set; None when the user is unknown."""
-        subject = await self._subject(request)
-        if subject is None:
-            return None
+    async def _security_key(self, request: AuthRequest, subject: Subject,
+                            proof: WebauthnAssertion | U2fResponse) -> Verdict:
         gate = await self._gate(request, subject)
         if gate is not None:
             return gate
-        checked = await check(subject.user_id)
+        if isinstance(proof, WebauthnAssertion):
+            match, log_name = await self._keys.webauthn_match(subject.user_id, proof), \
+                LogFactor.WEBAUTHN
+        else:
+            match, log_name = await self._keys.u2f_match(subject.user_id, proof), LogFactor.U2F
         now = self._clock.now()
-        outcome = await self._store.attempts.passcode(
-            subject.user_id, now_ms=int(now * 1000), settings=subject.settings, bypass_hash="",
-            candidates=[TokenCandidate(checked.credential_id, "key", match=checked.sign_count)])
-        verdict = key_verdict(outcome, factor)
-        await self._authlog.record(self._facts(request, subject), verdict, now)
+        outcome = await self._store.attempts.decide(
+            subject.user_id, now_ms=int(now * 1000), settings=subject.settings,
+            matches=[match] if match else [])
+        verdict = key_verdict(outcome, log_name)
+        await self._authlog.record(subject.facts(request), verdict, now)
         return verdict
 
-    async def out_of_band(self, request: AuthRequest, factor: str,
-                          options: PushOptions) -> tuple[Started, str] | None:
-        """`auth` with factor push, phone, sms or auto: (started or refused, user id), or None
-        when the user is unknown. SMS always ends refused: "sent" (or why not)."""
-        subject = await self._subject(request)
-        if subject is None:
-            return None
-        facts = self._facts(request, subject)
+    async def _out_of_band_answer(self, request: AuthRequest, subject: Subject,
+                                  proof: OutOfBand) -> AuthAnswer:
         gate = await self._gate(request, subject)
         if gate is not None:
-            return Started(facts.txid, gate), subject.user_id
-        phones = await self._store.phones.get_many(subject.loaded.phone_ids)
-        factor, phone = self._choose(factor, options.device, phones, subject)
-        settings = subject.settings
-        if factor in ("sms", "phone") and not (settings.sms_enabled if factor == "sms"
-                                               else settings.calls_enabled):
-            refusal = restricted("sms_passcode" if factor == "sms" else "phone_call")
-            return await self._refuse(facts, refusal), subject.user_id
-        if phone is None:
-            refusal = Verdict(LOCKED.result, "deny", "No device can receive this request.",
-                              "no_activated_duo_mobile_account" if factor == "push"
-                              else "invalid_device", _LOG_FACTOR[factor])
-            return await self._refuse(facts, refusal), subject.user_id
-        if factor == "sms":
-            return await self._send_sms(facts, subject, phone), subject.user_id
-        if factor == "phone":
-            started = await self._calls.call(subject.user_id, phone.phone_id, phone.number, facts,
-                                             settings)
-            return started, subject.user_id
-        started = await self._pushes.start(PushRequest(
-            user_id=subject.user_id, phone_id=phone.phone_id, facts=facts, type=options.type,
-            display_username=options.display_username, pushinfo=options.pushinfo,
-            verified_txid=options.txid), settings)
-        return started, subject.user_id
-
-    async def _refuse(self, facts: AttemptFacts, refusal: Verdict) -> Started:
-        await self._authlog.record(facts, refusal, self._clock.now())
-        return Started(facts.txid, refusal)
-
-    async def _send_sms(self, facts: AttemptFacts, subject: _Subject, phone: Phone) -> Started:
-        status = await self._sms.send([subject.user_id], phone.number, subject.settings,
-                                      context="authentication", txid=facts.txid)
-        if status is IssueStatus.SENT:
-            return Started(facts.txid, SENT)
-        refusal = SMS_COOLDOWN if status is IssueStatus.COOLING_DOWN else SMS_DAILY_LIMIT
-        return await self._refuse(facts, refusal)
-
-    @staticmethod
-    def _choose(factor: str, device: str, phones: Sequence[Phone],
-                subject: _Subject) -> tuple[str, Phone | None]:
-        """The factor to use (auto: push if the phone can, else a call) and the phone."""
-        settings = subject.settings
-        usable = [(phone, phone.capabilities_under(sms=settings.sms_enabled,
-                                                   calls=settings.calls_enabled))
-                  for phone in phones]
-        if device != "auto":
-            if device not in [phone.phone_id for phone in phones]:
-                raise InvalidParameter("device (not a phone of this user)")
-            usable = [(phone, caps) for phone, caps in usable if phone.phone_id == device]
-        if factor == "auto":
-            factor = "push" if any("push" in caps for _, caps in usable) else "phone"
-        wanted = "phone" if factor == "phone" else factor
-        return factor, next((phone for phone, caps in usable if wanted in caps), None)
-
-
-_LOG_FACTOR = {"push": "duo_push", "phone": "phone_call", "sms": "sms_passcode"}
+            return await self._final(request, subject, gate)
+        started = await self._out_of_band.send(request, subject, proof)
+        if started.refused is not None:
+            return await self._final(request, subject, started.refused, started.txid)
+        if request.run_async:
+            return AuthAnswer(PENDING, started.txid, subject.user_id)
+        verdict = await self._pushes.wait_final(subject.user_id, started.txid)
+        return AuthAnswer(verdict, started.txid, subject.user_id)

@@ -1,22 +1,13 @@
-"""What the Auth API hands the authenticator, and the preauth answer it gets back."""
+"""What the Auth API (and the portal, and the coming web prompt) hand the authenticator, and
+what they get back."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from authsvc.domain.models import Integration
-
-
-@dataclass(frozen=True, slots=True)
-class AuthRequest:
-    """Who is authenticating, from which application and access device."""
-
-    integration: Integration
-    username: str | None = None
-    user_id: str | None = None
-    ipaddr: str | None = None
-    hostname: str | None = None
+from authsvc.model.integrations import Integration
+from authsvc.model.verdicts import Verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +19,64 @@ class PushOptions:
     display_username: str = ""
     pushinfo: list[tuple[str, str]] = field(default_factory=list)
     txid: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Passcode:
+    """`factor=passcode`: a typed code (any passcode factor may accept it)."""
+
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutOfBand:
+    """`factor=push|phone|sms|auto`: something sent to one of the user's phones."""
+
+    factor: str
+    options: PushOptions = field(default_factory=PushOptions)
+
+
+@dataclass(frozen=True, slots=True)
+class WebauthnAssertion:
+    """`factor=webauthn`: an AuthenticationResponse (WebAuthn JSON)."""
+
+    assertion: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class U2fResponse:
+    """`factor=u2f`: a raw U2F sign response."""
+
+    key_handle: str
+    signature_data: str
+    client_data: str
+
+
+Proof = Passcode | OutOfBand | WebauthnAssertion | U2fResponse
+
+
+@dataclass(frozen=True, slots=True)
+class AuthRequest:
+    """Who is authenticating, from which application and access device, with what proof
+    (none for preauth), and whether the caller waits for the end (`run_async` False)."""
+
+    integration: Integration
+    username: str | None = None
+    user_id: str | None = None
+    ipaddr: str | None = None
+    hostname: str | None = None
+    proof: Proof | None = None
+    run_async: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AuthAnswer:
+    """A decision (final, or `waiting` for a push still out), its transaction id, and whose
+    it was."""
+
+    verdict: Verdict
+    txid: str
+    user_id: str
 
 
 @dataclass(frozen=True, slots=True)

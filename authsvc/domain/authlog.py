@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from authsvc.domain.models import Verdict
 from authsvc.errors import InvalidParameter
+from authsvc.model.authlog import AttemptFacts, LogPage, LogQuery
+from authsvc.model.verdicts import Verdict
 from authsvc.store import Store
-from authsvc.store.logstream import LogPage, LogQuery
 
 MAX_LIMIT = 1000
 MAX_TIME_MS = 2**63  # stream ids are unsigned 64-bit milliseconds
@@ -29,20 +28,6 @@ FILTER_FIELDS = {
     "event_types": "event_type",
 }
 
-
-@dataclass(frozen=True, slots=True)
-class AttemptFacts:
-    """What the log records about one attempt besides the verdict."""
-
-    txid: str
-    app_key: str
-    app_name: str
-    user_id: str = ""
-    username: str = ""
-    alias: str = ""
-    email: str = ""
-    ipaddr: str | None = None
-    hostname: str | None = None
 
 
 def auth_record(facts: AttemptFacts, verdict: Verdict, now: float) -> dict[str, Any]:

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from authsvc.clock import Clock
 from authsvc.crypto import SecretBox, random_digits, random_id
-from authsvc.domain.models import BypassCode
 from authsvc.errors import InvalidParameter
 from authsvc.factors.bypass import HASH_PURPOSE, is_bypass_shape
+from authsvc.model.bypass import BypassCode
 from authsvc.store import Store
 from authsvc.store.bypass import NewBypassCode
 

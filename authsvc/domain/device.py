@@ -14,7 +14,7 @@ import binascii
 import hashlib
 import json
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from authsvc.clock import Clock
 from authsvc.crypto import SecretBox, constant_time_equal, random_id
-from authsvc.domain.events import Waiters, wait_for
+from authsvc.domain.events import Waiters
 from authsvc.domain.phones import otp_copy
 from authsvc.domain.push import PushService
 from authsvc.errors import (
@@ -38,15 +38,17 @@ from authsvc.errors import (
     UnsupportedSignature,
     WrongStepUpCode,
 )
+from authsvc.model.phones import AppCredentials, PhoneRecord
+from authsvc.model.pushes import Push, PushKind, PushOperation, PushState, ResolveStatus
 from authsvc.store import Store
-from authsvc.store.pushes import ResolveStatus
 from authsvc.wire import duo_sig
 
 CUSTOMER_NAME = "authsvc"
 MAX_SKEW_S = 300
 MAX_DEVICE_WAIT_S = 60
 LAST_SEEN_EVERY_S = 60  # phones poll every second: record "last seen" once a minute, not each poll
-_ANSWERS = {"approve": "approve", "deny": "deny", "fraud": "fraud"}
+_ANSWERS = {"approve": PushOperation.APPROVE, "deny": PushOperation.DENY,
+            "fraud": PushOperation.FRAUD}
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,27 +99,26 @@ class DeviceService:
             raise UnsupportedSignature("pubkey and pkpush=rsa-sha512 are required")
         _rsa_public_key(pubkey)
         taken = await self._store.phones.take_activation(code)
-        phone = await self._store.phones.raw(taken["phone_id"]) if taken else {}
-        if taken is None or phone.get("act_code") != code:
+        record = await self._store.phones.record(taken[0]) if taken else None
+        if taken is None or record is None or record.app.activation_code != code:
             raise UnknownActivationCode()
         if not _platform_ok(request.param("platform") or ""):
-            await self._store.phones.set_fields(taken["phone_id"], {"act_code": ""})
+            await self._store.phones.set_activation_code(record.phone_id, "", 0)
             raise InvalidParameter(message="Unsupported platform")
-        return await self._issue_credentials(taken["phone_id"], taken["host"], code, phone,
-                                             pubkey, request)
+        return await self._issue_credentials(record, taken[1], code, pubkey, request)
 
-    async def _issue_credentials(self, phone_id: str, host: str, code: str,
-                                 phone: Mapping[str, str], pubkey: str,
+    async def _issue_credentials(self, record: PhoneRecord, host: str, code: str, pubkey: str,
                                  request: DeviceRequest) -> dict[str, Any]:
-        cred = int(phone.get("cred") or 0) + 1
+        phone_id, cred = record.phone_id, record.app.cred + 1
         akey, hotp_secret = random_id("DA"), secrets.token_hex(16)
         facts = {key: value for key, value in request.params if key != "pubkey"}
-        await self._store.phones.set_fields(phone_id, {
-            "activated": "1", "akey": akey, "pubkey": pubkey, "cred": str(cred),
-            "hotp_secret": self._box.seal(hotp_secret.encode(), bound_to=f"{phone_id}:{cred}"),
-            "act_host": host, "act_code": "", "activated_code": code,
-            "model": facts.get("model", "")[:100], "app": json.dumps(facts)[:4000],
-            "last_seen": str(int(self._clock.now()))})
+        app = AppCredentials(
+            akey=akey, pubkey=pubkey, host=host, cred=cred, activated_code=code,
+            sealed_hotp_secret=self._box.seal(hotp_secret.encode(),
+                                              bound_to=f"{phone_id}:{cred}"))
+        await self._store.phones.store_app(phone_id, app, model=facts.get("model", "")[:100],
+                                           app_info=json.dumps(facts)[:4000],
+                                           now_s=int(self._clock.now()))
         users = await self._store.phones.users_of(phone_id)
         await self._store.phones.set_otp_copies(
             users, phone_id, otp_copy(self._box, phone_id, cred, hotp_secret))
@@ -129,7 +130,7 @@ class DeviceService:
                 "requires_fips_android": False, "security_checkup_enabled": False,
                 "instant_restore_status": "disabled", "requires_mdm": 0}
 
-    async def authenticate(self, request: DeviceRequest) -> dict[str, str]:
+    async def authenticate(self, request: DeviceRequest) -> PhoneRecord:
         """The calling device's phone record, if the request is correctly signed by it."""
         parsed = duo_sig.parse_authorization(request.authorization)
         if parsed is None:
@@ -140,8 +141,8 @@ class DeviceService:
             raise MissingDate()
         if abs(self._clock.now() - when) > MAX_SKEW_S:
             raise DateSkew()
-        phone = await self._store.phones.raw(phone_id)
-        if phone.get("activated") != "1" or not phone.get("pubkey"):
+        phone = await self._store.phones.record(phone_id)
+        if phone is None or not phone.phone.activated or not phone.app.pubkey:
             raise BadSignature("unknown or deactivated device")
         try:
             signature = base64.b64decode(signature_b64, validate=True)
@@ -149,7 +150,7 @@ class DeviceService:
             raise BadSignature() from None
         self._check_signature(phone, request, signature)
         akey = request.param("akey")
-        if akey is not None and not constant_time_equal(akey, phone.get("akey", "")):
+        if akey is not None and not constant_time_equal(akey, phone.app.akey):
             raise BadSignature("akey does not match the device")
         # Replays matter only for calls that change something: a poll repeated within the same
         # second is legitimately byte-identical (several apps poll every second).
@@ -158,12 +159,11 @@ class DeviceService:
             raise BadSignature("signature already used")
         return phone
 
-    def _check_signature(self, phone: Mapping[str, str], request: DeviceRequest,
+    def _check_signature(self, phone: PhoneRecord, request: DeviceRequest,
                          signature: bytes) -> None:
-        key = _rsa_public_key(phone["pubkey"])
+        key = _rsa_public_key(phone.app.pubkey)
         raw = request.raw_query or request.raw_body.removeprefix("?")
-        head = [request.date or "", request.method.upper(), phone.get("act_host", ""),
-                request.path]
+        head = [request.date or "", request.method.upper(), phone.app.host, request.path]
         for params_line in dict.fromkeys((duo_sig.canon_params(request.params), raw)):
             canonical = "\n".join([*head, params_line]).encode()
             try:
@@ -173,17 +173,17 @@ class DeviceService:
             return
         raise BadSignature()
 
-    async def transactions(self, phone: Mapping[str, str], wait: int) -> dict[str, Any]:
+    async def transactions(self, phone: PhoneRecord, wait: int) -> dict[str, Any]:
         """GET /push/v2/device/transactions (``wait`` > 0: hold until a push arrives)."""
-        phone_id = phone["phone_id"]
+        phone_id = phone.phone_id
         with self._waiters.watch(f"phone:{phone_id}") as arrived:
             found = await self._pending(phone_id)
             if not found and wait > 0:
-                await wait_for(arrived, min(wait, MAX_DEVICE_WAIT_S))
+                await self._clock.wait(arrived, min(wait, MAX_DEVICE_WAIT_S))
                 found = await self._pending(phone_id)
         now = int(self._clock.now())
-        if now - int(phone.get("last_seen") or 0) >= LAST_SEEN_EVERY_S:
-            await self._store.phones.set_fields(phone_id, {"last_seen": str(now)})
+        if now - (phone.phone.last_seen or 0) >= LAST_SEEN_EVERY_S:
+            await self._store.phones.touch(phone_id, now)
         return {"transactions": found, "current_time": now}
 
     async def _pending(self, phone_id: str) -> list[dict[str, Any]]:
@@ -196,16 +196,16 @@ class DeviceService:
         refs = [owner for owner in owners if owner is not None]
         pushes = await self._store.pushes.read_many(refs)
         return [transaction_json(push) for push in pushes
-                if push.get("state") == "pending" and push.get("phone_id") == phone_id]
+                if push.state is PushState.PENDING and push.phone_id == phone_id]
 
-    async def answer(self, phone: Mapping[str, str], urgid: str,
+    async def answer(self, phone: PhoneRecord, urgid: str,
                      request: DeviceRequest) -> dict[str, str]:
         """POST /push/v2/device/transactions/<urgid>: approve, deny or report fraud, once."""
         answer = _ANSWERS.get(request.param("answer") or "")
         if answer is None:
             raise InvalidParameter("answer (approve or deny)")
-        if answer == "deny" and request.param("fraud") in ("1", "true"):
-            answer = "fraud"
+        if answer is PushOperation.DENY and request.param("fraud") in ("1", "true"):
+            answer = PushOperation.FRAUD
         owner = await self._store.pushes.by_urgid(urgid)
         if owner is None:
             raise PushNotFound("urgid")
@@ -214,55 +214,54 @@ class DeviceService:
         settings = await self._store.account.get()
         resolution = await self._store.pushes.resolve(
             user_id, txid, now_ms=self._clock.now_ms(), operation=answer,
-            phone_id=phone["phone_id"],
+            phone_id=phone.phone_id,
             code_hash=self._pushes.step_up_hash(txid, code) if code else "",
             fraud_locks=settings.fraud_locks_user)
         if resolution.status is ResolveStatus.WRONG_CODE:
             raise WrongStepUpCode(f"{resolution.tries_left} tries left")
-        await self._store.pushes.take_from_inbox(phone["phone_id"], [urgid])
+        await self._store.pushes.take_from_inbox(phone.phone_id, [urgid])
         if resolution.status is ResolveStatus.NOT_PENDING:
             raise PushNotFound("urgid (already answered or expired)")
         await self._pushes.log_end(user_id, txid)
         return {"result": "SUCCESS"}
 
-    async def register(self, phone: Mapping[str, str], request: DeviceRequest) -> dict[str, str]:
+    async def register(self, phone: PhoneRecord, request: DeviceRequest) -> dict[str, str]:
         """POST /push/v2/device/registration: remember the app's push-notification token."""
         token = request.param("token") or ""
         if len(token) > 4096:
             raise InvalidParameter("token")
-        await self._store.phones.set_fields(phone["phone_id"], {"push_token": token})
+        await self._store.phones.set_push_token(phone.phone_id, token)
         return {}
 
     @staticmethod
-    def info(phone: Mapping[str, str]) -> dict[str, Any]:
+    def info(record: PhoneRecord) -> dict[str, Any]:
         """GET /push/v2/device/info: what the service knows about the device."""
-        return {"pkey": phone["phone_id"], "customer_name": CUSTOMER_NAME,
-                "platform": phone.get("platform", ""), "model": phone.get("model", ""),
-                "last_seen": phone.get("last_seen", "")}
+        phone = record.phone
+        return {"pkey": phone.phone_id, "customer_name": CUSTOMER_NAME,
+                "platform": phone.platform, "model": phone.model,
+                "last_seen": "" if phone.last_seen is None else str(phone.last_seen)}
 
 
-def transaction_json(push: Mapping[str, str]) -> dict[str, Any]:
+def transaction_json(push: Push) -> dict[str, Any]:
     """A pending push as the apps parse it: groups of [label, value] attributes."""
-    created = int(push.get("created_ms") or 0) // 1000
-    details: list[list[Any]] = [["Username", push.get("display_username", "")],
-               ["Organization", CUSTOMER_NAME], ["Application", push.get("app", "")],
-               ["Time", created]]
-    if push.get("ipaddr"):
-        details.append(["IP Address", push["ipaddr"]])
+    details: list[list[Any]] = [["Username", push.display_username],
+                                ["Organization", CUSTOMER_NAME], ["Application", push.app],
+                                ["Time", push.created_ms // 1000]]
+    if push.ipaddr:
+        details.append(["IP Address", push.ipaddr])
     groups: list[list[list[Any]]] = [details]
-    if push.get("confirmation_code"):
-        groups.append([["Confirmation Code", push["confirmation_code"]]])
-    info = json.loads(push.get("pushinfo") or "[]")
-    if info:
-        groups.append([[key, value] for key, value in info])
-    kind = push.get("kind", "auth")
+    if push.confirmation_code:
+        groups.append([["Confirmation Code", push.confirmation_code]])
+    if push.pushinfo:
+        groups.append([[key, value] for key, value in push.pushinfo])
+    verification = push.kind is PushKind.VERIFICATION
     transaction: dict[str, Any] = {
-        "urgid": push["urgid"], "type": push.get("type") or "login",
-        "expiration": int(push.get("expires_ms") or 0) // 1000, "attributes": groups,
-        "summary": f"{push.get('app', '')}: verify it is you" if kind == "verification"
-        else f"Login request to {push.get('app', '')}",
-        "title": "Are you logging in?" if kind == "auth" else "Verify your identity",
+        "urgid": push.urgid, "type": push.type or "login",
+        "expiration": push.expires_ms // 1000, "attributes": groups,
+        "summary": f"{push.app}: verify it is you" if verification
+        else f"Login request to {push.app}",
+        "title": "Are you logging in?" if push.kind is PushKind.AUTH else "Verify your identity",
         "urgency": "high"}
-    if push.get("code_hash"):
-        transaction["step_up_code_info"] = {"num_digits": int(push.get("digits") or 3)}
+    if push.code_hash:
+        transaction["step_up_code_info"] = {"num_digits": push.digits or 3}
     return transaction

@@ -49,9 +49,12 @@ class Enrollment:
         if len(code) != 20 or not code.isalnum():
             raise InvalidParameter("activation_code")
         for phone_id in await self._store.phones.of_user(user_id):
-            raw = await self._store.phones.raw(phone_id)
-            if raw.get("activated_code") == code and raw.get("activated") == "1":
+            record = await self._store.phones.record(phone_id)
+            if record is None:
+                continue
+            if record.app.activated_code == code and record.phone.activated:
                 return "success"
-            if raw.get("act_code") == code and await self._store.phones.activation_ttl(code) > 0:
+            if record.app.activation_code == code \
+                    and await self._store.phones.activation_ttl(code) > 0:
                 return "waiting"
         return "invalid"

@@ -49,15 +49,3 @@ class Waiters:
         for group in self._events.values():
             for event in group:
                 event.set()
-
-
-async def wait_for(event: asyncio.Event, timeout: float) -> bool:
-    """True if the event was set within `timeout` seconds."""
-    if timeout <= 0:
-        return event.is_set()
-    try:
-        async with asyncio.timeout(timeout):
-            await event.wait()
-    except TimeoutError:
-        return False
-    return True

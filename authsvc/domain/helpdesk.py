@@ -7,15 +7,16 @@ import uuid
 
 from authsvc.clock import Clock
 from authsvc.crypto import random_digits
-from authsvc.domain.authlog import AttemptFacts
-from authsvc.domain.models import Integration
 from authsvc.domain.push import PushRequest, PushService
 from authsvc.errors import InvalidParameter, NotFound
+from authsvc.model.authlog import AttemptFacts
+from authsvc.model.integrations import Integration
+from authsvc.model.pushes import PushKind, PushState
 from authsvc.store import Store
 
 CONFIRMATION_DIGITS = 6
-_RESULTS = {"approved": "approve", "denied": "deny", "fraud": "fraud", "timeout": "deny",
-            "pending": "waiting"}
+_RESULTS = {PushState.APPROVED: "approve", PushState.DENIED: "deny", PushState.FRAUD: "fraud",
+            PushState.TIMEOUT: "deny", PushState.PENDING: "waiting"}
 
 
 class HelpDesk:
@@ -34,13 +35,12 @@ class HelpDesk:
         if phone_id not in loaded.activated_phones:
             raise InvalidParameter("phone_id (not an activated phone of this user)")
         code = random_digits(CONFIRMATION_DIGITS)
-        username = loaded.fields.get("username", "")
         facts = AttemptFacts(txid=str(uuid.uuid4()), app_key=integration.ikey,
                              app_name=f"{integration.name} (Help Desk)", user_id=user_id,
-                             username=username, email=loaded.fields.get("email", ""))
-        settings = await self._store.account.get()
+                             username=loaded.user.username, email=loaded.user.email)
+        settings = await self._store.account.for_version(loaded.settings_version)
         started = await self._pushes.start(PushRequest(
-            user_id=user_id, phone_id=phone_id, facts=facts, kind="verification",
+            user_id=user_id, phone_id=phone_id, facts=facts, kind=PushKind.VERIFICATION,
             type="verification", confirmation_code=code), settings)
         if started.refused is not None:
             raise InvalidParameter(f"phone_id (push refused: {started.refused.status_msg})")
@@ -49,9 +49,9 @@ class HelpDesk:
     async def response(self, user_id: str, push_id: str) -> dict[str, str]:
         """The answer so far."""
         push = await self._store.pushes.read(user_id, push_id)
-        if push.get("kind") != "verification":
+        if not push.exists or push.kind is not PushKind.VERIFICATION:
             raise NotFound("push_id")
-        if push.get("state") == "pending" and self._clock.now_ms() >= int(push["expires_ms"]):
+        if push.state is PushState.PENDING and self._clock.now_ms() >= push.expires_ms:
             await self._pushes.expire(user_id, push_id)
             push = await self._store.pushes.read(user_id, push_id)
-        return {"push_id": push_id, "result": _RESULTS.get(push.get("state", ""), "deny")}
+        return {"push_id": push_id, "result": _RESULTS.get(push.state, "deny")}

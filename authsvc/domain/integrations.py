@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from authsvc.clock import Clock
 from authsvc.crypto import SecretBox, random_id, random_secret_key
-from authsvc.domain.models import Integration, IntegrationType, Role
 from authsvc.errors import InvalidParameter
+from authsvc.model.integrations import Integration, IntegrationType, Role
 from authsvc.store import Store
 
 CACHE_SECONDS = 5.0

@@ -21,6 +21,7 @@ from authsvc.domain.links import Links
 from authsvc.domain.messages import Message, Messenger
 from authsvc.domain.users import UserChanges, UserDirectory, normalize_name
 from authsvc.errors import InvalidParameter, MissingParameter, NotFound
+from authsvc.model.enrollments import PendingEnrollment
 from authsvc.store import Store
 
 DEFAULT_VALID_SECS = 30 * 86_400
@@ -112,15 +113,14 @@ class Invitations:
         if not even_if_enrolled and await self.enrolled(user.user_id):
             return {"user_id": user.user_id, "username": user.username, "mailed": False,
                     "reason": "already enrolled"}
-        expires = int(self._clock.now()) + valid
-        record = {"enrollment_id": random_id("DE"), "user_id": user.user_id,
-                  "username": user.username, "created": str(int(self._clock.now())),
-                  "expires": str(expires)}
-        token = secrets.token_urlsafe(24)
-        await self._store.enrollments.put(record, token_hash(token), expires)
+        now, token = int(self._clock.now()), secrets.token_urlsafe(24)
+        record = PendingEnrollment(enrollment_id=random_id("DE"), user_id=user.user_id,
+                                   username=user.username, created=now, expires=now + valid,
+                                   token_hash=token_hash(token))
+        await self._store.enrollments.put(record)
         await self._mail(email, token)
         return {"user_id": user.user_id, "username": user.username, "mailed": True,
-                "enrollment_id": record["enrollment_id"], "expires": expires}
+                "enrollment_id": record.enrollment_id, "expires": record.expires}
 
     async def _mail(self, email: str, token: str) -> None:
         link = f"{self._links.base_url}/portal/enroll/{token}"
@@ -132,38 +132,38 @@ class Invitations:
 
     async def pending(self) -> list[dict[str, Any]]:
         records = await self._store.enrollments.pending(int(self._clock.now()))
-        return [{"enrollment_id": r["enrollment_id"], "user_id": r["user_id"],
-                 "username": r.get("username", ""), "created": int(r["created"]),
-                 "expires": int(r["expires"])} for r in records]
+        return [{"enrollment_id": r.enrollment_id, "user_id": r.user_id,
+                 "username": r.username, "created": r.created, "expires": r.expires}
+                for r in records]
 
     async def resend(self, enrollment_id: str) -> dict[str, Any]:
         """Mail a new link (same expiry) to the user's current email."""
         record = await self._store.enrollments.get(enrollment_id)
-        if not record:
+        if record is None:
             raise NotFound("enrollment_id")
-        user = await self._users.get(record["user_id"])
+        user = await self._users.get(record.user_id)
         if not user.email:
             raise MissingParameter("email (the user has no email address)")
         token = secrets.token_urlsafe(24)
         await self._store.enrollments.retoken(record, token_hash(token))
         await self._mail(user.email, token)
-        return {"enrollment_id": enrollment_id, "expires": int(record["expires"])}
+        return {"enrollment_id": enrollment_id, "expires": record.expires}
 
     async def delete(self, enrollment_id: str) -> None:
-        if not await self._store.enrollments.get(enrollment_id):
+        if await self._store.enrollments.get(enrollment_id) is None:
             raise NotFound("enrollment_id")
         await self._store.enrollments.drop(enrollment_id)
 
-    async def opened(self, token: str) -> dict[str, str]:
+    async def opened(self, token: str) -> PendingEnrollment:
         """The enrollment behind a link, if still valid; raises NotFound."""
         record = await self._store.enrollments.by_token(token_hash(token))
-        if not record:
+        if record is None:
             raise NotFound("enrollment link (unknown, expired or used)")
         return record
 
-    async def consume(self, token: str) -> dict[str, str]:
+    async def consume(self, token: str) -> PendingEnrollment:
         """Use the link up (once); raises NotFound."""
         record = await self._store.enrollments.take(token_hash(token))
-        if not record:
+        if record is None:
             raise NotFound("enrollment link (unknown, expired or used)")
         return record

@@ -8,7 +8,6 @@ app activated before (its credentials are removed at once).
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 import secrets
 import string
@@ -19,8 +18,9 @@ from authsvc.clock import Clock
 from authsvc.crypto import SecretBox, random_id
 from authsvc.domain.links import Links
 from authsvc.domain.messages import Message, Messenger
-from authsvc.domain.models import PLATFORMS, Phone, PhoneType
 from authsvc.errors import InvalidParameter, NotFound
+from authsvc.model.attempts import MobileOtp
+from authsvc.model.phones import PLATFORMS, Phone, PhoneType
 from authsvc.store import Store
 
 DEFAULT_ACTIVATION_SECS = 86_400
@@ -87,10 +87,10 @@ def _apply(phone: Phone, changes: PhoneChanges) -> Phone:
     return dataclasses.replace(phone, **updates)
 
 
-def otp_copy(box: SecretBox, phone_id: str, cred: int, hotp_secret: str) -> str:
+def otp_copy(box: SecretBox, phone_id: str, cred: int, hotp_secret: str) -> MobileOtp:
     """A user's copy of the app's passcode state (seed sealed, counter 0)."""
     sealed = box.seal(hotp_secret.encode("ascii"), bound_to=f"{phone_id}:{cred}")
-    return json.dumps({"seed": sealed, "counter": 0, "cred": cred})
+    return MobileOtp(phone_id, sealed, 0, cred)
 
 
 class PhoneDirectory:
@@ -142,13 +142,14 @@ class PhoneDirectory:
     async def attach(self, user_id: str, phone_id: str) -> None:
         if await self._store.users.get(user_id) is None:
             raise NotFound("user_id")
-        raw = await self._store.phones.raw(phone_id)
-        if not raw:
+        record = await self._store.phones.record(phone_id)
+        if record is None:
             raise NotFound("phone_id")
         copy = None
-        if raw.get("activated") == "1":
-            secret = self._box.open(raw["hotp_secret"], bound_to=f"{phone_id}:{raw['cred']}")
-            copy = otp_copy(self._box, phone_id, int(raw["cred"]), secret.decode())
+        if record.phone.activated:
+            app = record.app
+            secret = self._box.open(app.sealed_hotp_secret, bound_to=f"{phone_id}:{app.cred}")
+            copy = otp_copy(self._box, phone_id, app.cred, secret.decode())
         await self._store.phones.attach(user_id, phone_id, copy)
 
     async def detach(self, user_id: str, phone_id: str) -> None:
@@ -174,8 +175,8 @@ class PhoneDirectory:
         await revoke_activation(self._store, phone_id)
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(20))
         await self._store.phones.put_activation(code, phone_id, self._links.api_host, valid)
-        await self._store.phones.set_fields(phone_id, {
-            "act_code": code, "act_expires": str(int(self._clock.now()) + valid)})
+        await self._store.phones.set_activation_code(phone_id, code,
+                                                     int(self._clock.now()) + valid)
         return {"activation_url": self._links.activation_url(code),
                 "activation_barcode": self._links.qr_url(code), "valid_secs": valid,
                 "activation_code": "duo://" + self._links.activation_value(code)}
@@ -212,19 +213,19 @@ class PhoneDirectory:
 
     async def pending_activation(self, phone_id: str) -> bool:
         """True while an activation code of the phone is still valid."""
-        code = (await self._store.phones.raw(phone_id)).get("act_code", "")
+        record = await self._store.phones.record(phone_id)
+        code = record.app.activation_code if record else ""
         return bool(code) and await self._store.phones.activation_ttl(code) > 0
 
 
 async def revoke_activation(store: Store, phone_id: str) -> None:
     """Invalidate the phone's current code and the credentials of the app activated before."""
-    raw = await store.phones.raw(phone_id)
-    if not raw:
+    record = await store.phones.record(phone_id)
+    if record is None:
         return
-    if raw.get("act_code"):
-        await store.phones.drop_activation(raw["act_code"])
-    await store.phones.set_fields(phone_id, {
-        "act_code": "", "activated": "0", "akey": "", "pubkey": "", "hotp_secret": ""})
+    if record.app.activation_code:
+        await store.phones.drop_activation(record.app.activation_code)
+    await store.phones.drop_app(phone_id)
     await store.phones.set_otp_copies(await store.phones.users_of(phone_id), phone_id, None)
 
 

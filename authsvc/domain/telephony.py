@@ -12,45 +12,34 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass
 
 from authsvc.clock import Clock
 from authsvc.crypto import SecretBox, constant_time_equal, random_digits
-from authsvc.domain.account_settings import AccountSettings
-from authsvc.domain.authlog import AttemptFacts, AuthLog
+from authsvc.domain.authlog import AuthLog
 from authsvc.domain.links import Links
 from authsvc.domain.messages import Message, Messenger
-from authsvc.domain.models import Result, Verdict
 from authsvc.domain.push import PushRequest, PushService, Started
 from authsvc.errors import InvalidParameter, NotFound
-from authsvc.factors.sms import HASH_PURPOSE
+from authsvc.factors.sms_passcode import HASH_PURPOSE
+from authsvc.model.authlog import AttemptFacts
+from authsvc.model.factors import LogFactor
+from authsvc.model.pushes import PushKind, PushOperation, ResolveStatus
+from authsvc.model.settings import AccountSettings
+from authsvc.model.telephony import IssueStatus
+from authsvc.model.verdicts import Result, Verdict
 from authsvc.store import Store
-from authsvc.store.pushes import ResolveStatus
-from authsvc.store.sms import IssueStatus
 
 CALL_TOKEN_PURPOSE = "call"  # noqa: S105 - a hash domain label, not a secret
-SENT = Verdict(Result.DENY, "sent", "New SMS passcodes sent.", "", "sms_refresh")
+SENT = Verdict(Result.DENY, "sent", "New SMS passcodes sent.", "", LogFactor.SMS_REFRESH)
 SMS_COOLDOWN = Verdict(Result.DENY, "deny", "SMS passcodes were sent moments ago; use them.",
-                       "sms_cooldown", "sms_refresh")
+                       "sms_cooldown", LogFactor.SMS_REFRESH)
 SMS_DAILY_LIMIT = Verdict(Result.DENY, "deny", "No more SMS passcodes can be sent today.",
-                          "sms_daily_limit", "sms_refresh")
-
-
-def restricted(factor: str) -> Verdict:
-    """The answer when a factor is turned off for everyone."""
-    return Verdict(Result.DENY, "deny", "This authentication method is not allowed.",
-                   "factor_restricted", factor)
+                          "sms_daily_limit", LogFactor.SMS_REFRESH)
 
 
 def new_batch(size: int) -> list[tuple[str, int]]:
     """(code, position): 7 digits, the first being the position (1-9, then 0 for the 10th)."""
     return [(f"{position % 10}{random_digits(6)}", position) for position in range(1, size + 1)]
-
-
-@dataclass(frozen=True, slots=True)
-class SmsOutcome:
-    status: IssueStatus
-    codes: list[str]
 
 
 class SmsPasscodes:
@@ -65,7 +54,7 @@ class SmsPasscodes:
     async def send(self, user_ids: list[str], number: str, settings: AccountSettings, *,
                    context: str, txid: str = "", cooldown: bool = True) -> IssueStatus:
         """One batch to `number`, usable by each of `user_ids` (a shared phone's users)."""
-        batch = new_batch(settings.sms_batch_size)
+        batch = new_batch(settings.sms_batch)
         now_ms = self._clock.now_ms()
         expires = now_ms + settings.sms_expiration_ms if settings.sms_expiration_ms else 0
         day = time.strftime("%Y%m%d", time.gmtime(now_ms / 1000))
@@ -75,11 +64,11 @@ class SmsPasscodes:
                       for code, pos in batch]
             status = await self._store.sms.issue(
                 user_id, hashed, now_ms=now_ms, expires_ms=expires,
-                cooldown_ms=int(settings.values["sms_batch_cooldown"]) * 1000 if cooldown else 0,
-                daily_limit=int(settings.values["sms_daily_limit"]), day=day)
+                cooldown_ms=settings.sms_cooldown_ms if cooldown else 0,
+                daily_limit=settings.sms_daily_limit, day=day)
             if status is not IssueStatus.SENT:
                 return status
-        prefix = str(settings.values["sms_message"])
+        prefix = settings.sms_message
         body = f"{prefix}: {' '.join(code for code, _ in batch)}"
         await self._messenger.send(Message("sms", number, body, "sms_passcodes", context=context,
                                            txid=txid))
@@ -109,50 +98,48 @@ class PhoneCalls:
         """Create the call transaction and ask the provider to place the call."""
         token = secrets.token_urlsafe(24)
         started = await self._pushes.start(PushRequest(
-            user_id=user_id, phone_id=phone_id, facts=facts, kind="call", type="call",
+            user_id=user_id, phone_id=phone_id, facts=facts, kind=PushKind.CALL, type="call",
             call_token=self._box.code_hash(CALL_TOKEN_PURPOSE, facts.txid, token)), settings)
         if started.refused is not None:
             return started
         prompt = (f"This is an authentication call for {facts.app_name}. Press "
-                  f"{settings.values['keypress_confirm']} to log in, or "
-                  f"{settings.values['keypress_fraud']} to report fraud.")
+                  f"{settings.keypress_confirm} to log in, or "
+                  f"{settings.keypress_fraud} to report fraud.")
         await self._messenger.send(Message(
             "voice", number, prompt, "authentication_call", txid=started.txid,
             extra={"call_id": started.txid, "token": token,
                    "callback_url": f"{self._links.base_url}/carrier/v1/calls/{started.txid}",
-                   "keypress_confirm": str(settings.values["keypress_confirm"]),
-                   "keypress_fraud": str(settings.values["keypress_fraud"])}))
+                   "keypress_confirm": settings.keypress_confirm,
+                   "keypress_fraud": settings.keypress_fraud}))
         return started
 
     async def report(self, call_id: str, token: str, event: str, digit: str) -> str:
         """A carrier event: ``answered``, ``keypress`` (with `digit`) or ``hangup``."""
-        user_id = await self._store.pushes.owner(call_id)
-        call = await self._store.pushes.read(user_id, call_id) if user_id else {}
-        expected = call.get("call_token", "")
+        user_id = await self._store.pushes.owner(call_id) or ""
+        call = await self._store.pushes.read(user_id, call_id) if user_id else None
         offered = self._box.code_hash(CALL_TOKEN_PURPOSE, call_id, token)
-        if user_id is None or call.get("kind") != "call" or not expected \
-                or not constant_time_equal(expected, offered):
+        if call is None or call.kind is not PushKind.CALL or not call.call_token \
+                or not constant_time_equal(call.call_token, offered):
             raise NotFound("call_id")
         settings = await self._store.account.cached()
         operation, reason = _operation(event, digit, settings)
         resolution = await self._store.pushes.resolve(
             user_id, call_id, now_ms=self._clock.now_ms(), operation=operation,
-            phone_id=call.get("phone_id", ""), fraud_locks=settings.fraud_locks_user,
-            deny_reason=reason)
+            phone_id=call.phone_id, fraud_locks=settings.fraud_locks_user, deny_reason=reason)
         if resolution.status is ResolveStatus.ENDED:
             await self._pushes.log_end(user_id, call_id)
         return resolution.state
 
 
-def _operation(event: str, digit: str, settings: AccountSettings) -> tuple[str, str]:
+def _operation(event: str, digit: str, settings: AccountSettings) -> tuple[PushOperation, str]:
     if event == "answered":
-        return "answered", ""
+        return PushOperation.ANSWERED, ""
     if event == "hangup":
-        return "deny", "no_keys_pressed"
+        return PushOperation.DENY, "no_keys_pressed"
     if event != "keypress":
         raise InvalidParameter("event (answered, keypress or hangup)")
-    if digit == settings.values["keypress_confirm"]:
-        return "approve", ""
-    if digit == settings.values["keypress_fraud"]:
-        return "fraud", ""
-    return "deny", "user_mistake"
+    if digit == settings.keypress_confirm:
+        return PushOperation.APPROVE, ""
+    if digit == settings.keypress_fraud:
+        return PushOperation.FRAUD, ""
+    return PushOperation.DENY, "user_mistake"

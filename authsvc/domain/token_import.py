@@ -25,10 +25,10 @@ import io
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from authsvc.domain.models import TokenType
 from authsvc.domain.tokens import NewToken, TokenRegistry, check_serial, parse_seed, parse_type
 from authsvc.domain.users import UserDirectory
 from authsvc.errors import AuthsvcError, InvalidParameter
+from authsvc.model.tokens import TokenType
 from authsvc.store import Store
 
 MAX_ROWS = 50_000

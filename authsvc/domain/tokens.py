@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from authsvc.clock import Clock
 from authsvc.crypto import SecretBox, constant_time_equal, random_id
-from authsvc.domain.models import Token, TokenType
 from authsvc.errors import Conflict, InvalidParameter, MissingParameter, NotFound
 from authsvc.factors._oath import RESYNC_RANGE, Hotp
+from authsvc.model.tokens import Token, TokenType
 from authsvc.store import Store
 
 MAX_SERIAL_LENGTH = 128

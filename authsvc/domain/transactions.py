@@ -10,19 +10,15 @@ from __future__ import annotations
 import json
 import uuid
 
-from authsvc.domain.models import Verdict
+from authsvc.domain.auth_requests import AuthAnswer
 from authsvc.domain.push import PushService
 from authsvc.errors import InvalidParameter
+from authsvc.model.factors import LogFactor
+from authsvc.model.verdicts import Result, Verdict
 from authsvc.store import Store
 
 TRANSACTION_TTL_SECONDS = 600
 MAX_TXID_LENGTH = 64
-
-
-def answer_of(verdict: Verdict) -> dict[str, str]:
-    """The Auth API's answer fields."""
-    return {"result": verdict.result.value, "status": verdict.status,
-            "status_msg": verdict.status_msg}
 
 
 class Transactions:
@@ -35,19 +31,24 @@ class Transactions:
     async def finished(self, verdict: Verdict, txid: str | None = None) -> str:
         """Store a final verdict and return its txid."""
         txid = txid or str(uuid.uuid4())
-        await self._store.transactions.put(txid, json.dumps(answer_of(verdict)),
-                                           TRANSACTION_TTL_SECONDS)
+        stored = {**verdict.answer(), "reason": verdict.reason, "factor": verdict.factor.value,
+                  "device": verdict.device}
+        await self._store.transactions.put(txid, json.dumps(stored), TRANSACTION_TTL_SECONDS)
         return txid
 
-    async def status(self, txid: str) -> dict[str, str]:
+    async def status(self, txid: str) -> AuthAnswer:
         """The answer for a txid; raises InvalidParameter for an unknown or expired one."""
         if not txid or len(txid) > MAX_TXID_LENGTH:
             raise InvalidParameter("txid")
         answer = await self._store.transactions.get(txid)
         if answer is not None:
-            decoded: dict[str, str] = json.loads(answer)
-            return decoded
+            stored = json.loads(answer)
+            verdict = Verdict(Result(stored["result"]), stored["status"], stored["status_msg"],
+                              stored.get("reason", ""),
+                              LogFactor(stored.get("factor") or LogFactor.NOT_AVAILABLE),
+                              stored.get("device", ""))
+            return AuthAnswer(verdict, txid, "")
         owner = await self._store.pushes.owner(txid)
         if owner is None:
             raise InvalidParameter("txid (unknown or expired transaction)")
-        return answer_of(await self._pushes.status(owner, txid))
+        return AuthAnswer(await self._pushes.status(owner, txid), txid, owner)

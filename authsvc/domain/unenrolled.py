@@ -16,7 +16,7 @@ import asyncio
 import logging
 
 from authsvc.clock import Clock
-from authsvc.domain.account_settings import AccountSettings
+from authsvc.model.settings import AccountSettings
 from authsvc.store import RedisUnavailable, Store
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ class UnenrolledLockout:
 
     def _deadline_s(self, settings: AccountSettings) -> int | None:
         """Users created at or before this (seconds) are due; None while the rule is off."""
-        days = settings.unenrolled_lockout_days
+        days = settings.unenrolled_user_lockout_threshold
         return int(self._clock.now()) - days * DAY_S if days else None
 
     async def lock_if_due(self, user_id: str, settings: AccountSettings) -> bool:

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 from authsvc.clock import Clock
 from authsvc.crypto import random_id
-from authsvc.domain.models import MAX_ALIASES, User, UserStatus
 from authsvc.domain.phones import detach_phone
 from authsvc.errors import InvalidParameter, MissingParameter, NotFound
+from authsvc.model.users import MAX_ALIASES, User, UserDevices, UserStatus
 from authsvc.store import Store
 
 MAX_NAME_LENGTH = 255
@@ -125,6 +125,11 @@ class UserDirectory:
             await self._store.users.forget_stale_name(lowered, user_id)
         return user
 
+    async def by_names(self, names: Iterable[str]) -> list[User]:
+        """The users answering to these names (any case), in that order, skipping unknowns."""
+        ids = await self._store.users.resolve_many([name.strip().lower() for name in names])
+        return await self._store.users.get_many([user_id for user_id in ids if user_id])
+
     async def find(self, user_id: str) -> User | None:
         """The user, or None."""
         return await self._store.users.get(user_id)
@@ -136,6 +141,23 @@ class UserDirectory:
     async def page(self, offset: int, limit: int) -> tuple[list[User], int]:
         """One page of users in creation order, and the total."""
         return await self._store.users.page(offset, limit)
+
+    async def page_with_devices(self, offset: int, limit: int
+                                ) -> tuple[list[UserDevices], int]:
+        """One page of users with their devices (three round trips whatever the page size)."""
+        ids, total = await self._store.users.page_ids(offset, limit)
+        return await self._store.profiles.load(ids), total
+
+    async def with_devices(self, users: Iterable[User]) -> list[UserDevices]:
+        """These users with their devices, as they are now (two round trips)."""
+        return await self._store.profiles.load([user.user_id for user in users])
+
+    async def get_with_devices(self, user_id: str) -> UserDevices:
+        """One user with its devices; raises NotFound."""
+        found = await self._store.profiles.load([user_id])
+        if not found:
+            raise NotFound("user_id")
+        return found[0]
 
     async def with_email(self, email: str) -> list[User]:
         """Users whose email matches (any case). Email is not indexed: a scan, admin use only."""

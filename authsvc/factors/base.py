@@ -1,32 +1,30 @@
-"""The interface every passcode factor implements, and the context it is given.
+"""The interfaces factor modules implement, and what a passcode factor is given.
 
-A passcode factor is pure: from the state loaded for one attempt it computes what the submitted
-code would consume (the keyed hash of a bypass code, the counter or time step a token code
-matches). `domain/auth.py` hands every contribution to one decision script, which commits at
-most one of them together with the lockout count.
+Three methods of proof (`model.factors.Method`), one interface each:
+
+- a **passcode factor** is pure: from the state loaded for one attempt it computes which object
+  the submitted code would consume (`Match`); the domain hands every match to one decision
+  script, which commits at most one of them together with the lockout count;
+- an **out-of-band factor** (push, phone call, SMS batch) names the phone capability it needs
+  and the account setting that turns it on; the domain sends it and waits for its end;
+- a **security-key factor** verifies a signed assertion (pure) and returns the `Match` whose
+  sign count the decision script compares and sets.
+
+Every factor declares its `FactorKind` (its registry key) and its `LogFactor` (what the
+authentication log writes); nothing else maps kinds to names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from authsvc.crypto import SecretBox
-from authsvc.domain.account_settings import AccountSettings
-from authsvc.domain.models import Token
-from authsvc.store.attempts import TokenCandidate
-
-
-class FactorKind(StrEnum):
-    """Factors as the authentication log names them."""
-
-    BYPASS_CODE = "bypass_code"
-    HARDWARE_TOKEN = "hardware_token"  # noqa: S105 - a factor name, not a secret
-    DUO_MOBILE_PASSCODE = "duo_mobile_passcode"
-    SMS_PASSCODE = "sms_passcode"
-    YUBIKEY_CODE = "yubikey_code"
+from authsvc.model.attempts import Match, MobileOtp
+from authsvc.model.factors import FactorKind, LogFactor, Method
+from authsvc.model.settings import AccountSettings
+from authsvc.model.tokens import Token
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,26 +33,34 @@ class PasscodeContext:
 
     user_id: str
     tokens: Sequence[Token]
-    mobile_otp: Mapping[str, str]
+    mobile_otp: Sequence[MobileOtp]
     settings: AccountSettings
     now: float
     box: SecretBox
 
 
-@dataclass(frozen=True, slots=True)
-class Contribution:
-    """A factor's part of the decision: a bypass hash and/or token candidates."""
+class Factor(Protocol):
+    """What every factor module declares."""
 
-    bypass_hash: str = ""
-    sms_hash: str = ""
-    tokens: tuple[TokenCandidate, ...] = ()
+    kind: ClassVar[FactorKind]
+    log_name: ClassVar[LogFactor]
+    method: ClassVar[Method]
 
 
-class PasscodeFactor(Protocol):
+class PasscodeFactor(Factor, Protocol):
     """One way a typed passcode can be valid."""
 
-    kind: FactorKind
+    def matches(self, ctx: PasscodeContext, passcode: str) -> list[Match]:
+        """What `passcode` would consume for this factor ([] when it cannot match)."""
+        ...
 
-    def contribute(self, ctx: PasscodeContext, passcode: str) -> Contribution:
-        """What `passcode` would consume for this factor (empty when it cannot match)."""
+
+class OutOfBandFactor(Factor, Protocol):
+    """Something sent to one of the user's phones."""
+
+    api_name: ClassVar[str]
+    """The Auth API's `factor` value, which is also the phone capability it needs."""
+
+    def enabled(self, settings: AccountSettings) -> bool:
+        """True unless an account setting turns the factor off for everyone."""
         ...

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from authsvc.factors.base import Contribution, FactorKind, PasscodeContext
+from typing import ClassVar
+
+from authsvc.factors.base import PasscodeContext
+from authsvc.model.attempts import Match
+from authsvc.model.factors import CommitRule, FactorKind, Home, LogFactor, Method
 
 MIN_DIGITS = 4
 MAX_DIGITS = 16
@@ -17,9 +21,12 @@ def is_bypass_shape(code: str) -> bool:
 class BypassFactor:
     """Admin-issued codes with use counts and expiry; stored only as keyed hashes."""
 
-    kind = FactorKind.BYPASS_CODE
+    kind: ClassVar[FactorKind] = FactorKind.BYPASS
+    log_name: ClassVar[LogFactor] = LogFactor.BYPASS_CODE
+    method: ClassVar[Method] = Method.PASSCODE
 
-    def contribute(self, ctx: PasscodeContext, passcode: str) -> Contribution:
+    def matches(self, ctx: PasscodeContext, passcode: str) -> list[Match]:
         if not is_bypass_shape(passcode):
-            return Contribution()
-        return Contribution(bypass_hash=ctx.box.code_hash(HASH_PURPOSE, ctx.user_id, passcode))
+            return []
+        code_hash = ctx.box.code_hash(HASH_PURPOSE, ctx.user_id, passcode)
+        return [Match(self.log_name, CommitRule.BYPASS_USE, Home.BYPASS, code_hash)]

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-import json
+from typing import ClassVar
 
 from authsvc.factors._oath import Hotp
-from authsvc.factors.base import Contribution, FactorKind, PasscodeContext
-from authsvc.store.attempts import TokenCandidate
+from authsvc.factors.base import PasscodeContext
+from authsvc.model.attempts import Match
+from authsvc.model.factors import CommitRule, FactorKind, Home, LogFactor, Method
 
 DIGITS = 6
 MIN_WINDOW = 10
@@ -16,18 +17,19 @@ MIN_WINDOW = 10
 class DuoMobileFactor:
     """Passcodes shown by an activated Duo Mobile app (each user keeps its own counter)."""
 
-    kind = FactorKind.DUO_MOBILE_PASSCODE
+    kind: ClassVar[FactorKind] = FactorKind.DUO_MOBILE_PASSCODE
+    log_name: ClassVar[LogFactor] = LogFactor.DUO_MOBILE_PASSCODE
+    method: ClassVar[Method] = Method.PASSCODE
 
-    def contribute(self, ctx: PasscodeContext, passcode: str) -> Contribution:
+    def matches(self, ctx: PasscodeContext, passcode: str) -> list[Match]:
         if len(passcode) != DIGITS or not passcode.isdigit():
-            return Contribution()
+            return []
         window = max(MIN_WINDOW, ctx.settings.hotp_window)
-        candidates = []
-        for phone_id, raw in ctx.mobile_otp.items():
-            state = json.loads(raw)
-            seed = ctx.box.open(state["seed"], bound_to=f"{phone_id}:{state['cred']}")
-            counter = int(state["counter"])
-            match = Hotp(seed, DIGITS).find(passcode, counter, counter + window)
-            candidates.append(TokenCandidate(phone_id, "mobile",
-                                             match=-1 if match is None else match))
-        return Contribution(tokens=tuple(candidates))
+        found = []
+        for state in ctx.mobile_otp:
+            seed = ctx.box.open(state.sealed_seed, bound_to=f"{state.phone_id}:{state.cred}")
+            counter = Hotp(seed, DIGITS).find(passcode, state.counter, state.counter + window)
+            if counter is not None:
+                found.append(Match(self.log_name, CommitRule.HOTP_COUNTER, Home.MOBILE_OTP,
+                                   state.phone_id, counter=counter))
+        return found

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import ClassVar
 
-from authsvc.domain.models import Token, TokenType
 from authsvc.factors._oath import RESYNC_RANGE, Hotp
-from authsvc.factors.base import Contribution, FactorKind, PasscodeContext
-from authsvc.store.attempts import TokenCandidate
-
-HOTP_TYPES = (TokenType.HOTP6, TokenType.HOTP8)
-
+from authsvc.factors.base import PasscodeContext
+from authsvc.model.attempts import Match
+from authsvc.model.factors import CommitRule, FactorKind, Home, LogFactor, Method
+from authsvc.model.tokens import Token
 
 FAR_CACHE_SIZE = 128
 
@@ -41,40 +40,41 @@ class FarCodes:
         return table.get(code)
 
 
-def hotp_candidate(token: Token, generator: Hotp, code: str, window: int,
-                   far_codes: FarCodes) -> TokenCandidate:
-    """Where `code` falls for one HOTP token outside its look-ahead window.
-
-    `far` is the counter the code has for automatic resync: the continuation of a resync in
-    progress if it fits, else the first counter in [counter + window, counter + RESYNC_RANGE).
-    """
-    if token.resync_count and generator.find(code, token.resync_next, token.resync_next + 1) \
-            is not None:
-        return TokenCandidate(token.token_id, "hotp", far=token.resync_next)
-    far = far_codes.counter_of(token, generator, code, token.counter + window)
-    return TokenCandidate(token.token_id, "hotp", far=-1 if far is None else far)
-
-
 class HotpFactor:
     """h6/h8 tokens: RFC 4226 codes keyed by the token's seed."""
 
-    kind = FactorKind.HARDWARE_TOKEN
+    kind: ClassVar[FactorKind] = FactorKind.HOTP
+    log_name: ClassVar[LogFactor] = LogFactor.HARDWARE_TOKEN
+    method: ClassVar[Method] = Method.PASSCODE
 
     def __init__(self) -> None:
         self._far_codes = FarCodes()
 
-    def contribute(self, ctx: PasscodeContext, passcode: str) -> Contribution:
+    def matches(self, ctx: PasscodeContext, passcode: str) -> list[Match]:
         """Two phases: every token's look-ahead window first (a match ends the search); only
         when none matches, the resync range of each token."""
         window = ctx.settings.hotp_window
         usable = [(token, Hotp(ctx.box.open(token.sealed_seed, bound_to=token.token_id),
                                token.type.digits))
                   for token in ctx.tokens
-                  if token.type in HOTP_TYPES and len(passcode) == token.type.digits]
+                  if token.type.is_hotp and len(passcode) == token.type.digits]
         for token, generator in usable:
-            match = generator.find(passcode, token.counter, token.counter + window)
-            if match is not None:
-                return Contribution(tokens=(TokenCandidate(token.token_id, "hotp", match=match),))
-        return Contribution(tokens=tuple(
-            hotp_candidate(token, generator, passcode, window, self._far_codes)
-            for token, generator in usable))
+            counter = generator.find(passcode, token.counter, token.counter + window)
+            if counter is not None:
+                return [self._match(token, counter=counter)]
+        resync = [(token, self._far(token, generator, passcode, window))
+                  for token, generator in usable]
+        return [self._match(token, far=far) for token, far in resync if far is not None]
+
+    def _far(self, token: Token, generator: Hotp, code: str, window: int) -> int | None:
+        """The counter `code` has for automatic resync: the continuation of a resync in
+        progress if it fits, else the first in [counter + window, counter + RESYNC_RANGE)."""
+        if token.resync_count and generator.find(
+                code, token.resync_next, token.resync_next + 1) is not None:
+            return token.resync_next
+        return self._far_codes.counter_of(token, generator, code, token.counter + window)
+
+    def _match(self, token: Token, *, counter: int | None = None,
+               far: int | None = None) -> Match:
+        return Match(self.log_name, CommitRule.HOTP_COUNTER, Home.TOKENS, token.token_id,
+                     counter=counter, far=far)

@@ -1,24 +1,21 @@
-"""SMS passcodes: 7 digits, the first giving the code's position in its batch (what preauth's
-`sms_nextcode` tells the user); stored and looked up as keyed hashes."""
+"""SMS (`factor=sms`): a new batch of SMS passcodes sent to a phone that takes SMS. The answer
+is always "sent" (or why not); the codes are then verified by `factors/sms_passcode.py`."""
 
 from __future__ import annotations
 
-from authsvc.factors.base import Contribution, FactorKind, PasscodeContext
+from typing import ClassVar
 
-DIGITS = 7
-HASH_PURPOSE = "sms"
-
-
-def is_sms_shape(code: str) -> bool:
-    return len(code) == DIGITS and code.isascii() and code.isdigit()
+from authsvc.model.factors import FactorKind, LogFactor, Method
+from authsvc.model.settings import AccountSettings
 
 
 class SmsFactor:
-    """Codes of the user's current SMS batch (each works once, until `sms_expiration`)."""
+    """Send the user a new batch of SMS passcodes (sms_issue.lua enforces the cost limits)."""
 
-    kind = FactorKind.SMS_PASSCODE
+    kind: ClassVar[FactorKind] = FactorKind.SMS
+    log_name: ClassVar[LogFactor] = LogFactor.SMS_PASSCODE
+    method: ClassVar[Method] = Method.OUT_OF_BAND
+    api_name: ClassVar[str] = "sms"
 
-    def contribute(self, ctx: PasscodeContext, passcode: str) -> Contribution:
-        if not ctx.settings.sms_enabled or not is_sms_shape(passcode):
-            return Contribution()
-        return Contribution(sms_hash=ctx.box.code_hash(HASH_PURPOSE, ctx.user_id, passcode))
+    def enabled(self, settings: AccountSettings) -> bool:
+        return settings.sms_enabled

@@ -2,32 +2,40 @@
 
 from __future__ import annotations
 
-from authsvc.domain.models import TokenType
-from authsvc.factors._oath import Hotp, time_step
-from authsvc.factors.base import Contribution, FactorKind, PasscodeContext
-from authsvc.store.attempts import TokenCandidate
+from typing import ClassVar
 
-TOTP_TYPES = (TokenType.TOTP6, TokenType.TOTP8)
+from authsvc.factors._oath import Hotp, time_step
+from authsvc.factors.base import PasscodeContext
+from authsvc.model.attempts import Match
+from authsvc.model.factors import CommitRule, FactorKind, Home, LogFactor, Method
+from authsvc.model.tokens import Token
+
 SKEW_STEPS = 1
 
 
 class TotpFactor:
     """t6/t8 tokens: RFC 6238 codes; no drift tracking or resync (as Duo)."""
 
-    kind = FactorKind.HARDWARE_TOKEN
+    kind: ClassVar[FactorKind] = FactorKind.TOTP
+    log_name: ClassVar[LogFactor] = LogFactor.HARDWARE_TOKEN
+    method: ClassVar[Method] = Method.PASSCODE
 
-    def contribute(self, ctx: PasscodeContext, passcode: str) -> Contribution:
-        candidates = []
+    def matches(self, ctx: PasscodeContext, passcode: str) -> list[Match]:
+        found = []
         for token in ctx.tokens:
-            if token.type not in TOTP_TYPES or len(passcode) != token.type.digits:
-                continue
-            seed = ctx.box.open(token.sealed_seed, bound_to=token.token_id)
-            generator = Hotp(seed, token.type.digits)
-            now_step = time_step(ctx.now, token.totp_step)
-            # Oldest first, skipping steps already used, so a code is matched to the step that
-            # the decision script can still accept.
-            steps = range(max(now_step - SKEW_STEPS, token.last_step + 1), now_step + SKEW_STEPS + 1)
-            match = generator.find(passcode, steps.start, steps.stop)
-            candidates.append(TokenCandidate(token.token_id, "totp",
-                                             match=-1 if match is None else match))
-        return Contribution(tokens=tuple(candidates))
+            if token.type.is_totp and len(passcode) == token.type.digits:
+                step = self._step(ctx, token, passcode)
+                if step is not None:
+                    found.append(Match(self.log_name, CommitRule.TOTP_STEP, Home.TOKENS,
+                                       token.token_id, counter=step))
+        return found
+
+    @staticmethod
+    def _step(ctx: PasscodeContext, token: Token, passcode: str) -> int | None:
+        """The time step `passcode` has: oldest first, skipping steps already used, so a code is
+        matched to the step that the decision script can still accept."""
+        generator = Hotp(ctx.box.open(token.sealed_seed, bound_to=token.token_id),
+                         token.type.digits)
+        now_step = time_step(ctx.now, token.totp_step)
+        first = max(now_step - SKEW_STEPS, token.last_step + 1)
+        return generator.find(passcode, first, now_step + SKEW_STEPS + 1)

@@ -10,13 +10,15 @@ which the decision script enforces.
 from __future__ import annotations
 
 import json
+from typing import ClassVar
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from authsvc.crypto import constant_time_equal
-from authsvc.domain.models import TokenType
-from authsvc.factors.base import Contribution, FactorKind, PasscodeContext
-from authsvc.store.attempts import TokenCandidate
+from authsvc.factors.base import PasscodeContext
+from authsvc.model.attempts import Match
+from authsvc.model.factors import CommitRule, FactorKind, Home, LogFactor, Method
+from authsvc.model.tokens import TokenType
 
 MODHEX = "cbdefghijklnrtuv"
 _TO_HEX = str.maketrans(MODHEX, "0123456789abcdef")
@@ -60,18 +62,21 @@ def counter_of(otp: str, aes_key: bytes, private_id: bytes) -> int | None:
 class YubikeyFactor:
     """yk tokens: every assigned YubiKey is tried with its own key (as Duo does)."""
 
-    kind = FactorKind.YUBIKEY_CODE
+    kind: ClassVar[FactorKind] = FactorKind.YUBIKEY
+    log_name: ClassVar[LogFactor] = LogFactor.YUBIKEY_CODE
+    method: ClassVar[Method] = Method.PASSCODE
 
-    def contribute(self, ctx: PasscodeContext, passcode: str) -> Contribution:
+    def matches(self, ctx: PasscodeContext, passcode: str) -> list[Match]:
         if not is_otp_shape(passcode):
-            return Contribution()
-        candidates = []
+            return []
+        found = []
         for token in ctx.tokens:
             if token.type is not TokenType.YUBIKEY:
                 continue
             secret = json.loads(ctx.box.open(token.sealed_seed, bound_to=token.token_id))
             counter = counter_of(passcode, bytes.fromhex(secret["aes_key"]),
                                  bytes.fromhex(secret["private_id"]))
-            candidates.append(TokenCandidate(token.token_id, "yk",
-                                             match=-1 if counter is None else counter))
-        return Contribution(tokens=tuple(candidates))
+            if counter is not None:
+                found.append(Match(self.log_name, CommitRule.YUBIKEY_COUNTER, Home.TOKENS,
+                                   token.token_id, counter=counter))
+        return found

@@ -6,15 +6,15 @@ from typing import Any
 
 from aiohttp import web
 
-from authsvc.domain.models import Phone
 from authsvc.domain.phones import PhoneChanges
 from authsvc.errors import InvalidParameter
 from authsvc.http.envelope import ok
 from authsvc.http.middleware import credentials, params, services
 from authsvc.http.params import Params
 from authsvc.http.render import paging, user_summary
+from authsvc.model.phones import Phone
+from authsvc.model.telephony import IssueStatus
 from authsvc.services import Services
-from authsvc.store.sms import IssueStatus
 
 PHONES_MAX_LIMIT = 500
 PHONES_DEFAULT_LIMIT = 100

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from authsvc.domain.models import Token, TokenType
 from authsvc.domain.tokens import NewToken
 from authsvc.http.envelope import ok
 from authsvc.http.middleware import params, services
 from authsvc.http.render import owners_needed, paging, token_json
+from authsvc.model.tokens import Token, TokenType
 from authsvc.services import Services
 
 TOKENS_MAX_LIMIT = 500

@@ -8,13 +8,13 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 from authsvc.domain.bypass import BypassRequest
-from authsvc.domain.models import MAX_ALIASES, User
 from authsvc.domain.users import UserChanges
 from authsvc.errors import InvalidParameter
 from authsvc.http.envelope import ok
 from authsvc.http.middleware import params, services
 from authsvc.http.params import Params
 from authsvc.http.render import bypass_json, paging, token_json, user_json
+from authsvc.model.users import MAX_ALIASES, User, UserDevices
 from authsvc.services import Services
 
 USERS_MAX_LIMIT = 300
@@ -56,16 +56,6 @@ def _changes(args: Params) -> UserChanges:
     )
 
 
-async def _render_users(svc: Services, users: list[User]) -> list[dict[str, object]]:
-    return [await _user_json(svc, user) for user in users]
-
-
-async def _user_json(svc: Services, user: User) -> dict[str, object]:
-    return user_json(user, await svc.tokens.of_user(user.user_id),
-                     await svc.phones.of_user(user.user_id),
-                     await svc.security_keys.of_user(user.user_id))
-
-
 async def _find_users(svc: Services, args: Params) -> list[User] | None:
     """The lookups by name/email/id list, or None for a plain listing."""
     name = args.text("username", max_length=255)
@@ -82,9 +72,8 @@ async def _find_users(svc: Services, args: Params) -> list[User] | None:
             raise InvalidParameter(key) from None
         if not isinstance(wanted, list) or len(wanted) > 100:
             raise InvalidParameter(f"{key} (a JSON list of at most 100)")
-        found = [await (svc.users.by_name(str(w)) if by_name else svc.users.find(str(w)))
-                 for w in wanted]
-        return [user for user in found if user is not None]
+        names = [str(item) for item in wanted]
+        return await (svc.users.by_names(names) if by_name else svc.users.get_many(names))
     email = args.text("email")
     if email is not None:
         return await svc.users.with_email(email)
@@ -96,31 +85,30 @@ async def list_users(request: web.Request) -> web.Response:
     svc, args = services(request), params(request)
     found = await _find_users(svc, args)
     if found is not None:
-        return ok(await _render_users(svc, found))
+        return ok([user_json(view) for view in await svc.users.with_devices(found)])
     offset, limit = args.paging(default_limit=USERS_DEFAULT_LIMIT, max_limit=USERS_MAX_LIMIT)
-    users, total = await svc.users.page(offset, limit)
-    return ok(await _render_users(svc, users), paging(offset, limit, total))
+    views, total = await svc.users.page_with_devices(offset, limit)
+    return ok([user_json(view) for view in views], paging(offset, limit, total))
 
 
 async def add_user(request: web.Request) -> web.Response:
     """POST /admin/v1/users."""
     svc = services(request)
     user = await svc.users.add(_changes(params(request)))
-    return ok(user_json(user, []))
+    return ok(user_json(UserDevices(user, [], [], [])))
 
 
 async def get_user(request: web.Request) -> web.Response:
     """GET /admin/v1/users/{user_id}."""
     svc = services(request)
-    user = await svc.users.get(request.match_info["user_id"])
-    return ok(await _user_json(svc, user))
+    return ok(user_json(await svc.users.get_with_devices(request.match_info["user_id"])))
 
 
 async def update_user(request: web.Request) -> web.Response:
     """POST /admin/v1/users/{user_id}."""
     svc = services(request)
     user = await svc.users.update(request.match_info["user_id"], _changes(params(request)))
-    return ok(await _user_json(svc, user))
+    return ok(user_json(await svc.users.get_with_devices(user.user_id)))
 
 
 async def delete_user(request: web.Request) -> web.Response:

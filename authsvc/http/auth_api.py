@@ -1,23 +1,33 @@
-"""Auth API v2 handlers (``/auth/v2/*``): thin over `domain.auth`."""
+"""Auth API v2 handlers (``/auth/v2/*``): parse the parameters, call one domain function,
+render Duo's envelope."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from authsvc.domain.auth_requests import AuthRequest, PushOptions
-from authsvc.domain.transactions import answer_of
-from authsvc.domain.verdicts import UNKNOWN_USER
+from authsvc.domain.auth_requests import (
+    AuthAnswer,
+    AuthRequest,
+    OutOfBand,
+    Passcode,
+    Proof,
+    PushOptions,
+    U2fResponse,
+    WebauthnAssertion,
+)
 from authsvc.errors import InvalidParameter, MissingParameter
 from authsvc.http.envelope import ok
 from authsvc.http.middleware import credentials, params, services
 from authsvc.http.params import Params
-from authsvc.http.security_keys import answer_security_key
 
 FACTORS_AVAILABLE = ("passcode", "push", "auto", "sms", "phone", "webauthn", "u2f")
 MAX_PUSHINFO_BYTES = 20_000
+MAX_ASSERTION_BYTES = 16_384
 
 
 def _auth_request(request: web.Request, args: Params) -> AuthRequest:
@@ -28,16 +38,9 @@ def _auth_request(request: web.Request, args: Params) -> AuthRequest:
             raise MissingParameter("user_id or username")
         raise InvalidParameter("user_id or username (not both)")
     return AuthRequest(
-        integration=credentials(request).integration,
-        username=username,
-        user_id=user_id,
+        integration=credentials(request).integration, username=username, user_id=user_id,
         ipaddr=args.text("ipaddr", max_length=64),
-        hostname=args.text("hostname", max_length=255),
-    )
-
-
-def _unknown_user(auth_request: AuthRequest) -> InvalidParameter:
-    return InvalidParameter("user_id" if auth_request.user_id else "username")
+        hostname=args.text("hostname", max_length=255))
 
 
 async def ping(request: web.Request) -> web.Response:
@@ -53,7 +56,7 @@ async def check(request: web.Request) -> web.Response:
 async def preauth(request: web.Request) -> web.Response:
     """POST /auth/v2/preauth."""
     args = params(request)
-    result = await services(request).auth.preauth(
+    result = await services(request).preauth.preauth(
         _auth_request(request, args),
         verified_push=args.flag("client_supports_verified_push"))
     response: dict[str, Any] = {"result": result.result, "status_msg": result.status_msg}
@@ -79,41 +82,56 @@ def _push_options(args: Params, factor: str) -> PushOptions:
         txid=args.text("txid", max_length=64))
 
 
+def _assertion(args: Params) -> WebauthnAssertion:
+    """`assertion`: the AuthenticationResponse JSON, as a string or an object."""
+    raw = args.raw("assertion")
+    if isinstance(raw, str):
+        if len(raw) > MAX_ASSERTION_BYTES:
+            raise InvalidParameter("assertion")
+        try:
+            raw = json.loads(raw)
+        except (ValueError, RecursionError):
+            raise InvalidParameter("assertion (JSON)") from None
+    if not isinstance(raw, dict):
+        raise InvalidParameter("assertion")
+    return WebauthnAssertion(raw)
+
+
+def _proof(args: Params, factor: str) -> Proof:
+    if factor == "passcode":
+        return Passcode(args.required_text("passcode"))
+    if factor == "webauthn":
+        return _assertion(args)
+    if factor == "u2f":
+        return U2fResponse(args.required_text("keyHandle", max_length=512),
+                           args.required_text("signatureData", max_length=1024),
+                           args.required_text("clientData", max_length=4096))
+    return OutOfBand(factor, _push_options(args, factor))
+
+
+def _render(answer: AuthAnswer, run_async: bool) -> web.Response:
+    if run_async:
+        return ok({"txid": answer.txid})
+    return ok(answer.verdict.answer())
+
+
 async def auth(request: web.Request) -> web.Response:
-    """POST /auth/v2/auth (factor passcode, push or auto)."""
+    """POST /auth/v2/auth (factor passcode, push, phone, sms, auto, webauthn or u2f)."""
     args = params(request)
     factor = args.required_text("factor")
     if factor not in FACTORS_AVAILABLE:
         raise InvalidParameter(f"factor (available: {', '.join(FACTORS_AVAILABLE)})")
-    auth_request = _auth_request(request, args)
-    run_async = args.flag("async")
-    svc = services(request)
-    if factor in ("webauthn", "u2f"):
-        return await answer_security_key(request, auth_request, factor, args)
-    if factor == "passcode":
-        verdict = await svc.auth.passcode(auth_request, args.required_text("passcode"))
-        if verdict is None or verdict is UNKNOWN_USER:
-            raise _unknown_user(auth_request)
-        if run_async:
-            return ok({"txid": await svc.transactions.finished(verdict)})
-        return ok(answer_of(verdict))
-    pushed = await svc.auth.out_of_band(auth_request, factor, _push_options(args, factor))
-    if pushed is None:
-        raise _unknown_user(auth_request)
-    started, user_id = pushed
-    if started.refused is not None:
-        if run_async:
-            return ok({"txid": await svc.transactions.finished(started.refused, started.txid)})
-        return ok(answer_of(started.refused))
-    if run_async:
-        return ok({"txid": started.txid})
-    return ok(answer_of(await svc.pushes.wait_final(user_id, started.txid)))
+    subject = _auth_request(request, args)
+    run_async = args.flag("async") and factor not in ("webauthn", "u2f")
+    auth_request = dataclasses.replace(subject, proof=_proof(args, factor), run_async=run_async)
+    return _render(await services(request).auth.auth(auth_request), run_async)
 
 
 async def auth_status(request: web.Request) -> web.Response:
     """GET /auth/v2/auth_status (long poll for pushes)."""
     txid = params(request).required_text("txid", max_length=64)
-    return ok(await services(request).transactions.status(txid))
+    answer = await services(request).auth.status(txid)
+    return ok(answer.verdict.answer())
 
 
 async def enroll(request: web.Request) -> web.Response:

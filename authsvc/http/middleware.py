@@ -14,7 +14,6 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from authsvc.domain.integrations import Credentials
-from authsvc.domain.models import IntegrationType
 from authsvc.errors import (
     AuthsvcError,
     BodyTooLarge,
@@ -27,6 +26,7 @@ from authsvc.errors import (
 from authsvc.http.envelope import fail
 from authsvc.http.params import Params
 from authsvc.http.signature import SignaturePolicy, read_wire, verify_request
+from authsvc.model.integrations import IntegrationType
 from authsvc.services import Services
 from authsvc.store import RedisUnavailable
 

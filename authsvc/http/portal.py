@@ -11,9 +11,11 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from authsvc.domain.portal import PLATFORMS, Session
-from authsvc.errors import AuthsvcError, InvalidParameter, NotFound
+from authsvc.domain.portal import PLATFORMS
+from authsvc.errors import AuthsvcError, InvalidParameter
 from authsvc.http.middleware import services
+from authsvc.model.enrollments import PortalSession
+from authsvc.model.security_keys import KeyKind
 from authsvc.services import Services
 
 COOKIE = "authsvc_portal"
@@ -62,7 +64,7 @@ async def enroll_page(request: web.Request) -> web.Response:
         return error_page(error)
     base = f"/portal/enroll/{escape(token)}"
     return page("Set up two-factor authentication", f"""
-<p>Welcome, {escape(record.get("username", ""))}. Add a device to sign in with:</p>
+<p>Welcome, {escape(record.username)}. Add a device to sign in with:</p>
 <form id="add-mobile" method="post" action="{base}/mobile">{_platform_select()}
 <button type="submit">Add Duo Mobile</button></form>
 <form id="add-sms" method="post" action="{base}/sms">
@@ -92,7 +94,7 @@ async def enroll_sms(request: web.Request) -> web.Response:
     return page("Phone added", f'<p id="done">{escape(number)} can now receive SMS passcodes.</p>')
 
 
-async def _session(request: web.Request) -> Session | None:
+async def _session(request: web.Request) -> PortalSession | None:
     return await services(request).portals.session(request.cookies.get(COOKIE, ""))
 
 
@@ -131,7 +133,7 @@ async def self_devices(request: web.Request) -> web.Response:
     return await _devices_page(services(request), session)
 
 
-async def _devices_page(svc: Services, session: Session) -> web.Response:
+async def _devices_page(svc: Services, session: PortalSession) -> web.Response:
     csrf = escape(session.csrf)
     rows = "".join(
         f'<li class="device" data-phone-id="{escape(p.phone_id)}">{escape(p.name or p.number)}'
@@ -145,7 +147,7 @@ async def _devices_page(svc: Services, session: Session) -> web.Response:
 <button type="submit">Add Duo Mobile</button></form>""")
 
 
-async def _checked_session(request: web.Request) -> tuple[Session, dict[str, str]]:
+async def _checked_session(request: web.Request) -> tuple[PortalSession, dict[str, str]]:
     session, fields = await _session(request), await form(request)
     if session is None or fields.get("csrf") != session.csrf:
         raise web.HTTPForbidden(text="session expired or form not from this site")
@@ -181,67 +183,43 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     return body
 
 
-async def _json_session(request: web.Request, body: dict[str, Any]) -> Session:
+async def _json_session(request: web.Request, body: dict[str, Any]) -> PortalSession:
     session = await _session(request)
     if session is None or body.get("csrf") != session.csrf:
         raise web.HTTPForbidden(text="session expired or request not from this site")
     return session
 
 
+def _kind(request: web.Request) -> KeyKind:
+    return KeyKind(request.match_info["kind"])
+
+
 async def self_key_begin(request: web.Request) -> web.Response:
     """POST /portal/self/{webauthn|u2f}/begin (form csrf): options for the user's new key."""
     session, _ = await _checked_session(request)
-    svc = services(request)
-    user = await svc.users.get(session.user_id)
-    if request.match_info["kind"] == "webauthn":
-        options = await svc.security_keys.registration_options(user.user_id, user.username)
-        return web.json_response({"options": options})
-    return web.json_response(await svc.security_keys.u2f_register_request(user.user_id))
+    options = await services(request).portals.key_options(session.user_id, _kind(request))
+    return web.json_response(options)
 
 
 async def self_key_finish(request: web.Request) -> web.Response:
     """POST /portal/self/{webauthn|u2f}/finish (JSON with csrf): store the new key."""
     body = await _json_body(request)
     session = await _json_session(request, body)
-    return web.json_response(await _register_key(request, session.user_id, body))
-
-
-async def _register_key(request: web.Request, user_id: str,
-                        body: dict[str, Any]) -> dict[str, Any]:
-    keys, name = services(request).security_keys, str(body.get("name") or "")
-    if request.match_info["kind"] == "webauthn":
-        credential = body.get("credential")
-        if not isinstance(credential, dict):
-            raise InvalidParameter("credential")
-        record = await keys.register(user_id, credential, name)
-        return {"webauthnkey": record["key"], "credential_name": record["name"]}
-    record = await keys.u2f_register(user_id, str(body.get("registrationData", "")),
-                                     str(body.get("clientData", "")), name)
-    return {"registration_id": record["key"]}
+    result = await services(request).portals.register_key(session.user_id, _kind(request), body)
+    return web.json_response(result)
 
 
 async def enroll_key_begin(request: web.Request) -> web.Response:
     """POST /portal/enroll/{token}/{webauthn|u2f}/begin: options for the invited user's key."""
-    svc = services(request)
-    record = await svc.portals.check_link(request.match_info["token"])
-    user = await svc.users.get(record["user_id"])
-    if request.match_info["kind"] == "webauthn":
-        options = await svc.security_keys.registration_options(user.user_id, user.username)
-        return web.json_response({"options": options})
-    return web.json_response(await svc.security_keys.u2f_register_request(user.user_id))
+    portals = services(request).portals
+    record = await portals.check_link(request.match_info["token"])
+    return web.json_response(await portals.key_options(record.user_id, _kind(request)))
 
 
 async def enroll_key_finish(request: web.Request) -> web.Response:
     """POST /portal/enroll/{token}/{webauthn|u2f}/finish: store the key and use the link up."""
-    svc, token = services(request), request.match_info["token"]
-    record = await svc.portals.check_link(token)
-    result = await _register_key(request, record["user_id"], await _json_body(request))
-    try:
-        await svc.invitations.consume(token)
-    except NotFound:  # the link was used meanwhile (a double submit): keep only one key
-        key = result.get("webauthnkey") or result.get("registration_id")
-        await svc.security_keys.delete(str(key), request.match_info["kind"])
-        raise
+    result = await services(request).portals.enroll_key(
+        request.match_info["token"], _kind(request), await _json_body(request))
     return web.json_response(result)
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from authsvc.domain.models import BypassCode, Phone, Token, User
+from authsvc.model.bypass import BypassCode
+from authsvc.model.phones import Phone
+from authsvc.model.security_keys import KeyKind, SecurityKey
+from authsvc.model.tokens import Token
+from authsvc.model.users import User, UserDevices
 
 
 def user_summary(user: User) -> dict[str, Any]:
@@ -26,29 +30,31 @@ def phone_summary(phone: Phone) -> dict[str, Any]:
             "activated": phone.activated, "capabilities": phone.capabilities}
 
 
-def webauthn_json(record: dict[str, Any], user: User | None) -> dict[str, Any]:
+def webauthn_json(key: SecurityKey, user: User | None) -> dict[str, Any]:
     """The Admin API WebAuthn credential object."""
-    return {"webauthnkey": record["key"], "credential_name": record["name"],
-            "label": record["name"], "date_added": record["created"],
-            "date_last_used": record.get("last_used"), "aaguid": record.get("aaguid", ""),
-            "credential_id": record.get("credential_id"),
-            "registered_as": "cross-platform", "transports": record.get("transports", []),
-            "uv_capable": bool(record.get("uv")), "backup_eligible": False,
-            "backup_status": bool(record.get("backed_up")), "passwordless_authorized": False,
-            "possibly_cloned": bool(record.get("clone")),
+    return {"webauthnkey": key.key, "credential_name": key.name, "label": key.name,
+            "date_added": key.created, "date_last_used": key.last_used, "aaguid": key.aaguid,
+            "credential_id": key.credential_id, "registered_as": "cross-platform",
+            "transports": key.transports, "uv_capable": key.user_verified,
+            "backup_eligible": False, "backup_status": key.backed_up,
+            "passwordless_authorized": False, "possibly_cloned": key.clone,
             "user": user_summary(user) if user else None, "admin": None}
 
 
-def u2f_json(record: dict[str, Any], user: User | None) -> dict[str, Any]:
+def u2f_json(key: SecurityKey, user: User | None) -> dict[str, Any]:
     """The Admin API U2F token object."""
-    return {"registration_id": record["key"], "date_added": record["created"],
-            "possibly_cloned": bool(record.get("clone")),
-            "user": user_summary(user) if user else None}
+    return {"registration_id": key.key, "date_added": key.created,
+            "possibly_cloned": key.clone, "user": user_summary(user) if user else None}
 
 
-def user_json(user: User, tokens: Sequence[Token], phones: Sequence[Phone] = (),
-              keys: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+def security_key_json(key: SecurityKey, user: User | None) -> dict[str, Any]:
+    """The Admin API object of a key, by its kind."""
+    return webauthn_json(key, user) if key.kind is KeyKind.WEBAUTHN else u2f_json(key, user)
+
+
+def user_json(view: UserDevices) -> dict[str, Any]:
     """The Admin API user object."""
+    user, keys = view.user, view.keys
     return {
         "user_id": user.user_id,
         "username": user.username,
@@ -61,12 +67,13 @@ def user_json(user: User, tokens: Sequence[Token], phones: Sequence[Phone] = (),
         "lockout_reason": user.lockout_reason or None,
         "created": user.created,
         "last_login": user.last_login,
-        "is_enrolled": bool(tokens or keys) or any(phone.activated for phone in phones),
+        "is_enrolled": view.enrolled,
         "aliases": {f"alias{slot}": name for slot, name in sorted(user.aliases.items())},
-        "tokens": [token_summary(token) for token in tokens],
-        "phones": [phone_summary(phone) for phone in phones],
-        "webauthncredentials": [webauthn_json(k, None) for k in keys if k["kind"] == "webauthn"],
-        "u2ftokens": [u2f_json(k, None) for k in keys if k["kind"] == "u2f"],
+        "tokens": [token_summary(token) for token in view.tokens],
+        "phones": [phone_summary(phone) for phone in view.phones],
+        "webauthncredentials": [webauthn_json(k, None) for k in keys
+                                if k.kind is KeyKind.WEBAUTHN],
+        "u2ftokens": [u2f_json(k, None) for k in keys if k.kind is KeyKind.U2F],
         "desktoptokens": [],
         "groups": [],
         "external_id": None,

@@ -13,6 +13,7 @@ from authsvc.store.keys import Keys
 from authsvc.store.logstream import LogStream
 from authsvc.store.outbox import OutboxStore
 from authsvc.store.phones import PhoneStore
+from authsvc.store.profiles import ProfileStore
 from authsvc.store.pushes import PushStore
 from authsvc.store.redis_client import Redis, RedisError, RedisUnavailable
 from authsvc.store.scripts import ScriptRunner
@@ -54,6 +55,7 @@ class Store:
         self.sms = SmsStore(ctx)
         self.enrollments = EnrollmentStore(ctx)
         self.security_keys = SecurityKeyStore(ctx)
+        self.profiles = ProfileStore(ctx)
 
     async def start(self) -> None:
         """Register the scripts (Redis may be down: then the first use loads them)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from authsvc.domain.account_settings import AccountSettings
+from authsvc.model.settings import AccountSettings
 from authsvc.store.core import StoreContext, flat_to_dict
 from authsvc.store.keys import Keys
 

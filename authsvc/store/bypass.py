@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from authsvc.domain.models import BypassCode
 from authsvc.errors import Conflict, NotFound
+from authsvc.model.bypass import BypassCode
 from authsvc.store.core import StoreContext, flat_to_dict
 from authsvc.store.records import bypass_from_json, bypass_to_json
 from authsvc.store.scripts import ScriptName

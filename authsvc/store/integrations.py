@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from authsvc.domain.models import Integration
+from authsvc.model.integrations import Integration
 from authsvc.store.core import StoreContext, flat_to_dict
 from authsvc.store.records import integration_from_hash, integration_to_hash
 

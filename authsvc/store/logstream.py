@@ -13,9 +13,9 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
+from authsvc.model.authlog import LogPage, LogQuery
 from authsvc.store.core import StoreContext
 from authsvc.store.redis_client import RedisError
 from authsvc.store.scripts import ScriptName
@@ -23,34 +23,6 @@ from authsvc.store.scripts import ScriptName
 _SCAN_BATCH = 500
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True, slots=True)
-class LogQuery:
-    """A page request: time window (ms, inclusive), order, cursor and filters.
-
-    `filters` maps a record field path (``user.key``, ``result``, ``reason``, ``factor``,
-    ``application.key``, ``event_type``) to the accepted values.
-    """
-
-    mintime: int
-    maxtime: int
-    limit: int = 100
-    ascending: bool = False
-    after: str | None = None
-    filters: Mapping[str, frozenset[str]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class LogPage:
-    """Records of one page, the cursor of the next page (None at the end) and the match count.
-
-    `total` counts the matches from this page's start to the end of the window: on the first
-    page (no cursor) that is every match in the window.
-    """
-
-    records: list[dict[str, Any]]
-    next_offset: tuple[int, str] | None
-    total: int
 
 
 def _field(record: Mapping[str, Any], path: str) -> Any:

@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 
-from authsvc.domain.models import Phone, PhoneType
+from authsvc.model.attempts import MobileOtp
+from authsvc.model.phones import AppCredentials, Phone, PhoneRecord, PhoneType
 from authsvc.store.core import StoreContext, flat_to_dict
+from authsvc.store.records import mobile_otp_to_json
 
 _PROFILE = ("number", "extension", "name", "type", "platform", "predelay", "postdelay", "model")
 
@@ -42,6 +44,15 @@ def phone_profile(phone: Phone) -> dict[str, str]:
             "postdelay": "" if phone.postdelay is None else str(phone.postdelay)}
 
 
+def app_from_hash(data: Mapping[str, str]) -> AppCredentials:
+    """The app credentials kept in the phone hash."""
+    return AppCredentials(
+        akey=data.get("akey", ""), pubkey=data.get("pubkey", ""), host=data.get("act_host", ""),
+        cred=int(data.get("cred") or 0), sealed_hotp_secret=data.get("hotp_secret", ""),
+        activation_code=data.get("act_code", ""), activated_code=data.get("activated_code", ""),
+        push_token=data.get("push_token", ""))
+
+
 class PhoneStore:
     """Phone records, attachments, ordering and the per-user passcode copies."""
 
@@ -58,13 +69,42 @@ class PhoneStore:
         ])
         await self._ctx.scripts.append_to_listing(keys.phones(), order_ms, phone.phone_id)
 
-    async def raw(self, phone_id: str) -> dict[str, str]:
-        """Every field of the phone record (credentials included), {} if absent."""
+    async def _raw(self, phone_id: str) -> dict[str, str]:
         return flat_to_dict(await self._ctx.redis.execute("HGETALL", self._keys.phone(phone_id)))
 
     async def get(self, phone_id: str) -> Phone | None:
-        data = await self.raw(phone_id)
+        data = await self._raw(phone_id)
         return phone_from_hash(data) if data else None
+
+    async def record(self, phone_id: str) -> PhoneRecord | None:
+        """The phone with its app's credentials, or None."""
+        data = await self._raw(phone_id)
+        return PhoneRecord(phone_from_hash(data), app_from_hash(data)) if data else None
+
+    async def store_app(self, phone_id: str, app: AppCredentials, *, model: str,
+                        app_info: str, now_s: int) -> None:
+        """An app was activated: its credentials replace any earlier app's."""
+        await self._set(phone_id, {
+            "activated": "1", "akey": app.akey, "pubkey": app.pubkey, "cred": str(app.cred),
+            "hotp_secret": app.sealed_hotp_secret, "act_host": app.host, "act_code": "",
+            "activated_code": app.activated_code, "model": model, "app": app_info,
+            "last_seen": str(now_s)})
+
+    async def drop_app(self, phone_id: str) -> None:
+        """Forget the activated app's credentials and the live activation code."""
+        await self._set(phone_id, {"act_code": "", "activated": "0", "akey": "", "pubkey": "",
+                                   "hotp_secret": ""})
+
+    async def set_activation_code(self, phone_id: str, code: str, expires_s: int) -> None:
+        """The live activation code ("" = none)."""
+        await self._set(phone_id, {"act_code": code, "act_expires": str(expires_s)})
+
+    async def touch(self, phone_id: str, now_s: int) -> None:
+        """The phone was seen now."""
+        await self._set(phone_id, {"last_seen": str(now_s)})
+
+    async def set_push_token(self, phone_id: str, token: str) -> None:
+        await self._set(phone_id, {"push_token": token})
 
     async def get_many(self, phone_ids: Iterable[str]) -> list[Phone]:
         ids = list(phone_ids)
@@ -93,7 +133,7 @@ class PhoneStore:
                           after.phone_id)]
         await self._ctx.redis.pipeline(commands)
 
-    async def set_fields(self, phone_id: str, fields: Mapping[str, str]) -> None:
+    async def _set(self, phone_id: str, fields: Mapping[str, str]) -> None:
         flat = [item for pair in fields.items() for item in pair]
         await self._ctx.redis.execute("HSET", self._keys.phone(phone_id), *flat)
 
@@ -106,7 +146,7 @@ class PhoneStore:
         ids: list[str] = await self._ctx.redis.execute("ZRANGE", self._keys.user_phones(user_id), 0, -1)
         return ids
 
-    async def attach(self, user_id: str, phone_id: str, otp_copy: str | None) -> None:
+    async def attach(self, user_id: str, phone_id: str, otp_copy: MobileOtp | None) -> None:
         """Attach (at the end of the user's list); `otp_copy` is the passcode state if activated."""
         keys = self._keys
         top = await self._ctx.redis.execute("ZRANGE", keys.user_phones(user_id), -1, -1,
@@ -116,7 +156,8 @@ class PhoneStore:
             ("ZADD", keys.user_phones(user_id), "NX", position, phone_id),
             ("SADD", keys.phone_users(phone_id), user_id)]
         if otp_copy is not None:
-            commands.append(("HSETNX", keys.user_mobile_otp(user_id), phone_id, otp_copy))
+            commands.append(("HSETNX", keys.user_mobile_otp(user_id), phone_id,
+                             mobile_otp_to_json(otp_copy)))
         await self._ctx.redis.pipeline(commands)
 
     async def detach(self, user_id: str, phone_id: str) -> int:
@@ -144,10 +185,11 @@ class PhoneStore:
             ("ZREM", keys.phones(), phone.phone_id)])
 
     async def set_otp_copies(self, user_ids: Iterable[str], phone_id: str,
-                             otp_copy: str | None) -> None:
+                             otp_copy: MobileOtp | None) -> None:
         """Write (or with None, remove) every user's copy of the phone's passcode state."""
         commands: list[tuple[str | int, ...]] = [
-            ("HSET", self._keys.user_mobile_otp(u), phone_id, otp_copy) if otp_copy is not None
+            ("HSET", self._keys.user_mobile_otp(u), phone_id, mobile_otp_to_json(otp_copy))
+            if otp_copy is not None
             else ("HDEL", self._keys.user_mobile_otp(u), phone_id) for u in user_ids]
         await self._ctx.redis.pipeline(commands)
 
@@ -155,13 +197,13 @@ class PhoneStore:
         await self._ctx.redis.execute("SET", self._keys.activation(code),
                                       json.dumps({"phone_id": phone_id, "host": host}), "EX", ttl)
 
-    async def take_activation(self, code: str) -> dict[str, str] | None:
-        """Consume an activation code (GETDEL: usable once)."""
+    async def take_activation(self, code: str) -> tuple[str, str] | None:
+        """Consume an activation code (GETDEL: usable once): (phone id, host it names)."""
         raw = await self._ctx.redis.execute("GETDEL", self._keys.activation(code))
         if raw is None:
             return None
-        value: dict[str, str] = json.loads(raw)
-        return value
+        value = json.loads(raw)
+        return str(value["phone_id"]), str(value["host"])
 
     async def activation_ttl(self, code: str) -> int:
         ttl: int = await self._ctx.redis.execute("TTL", self._keys.activation(code))

@@ -4,55 +4,26 @@ events channel so that a waiter in any process wakes up."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from enum import IntEnum
+import dataclasses
+import json
+from collections.abc import Sequence
 
+from authsvc.model.authlog import AttemptFacts
+from authsvc.model.pushes import (
+    CreateStatus,
+    Push,
+    PushKind,
+    PushLimits,
+    PushOperation,
+    PushState,
+    Resolution,
+    ResolveStatus,
+)
 from authsvc.store.core import StoreContext, flat_to_dict
 from authsvc.store.scripts import ScriptName
 
 INDEX_GRACE_MS = 600_000
 
-
-class CreateStatus(IntEnum):
-    """Reply codes of push_create.lua."""
-
-    CREATED = 1
-    LOCKED = 4
-    DISABLED = 5
-    BYPASS_USER = 6
-    NO_USER = 7
-    TOO_MANY_OUTSTANDING = 8
-    COOLING_DOWN = 9
-    NO_PREPARED_TX = 10
-
-
-class ResolveStatus(IntEnum):
-    """Reply codes of push_resolve.lua."""
-
-    ENDED = 1
-    NOT_PENDING = 2
-    WRONG_CODE = 3
-    ANSWERED = 4
-
-
-@dataclass(frozen=True, slots=True)
-class PushLimits:
-    """What push_create.lua enforces."""
-
-    lockout_expire_ms: int
-    max_outstanding: int
-    cooldown_after: int
-    cooldown_ms: int
-
-
-@dataclass(frozen=True, slots=True)
-class Resolution:
-    """push_resolve.lua's answer."""
-
-    status: ResolveStatus
-    state: str = ""
-    tries_left: int = 0
 
 
 class PushStore:
@@ -62,25 +33,24 @@ class PushStore:
         self._ctx = ctx
         self._keys = ctx.keys
 
-    async def prepare(self, user_id: str, txid: str, fields: Mapping[str, str],
+    async def prepare(self, user_id: str, txid: str, *, code_hash: str, digits: int,
                       expires_ms: int) -> None:
         """A Verified Push transaction announced by preauth (state "prepared")."""
         keys = self._keys
-        flat = [item for pair in fields.items() for item in pair]
         await self._ctx.redis.pipeline([
-            ("HSET", keys.push(user_id, txid), "state", "prepared", *flat),
+            ("HSET", keys.push(user_id, txid), "state", PushState.PREPARED.value,
+             "code_hash", code_hash, "digits", digits),
             ("PEXPIREAT", keys.push(user_id, txid), expires_ms + INDEX_GRACE_MS),
             ("SET", keys.tx_owner(txid), user_id, "PXAT", expires_ms + INDEX_GRACE_MS)])
 
-    async def create(self, user_id: str, txid: str, *, now_ms: int, expires_ms: int,
-                     limits: PushLimits, prepared: bool,
-                     fields: Mapping[str, str]) -> tuple[CreateStatus, int]:
+    async def create(self, push: Push, *, now_ms: int, limits: PushLimits,
+                     prepared: bool) -> tuple[CreateStatus, int]:
         """Run push_create.lua; returns the status and its detail (count or cooldown end)."""
-        keys = self._keys
-        args: list[str | int] = [now_ms, expires_ms, limits.lockout_expire_ms,
+        keys, user_id, txid = self._keys, push.user_id, push.txid
+        args: list[str | int] = [now_ms, push.expires_ms, limits.lockout_expire_ms,
                                  limits.max_outstanding, limits.cooldown_after, limits.cooldown_ms,
                                  txid, "1" if prepared else "0"]
-        args += [item for pair in fields.items() for item in pair]
+        args += [item for pair in _push_fields(push).items() for item in pair]
         reply = await self._ctx.scripts.run(
             ScriptName.PUSH_CREATE,
             [keys.user(user_id), keys.user_pushes(user_id), keys.push(user_id, txid)], args)
@@ -105,8 +75,10 @@ class PushStore:
         owner: str | None = await self._ctx.redis.execute("GET", self._keys.tx_owner(txid))
         return owner
 
-    async def read(self, user_id: str, txid: str) -> dict[str, str]:
-        return flat_to_dict(await self._ctx.redis.execute("HGETALL", self._keys.push(user_id, txid)))
+    async def read(self, user_id: str, txid: str) -> Push:
+        """The push (state UNKNOWN when there is none)."""
+        reply = await self._ctx.redis.execute("HGETALL", self._keys.push(user_id, txid))
+        return push_from_hash(user_id, txid, flat_to_dict(reply))
 
     async def mark_polled(self, user_id: str, txid: str, seq: str) -> None:
         await self._ctx.redis.execute("HSET", self._keys.push(user_id, txid), "polled_seq", seq)
@@ -130,10 +102,11 @@ class PushStore:
         if urgids:
             await self._ctx.redis.execute("ZREM", self._keys.phone_inbox(phone_id), *urgids)
 
-    async def read_many(self, refs: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
+    async def read_many(self, refs: Sequence[tuple[str, str]]) -> list[Push]:
         replies = await self._ctx.redis.pipeline(
             [("HGETALL", self._keys.push(user_id, txid)) for user_id, txid in refs])
-        return [flat_to_dict(reply) for reply in replies]
+        return [push_from_hash(user_id, txid, flat_to_dict(reply))
+                for (user_id, txid), reply in zip(refs, replies, strict=True)]
 
     async def owners_by_urgid(self, urgids: Sequence[str]) -> list[tuple[str, str] | None]:
         if not urgids:
@@ -152,7 +125,7 @@ class PushStore:
             "ZRANGE", self._keys.user_pushes(user_id), "-inf", now_ms, "BYSCORE")
         return txids
 
-    async def resolve(self, user_id: str, txid: str, *, now_ms: int, operation: str,
+    async def resolve(self, user_id: str, txid: str, *, now_ms: int, operation: PushOperation,
                       phone_id: str = "", code_hash: str = "", max_tries: int = 3,
                       fraud_locks: bool = False, deny_reason: str = "") -> Resolution:
         """Run push_resolve.lua (answer or expire)."""
@@ -160,7 +133,7 @@ class PushStore:
         reply = await self._ctx.scripts.run(
             ScriptName.PUSH_RESOLVE,
             [keys.push(user_id, txid), keys.user(user_id), keys.user_pushes(user_id)],
-            [now_ms, operation, phone_id, code_hash, max_tries, "1" if fraud_locks else "0",
+            [now_ms, operation.value, phone_id, code_hash, max_tries, "1" if fraud_locks else "0",
              keys.events(), txid, deny_reason])
         status = ResolveStatus(int(reply[0]))
         if status is ResolveStatus.WRONG_CODE:
@@ -168,3 +141,32 @@ class PushStore:
         if status is ResolveStatus.ANSWERED:
             return Resolution(status, "pending")
         return Resolution(status, str(reply[1]))
+
+
+def _push_fields(push: Push) -> dict[str, str]:
+    """The fields push_create.lua stores besides its own (state, seq, tries, times)."""
+    return {
+        "kind": push.kind.value, "phone_id": push.phone_id, "urgid": push.urgid,
+        "type": push.type, "display_username": push.display_username,
+        "pushinfo": json.dumps(push.pushinfo), "app": push.app, "ipaddr": push.ipaddr,
+        "confirmation_code": push.confirmation_code, "call_token": push.call_token,
+        "facts": json.dumps(dataclasses.asdict(push.facts) if push.facts else {}),
+    }
+
+
+def push_from_hash(user_id: str, txid: str, data: dict[str, str]) -> Push:
+    """A push as stored (HGETALL); an empty hash is a push with state UNKNOWN."""
+    facts = json.loads(data.get("facts") or "{}")
+    return Push(
+        txid=txid, user_id=user_id, state=PushState(data.get("state", "")),
+        kind=PushKind(data.get("kind") or "auth"), phone_id=data.get("phone_id", ""),
+        urgid=data.get("urgid", ""), created_ms=int(data.get("created_ms") or 0),
+        expires_ms=int(data.get("expires_ms") or 0), seq=data.get("seq", ""),
+        polled_seq=data.get("polled_seq", ""), reason=data.get("reason", ""),
+        answered=bool(data.get("answered")), type=data.get("type") or "login",
+        display_username=data.get("display_username", ""),
+        pushinfo=[(str(k), str(v)) for k, v in json.loads(data.get("pushinfo") or "[]")],
+        app=data.get("app", ""), ipaddr=data.get("ipaddr", ""),
+        confirmation_code=data.get("confirmation_code", ""),
+        call_token=data.get("call_token", ""), code_hash=data.get("code_hash", ""),
+        digits=int(data.get("digits") or 0), facts=AttemptFacts(**facts) if facts else None)

@@ -9,16 +9,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from authsvc.domain.models import (
-    BypassCode,
-    Integration,
-    IntegrationType,
-    Role,
-    Token,
-    TokenType,
-    User,
-    UserStatus,
-)
+from authsvc.model.attempts import MobileOtp
+from authsvc.model.bypass import BypassCode
+from authsvc.model.integrations import Integration, IntegrationType, Role
+from authsvc.model.tokens import Token, TokenType
+from authsvc.model.users import User, UserStatus
 
 
 def user_to_hash(user: User) -> dict[str, str]:
@@ -56,7 +51,19 @@ def user_from_hash(data: Mapping[str, str]) -> User:
         last_login=int(last_login) if last_login else None,
         lockout_reason=data.get("lockout_reason", ""),
         fails=int(data.get("fails") or 0),
+        locked_at=int(data.get("locked_at") or 0),
     )
+
+
+def mobile_otp_from_json(phone_id: str, raw: str) -> MobileOtp:
+    """A user's copy of an app's passcode state."""
+    data = json.loads(raw)
+    return MobileOtp(phone_id, data["seed"], int(data["counter"]), int(data["cred"]))
+
+
+def mobile_otp_to_json(state: MobileOtp) -> str:
+    """The copy as passcode_attempt.lua reads it (it moves `counter`)."""
+    return json.dumps({"seed": state.sealed_seed, "counter": state.counter, "cred": state.cred})
 
 
 def token_to_json(token: Token) -> str:

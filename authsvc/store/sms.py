@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from enum import IntEnum
 
+from authsvc.model.telephony import IssueStatus
 from authsvc.store.core import StoreContext
 from authsvc.store.scripts import ScriptName
-
-
-class IssueStatus(IntEnum):
-    """Reply codes of sms_issue.lua."""
-
-    SENT = 1
-    COOLING_DOWN = 2
-    DAILY_LIMIT = 3
-    NO_USER = 4
 
 
 class SmsStore:

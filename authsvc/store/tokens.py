@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from authsvc.domain.models import Token
 from authsvc.errors import Conflict, NotFound
+from authsvc.model.tokens import Token
 from authsvc.store.core import StoreContext, flat_to_dict
 from authsvc.store.records import token_from_json, token_to_json
 from authsvc.store.redis_client import RedisUnavailable

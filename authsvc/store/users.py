@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 
-from authsvc.domain.models import User, UserStatus
 from authsvc.errors import Conflict
+from authsvc.model.users import User, UserStatus
 from authsvc.store.core import StoreContext, flat_to_dict
 from authsvc.store.records import token_from_json, user_from_hash, user_to_hash
 from authsvc.store.scripts import ScriptName
@@ -64,19 +64,31 @@ class UserStore:
             "HGET", self._keys.username_index(), name)
         return user_id
 
+    async def resolve_many(self, names: list[str]) -> list[str | None]:
+        """`resolve` for each name (one round trip)."""
+        if not names:
+            return []
+        ids: list[str | None] = await self._ctx.redis.execute(
+            "HMGET", self._keys.username_index(), *names)
+        return ids
+
     async def forget_stale_name(self, name: str, user_id: str) -> None:
         """Drop a name that points at a user who no longer exists (left by a crashed write)."""
         await self._ctx.scripts.run(
             ScriptName.NAMES_CLAIM, [self._keys.username_index()], [user_id, 1, name])
 
-    async def page(self, offset: int, limit: int) -> tuple[list[User], int]:
-        """One page of users in creation order, and the total count."""
-        redis = self._ctx.redis
-        ids, total = await redis.pipeline([
+    async def page_ids(self, offset: int, limit: int) -> tuple[list[str], int]:
+        """One page of user ids in creation order, and the total count."""
+        ids, total = await self._ctx.redis.pipeline([
             ("ZRANGE", self._keys.users(), offset, offset + limit - 1),
             ("ZCARD", self._keys.users()),
         ])
-        return await self.get_many(ids), int(total)
+        return list(ids), int(total)
+
+    async def page(self, offset: int, limit: int) -> tuple[list[User], int]:
+        """One page of users in creation order, and the total count."""
+        ids, total = await self.page_ids(offset, limit)
+        return await self.get_many(ids), total
 
     async def update(self, before: User, after: User) -> bool:
         """Write the profile fields that changed (and the names); False if the user is gone."""

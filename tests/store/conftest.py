@@ -11,8 +11,12 @@ from typing import Any
 import pytest
 
 from authsvc.clock import FakeClock
-from authsvc.domain.account_settings import AccountSettings
-from authsvc.domain.models import BypassCode, Token, TokenType, User, UserStatus
+from authsvc.model.attempts import Match
+from authsvc.model.bypass import BypassCode
+from authsvc.model.factors import CommitRule, Home, LogFactor
+from authsvc.model.settings import AccountSettings
+from authsvc.model.tokens import Token, TokenType
+from authsvc.model.users import User, UserStatus
 from authsvc.store import Redis, Store
 from authsvc.store.bypass import NewBypassCode
 
@@ -95,3 +99,19 @@ async def separate_stores(redis_url: str) -> AsyncIterator[StoreFactory]:
     yield make
     for store in made:
         await store.close()
+
+
+def bypass_match(code_hash: str) -> Match:
+    """What the bypass factor hands the decision script for one code."""
+    return Match(LogFactor.BYPASS_CODE, CommitRule.BYPASS_USE, Home.BYPASS, code_hash)
+
+
+def sms_match(code_hash: str) -> Match:
+    """What the SMS passcode factor hands the decision script for one code."""
+    return Match(LogFactor.SMS_PASSCODE, CommitRule.SMS_USE, Home.SMS, code_hash)
+
+
+def hotp_match(token_id: str, counter: int | None = None, far: int | None = None) -> Match:
+    """What the HOTP factor hands the decision script for one token."""
+    return Match(LogFactor.HARDWARE_TOKEN, CommitRule.HOTP_COUNTER, Home.TOKENS, token_id,
+                 counter=counter, far=far)

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from authsvc.model.authlog import LogPage, LogQuery
 from authsvc.store import Redis, Store
-from authsvc.store.logstream import LogPage, LogQuery
 
 # Far enough ahead of any real clock that Redis's automatic ids never run ahead of these times.
 BASE_MS = 4_102_444_800_000  # 2100-01-01

@@ -11,18 +11,21 @@ from typing import Any
 import pytest
 
 from authsvc.clock import FakeClock
-from authsvc.domain.models import TokenType, User, UserStatus
 from authsvc.domain.users import UserChanges, UserDirectory
 from authsvc.errors import Conflict, NotFound
+from authsvc.model.attempts import AttemptStatus
+from authsvc.model.tokens import TokenType
+from authsvc.model.users import User, UserStatus
 from authsvc.store import Store
-from authsvc.store.attempts import AttemptStatus, TokenCandidate
 from authsvc.store.scripts import ScriptName
 from tests.store.conftest import (
     StoreFactory,
     add_token,
     add_user,
     bypass_code,
+    bypass_match,
     bypass_records,
+    hotp_match,
     lockout_settings,
     token_record,
     user_fields,
@@ -401,9 +404,9 @@ async def test_deleting_a_used_up_code_is_not_found_and_prunes_its_listing(
     await add_user(store, "U1")
     await store.bypass.add("U1", [bypass_code("once", "U1", code_id="DB-once")], preserve=False,
                            now_ms=clock.now_ms(), limit=LIMIT)
-    outcome = await store.attempts.passcode("U1", now_ms=clock.now_ms(),
-                                            settings=lockout_settings(), bypass_hash="once",
-                                            candidates=())
+    outcome = await store.attempts.decide("U1", now_ms=clock.now_ms(),
+                                          settings=lockout_settings(),
+                                          matches=[bypass_match("once")])
     assert outcome.status is AttemptStatus.ALLOW
     assert await listed_codes(store) == {"DB-once"}  # pruned lazily
 
@@ -422,8 +425,8 @@ async def test_listing_every_code_prunes_used_up_and_expired_ones(
                                               expires_ms=clock.now_ms() + 1000),
                                   bypass_code("keep", "U1", code_id="DB-3")],
                            preserve=False, now_ms=clock.now_ms(), limit=LIMIT)
-    await store.attempts.passcode("U1", now_ms=clock.now_ms(), settings=lockout_settings(),
-                                  bypass_hash="once", candidates=())
+    await store.attempts.decide("U1", now_ms=clock.now_ms(), settings=lockout_settings(),
+                                matches=[bypass_match("once")])
     clock.advance(1)
 
     page, total = await store.bypass.page(0, 10, clock.now_ms())
@@ -473,8 +476,8 @@ async def test_moving_a_token_keeps_its_counter_and_it_keeps_working(
     await add_user(store, "U1")
     await add_user(store, "U2")
     await add_token(store, "T1", "U1", counter=0)
-    await store.attempts.passcode("U1", now_ms=clock.now_ms(), settings=lockout_settings(),
-                                  bypass_hash="", candidates=[TokenCandidate("T1", "hotp", 4)])
+    await store.attempts.decide("U1", now_ms=clock.now_ms(), settings=lockout_settings(),
+                                matches=[hotp_match("T1", 4)])
 
     assert await store.tokens.move("T1", "U1", None)
     assert await store.tokens.move("T1", None, "U2")
@@ -482,9 +485,8 @@ async def test_moving_a_token_keeps_its_counter_and_it_keeps_working(
 
     token = await store.tokens.get("T1")
     assert token is not None and (token.owner, token.counter) == ("U2", 5)
-    replay = await store.attempts.passcode(
-        "U2", now_ms=clock.now_ms(), settings=lockout_settings(), bypass_hash="",
-        candidates=[TokenCandidate("T1", "hotp", 4)])
+    replay = await store.attempts.decide(
+        "U2", now_ms=clock.now_ms(), settings=lockout_settings(), matches=[hotp_match("T1", 4)])
     assert replay.status is AttemptStatus.INVALID
 
 
@@ -497,9 +499,8 @@ async def test_manual_resync_moves_the_counter_forward(
     await add_user(store, "U1")
     token = await add_token(store, "T1", owner, counter=10)
     if owner:
-        await store.attempts.passcode("U1", now_ms=clock.now_ms(), settings=lockout_settings(),
-                                      bypass_hash="", candidates=[TokenCandidate("T1", "hotp",
-                                                                                 far=500)])
+        await store.attempts.decide("U1", now_ms=clock.now_ms(), settings=lockout_settings(),
+                                    matches=[hotp_match("T1", far=500)])
         assert (await token_record(store, owner, "T1"))["rs_n"] == 1
 
     assert await store.tokens.advance_counter(token, 50) is True
@@ -524,13 +525,12 @@ async def test_manual_resync_cannot_revive_a_code_already_accepted(
     await add_user(store, "U1")
     token = await add_token(store, "T1", "U1", counter=0)
     settings = lockout_settings()
-    await store.attempts.passcode("U1", now_ms=clock.now_ms(), settings=settings, bypass_hash="",
-                                  candidates=[TokenCandidate("T1", "hotp", 30)])
+    await store.attempts.decide("U1", now_ms=clock.now_ms(), settings=settings,
+                                matches=[hotp_match("T1", 30)])
 
     assert await store.tokens.advance_counter(token, 20) is False
-    replay = await store.attempts.passcode("U1", now_ms=clock.now_ms(), settings=settings,
-                                           bypass_hash="",
-                                           candidates=[TokenCandidate("T1", "hotp", 30)])
+    replay = await store.attempts.decide("U1", now_ms=clock.now_ms(), settings=settings,
+                                         matches=[hotp_match("T1", 30)])
     assert replay.status is AttemptStatus.INVALID
 
 
@@ -560,9 +560,8 @@ async def test_status_change_of_a_deleted_user_does_not_resurrect_it(store: Stor
 async def test_admin_unlock_clears_the_lockout_fields(store: Store, clock: FakeClock) -> None:
     await add_user(store, "U1")
     for _ in range(2):
-        await store.attempts.passcode("U1", now_ms=clock.now_ms(),
-                                      settings=lockout_settings(threshold=2), bypass_hash="",
-                                      candidates=())
+        await store.attempts.decide("U1", now_ms=clock.now_ms(),
+                                    settings=lockout_settings(threshold=2), matches=[])
 
     assert await store.users.set_status("U1", UserStatus.ACTIVE) is True
 

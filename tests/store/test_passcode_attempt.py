@@ -13,17 +13,19 @@ import pytest
 
 from authsvc.clock import FakeClock
 from authsvc.crypto import SecretBox
-from authsvc.domain.account_settings import AccountSettings
 from authsvc.domain.bypass import BypassIssuer, BypassRequest
-from authsvc.domain.models import TokenType, UserStatus
 from authsvc.domain.tokens import NewToken, TokenRegistry
 from authsvc.domain.users import UserChanges, UserDirectory
 from authsvc.factors import passcode_factors
 from authsvc.factors._oath import Hotp
 from authsvc.factors.base import PasscodeContext
 from authsvc.factors.bypass import HASH_PURPOSE
+from authsvc.model.attempts import AttemptOutcome, AttemptStatus, Match
+from authsvc.model.factors import CommitRule, Home, LogFactor
+from authsvc.model.settings import AccountSettings
+from authsvc.model.tokens import TokenType
+from authsvc.model.users import UserStatus
 from authsvc.store import Store
-from authsvc.store.attempts import AttemptOutcome, AttemptStatus, TokenCandidate
 from tests.store.conftest import (
     StoreFactory,
     add_token,
@@ -43,20 +45,27 @@ RESYNC_WINDOW_S = 300
 
 async def attempt(store: Store, user_id: str, clock: FakeClock, *,
                   settings: AccountSettings = LENIENT, bypass_hash: str = "",
-                  candidates: Sequence[TokenCandidate] = (),
+                  candidates: Sequence[Match] = (),
                   now_ms: int | None = None) -> AttemptOutcome:
     """One decision at the clock's time (or at `now_ms`, for millisecond boundaries)."""
-    return await store.attempts.passcode(
+    matches = [bypass(bypass_hash)] if bypass_hash else []
+    return await store.attempts.decide(
         user_id, now_ms=clock.now_ms() if now_ms is None else now_ms, settings=settings,
-        bypass_hash=bypass_hash, candidates=candidates)
+        matches=[*matches, *candidates])
 
 
-def hotp(token_id: str, match: int = -1, far: int = -1) -> TokenCandidate:
-    return TokenCandidate(token_id, "hotp", match=match, far=far)
+def bypass(code_hash: str) -> Match:
+    return Match(LogFactor.BYPASS_CODE, CommitRule.BYPASS_USE, Home.BYPASS, code_hash)
 
 
-def totp(token_id: str, step: int) -> TokenCandidate:
-    return TokenCandidate(token_id, "totp", match=step)
+def hotp(token_id: str, match: int | None = None, far: int | None = None) -> Match:
+    return Match(LogFactor.HARDWARE_TOKEN, CommitRule.HOTP_COUNTER, Home.TOKENS, token_id,
+                 counter=match, far=far)
+
+
+def totp(token_id: str, step: int | None) -> Match:
+    return Match(LogFactor.HARDWARE_TOKEN, CommitRule.TOTP_STEP, Home.TOKENS, token_id,
+                 counter=step)
 
 
 async def fails_of(store: Store, user_id: str) -> int:
@@ -73,7 +82,7 @@ async def test_hotp_code_at_the_stored_counter_is_accepted_and_the_counter_moves
 
     outcome = await attempt(store, "U1", clock, candidates=[hotp("T1", match=5)])
 
-    assert outcome == AttemptOutcome(ALLOW, "hardware_token", "T1", "")
+    assert outcome == AttemptOutcome(ALLOW, LogFactor.HARDWARE_TOKEN, "T1", "")
     assert (await token_record(store, "U1", "T1"))["counter"] == 6
 
 
@@ -165,7 +174,7 @@ async def test_totp_step_is_accepted_once(store: Store, clock: FakeClock) -> Non
     first = await attempt(store, "U1", clock, candidates=[totp("T1", 1000)])
     again = await attempt(store, "U1", clock, candidates=[totp("T1", 1000)])
 
-    assert first == AttemptOutcome(ALLOW, "hardware_token", "T1", "")
+    assert first == AttemptOutcome(ALLOW, LogFactor.HARDWARE_TOKEN, "T1", "")
     assert again.status is INVALID
     assert (await token_record(store, "U1", "T1"))["last_step"] == 1000
 
@@ -187,7 +196,7 @@ async def test_totp_candidate_without_a_matching_step_is_invalid(
     await add_user(store, "U1")
     await add_token(store, "T1", "U1", type_=TokenType.TOTP6)
 
-    outcome = await attempt(store, "U1", clock, candidates=[totp("T1", -1)])
+    outcome = await attempt(store, "U1", clock, candidates=[totp("T1", None)])
 
     assert outcome == AttemptOutcome(INVALID, fails=1)
     assert (await token_record(store, "U1", "T1"))["last_step"] == -1
@@ -204,7 +213,7 @@ async def test_bypass_code_with_three_uses_admits_exactly_three_then_is_gone(
 
     outcomes = [await attempt(store, "U1", clock, bypass_hash="h1") for _ in range(4)]
 
-    assert outcomes[:3] == [AttemptOutcome(ALLOW, "bypass_code", "DB1", remaining)
+    assert outcomes[:3] == [AttemptOutcome(ALLOW, LogFactor.BYPASS_CODE, "DB1", remaining)
                             for remaining in ("2", "1", "0")]
     assert outcomes[3] == AttemptOutcome(INVALID, fails=1)
     assert await bypass_records(store, "U1") == {}
@@ -228,7 +237,7 @@ async def test_bypass_code_with_zero_uses_is_unlimited(store: Store, clock: Fake
 
     outcomes = [await attempt(store, "U1", clock, bypass_hash="h1") for _ in range(25)]
 
-    assert set(outcomes) == {AttemptOutcome(ALLOW, "bypass_code", "DB1", "unlimited")}
+    assert set(outcomes) == {AttemptOutcome(ALLOW, LogFactor.BYPASS_CODE, "DB1", "unlimited")}
     assert (await bypass_records(store, "U1"))["h1"]["uses"] == 0
 
 
@@ -280,7 +289,7 @@ async def test_a_code_that_is_both_a_bypass_code_and_a_token_code_consumes_only_
     outcome = await attempt(store, "U1", clock, bypass_hash="h1",
                             candidates=[hotp("T1", match=0)])
 
-    assert outcome == AttemptOutcome(ALLOW, "bypass_code", "DB1", "1")
+    assert outcome == AttemptOutcome(ALLOW, LogFactor.BYPASS_CODE, "DB1", "1")
     assert (await token_record(store, "U1", "T1"))["counter"] == 0
 
 
@@ -292,10 +301,10 @@ async def test_real_bypass_codes_issued_by_the_domain_are_found_by_the_factor_ha
     settings = await store.account.get()
 
     async def submit(passcode: str) -> AttemptOutcome:
-        context = PasscodeContext(user.user_id, [], {}, settings, clock.now(), box)
-        bypass_hash = next(c.bypass_hash for f in passcode_factors()
-                           if (c := f.contribute(context, passcode)).bypass_hash)
-        return await attempt(store, user.user_id, clock, bypass_hash=bypass_hash)
+        context = PasscodeContext(user.user_id, [], [], settings, clock.now(), box)
+        matches = [m for f in passcode_factors() for m in f.matches(context, passcode)
+                   if m.rule is CommitRule.BYPASS_USE]
+        return await attempt(store, user.user_id, clock, candidates=matches)
 
     assert (await submit(codes[0])).status is ALLOW
     assert (await submit(codes[0])).status is INVALID
@@ -475,7 +484,7 @@ async def test_three_successive_far_codes_resync_the_token_and_the_third_is_acce
     third = await attempt(store, "U1", clock, candidates=[hotp("T1", far=far + 2)])
 
     assert (first.status, second.status) == (INVALID, INVALID)
-    assert third == AttemptOutcome(ALLOW, "hardware_token", "T1", "resynced")
+    assert third == AttemptOutcome(ALLOW, LogFactor.HARDWARE_TOKEN, "T1", "resynced")
     record = await token_record(store, "U1", "T1")
     assert (record["counter"], record["rs_n"]) == (far + 3, 0)
     assert await fails_of(store, "U1") == 0
@@ -601,7 +610,7 @@ async def test_resync_through_real_hotp_codes_and_the_factor(
         settings = await store.account.get()
         context = PasscodeContext(user.user_id, loaded.tokens, loaded.mobile_otp, settings,
                                   clock.now(), box)
-        candidates = [c for f in passcode_factors() for c in f.contribute(context, passcode).tokens]
+        candidates = [m for f in passcode_factors() for m in f.matches(context, passcode)]
         return await attempt(store, user.user_id, clock, candidates=candidates)
 
     # 200 presses ahead: outside the look-ahead window (20), inside the resync range (1000).

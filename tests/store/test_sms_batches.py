@@ -6,10 +6,10 @@ import asyncio
 from collections import Counter
 
 from authsvc.clock import FakeClock
+from authsvc.model.attempts import AttemptStatus
+from authsvc.model.telephony import IssueStatus
 from authsvc.store import Store
-from authsvc.store.attempts import AttemptStatus
-from authsvc.store.sms import IssueStatus
-from tests.store.conftest import add_user, lockout_settings
+from tests.store.conftest import add_user, lockout_settings, sms_match
 
 
 async def _issue(store: Store, clock: FakeClock, codes: list[tuple[str, int]], *,
@@ -20,9 +20,9 @@ async def _issue(store: Store, clock: FakeClock, codes: list[tuple[str, int]], *
 
 
 async def _try(store: Store, clock: FakeClock, code_hash: str) -> AttemptStatus:
-    outcome = await store.attempts.passcode("U1", now_ms=clock.now_ms(),
-                                            settings=lockout_settings(threshold=100),
-                                            bypass_hash="", candidates=[], sms_hash=code_hash)
+    outcome = await store.attempts.decide("U1", now_ms=clock.now_ms(),
+                                          settings=lockout_settings(threshold=100),
+                                          matches=[sms_match(code_hash)])
     return outcome.status
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from authsvc.clock import FakeClock
-from authsvc.domain.account_settings import validate_update
 from authsvc.domain.unenrolled import DAY_S, UnenrolledLockout
 from authsvc.domain.users import UserChanges, UserDirectory
+from authsvc.model.settings import validate_update
 from authsvc.store import Store
 from tests.store.conftest import StoreFactory, add_token, user_fields
 

@@ -1,0 +1,51 @@
+"""The authentication log: what one attempt records besides its verdict, and log queries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptFacts:
+    """What the log records about one attempt besides the verdict."""
+
+    txid: str
+    app_key: str
+    app_name: str
+    user_id: str = ""
+    username: str = ""
+    alias: str = ""
+    email: str = ""
+    ipaddr: str | None = None
+    hostname: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LogQuery:
+    """A page request: time window (ms, inclusive), order, cursor and filters.
+
+    `filters` maps a record field path (``user.key``, ``result``, ``reason``, ``factor``,
+    ``application.key``, ``event_type``) to the accepted values.
+    """
+
+    mintime: int
+    maxtime: int
+    limit: int = 100
+    ascending: bool = False
+    after: str | None = None
+    filters: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class LogPage:
+    """Records of one page, the cursor of the next page (None at the end) and the match count.
+
+    `total` counts the matches from this page's start to the end of the window: on the first
+    page (no cursor) that is every match in the window.
+    """
+
+    records: list[dict[str, Any]]
+    next_offset: tuple[int, str] | None
+    total: int

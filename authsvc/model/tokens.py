@@ -1,0 +1,45 @@
+"""Hardware tokens (OATH HOTP/TOTP and YubiKey OTP)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class TokenType(StrEnum):
+    """Hardware token types the Admin API creates."""
+
+    HOTP6 = "h6"
+    HOTP8 = "h8"
+    TOTP6 = "t6"
+    TOTP8 = "t8"
+    YUBIKEY = "yk"
+
+    @property
+    def digits(self) -> int:
+        return 8 if self in (TokenType.HOTP8, TokenType.TOTP8) else 6
+
+    @property
+    def is_totp(self) -> bool:
+        return self in (TokenType.TOTP6, TokenType.TOTP8)
+
+    @property
+    def is_hotp(self) -> bool:
+        return self in (TokenType.HOTP6, TokenType.HOTP8)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A hardware token. `sealed_seed` is the AES-GCM-sealed secret, never the secret."""
+
+    token_id: str
+    type: TokenType
+    serial: str
+    sealed_seed: str
+    created: int
+    counter: int = 0
+    totp_step: int = 30
+    last_step: int = -1
+    owner: str | None = None
+    resync_next: int = 0
+    resync_count: int = 0

@@ -1,0 +1,69 @@
+"""Users and their statuses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from authsvc.model.phones import Phone
+from authsvc.model.security_keys import SecurityKey
+from authsvc.model.tokens import Token
+
+MAX_ALIASES = 8
+
+
+class UserStatus(StrEnum):
+    """Duo's user statuses (``locked out`` is set by the system, never by an admin)."""
+
+    ACTIVE = "active"
+    BYPASS = "bypass"
+    DISABLED = "disabled"
+    LOCKED_OUT = "locked out"
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A user as stored; `aliases` maps slot number (1..8) to the alias.
+
+    `fails` (consecutive failures) and `locked_at` (ms; 0 = not locked) are owned by the
+    decision scripts: read here, never written by an admin update.
+    """
+
+    user_id: str
+    username: str
+    created: int
+    status: UserStatus = UserStatus.ACTIVE
+    realname: str = ""
+    email: str = ""
+    notes: str = ""
+    firstname: str = ""
+    lastname: str = ""
+    aliases: dict[int, str] = field(default_factory=dict)
+    last_login: int | None = None
+    lockout_reason: str = ""
+    fails: int = 0
+    locked_at: int = 0
+
+    @property
+    def names(self) -> set[str]:
+        """Every name the user answers to (username and aliases, lowercased)."""
+        return {self.username, *self.aliases.values()}
+
+    def answers_to(self, name: str) -> bool:
+        """True if `name` (lowercased) is the username or one of the aliases."""
+        return name == self.username or name in self.aliases.values()
+
+
+@dataclass(frozen=True, slots=True)
+class UserDevices:
+    """A user with every device the Admin API shows in the user object."""
+
+    user: User
+    tokens: list[Token]
+    phones: list[Phone]
+    keys: list[SecurityKey]
+
+    @property
+    def enrolled(self) -> bool:
+        """Duo's `is_enrolled`: a token, a security key or an activated phone."""
+        return bool(self.tokens or self.keys) or any(phone.activated for phone in self.phones)
