@@ -26,7 +26,7 @@ from tests.conftest import IntegrationPair
 from tests.e2e.carrier_helpers import carrier_of
 from tests.e2e.push_helpers import Clients, tls_clients
 from tests.harness import ServiceProcess
-from tokens.cli import auth_api_authenticate, portal_register, service_url
+from tokens.ceremonies import auth_api_authenticate, portal_register, service_url
 from tokens.fido import SoftAuthenticator
 from tokens.webauthn_client import authenticate, register, u2f_register, u2f_sign
 
