@@ -20,6 +20,7 @@ from authsvc.http import (
     auth_api,
     carrier,
     device_api,
+    outbox,
     pages,
     portal,
     security_keys,
@@ -96,6 +97,6 @@ def create_app(
     app.on_shutdown.append(release_waiters)
     app.cleanup_ctx.append(redis_lifetime)
     for module in (auth_api, admin_enroll, admin_users, admin_tokens, admin_phones, admin_account, device_api,
-                   carrier, pages, portal, security_keys):
+                   carrier, outbox, pages, portal, security_keys):
         module.setup_routes(app)
     return app

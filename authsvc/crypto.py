@@ -79,6 +79,7 @@ class SecretBox:
             raise ValueError("master key too short")
         self._aead = AESGCM(_derive(master_key, b"authsvc seal v1"))
         self._pepper = _derive(master_key, b"authsvc code hash v1")
+        self._token_key = _derive(master_key, b"authsvc bearer token v1")
 
     @classmethod
     def from_passphrase(cls, passphrase: str) -> SecretBox:
@@ -106,3 +107,8 @@ class SecretBox:
         """Keyed hash under which a one-time code is stored (and looked up) for one owner."""
         message = f"{purpose}\x00{owner}\x00{code}".encode()
         return hmac.new(self._pepper, message, "sha256").hexdigest()
+
+    def derive_token(self, purpose: str) -> str:
+        """A bearer token for `purpose` (64 hex digits), the same in every process sharing the
+        master key and unrelated to every other purpose's token. Never stored in Redis."""
+        return hmac.new(self._token_key, purpose.encode(), "sha256").hexdigest()

@@ -98,7 +98,7 @@ class Services:
             assert settings.webhook_url and settings.webhook_secret  # noqa: S101 - Settings.check
             webhook = WebhookProvider(store, clock, settings.webhook_url,
                                       settings.webhook_secret.value, settings.webhook_max_attempts)
-        messenger = Messenger(store, clock, webhook or OutboxProvider(store, clock))
+        messenger = Messenger(store, clock, webhook or OutboxProvider(store, clock, box))
         waiters = Waiters()
         pushes = PushService(store, box, clock, authlog, waiters)
         phones = PhoneDirectory(store, box, clock, links, messenger)

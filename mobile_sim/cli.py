@@ -1,4 +1,5 @@
-"""The ``mobile-sim`` command: activate, serve, passcode, fleet.
+"""The ``mobile-sim`` command: activate, enroll, serve, passcode, fleet, and the carrier's
+sms, mail and answer-call (`carrier_cli.py`).
 
 TLS is always verified, as in the real app: ``--ca-file`` (or ``MOBILE_SIM_CA_FILE``) names the
 CA to trust, e.g. the one ``authsvc tls dev-cert`` writes.
@@ -17,9 +18,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import aiohttp
-import redis
 
 from mobile_sim import __version__, carrier_cli
+from mobile_sim.carrier import CarrierError
 from mobile_sim.client import (
     DeviceClient,
     DeviceError,
@@ -190,6 +191,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             return carrier_cli.run(args)
         return asyncio.run(_fleet(args))
     except (DeviceError, ActivationInputError, aiohttp.ClientError, OSError,
-            redis.RedisError) as exc:
+            CarrierError) as exc:
         print(f"mobile-sim: error: {exc}", file=sys.stderr)
         return 1

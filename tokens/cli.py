@@ -4,28 +4,22 @@ service with the soft key or a real one.
 One JSON state file (mode 0600, default ``tokens.json``) keeps the soft tokens' secrets and
 counters and the soft FIDO key's secret and counter, so later commands use the same tokens/key.
 Exit status: 0 done (``authenticate``: the answer is "allow"), 1 failed or denied, 2 usage error.
+The state file is `tokens.state`, the ceremonies against the service `tokens.ceremonies`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import csv
 import json
-import os
-import re
 import secrets
-import ssl
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from html import unescape
 from pathlib import Path
 from typing import Any, NoReturn
-from urllib.parse import urlsplit
 
 import aiohttp
 import duo_client
@@ -33,17 +27,22 @@ from fido2.client import ClientError
 from fido2.ctap import CtapDevice
 
 from tokens import __version__
-from tokens.fido import CounterMode, SoftAuthenticator
+from tokens.ceremonies import (
+    Service,
+    TokensError,
+    Touch,
+    auth_api_authenticate,
+    portal_register,
+    service_url,
+)
+from tokens.fido import CounterMode
 from tokens.hardware import NoKeyError, describe, diagnose, first_key, list_keys
 from tokens.oath import HotpToken, TotpToken
-from tokens.webauthn_client import CeremonyError, authenticate, register
+from tokens.state import DEFAULT_STATE, StateFile
+from tokens.webauthn_client import CeremonyError
 from tokens.yubikey import YubiKey
 
-DEFAULT_STATE = Path("tokens.json")
 TOKEN_TYPES = ("h6", "h8", "t6", "t8", "yk")
-_CSRF_INPUT = re.compile(r'<input[^>]*\bname="csrf"[^>]*>')
-_VALUE = re.compile(r'\bvalue="([^"]*)"')
-Touch = Callable[[], None] | None
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -51,63 +50,6 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
-class TokensError(Exception):
-    """The command cannot go on: missing state, or the service broke the client contract."""
-
-
-@dataclass(frozen=True)
-class Service:
-    """``--service https://HOST:PORT``: the WebAuthn origin and where the APIs live."""
-
-    origin: str
-    host: str
-    port: int
-    https: bool
-
-
-def service_url(text: str) -> Service:
-    parts = urlsplit(text.rstrip("/"))
-    if parts.scheme not in ("https", "http") or not parts.hostname or parts.path:
-        raise argparse.ArgumentTypeError(f"expected https://HOST:PORT, got {text!r}")
-    https = parts.scheme == "https"
-    return Service(f"{parts.scheme}://{parts.netloc}", parts.hostname,
-                   parts.port or (443 if https else 80), https)
-
-
-class StateFile:
-    """``{"soft_key": {secret, counter}, "tokens": {serial: {type, ...}}}``, written 0600."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.data: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
-        self.data.setdefault("tokens", {})
-
-    @property
-    def tokens(self) -> dict[str, dict[str, Any]]:
-        tokens: dict[str, dict[str, Any]] = self.data["tokens"]
-        return tokens
-
-    def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(json.dumps(self.data, indent=2) + "\n")
-
-    def soft_key(self, *, create: bool, counter_mode: str = "normal") -> SoftAuthenticator:
-        saved = self.data.get("soft_key")
-        if saved is None:
-            if not create:
-                raise TokensError(f"no soft key in {self.path}: run 'tokens register' first")
-            return SoftAuthenticator(counter_mode=counter_mode)
-        return SoftAuthenticator.from_secret(base64.urlsafe_b64decode(saved["secret"]),
-                                             counter=int(saved["counter"]), counter_mode=counter_mode)
-
-    def keep_soft_key(self, key: SoftAuthenticator) -> None:
-        self.data["soft_key"] = {"secret": base64.urlsafe_b64encode(key.secret).decode(),
-                                 "counter": key.counter, "fingerprint": key.fingerprint}
-        self.save()
 
 
 def _parser() -> OneLineParser:
@@ -265,55 +207,6 @@ def _open_key(args: argparse.Namespace, *, create: bool) -> Iterator[tuple[CtapD
             state.keep_soft_key(key)
         raise
     state.keep_soft_key(key)
-
-
-async def _check(reply: aiohttp.ClientResponse) -> None:
-    if reply.status >= 400:
-        text = (await reply.text())[:200].replace("\n", " ")
-        raise TokensError(f"{reply.method} {reply.url.path}: HTTP {reply.status} {text}")
-
-
-async def portal_register(session: aiohttp.ClientSession, service: Service, device: CtapDevice, *,
-                          username: str, passcode: str, name: str, ca_file: str | None = None,
-                          pin: str | None = None, on_touch: Touch = None) -> dict[str, Any]:
-    """The self-service portal contract: log in with a passcode, read the CSRF token, begin, make
-    the credential at origin ``service.origin``, finish. Returns the finish answer
-    (``{"webauthnkey", "credential_name"}``). The session must keep cookies for IP hosts too
-    (``aiohttp.CookieJar(unsafe=True)``)."""
-    context: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_file) if service.https else True
-    base = service.origin
-    form = {"username": username, "passcode": passcode, "method": "passcode"}
-    async with session.post(f"{base}/portal/self/login", data=form, ssl=context) as reply:
-        await _check(reply)
-    async with session.get(f"{base}/portal/self/devices", ssl=context) as reply:
-        await _check(reply)
-        tag = _CSRF_INPUT.search(await reply.text())
-        value = _VALUE.search(tag.group(0)) if tag else None
-    if value is None:
-        raise TokensError("no CSRF token on /portal/self/devices: the portal login failed")
-    csrf = unescape(value.group(1))
-    async with session.post(f"{base}/portal/self/webauthn/begin", data={"csrf": csrf},
-                            ssl=context) as reply:
-        await _check(reply)
-        options = (await reply.json())["options"]
-    credential = await asyncio.to_thread(register, device, options, base, pin=pin, on_touch=on_touch)
-    payload = {"csrf": csrf, "name": name, "credential": credential}
-    async with session.post(f"{base}/portal/self/webauthn/finish", json=payload, ssl=context) as reply:
-        await _check(reply)
-        answer: dict[str, Any] = await reply.json()
-    return answer
-
-
-def auth_api_authenticate(api: Any, origin: str, username: str, device: CtapDevice, *,
-                          pin: str | None = None, on_touch: Touch = None) -> dict[str, Any]:
-    """The Auth API contract with a ``duo_client.Auth``: options, assertion, ``/auth/v2/auth``
-    with ``factor=webauthn``. Returns the Auth API answer (``{"result": ...}``)."""
-    options = api.json_api_call("POST", "/auth/v2/webauthn/options", {"username": username})["options"]
-    assertion = authenticate(device, options, origin, pin=pin, on_touch=on_touch)
-    answer: dict[str, Any] = api.json_api_call("POST", "/auth/v2/auth", {
-        "factor": "webauthn", "username": username,
-        "assertion": json.dumps(assertion, separators=(",", ":"))})
-    return answer
 
 
 def _cmd_register(args: argparse.Namespace) -> int:

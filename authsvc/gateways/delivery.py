@@ -1,5 +1,10 @@
 """Message providers: the Redis outbox (default) and a signed webhook with durable retries.
 
+The outbox keeps each message sealed (`SecretBox`, bound to its channel and destination) for a
+short while (`store/outbox.py`); whoever holds the outbox token (derived from the master key, so
+every process agrees on it) fetches the messages over HTTP (`http/outbox.py`), as a real SMS
+gateway would. Nothing but this provider can read them from Redis.
+
 Webhook requests are ``POST <url>`` with the message as JSON and the header
 ``X-Authsvc-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>``; any 2xx
 answer is a delivery. A failed attempt goes to a retry queue in Redis (backoff 1, 2, 4, ... s,
@@ -21,6 +26,7 @@ from typing import Any
 import aiohttp
 
 from authsvc.clock import Clock
+from authsvc.crypto import DecryptionError, SecretBox, constant_time_equal
 from authsvc.domain.messages import Message
 from authsvc.store import RedisUnavailable, Store
 
@@ -28,18 +34,52 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
 REQUEST_TIMEOUT_S = 10.0
+OUTBOX_CHANNELS = ("sms", "voice", "email")
+OUTBOX_READER = "outbox reader v1"  # the purpose the outbox token is derived for
+
+
+def _bound_to(channel: str, destination: str) -> str:
+    return f"outbox\x00{channel}\x00{destination}"
 
 
 class OutboxProvider:
-    """Messages kept in Redis per destination (read by the simulated carrier and inbox)."""
+    """Messages kept sealed in Redis per destination, fetched with the outbox token."""
 
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, box: SecretBox) -> None:
         self._store = store
         self._clock = clock
+        self._box = box
 
     async def deliver(self, message: Message) -> None:
-        await self._store.outbox.append(message.channel, message.to,
-                                        message.as_json(self._clock.now()))
+        """Keep the message, sealed, in its destination's list."""
+        body = json.dumps(message.as_json(self._clock.now()), separators=(",", ":"))
+        sealed = self._box.seal(body.encode(), bound_to=_bound_to(message.channel, message.to))
+        await self._store.outbox.append(message.channel, message.to, sealed)
+
+    @property
+    def token(self) -> str:
+        """The bearer token of the outbox endpoint (the same in every process of one key)."""
+        return self._box.derive_token(OUTBOX_READER)
+
+    def accepts(self, presented: str) -> bool:
+        """Whether `presented` is the outbox token (constant time)."""
+        return constant_time_equal(presented, self.token)
+
+    async def messages(self, channel: str, destination: str) -> list[dict[str, Any]]:
+        """The messages kept for `destination` on `channel`, oldest first, opened.
+
+        An entry that does not open (written under another master key, or by a version that
+        stored messages in clear) is skipped and logged without its content.
+        """
+        opened = []
+        for sealed in await self._store.outbox.read(channel, destination):
+            try:
+                opened.append(json.loads(self._box.open(sealed, bound_to=_bound_to(
+                    channel, destination))))
+            except (DecryptionError, ValueError):
+                log.warning("outbox: skipped an entry for a %s destination that does not open",
+                            channel)
+        return opened
 
 
 def sign_webhook(secret: str, body: bytes, timestamp: int) -> str:

@@ -174,8 +174,9 @@ class Keys:
         return f"{self.prefix}:devsig:{digest}"
 
     def outbox(self, channel: str, destination: str) -> str:
-        """LIST: JSON messages sent to one destination (channel "sms", "voice" or "email"),
-        newest last, the last 100 kept, 7 days after the newest. The simulated carrier reads it."""
+        """LIST: messages sent to one destination (channel "sms", "voice" or "email"), each
+        JSON sealed by the outbox provider, newest last, the last 100 kept, 1 hour after the
+        newest. Read only through the provider's endpoint (``/outbox/v1/messages``)."""
         return f"{self.prefix}:outbox:{channel}:{destination}"
 
     def enrollment(self, enrollment_id: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ from mobile_sim.client import (
     ssl_context,
 )
 from tests.conftest import IntegrationPair
+from tests.e2e.carrier_helpers import carrier_of
 from tests.e2e.push_helpers import Clients, one_push, tls_clients
 from tests.harness import RedisServer, ServiceProcess, redis_command
 
@@ -36,10 +37,8 @@ class Env:
 
 
 @pytest.fixture
-def carrier(redis_url: str) -> Iterator[Carrier]:
-    reader = Carrier(redis_url)
-    yield reader
-    reader.close()
+def carrier(tls_service: ServiceProcess) -> Carrier:
+    return carrier_of(tls_service)
 
 
 @pytest.fixture

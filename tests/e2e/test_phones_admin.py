@@ -10,11 +10,11 @@ import aiohttp
 import duo_client
 import pytest
 
-from authsvc.store import Redis
 from authsvc.tls import DevCert
 from mobile_sim.client import DeviceClient, activate, resolve_activation
 from mobile_sim.phone import attribute
 from tests.conftest import IntegrationPair
+from tests.e2e.carrier_helpers import carrier_of
 from tests.e2e.push_helpers import Clients, activate_phone, new_phone, one_push, tls_clients
 from tests.harness import ServiceProcess
 
@@ -175,8 +175,8 @@ async def test_enroll_and_enroll_status(clients: Clients, session: aiohttp.Clien
     assert generated["username"].startswith("user-")
 
 
-async def test_sms_activation_goes_to_the_outbox_and_is_refused_while_the_link_is_valid(
-        clients: Clients, redis_url: str) -> None:
+def test_sms_activation_goes_to_the_outbox_and_is_refused_while_the_link_is_valid(
+        clients: Clients, tls_service: ServiceProcess) -> None:
     admin = clients.admin
     user = admin.add_user("ines")
     phone = new_phone(admin, user["user_id"])
@@ -186,12 +186,8 @@ async def test_sms_activation_goes_to_the_outbox_and_is_refused_while_the_link_i
         admin.send_sms_activation_to_phone(phone["phone_id"])
     with pytest.raises(RuntimeError, match="acturl"):
         admin.send_sms_activation_to_phone(phone["phone_id"], activation_msg="no link here")
-    redis = Redis.from_url(redis_url)
-    try:
-        stored = await redis.execute("LRANGE", "as:outbox:sms:+15555550100", 0, -1)
-    finally:
-        await redis.close()
-    assert [entry for entry in stored if "/activate/" in entry]
+    sent_sms = carrier_of(tls_service).messages("sms", "+15555550100")
+    assert [message for message in sent_sms if "/activate/" in message["body"]]
 
 
 def test_duo_client_unmodified_sees_the_phone_objects(clients: Clients) -> None:

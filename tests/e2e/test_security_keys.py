@@ -21,11 +21,12 @@ import pytest
 from fido2.client import ClientError
 
 from authsvc.tls import DevCert
-from mobile_sim.carrier import Carrier, links
+from mobile_sim.carrier import links
 from tests.conftest import IntegrationPair
+from tests.e2e.carrier_helpers import carrier_of
 from tests.e2e.push_helpers import Clients, tls_clients
 from tests.harness import ServiceProcess
-from tokens.cli import auth_api_authenticate, portal_register, service_url
+from tokens.ceremonies import auth_api_authenticate, portal_register, service_url
 from tokens.fido import SoftAuthenticator
 from tokens.webauthn_client import authenticate, register, u2f_register, u2f_sign
 
@@ -175,14 +176,10 @@ async def test_raw_u2f_and_the_appid_path(bench: Bench) -> None:
 
 
 async def test_an_admin_mails_a_security_key_enrollment_link(
-        bench: Bench, redis_url: str) -> None:
+        bench: Bench, tls_service: ServiceProcess) -> None:
     bench.clients.admin.json_api_call(
         "POST", f"/admin/v1/users/{bench.user['user_id']}/security_key_enrollment", {})
-    carrier = Carrier(redis_url)
-    try:
-        link = links(carrier.messages("email", "kiki@example.org")[-1])[0]
-    finally:
-        carrier.close()
+    link = links(carrier_of(tls_service).messages("email", "kiki@example.org")[-1])[0]
     context = ssl.create_default_context(cafile=bench.clients.ca_file)
     async with bench.session.post(link + "/webauthn/begin", ssl=context) as reply:
         options = (await reply.json())["options"]

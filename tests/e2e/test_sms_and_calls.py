@@ -1,30 +1,28 @@
 """SMS passcode batches and phone calls end to end: duo_client on the application side, the
-simulated carrier (mobile_sim.carrier) reading the outbox and answering calls."""
+simulated carrier (mobile_sim.carrier) fetching the outbox over HTTP and answering calls."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import duo_client
 import pytest
 
-from mobile_sim.carrier import Carrier, passcodes, report
+from mobile_sim.carrier import Carrier, CarrierError, passcodes, report
 from tests.conftest import IntegrationPair
+from tests.e2e.carrier_helpers import carrier_of
 from tests.harness import RedisServer, ServiceProcess, redis_command
 
 NUMBER = "+15555550142"
 
 
 @pytest.fixture
-def carrier(redis_server: RedisServer, redis_url: str) -> Iterator[Carrier]:
-    reader = Carrier(redis_url)
-    yield reader
-    reader.close()
+def carrier(service: ServiceProcess) -> Carrier:
+    return carrier_of(service)
 
 
 @pytest.fixture
@@ -141,7 +139,7 @@ def test_a_phone_call_is_answered_through_the_carrier(
     final = auth_api.auth_status(txid)
     assert (final["status"], final["success"]) == (status, result == "allow")
     assert _logs(admin_api, sms_user["user_id"])[0]["factor"] == "phone_call"
-    with pytest.raises(Exception, match="404"):
+    with pytest.raises(CarrierError, match="404"):
         report({**call, "extra": {**call["extra"], "token": "forged"}}, "keypress", "#")
 
 

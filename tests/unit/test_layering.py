@@ -1,6 +1,7 @@
 """Dependency rules, checked on the import statements of every module.
 
-- mobile_sim/ and tokens/ import nothing from authsvc (independent implementations);
+- mobile_sim/ and tokens/ import nothing from authsvc (independent implementations), no Redis
+  client, and name none of the service's Redis keys: they reach the service over HTTP only;
 - domain/ and factors/ never import aiohttp; wire/ imports only the standard library;
 - only store/ talks to Redis (hiredis, redis).
 """
@@ -32,6 +33,32 @@ def _modules(folder: str) -> list[Path]:
 def test_simulators_import_nothing_from_authsvc(folder: str) -> None:
     for path in _modules(folder):
         assert not [name for name in _imports(path) if name.split(".")[0] == "authsvc"], path
+
+
+def _key_fragments() -> set[str]:
+    """The fixed parts of every key name built in store/keys.py (``:outbox:``, ``}:sms``...)."""
+    tree = ast.parse((ROOT / "authsvc/store/keys.py").read_text())
+    return {part.value for node in ast.walk(tree) if isinstance(node, ast.JoinedStr)
+            for part in node.values
+            if isinstance(part, ast.Constant) and isinstance(part.value, str)
+            and any(char.isalpha() for char in part.value)}
+
+
+@pytest.mark.parametrize("folder", ["mobile_sim", "tokens"])
+def test_simulators_do_not_talk_to_redis(folder: str) -> None:
+    for path in _modules(folder):
+        assert not [name for name in _imports(path) if name.split(".")[0] in ("hiredis", "redis")
+                    ], path
+
+
+@pytest.mark.parametrize("folder", ["mobile_sim", "tokens"])
+def test_simulators_name_none_of_the_services_redis_keys(folder: str) -> None:
+    fragments = _key_fragments()
+    assert {":outbox:", "}:sms", ":service:base_url"} <= fragments  # the scan sees the schema
+    forbidden = fragments | {"redis.url"}  # nor the embedded Redis's address file
+    for path in _modules(folder):
+        text = path.read_text()
+        assert not [fragment for fragment in forbidden if fragment in text], path
 
 
 @pytest.mark.parametrize("folder", ["authsvc/domain", "authsvc/factors", "authsvc/store"])
