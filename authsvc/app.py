@@ -1,4 +1,9 @@
-"""The aiohttp application factory (used by `authsvc serve`, the tests and the benchmark)."""
+"""The aiohttp application factory (used by `authsvc serve`, the tests and the benchmark).
+
+Start-up and shutdown are cleanup contexts, in order: the store (scripts registered), the events
+subscriber (push wake-ups from every process), the background work (webhook retries, the
+"Not enrolled" sweep), then the announcements (base URL in Redis, the outbox discovery file).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ from aiohttp import web
 
 from authsvc.clock import Clock, SystemClock
 from authsvc.crypto import SecretBox, load_or_create_master_key
+from authsvc.discovery import announce_outbox
+from authsvc.errors import StoreUnavailable
 from authsvc.http import (
     admin_account,
     admin_enroll,
@@ -28,11 +35,12 @@ from authsvc.http import (
 from authsvc.http.middleware import SERVICES, error_middleware, signature_middleware
 from authsvc.services import Services
 from authsvc.settings import Settings, SettingsError
-from authsvc.store import Redis, RedisUnavailable, Store
-from authsvc.store.pubsub import Subscriber
+from authsvc.store import Redis, Store
 
 KEY_FILE_NAME = "secret.key"
 SUBSCRIBE_WAIT_S = 2.0
+ROUTES = (auth_api, admin_enroll, admin_users, admin_tokens, admin_phones, admin_account,
+          device_api, carrier, outbox, pages, portal, security_keys)
 
 
 def secret_box(settings: Settings) -> SecretBox:
@@ -58,45 +66,63 @@ def create_app(
                   authlog_max_entries=settings.authlog_max_entries)
     app = web.Application(middlewares=[error_middleware, signature_middleware],
                           client_max_size=settings.max_body_bytes)
-    services = Services.build(settings, store, box or secret_box(settings),
-                              clock or SystemClock())
-    app[SERVICES] = services
-
-    async def redis_lifetime(_: web.Application) -> AsyncIterator[None]:
-        await store.start()
-        waiters = services.waiters
-        events = Subscriber(store.redis.address, store.keys.events(), waiters.announce,
-                            waiters.announce_all)
-        events.start()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(SUBSCRIBE_WAIT_S):
-                await events.subscribed.wait()
-        # Everything built at start-up lives as long as the process: keep it out of the
-        # collector's full passes, which otherwise stop the loop for 15-35 ms at full load.
-        if services.webhook is not None:
-            await services.webhook.start()
-        with contextlib.suppress(RedisUnavailable):
-            await store.redis.execute("SET", store.keys.announced_base_url(),
-                                      services.links.base_url)
-        sweeper = asyncio.get_running_loop().create_task(
-            services.unenrolled.run(settings.unenrolled_sweep_seconds))
-        gc.collect()
-        gc.freeze()
-        yield
-        sweeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sweeper
-        if services.webhook is not None:
-            await services.webhook.close()
-        await events.close()
-        await store.close()
-
-    async def release_waiters(_: web.Application) -> None:
-        services.waiters.close()
-
-    app.on_shutdown.append(release_waiters)
-    app.cleanup_ctx.append(redis_lifetime)
-    for module in (auth_api, admin_enroll, admin_users, admin_tokens, admin_phones, admin_account, device_api,
-                   carrier, outbox, pages, portal, security_keys):
+    app[SERVICES] = Services.build(settings, store, box or secret_box(settings),
+                                   clock or SystemClock())
+    app.cleanup_ctx.extend([_store_lifetime, _events_lifetime, _background_lifetime,
+                            _announce])
+    app.on_shutdown.append(_release_waiters)
+    for module in ROUTES:
         module.setup_routes(app)
     return app
+
+
+async def _store_lifetime(app: web.Application) -> AsyncIterator[None]:
+    store = app[SERVICES].store
+    await store.start()
+    yield
+    await store.close()
+
+
+async def _events_lifetime(app: web.Application) -> AsyncIterator[None]:
+    """One subscriber per process wakes the local waiters of pushes and phones."""
+    services = app[SERVICES]
+    events = services.store.events(services.waiters.announce, services.waiters.announce_all)
+    events.start()
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(SUBSCRIBE_WAIT_S):
+            await events.subscribed.wait()
+    yield
+    await events.close()
+
+
+async def _background_lifetime(app: web.Application) -> AsyncIterator[None]:
+    services = app[SERVICES]
+    if services.webhook is not None:
+        await services.webhook.start()
+    sweeper = asyncio.get_running_loop().create_task(
+        services.unenrolled.run(services.settings.unenrolled_sweep_seconds))
+    # Everything built at start-up lives as long as the process: keep it out of the
+    # collector's full passes, which otherwise stop the loop for 15-35 ms at full load.
+    gc.collect()
+    gc.freeze()
+    yield
+    sweeper.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await sweeper
+    if services.webhook is not None:
+        await services.webhook.close()
+
+
+async def _announce(app: web.Application) -> AsyncIterator[None]:
+    """Tell CLI commands which base URL to put in links, and a carrier where the outbox is."""
+    services = app[SERVICES]
+    with contextlib.suppress(StoreUnavailable):
+        await services.store.announce_base_url(services.links.base_url)
+    if services.outbox is not None:
+        announce_outbox(services.settings.data_dir, services.links.base_url,
+                        services.outbox.token)
+    yield
+
+
+async def _release_waiters(app: web.Application) -> None:
+    app[SERVICES].waiters.close()

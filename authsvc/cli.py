@@ -15,7 +15,7 @@ import ssl
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from aiohttp import web
 from tqdm import tqdm
@@ -48,7 +48,22 @@ def _parser() -> OneLineParser:
     parser = OneLineParser(prog="authsvc", description="Duo-compatible two-factor service.")
     parser.add_argument("--version", action="version", version=f"authsvc {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+    for add in (_serve_command, _integration_commands, _users_commands, _tokens_commands,
+                _tls_commands):
+        add(commands)
+    return parser
 
+
+if TYPE_CHECKING:
+    Commands = argparse._SubParsersAction[OneLineParser]
+
+
+def _actions(commands: Commands, name: str, help_text: str) -> Commands:
+    group = commands.add_parser(name, help=help_text)
+    return group.add_subparsers(dest="action", required=True, parser_class=OneLineParser)
+
+
+def _serve_command(commands: Commands) -> None:
     serve = commands.add_parser("serve", help="run the service",
                                 description="Run the service (plain HTTP unless TLS files are given).")
     serve.add_argument("--host", help="listen address (AUTHSVC_HOST, default 127.0.0.1)")
@@ -59,42 +74,43 @@ def _parser() -> OneLineParser:
                        help="host written into links and codes (AUTHSVC_PUBLIC_HOST)")
     _add_store_flags(serve)
 
-    integration = commands.add_parser("integration", help="manage integrations (ikey/skey)")
-    actions = integration.add_subparsers(dest="action", required=True, parser_class=OneLineParser)
+
+def _integration_commands(commands: Commands) -> None:
+    actions = _actions(commands, "integration", "manage integrations (ikey/skey)")
     create = actions.add_parser("create", help="create an integration; prints JSON with the skey")
     create.add_argument("--type", required=True, choices=["auth", "admin"])
     create.add_argument("--name", required=True)
     create.add_argument("--role", default=Role.OWNER.value, choices=[role.value for role in Role])
     _add_store_flags(create)
-    listing = actions.add_parser("list", help="list integrations (no secrets)")
-    _add_store_flags(listing)
+    _add_store_flags(actions.add_parser("list", help="list integrations (no secrets)"))
 
-    users = commands.add_parser("users", help="user administration")
-    user_actions = users.add_subparsers(dest="action", required=True, parser_class=OneLineParser)
-    bulk = user_actions.add_parser("bulk-enroll", help="mail enrollment links to a CSV of users")
+
+def _users_commands(commands: Commands) -> None:
+    actions = _actions(commands, "users", "user administration")
+    bulk = actions.add_parser("bulk-enroll", help="mail enrollment links to a CSV of users")
     bulk.add_argument("file", type=Path, help="CSV with username,email per line")
     bulk.add_argument("--valid-secs", type=int, help="link lifetime (default 30 days)")
     _add_store_flags(bulk)
 
-    tokens = commands.add_parser("tokens", help="hardware tokens")
-    token_actions = tokens.add_subparsers(dest="action", required=True,
-                                          parser_class=OneLineParser)
-    importing = token_actions.add_parser("import", help="import a vendor's token CSV")
+
+def _tokens_commands(commands: Commands) -> None:
+    actions = _actions(commands, "tokens", "hardware tokens")
+    importing = actions.add_parser("import", help="import a vendor's token CSV")
     importing.add_argument("file", type=Path, help="the CSV (see docs/api.md, token import)")
     importing.add_argument("--type", required=True, choices=["h6", "h8", "t6", "t8", "yk"])
     importing.add_argument("--partial", action="store_true",
                            help="import the good rows even if some are bad")
     _add_store_flags(importing)
 
-    tls = commands.add_parser("tls", help="TLS helpers")
-    tls_actions = tls.add_subparsers(dest="action", required=True, parser_class=OneLineParser)
-    dev = tls_actions.add_parser("dev-cert", help="write a development CA and server certificate")
+
+def _tls_commands(commands: Commands) -> None:
+    actions = _actions(commands, "tls", "TLS helpers")
+    dev = actions.add_parser("dev-cert", help="write a development CA and server certificate")
     dev.add_argument("--out", type=Path, help="output directory (default DATA_DIR/tls)")
     dev.add_argument("--name", action="append", default=[],
                      help="extra DNS name or IP for the certificate (repeatable)")
     dev.add_argument("--days", type=int, default=825, help="validity in days (default 825)")
     _add_store_flags(dev, redis=False)
-    return parser
 
 
 def _add_store_flags(parser: argparse.ArgumentParser, *, redis: bool = True) -> None:
@@ -144,8 +160,7 @@ async def _with_services(settings: Settings, action: Callable[[Services], Awaita
     assert settings.redis_url is not None  # noqa: S101 - set by _with_store
     redis = Redis.from_url(settings.redis_url, timeout=settings.redis_timeout)
     store = Store(redis, prefix=settings.key_prefix)
-    announced = None if settings.public_host else await redis.execute(
-        "GET", store.keys.announced_base_url())
+    announced = None if settings.public_host else await store.announced_base_url()
     services = Services.build(settings, store, secret_box(settings), SystemClock(), announced)
     if services.webhook is not None:
         await services.webhook.start()

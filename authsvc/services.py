@@ -78,6 +78,7 @@ class Services:
     helpdesk: HelpDesk
     messenger: Messenger
     webhook: WebhookProvider | None
+    outbox: OutboxProvider | None
     sms: SmsPasscodes
     calls: PhoneCalls
     invitations: Invitations
@@ -91,54 +92,47 @@ class Services:
               base_url: str | None = None) -> Services:
         """Wire the services; `base_url` overrides the links' base (CLI commands use the one
         the running service announced)."""
-        authlog = AuthLog(store)
         links = Links(base_url or public_base_url(settings))
-        webhook = None
-        if settings.delivery == "webhook":
-            assert settings.webhook_url and settings.webhook_secret  # noqa: S101 - Settings.check
-            webhook = WebhookProvider(store, clock, settings.webhook_url,
-                                      settings.webhook_secret.value, settings.webhook_max_attempts)
-        messenger = Messenger(store, clock, webhook or OutboxProvider(store, clock, box))
-        waiters = Waiters()
+        webhook, outbox, messenger = _messaging(settings, store, clock, box)
+        authlog, waiters = AuthLog(store), Waiters()
         pushes = PushService(store, box, clock, authlog, waiters)
+        users, tokens = UserDirectory(store, clock), TokenRegistry(store, box, clock)
         phones = PhoneDirectory(store, box, clock, links, messenger)
         sms = SmsPasscodes(store, box, clock, messenger)
         calls = PhoneCalls(store, box, clock, messenger, pushes, authlog, links)
-        users = UserDirectory(store, clock)
-        tokens = TokenRegistry(store, box, clock)
-        subjects = Subjects(store)
         security_keys = SecurityKeys(store, clock, relying_party(settings, links.base_url))
-        transactions = Transactions(store, pushes)
+        subjects = Subjects(store)
         auth = Authenticator(store, box, clock, authlog, subjects, pushes,
                              OutOfBandSender(store, clock, authlog, pushes, sms, calls),
-                             security_keys, transactions)
+                             security_keys, Transactions(store, pushes))
         invitations = Invitations(store, clock, users, links, messenger)
         return cls(
             settings=settings, clock=clock, store=store, box=box, links=links, waiters=waiters,
-            integrations=IntegrationRegistry(store, box, clock),
-            users=users,
-            tokens=tokens,
-            bypass=BypassIssuer(store, box, clock),
-            authlog=authlog,
-            auth=auth,
+            integrations=IntegrationRegistry(store, box, clock), users=users, tokens=tokens,
+            bypass=BypassIssuer(store, box, clock), authlog=authlog, auth=auth,
             preauth=Preauth(store, clock, authlog, subjects, links, pushes, sms),
-            account=AccountPolicy(store),
-            phones=phones,
-            pushes=pushes,
+            account=AccountPolicy(store), phones=phones, pushes=pushes,
             device=DeviceService(store, box, clock, pushes, waiters),
             enrollment=Enrollment(store, clock, users, phones),
-            helpdesk=HelpDesk(store, clock, pushes),
-            messenger=messenger,
-            webhook=webhook,
-            sms=sms,
-            calls=calls,
-            invitations=invitations,
+            helpdesk=HelpDesk(store, clock, pushes), messenger=messenger, webhook=webhook,
+            outbox=outbox, sms=sms, calls=calls, invitations=invitations,
             portals=Portals(store, auth, users, phones, invitations, security_keys),
-            security_keys=security_keys,
-            token_import=TokenImporter(store, tokens, users),
-            unenrolled=UnenrolledLockout(store, clock),
-        )
+            security_keys=security_keys, token_import=TokenImporter(store, tokens, users),
+            unenrolled=UnenrolledLockout(store, clock))
 
     async def check_store(self) -> None:
-        """Raise RedisUnavailable unless Redis answers."""
-        await self.store.redis.execute("PING")
+        """Raise StoreUnavailable unless Redis answers."""
+        await self.store.ping()
+
+
+def _messaging(settings: Settings, store: Store, clock: Clock, box: SecretBox
+               ) -> tuple[WebhookProvider | None, OutboxProvider | None, Messenger]:
+    """The configured delivery provider (a signed webhook, else the outbox) and the messenger
+    that sends through it."""
+    if settings.delivery == "webhook":
+        assert settings.webhook_url and settings.webhook_secret  # noqa: S101 - Settings.check
+        webhook = WebhookProvider(store, clock, settings.webhook_url,
+                                  settings.webhook_secret.value, settings.webhook_max_attempts)
+        return webhook, None, Messenger(store, clock, webhook)
+    outbox = OutboxProvider(store, clock, box)
+    return None, outbox, Messenger(store, clock, outbox)

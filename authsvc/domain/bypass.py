@@ -9,9 +9,8 @@ from authsvc.clock import Clock
 from authsvc.crypto import SecretBox, random_digits, random_id
 from authsvc.errors import InvalidParameter
 from authsvc.factors.bypass import HASH_PURPOSE, is_bypass_shape
-from authsvc.model.bypass import BypassCode
+from authsvc.model.bypass import BypassCode, NewBypassCode
 from authsvc.store import Store
-from authsvc.store.bypass import NewBypassCode
 
 MAX_PER_CALL = 10
 DEFAULT_COUNT = 10

@@ -11,7 +11,7 @@ import math
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from authsvc.clock import Clock
 from authsvc.store import Store
@@ -47,10 +47,30 @@ class Message:
         return 1 if self.channel == "voice" else 0
 
 
+CHANNELS = ("sms", "voice", "email")
+
+
 class Provider(Protocol):
     """Where messages go."""
 
     async def deliver(self, message: Message) -> None: ...
+
+
+class OutboxReader(Protocol):
+    """The outbox provider's pickup side: messages fetched over HTTP with a bearer token."""
+
+    @property
+    def token(self) -> str:
+        """The bearer token (the same in every process of one master key)."""
+        ...
+
+    def accepts(self, presented: str) -> bool:
+        """Whether `presented` is the token (constant time)."""
+        ...
+
+    async def messages(self, channel: str, destination: str) -> list[dict[str, Any]]:
+        """Everything kept for one destination, oldest first."""
+        ...
 
 
 class Messenger:

@@ -16,8 +16,9 @@ import asyncio
 import logging
 
 from authsvc.clock import Clock
+from authsvc.errors import StoreUnavailable
 from authsvc.model.settings import AccountSettings
-from authsvc.store import RedisUnavailable, Store
+from authsvc.store import Store
 
 log = logging.getLogger(__name__)
 DAY_S = 86_400
@@ -79,7 +80,7 @@ class UnenrolledLockout:
             await asyncio.sleep(every_s)
             try:
                 await self.sweep(hold_ms=int(every_s * 1000))
-            except RedisUnavailable as exc:
+            except StoreUnavailable as exc:
                 log.warning("Not-enrolled sweep skipped: %s", exc)
             except Exception:  # a background loop must outlive any one failed sweep
                 log.exception("Not-enrolled sweep failed; trying again in %g s", every_s)

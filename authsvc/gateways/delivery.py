@@ -28,13 +28,13 @@ import aiohttp
 from authsvc.clock import Clock
 from authsvc.crypto import DecryptionError, SecretBox, constant_time_equal
 from authsvc.domain.messages import Message
-from authsvc.store import RedisUnavailable, Store
+from authsvc.errors import StoreUnavailable
+from authsvc.store import Store
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
 REQUEST_TIMEOUT_S = 10.0
-OUTBOX_CHANNELS = ("sms", "voice", "email")
 OUTBOX_READER = "outbox reader v1"  # the purpose the outbox token is derived for
 
 
@@ -150,5 +150,5 @@ class WebhookProvider:
             try:
                 for entry in await self._store.delivery.claim_due(self._clock.now_ms()):
                     await self._attempt(entry)
-            except RedisUnavailable as exc:
+            except StoreUnavailable as exc:
                 log.warning("delivery retries paused: %s", exc)

@@ -28,7 +28,6 @@ from authsvc.http.params import Params
 from authsvc.http.signature import SignaturePolicy, read_wire, verify_request
 from authsvc.model.integrations import IntegrationType
 from authsvc.services import Services
-from authsvc.store import RedisUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -77,15 +76,15 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     """Render every failure as Duo's FAIL envelope."""
     try:
         return await handler(request)
+    except StoreUnavailable as exc:
+        log.warning("redis unavailable: %s", exc)
+        return fail(StoreUnavailable())
     except AuthsvcError as error:
         return fail(error)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         return fail(_from_http_exception(exc))
-    except RedisUnavailable as exc:
-        log.warning("redis unavailable: %s", exc)
-        return fail(StoreUnavailable())
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.path)
         return fail(AuthsvcError())

@@ -25,3 +25,11 @@ class BypassCode:
     def expiration(self) -> int | None:
         """Duo's `expiration`: unix seconds, None for never."""
         return self.expires_ms // 1000 if self.expires_ms else None
+
+
+@dataclass(frozen=True, slots=True)
+class NewBypassCode:
+    """A code to store: its keyed hash and its metadata."""
+
+    code_hash: str
+    meta: BypassCode

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from authsvc.store.account import AccountStore
 from authsvc.store.attempts import AttemptStore
 from authsvc.store.bypass import BypassStore
@@ -14,6 +16,7 @@ from authsvc.store.logstream import LogStream
 from authsvc.store.outbox import OutboxStore
 from authsvc.store.phones import PhoneStore
 from authsvc.store.profiles import ProfileStore
+from authsvc.store.pubsub import Subscriber
 from authsvc.store.pushes import PushStore
 from authsvc.store.redis_client import Redis, RedisError, RedisUnavailable
 from authsvc.store.scripts import ScriptRunner
@@ -67,3 +70,21 @@ class Store:
     async def close(self) -> None:
         """Close the connection."""
         await self.redis.close()
+
+    async def ping(self) -> None:
+        """Raise StoreUnavailable unless Redis answers."""
+        await self.redis.execute("PING")
+
+    def events(self, on_event: Callable[[str], None],
+               on_reconnect: Callable[[], None]) -> Subscriber:
+        """A subscriber to the cross-process events channel (not started yet)."""
+        return Subscriber(self.redis.address, self.keys.events(), on_event, on_reconnect)
+
+    async def announce_base_url(self, url: str) -> None:
+        """Record the public base URL of the service starting now (for CLI-made links)."""
+        await self.redis.execute("SET", self.keys.announced_base_url(), url)
+
+    async def announced_base_url(self) -> str | None:
+        """The base URL the last started service announced, if any."""
+        url: str | None = await self.redis.execute("GET", self.keys.announced_base_url())
+        return url

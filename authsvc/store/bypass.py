@@ -9,21 +9,12 @@ code that is gone (used up, expired, replaced).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from authsvc.errors import Conflict, NotFound
-from authsvc.model.bypass import BypassCode
+from authsvc.model.bypass import BypassCode, NewBypassCode
 from authsvc.store.core import StoreContext, flat_to_dict
 from authsvc.store.records import bypass_from_json, bypass_to_json
 from authsvc.store.scripts import ScriptName
-
-
-@dataclass(frozen=True, slots=True)
-class NewBypassCode:
-    """A code to store: its keyed hash and its metadata."""
-
-    code_hash: str
-    meta: BypassCode
 
 
 class BypassStore:

@@ -24,6 +24,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import hiredis
 
+from authsvc.errors import StoreUnavailable
+
 Arg = str | bytes | int | float
 
 
@@ -31,8 +33,9 @@ class RedisError(Exception):
     """Redis answered with an error reply (``-ERR ...``, ``-NOSCRIPT ...``)."""
 
 
-class RedisUnavailable(Exception):
-    """Redis could not be reached, or did not answer in time."""
+class RedisUnavailable(StoreUnavailable):
+    """Redis could not be reached, or did not answer in time (the detail names the address:
+    logged, never sent to a client)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,13 +12,12 @@ import pytest
 
 from authsvc.clock import FakeClock
 from authsvc.model.attempts import Match
-from authsvc.model.bypass import BypassCode
+from authsvc.model.bypass import BypassCode, NewBypassCode
 from authsvc.model.factors import CommitRule, Home, LogFactor
 from authsvc.model.settings import AccountSettings
 from authsvc.model.tokens import Token, TokenType
 from authsvc.model.users import User, UserStatus
 from authsvc.store import Redis, Store
-from authsvc.store.bypass import NewBypassCode
 
 StoreFactory = Callable[[int], Awaitable[list[Store]]]
 

@@ -29,6 +29,59 @@ def _modules(folder: str) -> list[Path]:
     return sorted((ROOT / folder).rglob("*.py"))
 
 
+LEAVES = frozenset({"errors", "clock", "crypto", "wire"})
+# What each layer of authsvc/ may import from authsvc/ (besides itself).
+LAYERS: dict[str, frozenset[str]] = {
+    "errors": frozenset(),
+    "wire": frozenset(),
+    "clock": frozenset(),
+    "crypto": frozenset(),
+    "model": frozenset({"errors"}),
+    "store": frozenset({"model", "errors"}),
+    "factors": frozenset({"model", "errors", "crypto"}),
+    "domain": frozenset({"factors", "store", "model"}) | LEAVES,
+    "gateways": frozenset({"domain", "store", "model"}) | LEAVES,
+    "http": frozenset({"domain", "model", "services"}) | LEAVES,
+}
+TOP = frozenset({"__init__", "__main__", "app", "cli", "services", "settings", "embedded_redis",
+                 "tls", "discovery"})
+
+
+def _layer_of(path: Path) -> str:
+    return path.relative_to(ROOT / "authsvc").parts[0].removesuffix(".py")
+
+
+def _imported_layers(path: Path) -> set[str]:
+    return {name.split(".")[1] for name in _imports(path)
+            if name.startswith("authsvc.") and len(name.split(".")) > 1}
+
+
+def test_every_module_of_authsvc_has_a_layer() -> None:
+    assert {_layer_of(path) for path in _modules("authsvc")} <= set(LAYERS) | TOP
+
+
+@pytest.mark.parametrize("layer", sorted(LAYERS))
+def test_imports_only_run_down(layer: str) -> None:
+    allowed = LAYERS[layer] | {layer}
+    for path in _modules("authsvc"):
+        if _layer_of(path) == layer:
+            assert _imported_layers(path) <= allowed, (path, _imported_layers(path) - allowed)
+
+
+def test_above_the_store_only_its_facade_is_imported() -> None:
+    for path in _modules("authsvc"):
+        if _layer_of(path) not in ("store", *TOP):
+            assert not [name for name in _imports(path) if name.startswith("authsvc.store.")
+                        ], path
+
+
+def test_the_layer_check_catches_an_upward_import(tmp_path: Path) -> None:
+    """The rule itself: a store module importing the domain is refused."""
+    bad = tmp_path / "bad.py"
+    bad.write_text("from authsvc.domain.users import UserDirectory\n")
+    assert not _imported_layers(bad) <= LAYERS["store"] | {"store"}
+
+
 @pytest.mark.parametrize("folder", ["mobile_sim", "tokens"])
 def test_simulators_import_nothing_from_authsvc(folder: str) -> None:
     for path in _modules(folder):
@@ -61,7 +114,8 @@ def test_simulators_name_none_of_the_services_redis_keys(folder: str) -> None:
         assert not [fragment for fragment in forbidden if fragment in text], path
 
 
-@pytest.mark.parametrize("folder", ["authsvc/domain", "authsvc/factors", "authsvc/store"])
+@pytest.mark.parametrize("folder", ["authsvc/domain", "authsvc/factors", "authsvc/store",
+                                    "authsvc/model"])
 def test_domain_factors_and_store_do_not_import_aiohttp(folder: str) -> None:
     for path in _modules(folder):
         assert not [name for name in _imports(path) if name.startswith("aiohttp")], path
