@@ -96,3 +96,7 @@ class AuthLog:
     async def query(self, query: LogQuery) -> LogPage:
         """One page of records."""
         return await self._store.authlog.query(query)
+
+    async def telephony(self, query: LogQuery) -> LogPage:
+        """One page of the telephony log (every SMS and call, with its credits)."""
+        return await self._store.telephony.query(query)

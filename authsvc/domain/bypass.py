@@ -10,6 +10,7 @@ from authsvc.crypto import SecretBox, random_digits, random_id
 from authsvc.errors import InvalidParameter
 from authsvc.factors.bypass import HASH_PURPOSE, is_bypass_shape
 from authsvc.model.bypass import BypassCode, NewBypassCode
+from authsvc.model.users import User
 from authsvc.store import Store
 
 MAX_PER_CALL = 10
@@ -95,6 +96,13 @@ class BypassIssuer:
     async def page(self, offset: int, limit: int) -> tuple[list[BypassCode], int]:
         """A page of every live code (metadata only) and the total."""
         return await self._store.bypass.page(offset, limit, self._clock.now_ms())
+
+    async def page_with_owners(self, offset: int, limit: int
+                               ) -> tuple[list[BypassCode], dict[str, User], int]:
+        """A page of every live code with the users holding them, and the total."""
+        codes, total = await self.page(offset, limit)
+        owners = await self._store.users.get_many({code.user_id for code in codes})
+        return codes, {user.user_id: user for user in owners}, total
 
     async def delete(self, code_id: str) -> None:
         """Delete one code; raises NotFound."""

@@ -122,6 +122,24 @@ class Invitations:
         return {"user_id": user.user_id, "username": user.username, "mailed": True,
                 "enrollment_id": record.enrollment_id, "expires": record.expires}
 
+    async def invite_bulk(self, csv_text: str, valid_secs: int | None) -> list[dict[str, Any]]:
+        """Invite every row of a ``username,email`` CSV; every row is checked before anything
+        happens (a bad row raises InvalidParameter). One report entry per row."""
+        report = []
+        for row in parse_bulk_csv(csv_text):
+            outcome = await self.invite(row.username, row.email, valid_secs)
+            report.append({"line": row.line, **outcome})
+        return report
+
+    async def invite_for_key(self, user_id: str, email: str | None,
+                             valid_secs: int | None) -> dict[str, Any]:
+        """Mail an enrolled user a link on which they register a security key themselves."""
+        user = await self._users.get(user_id)
+        address = email or user.email
+        if not address:
+            raise MissingParameter("email (the user has no email address)")
+        return await self.invite(user.username, address, valid_secs, even_if_enrolled=True)
+
     async def _mail(self, email: str, token: str) -> None:
         link = f"{self._links.base_url}/portal/enroll/{token}"
         body = (f"Set up two-factor authentication for your account: open {link} and add "

@@ -11,6 +11,7 @@ import dataclasses
 import re
 import secrets
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from authsvc.domain.messages import Message, Messenger
 from authsvc.errors import InvalidParameter, NotFound
 from authsvc.model.attempts import MobileOtp
 from authsvc.model.phones import PLATFORMS, Phone, PhoneType
+from authsvc.model.users import PhoneUsers
 from authsvc.store import Store
 
 DEFAULT_ACTIVATION_SECS = 86_400
@@ -130,6 +132,23 @@ class PhoneDirectory:
 
     async def users_of(self, phone_id: str) -> list[str]:
         return await self._store.phones.users_of(phone_id)
+
+    async def with_users(self, phones: Sequence[Phone]) -> list[PhoneUsers]:
+        """Each phone with the users it is attached to (two round trips for any number)."""
+        user_ids = await self._store.phones.users_of_many([phone.phone_id for phone in phones])
+        users = {user.user_id: user for user in await self._store.users.get_many(
+            {user_id for ids in user_ids for user_id in ids})}
+        return [PhoneUsers(phone, [users[u] for u in ids if u in users])
+                for phone, ids in zip(phones, user_ids, strict=True)]
+
+    async def page_with_users(self, offset: int, limit: int) -> tuple[list[PhoneUsers], int]:
+        """One page of phones with their users (three round trips), and the total."""
+        phones, total = await self.page(offset, limit)
+        return await self.with_users(phones), total
+
+    async def view(self, phone_id: str) -> PhoneUsers:
+        """One phone with its users; raises NotFound."""
+        return (await self.with_users([await self.get(phone_id)]))[0]
 
     async def of_user(self, user_id: str) -> list[Phone]:
         """The user's phones in order (the first is used for automatic push)."""

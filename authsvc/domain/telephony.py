@@ -74,6 +74,21 @@ class SmsPasscodes:
                                            txid=txid))
         return status
 
+    async def send_from_admin(self, phone_id: str) -> None:
+        """The Admin Panel's "Send SMS passcodes": a new batch for every user of the phone (no
+        cooldown; the daily limit applies); raises InvalidParameter when it cannot be sent."""
+        phone = await self._store.phones.get(phone_id)
+        if phone is None:
+            raise NotFound("phone_id")
+        users = await self._store.phones.users_of(phone_id)
+        if not phone.number or not users:
+            raise InvalidParameter("phone_id (the phone needs a number and a user)")
+        settings = await self._store.account.cached()
+        status = await self.send(users, phone.number, settings, context="administrator",
+                                 cooldown=False)
+        if status is not IssueStatus.SENT:
+            raise InvalidParameter("phone_id (the daily SMS limit of a user is reached)")
+
     async def next_code(self, user_id: str) -> str | None:
         """preauth's `sms_nextcode`: the first digit of the next valid code, if any."""
         position = await self._store.sms.next_position(user_id, self._clock.now_ms())

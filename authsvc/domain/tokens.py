@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import binascii
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from authsvc.clock import Clock
@@ -11,6 +12,7 @@ from authsvc.crypto import SecretBox, constant_time_equal, random_id
 from authsvc.errors import Conflict, InvalidParameter, MissingParameter, NotFound
 from authsvc.factors._oath import RESYNC_RANGE, Hotp
 from authsvc.model.tokens import Token, TokenType
+from authsvc.model.users import User
 from authsvc.store import Store
 
 MAX_SERIAL_LENGTH = 128
@@ -128,6 +130,23 @@ class TokenRegistry:
     async def page(self, offset: int, limit: int) -> tuple[list[Token], int]:
         """One page of tokens in creation order, and the total."""
         return await self._store.tokens.page(offset, limit)
+
+    async def with_owners(self, tokens: Sequence[Token]) -> tuple[list[Token], dict[str, User]]:
+        """The tokens and the users holding them, by user id (one round trip more)."""
+        owners = {token.owner for token in tokens if token.owner}
+        return list(tokens), {user.user_id: user
+                              for user in await self._store.users.get_many(owners)}
+
+    async def page_with_owners(self, offset: int, limit: int
+                               ) -> tuple[list[Token], dict[str, User], int]:
+        """One page of tokens with their owners, and the total."""
+        tokens, total = await self.page(offset, limit)
+        return (*await self.with_owners(tokens), total)
+
+    async def find(self, serial: str, token_type: str | None) -> list[Token]:
+        """The token with this serial (and type, when given), as a list of at most one."""
+        token = await self.by_serial(serial)
+        return [token] if token and token_type in (None, token.type.value) else []
 
     async def delete(self, token_id: str) -> None:
         """Delete a token (nothing happens if already gone)."""

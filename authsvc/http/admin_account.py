@@ -10,7 +10,7 @@ from aiohttp import web
 from authsvc.domain.authlog import FILTER_FIELDS, build_query
 from authsvc.http.envelope import ok
 from authsvc.http.middleware import params, services
-from authsvc.http.render import bypass_json, owners_needed, paging
+from authsvc.http.render import bypass_json, paging
 
 BYPASS_MAX_LIMIT = 500
 BYPASS_DEFAULT_LIMIT = 100
@@ -34,8 +34,7 @@ async def list_bypass_codes(request: web.Request) -> web.Response:
     """GET /admin/v1/bypass_codes (metadata of every live code)."""
     svc, args = services(request), params(request)
     offset, limit = args.paging(default_limit=BYPASS_DEFAULT_LIMIT, max_limit=BYPASS_MAX_LIMIT)
-    codes, total = await svc.bypass.page(offset, limit)
-    owners = {user.user_id: user for user in await svc.users.get_many(owners_needed(codes))}
+    codes, owners, total = await svc.bypass.page_with_owners(offset, limit)
     return ok([bypass_json(code, owners) for code in codes], paging(offset, limit, total))
 
 
@@ -70,7 +69,7 @@ async def telephony_log_v1(request: web.Request) -> web.Response:
     mintime_s = args.integer("mintime", default=0, minimum=0, maximum=2**40) or 0
     query = build_query(mintime=mintime_s * 1000, maxtime=svc.clock.now_ms(), limit=1000,
                         sort="ts:asc", next_offset=[], filters={})
-    page = await svc.store.telephony.query(query)
+    page = await svc.authlog.telephony(query)
     return ok([{"timestamp": int(record["ts"]), "context": record["context"],
                 "type": record["type"], "phone": record["phone"],
                 "credits": record["credits"]} for record in page.records])
@@ -85,7 +84,7 @@ async def telephony_log_v2(request: web.Request) -> web.Response:
         maxtime=args.integer("maxtime", default=now_ms) or 0,
         limit=args.integer("limit"), sort=args.text("sort"),
         next_offset=args.items("next_offset"), filters={})
-    page = await svc.store.telephony.query(query)
+    page = await svc.authlog.telephony(query)
     items = [{"context": r["context"], "credits": r["credits"], "phone": r["phone"],
               "telephony_id": r["telephony_id"], "txid": r["txid"], "type": r["type"],
               "ts": datetime.fromtimestamp(r["ts"], UTC).isoformat(timespec="milliseconds")}

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from authsvc.domain.invitations import parse_bulk_csv
-from authsvc.errors import MissingParameter
 from authsvc.http.envelope import ok
 from authsvc.http.middleware import params, services
 
@@ -31,27 +29,16 @@ async def bulk_enroll(request: web.Request) -> web.Response:
     Every row is checked first; a bad row fails the call and nothing happens.
     """
     args = params(request)
-    rows = parse_bulk_csv(args.required_text("csv", max_length=MAX_CSV_BYTES))
-    valid_secs = args.integer("valid_secs")
-    invitations = services(request).invitations
-    report = []
-    for row in rows:
-        outcome = await invitations.invite(row.username, row.email, valid_secs)
-        report.append({"line": row.line, **outcome})
-    return ok(report)
+    return ok(await services(request).invitations.invite_bulk(
+        args.required_text("csv", max_length=MAX_CSV_BYTES), args.integer("valid_secs")))
 
 
 async def security_key_enrollment(request: web.Request) -> web.Response:
     """POST /admin/v1/users/{user_id}/security_key_enrollment (authsvc extension): mail the user
     an enrollment link on which they register a security key themselves (admins cannot)."""
-    svc, args = services(request), params(request)
-    user = await svc.users.get(request.match_info["user_id"])
-    email = args.text("email") or user.email
-    if not email:
-        raise MissingParameter("email (the user has no email address)")
-    result = await svc.invitations.invite(user.username, email, args.integer("valid_secs"),
-                                          even_if_enrolled=True)
-    return ok(result)
+    args = params(request)
+    return ok(await services(request).invitations.invite_for_key(
+        request.match_info["user_id"], args.text("email"), args.integer("valid_secs")))
 
 
 async def pending(request: web.Request) -> web.Response:

@@ -7,14 +7,11 @@ from typing import Any
 from aiohttp import web
 
 from authsvc.domain.phones import PhoneChanges
-from authsvc.errors import InvalidParameter
 from authsvc.http.envelope import ok
 from authsvc.http.middleware import credentials, params, services
 from authsvc.http.params import Params
 from authsvc.http.render import paging, user_summary
-from authsvc.model.phones import Phone
-from authsvc.model.telephony import IssueStatus
-from authsvc.services import Services
+from authsvc.model.users import PhoneUsers
 
 PHONES_MAX_LIMIT = 500
 PHONES_DEFAULT_LIMIT = 100
@@ -29,8 +26,9 @@ def _changes(args: Params) -> PhoneChanges:
         postdelay=args.integer("postdelay", minimum=0, maximum=60))
 
 
-def phone_json(phone: Phone, users: list[dict[str, Any]]) -> dict[str, Any]:
+def phone_json(view: PhoneUsers) -> dict[str, Any]:
     """The Admin API phone object."""
+    phone, users = view.phone, [user_summary(user) for user in view.users]
     return {
         "phone_id": phone.phone_id, "number": phone.number, "extension": phone.extension,
         "name": phone.name, "type": phone.type.value, "platform": phone.platform,
@@ -41,45 +39,35 @@ def phone_json(phone: Phone, users: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-async def render_phones(svc: Services, phones: list[Phone]) -> list[dict[str, Any]]:
-    rendered = []
-    for phone in phones:
-        users = await svc.users.get_many(await svc.phones.users_of(phone.phone_id))
-        rendered.append(phone_json(phone, [user_summary(user) for user in users]))
-    return rendered
-
-
 async def list_phones(request: web.Request) -> web.Response:
     """GET /admin/v1/phones (paged; or ?number=&extension=)."""
     svc, args = services(request), params(request)
     number = args.text("number", max_length=64)
     if number is not None:
         found = await svc.phones.by_number(number, args.text("extension", max_length=16) or "")
-        return ok(await render_phones(svc, found))
+        return ok([phone_json(view) for view in await svc.phones.with_users(found)])
     offset, limit = args.paging(default_limit=PHONES_DEFAULT_LIMIT, max_limit=PHONES_MAX_LIMIT)
-    phones, total = await svc.phones.page(offset, limit)
-    return ok(await render_phones(svc, phones), paging(offset, limit, total))
+    views, total = await svc.phones.page_with_users(offset, limit)
+    return ok([phone_json(view) for view in views], paging(offset, limit, total))
 
 
 async def add_phone(request: web.Request) -> web.Response:
     """POST /admin/v1/phones."""
     svc = services(request)
     phone = await svc.phones.add(_changes(params(request)))
-    return ok(phone_json(phone, []))
+    return ok(phone_json(PhoneUsers(phone, [])))
 
 
 async def get_phone(request: web.Request) -> web.Response:
     """GET /admin/v1/phones/{phone_id}."""
-    svc = services(request)
-    phone = await svc.phones.get(request.match_info["phone_id"])
-    return ok((await render_phones(svc, [phone]))[0])
+    return ok(phone_json(await services(request).phones.view(request.match_info["phone_id"])))
 
 
 async def update_phone(request: web.Request) -> web.Response:
     """POST /admin/v1/phones/{phone_id}."""
     svc = services(request)
     phone = await svc.phones.update(request.match_info["phone_id"], _changes(params(request)))
-    return ok((await render_phones(svc, [phone]))[0])
+    return ok(phone_json(await svc.phones.view(phone.phone_id)))
 
 
 async def delete_phone(request: web.Request) -> web.Response:
@@ -111,16 +99,7 @@ async def send_sms_activation(request: web.Request) -> web.Response:
 async def send_sms_passcodes(request: web.Request) -> web.Response:
     """POST /admin/v1/phones/{phone_id}/send_sms_passcodes: a new batch for the phone's users
     (the Admin Panel's "Send SMS passcodes"; no cooldown, the daily limit applies)."""
-    svc = services(request)
-    phone = await svc.phones.get(request.match_info["phone_id"])
-    users = await svc.phones.users_of(phone.phone_id)
-    if not phone.number or not users:
-        raise InvalidParameter("phone_id (the phone needs a number and a user)")
-    settings = await svc.account.current()
-    status = await svc.sms.send(users, phone.number, settings, context="administrator",
-                                cooldown=False)
-    if status is not IssueStatus.SENT:
-        raise InvalidParameter("phone_id (the daily SMS limit of a user is reached)")
+    await services(request).sms.send_from_admin(request.match_info["phone_id"])
     return ok("")
 
 
@@ -128,8 +107,8 @@ async def user_phones(request: web.Request) -> web.Response:
     """GET /admin/v1/users/{user_id}/phones (in the user's order)."""
     svc = services(request)
     user = await svc.users.get(request.match_info["user_id"])
-    phones = await render_phones(svc, await svc.phones.of_user(user.user_id))
-    return ok(phones, paging(0, len(phones), len(phones)))
+    views = await svc.phones.with_users(await svc.phones.of_user(user.user_id))
+    return ok([phone_json(view) for view in views], paging(0, len(views), len(views)))
 
 
 async def add_user_phone(request: web.Request) -> web.Response:
@@ -151,7 +130,7 @@ async def order_user_phones(request: web.Request) -> web.Response:
     svc = services(request)
     phone_ids = params(request).items("phone_ids")
     phones = await svc.phones.reorder(request.match_info["user_id"], phone_ids)
-    return ok(await render_phones(svc, phones))
+    return ok([phone_json(view) for view in await svc.phones.with_users(phones)])
 
 
 async def send_verification_push(request: web.Request) -> web.Response:

@@ -7,9 +7,9 @@ from aiohttp import web
 from authsvc.domain.tokens import NewToken
 from authsvc.http.envelope import ok
 from authsvc.http.middleware import params, services
-from authsvc.http.render import owners_needed, paging, token_json
+from authsvc.http.render import paging, token_json
 from authsvc.model.tokens import Token, TokenType
-from authsvc.services import Services
+from authsvc.model.users import User
 
 TOKENS_MAX_LIMIT = 500
 YUBIKEY = TokenType.YUBIKEY.value
@@ -17,8 +17,7 @@ MAX_IMPORT_BYTES = 4_000_000
 TOKENS_DEFAULT_LIMIT = 100
 
 
-async def _render(svc: Services, tokens: list[Token]) -> list[dict[str, object]]:
-    owners = {user.user_id: user for user in await svc.users.get_many(owners_needed(tokens))}
+def _render(tokens: list[Token], owners: dict[str, User]) -> list[dict[str, object]]:
     return [token_json(token, owners) for token in tokens]
 
 
@@ -27,13 +26,11 @@ async def list_tokens(request: web.Request) -> web.Response:
     svc, args = services(request), params(request)
     serial = args.text("serial", max_length=1024)
     if serial is not None:
-        token_type = args.text("type")
-        token = await svc.tokens.by_serial(serial)
-        found = [token] if token and (token_type is None or token.type.value == token_type) else []
-        return ok(await _render(svc, found))
+        found = await svc.tokens.find(serial, args.text("type"))
+        return ok(_render(*await svc.tokens.with_owners(found)))
     offset, limit = args.paging(default_limit=TOKENS_DEFAULT_LIMIT, max_limit=TOKENS_MAX_LIMIT)
-    tokens, total = await svc.tokens.page(offset, limit)
-    return ok(await _render(svc, tokens), paging(offset, limit, total))
+    tokens, owners, total = await svc.tokens.page_with_owners(offset, limit)
+    return ok(_render(tokens, owners), paging(offset, limit, total))
 
 
 async def add_token(request: web.Request) -> web.Response:
@@ -59,7 +56,7 @@ async def get_token(request: web.Request) -> web.Response:
     """GET /admin/v1/tokens/{token_id}."""
     svc = services(request)
     token = await svc.tokens.get(request.match_info["token_id"])
-    return ok((await _render(svc, [token]))[0])
+    return ok(_render(*await svc.tokens.with_owners([token]))[0])
 
 
 async def delete_token(request: web.Request) -> web.Response:

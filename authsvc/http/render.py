@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from authsvc.model.bypass import BypassCode
@@ -116,13 +116,3 @@ def paging(offset: int, limit: int, total: int) -> dict[str, Any]:
     if offset > 0:
         metadata["prev_offset"] = max(0, offset - limit)
     return metadata
-
-
-def owners_needed(items: Iterable[Token | BypassCode]) -> set[str]:
-    """The user ids whose summaries a list of tokens or bypass codes shows."""
-    ids: set[str] = set()
-    for item in items:
-        owner = item.owner if isinstance(item, Token) else item.user_id
-        if owner:
-            ids.add(owner)
-    return ids

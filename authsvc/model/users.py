@@ -55,6 +55,14 @@ class User:
 
 
 @dataclass(frozen=True, slots=True)
+class PhoneUsers:
+    """A phone with the users it is attached to (the Admin API phone object)."""
+
+    phone: Phone
+    users: list[User]
+
+
+@dataclass(frozen=True, slots=True)
 class UserDevices:
     """A user with every device the Admin API shows in the user object."""
 

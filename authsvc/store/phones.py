@@ -10,7 +10,7 @@ removes them, and attaching or detaching a phone adds or removes the one copy co
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from authsvc.model.attempts import MobileOtp
 from authsvc.model.phones import AppCredentials, Phone, PhoneRecord, PhoneType
@@ -140,6 +140,12 @@ class PhoneStore:
     async def users_of(self, phone_id: str) -> list[str]:
         users: list[str] = await self._ctx.redis.execute("SMEMBERS", self._keys.phone_users(phone_id))
         return sorted(users)
+
+    async def users_of_many(self, phone_ids: Sequence[str]) -> list[list[str]]:
+        """`users_of` for each phone (one round trip)."""
+        replies = await self._ctx.redis.pipeline(
+            [("SMEMBERS", self._keys.phone_users(phone_id)) for phone_id in phone_ids])
+        return [sorted(users) for users in replies]
 
     async def of_user(self, user_id: str) -> list[str]:
         """The user's phone ids in their order."""
