@@ -7,14 +7,12 @@ answer under the txid. A push's txid is answered from the push itself, with the 
 
 from __future__ import annotations
 
-import json
 import uuid
 
 from authsvc.domain.auth_requests import AuthAnswer
 from authsvc.domain.push import PushService
 from authsvc.errors import InvalidParameter
-from authsvc.model.factors import LogFactor
-from authsvc.model.verdicts import Result, Verdict
+from authsvc.model.verdicts import Verdict
 from authsvc.store import Store
 
 TRANSACTION_TTL_SECONDS = 600
@@ -31,22 +29,15 @@ class Transactions:
     async def finished(self, verdict: Verdict, txid: str | None = None) -> str:
         """Store a final verdict and return its txid."""
         txid = txid or str(uuid.uuid4())
-        stored = {**verdict.answer(), "reason": verdict.reason, "factor": verdict.factor.value,
-                  "device": verdict.device}
-        await self._store.transactions.put(txid, json.dumps(stored), TRANSACTION_TTL_SECONDS)
+        await self._store.transactions.put(txid, verdict, TRANSACTION_TTL_SECONDS)
         return txid
 
     async def status(self, txid: str) -> AuthAnswer:
         """The answer for a txid; raises InvalidParameter for an unknown or expired one."""
         if not txid or len(txid) > MAX_TXID_LENGTH:
             raise InvalidParameter("txid")
-        answer = await self._store.transactions.get(txid)
-        if answer is not None:
-            stored = json.loads(answer)
-            verdict = Verdict(Result(stored["result"]), stored["status"], stored["status_msg"],
-                              stored.get("reason", ""),
-                              LogFactor(stored.get("factor") or LogFactor.NOT_AVAILABLE),
-                              stored.get("device", ""))
+        verdict = await self._store.transactions.get(txid)
+        if verdict is not None:
             return AuthAnswer(verdict, txid, "")
         owner = await self._store.pushes.owner(txid)
         if owner is None:

@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from authsvc.crypto import constant_time_equal
 from authsvc.domain.portal import PLATFORMS
 from authsvc.errors import AuthsvcError, InvalidParameter
 from authsvc.http.middleware import services
@@ -149,7 +150,7 @@ async def _devices_page(svc: Services, session: PortalSession) -> web.Response:
 
 async def _checked_session(request: web.Request) -> tuple[PortalSession, dict[str, str]]:
     session, fields = await _session(request), await form(request)
-    if session is None or fields.get("csrf") != session.csrf:
+    if session is None or not constant_time_equal(fields.get("csrf", ""), session.csrf):
         raise web.HTTPForbidden(text="session expired or form not from this site")
     return session, fields
 
@@ -185,7 +186,7 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
 
 async def _json_session(request: web.Request, body: dict[str, Any]) -> PortalSession:
     session = await _session(request)
-    if session is None or body.get("csrf") != session.csrf:
+    if session is None or not constant_time_equal(str(body.get("csrf", "")), session.csrf):
         raise web.HTTPForbidden(text="session expired or request not from this site")
     return session
 
