@@ -10,6 +10,7 @@ over a window hold the service's traffic and the load test's own few calls, noth
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -18,8 +19,9 @@ import redis
 def _call(url: str, *args: str | int) -> Any:
     client = redis.Redis.from_url(url, decode_responses=True, protocol=2,
                                  lib_name=None, lib_version=None)
+    execute: Callable[..., Any] = client.execute_command  # redis-py leaves it unannotated
     try:
-        return client.execute_command(*args)
+        return execute(*args)
     finally:
         client.close()
 
