@@ -61,3 +61,23 @@ def bytes_per_entry(url: str, stream: str) -> float:
     size = _call(url, "MEMORY", "USAGE", stream, "SAMPLES", 0)
     entries = int(_call(url, "XLEN", stream))
     return int(size or 0) / entries if entries else 0.0
+
+
+class CommandWindow:
+    """The commands Redis ran, and its worst latency events, between `start()` and `stop()`
+    (the load test's own ``INFO`` left out)."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._before: Counter[str] = Counter()
+
+    def start(self) -> None:
+        """Count from now; forget earlier latency events."""
+        self._before = command_calls(self._url)
+        latency_reset(self._url)
+
+    def stop(self) -> tuple[dict[str, int], dict[str, int]]:
+        """(calls per command, most first; worst latency in ms per event) since `start()`."""
+        calls = command_calls(self._url) - self._before
+        calls.pop("info", None)
+        return dict(calls.most_common()), latency_worst(self._url)
