@@ -70,7 +70,7 @@ REQUESTS: tuple[tuple[str, str], ...] = (  # handlers before the middleware that
 )
 OUTSIDE = "outside a handler (event loop, TLS, HTTP parsing, Redis replies)"
 _FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^()]*?)(?::-?\d+)?\)$")
-_LIB_DIR = re.compile(r"/(?:site-packages|dist-packages|lib/python3\.\d+)/")
+_LIB_DIR = re.compile(r"(?<=/)(?:site-packages|dist-packages|lib/python3\.\d+)/")
 _ROOTS = tuple(sorted({str(Path(entry or ".").resolve()) + "/" for entry in
                        (str(Path(__file__).resolve().parents[2]), *sys.path)}, key=len))
 
