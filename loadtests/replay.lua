@@ -1,6 +1,6 @@
 -- replay.lua: make wrk send pre-signed Auth API requests, one per line of a file, in file order.
 --
--- Line format (written by loadtests/bench.py):  <Authorization>\t<Date>\t<JSON body>
+-- Line format (written by loadtests/core/plan.py):  <Authorization>\t<Date>\t<JSON body>
 -- Arguments after `--`:  <file> <path> [delay_ms] [wrap]
 --   delay_ms > 0  paces every connection: after each answer it waits a random time with mean
 --                 delay_ms, exponentially distributed, so the connections do not fall into step
@@ -9,7 +9,7 @@
 --   wrap = 1      starts the file again at its end (the ceiling run, whose app checks nothing);
 --                 otherwise an exhausted file sends unsigned pings, counted as `exhausted`
 -- Answers are counted by scanning the body: "result":"allow", "result":"deny", anything else.
--- done() prints one line, `WRK_RESULT {json}`, that bench.py parses.
+-- done() prints one line, `WRK_RESULT {json}`, that loadtests/core/wrk.py parses.
 --
 -- wrk calls request() once more than it sends (to check the request parses), so `calls` is an
 -- upper bound on the lines consumed: the next run starts there and skips at most one code.

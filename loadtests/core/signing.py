@@ -1,10 +1,13 @@
-"""Signed Auth and Admin API calls over aiohttp, byte for byte what duo_client 5.7.0 sends.
+"""Auth and Admin API requests signed exactly as duo_client 5.7.0 signs them, with its own functions.
 
-POSTs come from `loadtests.signing.signed_post` (duo_client's own ``sign()`` and
-``canon_json()``); GETs are signed here the same way duo_client's ``api_call`` signs them
-(``normalize_params``, the parameters in the canonical line and in the query, an empty body).
-`DuoApi` wraps one aiohttp session and one integration; the push load generators (the bench's
-driver, the locust scenario, the Admin API seeding) all call through it.
+`duo_client.Client.api_call` with the default ``sig_version=5`` sends a POST as the JSON body
+``canon_json(params)``, signs an empty parameter line plus the body's SHA-512 and the (empty)
+X-Duo header hash, and sends ``Authorization``, ``Date`` and ``Content-type``; a GET carries
+``normalize_params(params)`` in the canonical line and in the query, with an empty body. Calling
+its `sign()`, `canon_json()` and `normalize_params()` here, rather than copies of them, keeps the
+load generators honest: if the service stopped accepting what duo_client sends, every load-test
+request would fail. `DuoApi` wraps one aiohttp session and one integration: the push driver, the
+Admin API seeding and the WebAuthn challenge fetches call through it.
 """
 
 from __future__ import annotations
@@ -17,14 +20,26 @@ import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import duo_client.client as duo
 
-from loadtests.signing import AUTH_PATH, SIG_VERSION, signed_host, signed_post
-
+SIG_VERSION = 5
+AUTH_PATH = "/auth/v2/auth"
+PREAUTH_PATH = "/auth/v2/preauth"
 AUTH_STATUS_PATH = "/auth/v2/auth_status"
+WEBAUTHN_OPTIONS_PATH = "/auth/v2/webauthn/options"
 SETTINGS_PATH = "/admin/v1/settings"
+
+
+@dataclass(frozen=True, slots=True)
+class SignedPost:
+    """One signed POST: the exact body bytes to send and the headers that go with them."""
+
+    path: str
+    body: str
+    headers: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +48,25 @@ class SignedGet:
 
     path_and_query: str
     headers: dict[str, str]
+
+
+def signed_host(url: str) -> str:
+    """The host duo_client signs for a base URL: the configured name without the port."""
+    host = urlsplit(url).hostname
+    if not host:
+        raise ValueError(f"no host in {url!r}")
+    return host
+
+
+def signed_post(*, ikey: str, skey: str, host: str, path: str, params: Mapping[str, str],
+                date: str | None = None) -> SignedPost:
+    """What `duo_client.Client.json_api_call("POST", path, params)` puts on the wire."""
+    body = str(duo.Client.canon_json(dict(params)))
+    when = date or email.utils.formatdate()
+    authorization = str(duo.sign(ikey, skey, "POST", host, path, when, SIG_VERSION, {},
+                                 body=body, digestmod=hashlib.sha512, additional_headers={}))
+    return SignedPost(path, body, {"Authorization": authorization, "Date": when,
+                                   "Content-type": "application/json"})
 
 
 def signed_get(*, ikey: str, skey: str, host: str, path: str, params: Mapping[str, str],
@@ -44,6 +78,17 @@ def signed_get(*, ikey: str, skey: str, host: str, path: str, params: Mapping[st
                                  body="", digestmod=hashlib.sha512, additional_headers={}))
     query = urllib.parse.urlencode(normalized, doseq=True)
     return SignedGet(f"{path}?{query}", {"Authorization": authorization, "Date": when})
+
+
+def passcode_params(username: str, passcode: str) -> dict[str, str]:
+    """`duo_client.Auth.auth("passcode", username=..., passcode=...)`'s parameters."""
+    return {"factor": "passcode", "async": "0", "username": username, "passcode": passcode}
+
+
+def webauthn_params(username: str, assertion_json: str) -> dict[str, str]:
+    """`auth` with ``factor=webauthn``, as `tokens.cli.auth_api_authenticate` sends it: the
+    AuthenticationResponse as a compact JSON string."""
+    return {"factor": "webauthn", "username": username, "assertion": assertion_json}
 
 
 def push_params(username: str, *, run_async: bool = False) -> dict[str, str]:

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from loadtests.processes import ChildFailed, Children
+from loadtests.core.processes import ChildFailed, Children
 
-REPLAY_LUA = Path(__file__).with_name("replay.lua")
+REPLAY_LUA = Path(__file__).resolve().parent.parent / "replay.lua"
 _MARKER = "WRK_RESULT "
 
 

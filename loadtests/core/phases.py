@@ -1,28 +1,26 @@
-"""The benchmark's phases: the ceiling app, and the service at full and at paced rates.
+"""wrk phases: the ceiling app, and the service at full and at paced rates.
 
-Every phase is one wrk run (`loadtests.wrk`) with the CPU each process used meanwhile
-(`loadtests.cpu`). Service phases continue one request sequence (`loadtests.plan`): each writes
-the next slice, signed just before it is replayed, and moves past what wrk consumed.
+Every phase is one wrk run (`loadtests.core.wrk`) with the CPU each process used meanwhile
+(`loadtests.core.cpu`). Service phases continue one request sequence (`loadtests.core.plan`):
+each writes the next slice, signed just before it is replayed, and moves past what wrk consumed.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from loadtests.cpu import CpuMeter
-from loadtests.plan import Plan
-from loadtests.processes import ChildFailed, Children, free_port, wait_healthy
-from loadtests.report import Phase
-from loadtests.signing import AUTH_PATH
-from loadtests.wrk import Load, run_wrk
+from loadtests.core.cpu import CpuMeter
+from loadtests.core.plan import Plan
+from loadtests.core.processes import Children
+from loadtests.core.profile import record
+from loadtests.core.report import Phase
+from loadtests.core.service import HOST, service_env, start_ceiling, start_service
+from loadtests.core.signing import AUTH_PATH
+from loadtests.core.wrk import Load, run_wrk
 
-ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
+__all__ = ["HOST", "Options", "ServiceDriver", "Stack", "full_rate", "measure_ceiling", "paced"]
+
 WARMUP_SECONDS = 2
 CEILING_FILE_LINES = 20_000
 
@@ -59,35 +57,23 @@ def _budget(options: Options, seconds: int, rate: float, headroom: float) -> int
 def measured(stack: Stack, server_pid: int, url: str, requests: Path, load: Load, *,
              wrap: bool = False) -> Phase:
     """One wrk run, with the CPU each process used meanwhile."""
-    with CpuMeter(server_pid, stack.redis_pid) as meter:
+    with CpuMeter({"server": server_pid, "redis": stack.redis_pid}, reaped="wrk") as meter:
         result = run_wrk(stack.children, url, requests, AUTH_PATH, load, wrap=wrap)
-    return Phase(result, meter.share)
+    return Phase(result, meter.use)
 
 
 def measure_ceiling(stack: Stack, plan: Plan) -> Phase:
     """The bare app's rate. Its requests are real ones it never checks, so none are consumed."""
-    port, log = free_port(), stack.workdir / "ceiling.log"
-    process = stack.children.start(
-        [sys.executable, "-m", "loadtests.ceiling", "--port", str(port), "--redis-url",
-         stack.redis_url], log=log, cwd=ROOT)
-    base = f"http://{HOST}:{port}"
-    wait_healthy(process, f"{base}/healthz", log)
+    ceiling = start_ceiling(stack.children, stack.workdir, stack.redis_url)
     requests = stack.workdir / "ceiling.requests"
     plan.write_ceiling(requests, CEILING_FILE_LINES)
     connections, duration = stack.options.connections, stack.options.duration
-    run_wrk(stack.children, base, requests, AUTH_PATH, Load(connections, WARMUP_SECONDS), wrap=True)
-    phase = measured(stack, process.pid, base, requests, Load(connections, duration), wrap=True)
-    stack.children.stop(process)
+    run_wrk(stack.children, ceiling.base_url, requests, AUTH_PATH,
+            Load(connections, WARMUP_SECONDS), wrap=True)
+    phase = measured(stack, ceiling.pid, ceiling.base_url, requests, Load(connections, duration),
+                     wrap=True)
+    stack.children.stop(ceiling.process)
     return phase
-
-
-def _service_env(stack: Stack, plan: Plan) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("AUTHSVC_")}
-    env.update({"AUTHSVC_REDIS_URL": stack.redis_url, "AUTHSVC_SECRET_KEY": stack.secret_key,
-                "AUTHSVC_DATA_DIR": str(stack.workdir / "service"),
-                "AUTHSVC_LOG_LEVEL": "warning"})
-    env.update(plan.service_env())
-    return env
 
 
 class ServiceDriver:
@@ -96,12 +82,10 @@ class ServiceDriver:
     def __init__(self, stack: Stack, plan: Plan) -> None:
         self._stack = stack
         self._plan = plan
-        port, self._log = free_port(), stack.workdir / "service.log"
-        self.base = f"http://{HOST}:{port}"
-        self._process = stack.children.start(
-            [sys.executable, "-m", "authsvc", "serve", "--port", str(port)],
-            env=_service_env(stack, plan), log=self._log, cwd=ROOT)
-        wait_healthy(self._process, f"{self.base}/healthz", self._log)
+        self.environ = service_env(stack.redis_url, stack.secret_key, stack.workdir / "service",
+                                   plan.service_env())
+        self._service = start_service(stack.children, stack.workdir, self.environ)
+        self.base = self._service.base_url
         plan.service_started(self.base)
 
     def replay(self, load: Load, expected_rate: float) -> Phase:
@@ -117,30 +101,22 @@ class ServiceDriver:
 
     def run(self, requests: Path, load: Load) -> Phase:
         """Replay what `prepare` wrote and move the sequence past what was used."""
-        phase = measured(self._stack, self._process.pid, self.base, requests, load)
+        phase = measured(self._stack, self._service.pid, self.base, requests, load)
         self._plan.consumed(phase.wrk.calls - phase.wrk.exhausted)
         return phase
 
-    def profile(self, out: Path, seconds: int) -> subprocess.Popen[bytes]:
-        """py-spy (installed separately) sampling the service for `seconds`, into `out`."""
-        binary = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-        if not Path(binary).exists():
-            raise ChildFailed("--profile needs py-spy: .venv/bin/pip install py-spy")
-        return self._stack.children.start(
-            [binary, "record", "-p", str(self._process.pid), "-d", str(seconds), "-r", "250",
-             "--nonblocking", "-f", "raw", "-o", str(out)], log=self._stack.workdir / "py-spy.log")
-
-    def finish(self, helper: subprocess.Popen[bytes], timeout: float) -> None:
-        """Let a helper (the profiler) end by itself, then make sure it has."""
+    def profiled_run(self, requests: Path, load: Load, out: Path) -> Phase:
+        """`run`, with py-spy sampling the service into `out` meanwhile."""
+        sampler = record(self._stack.children, self._service.pid, load.duration, out,
+                         self._stack.workdir / "py-spy.log")
         try:
-            helper.wait(timeout)
-        except subprocess.TimeoutExpired:
-            pass
-        self._stack.children.stop(helper)
+            return self.run(requests, load)
+        finally:
+            self._stack.children.finish(sampler, timeout=30)
 
     def stop(self) -> None:
         """Stop the service."""
-        self._stack.children.stop(self._process)
+        self._stack.children.stop(self._service.process)
 
 
 def paced(driver: ServiceDriver, options: Options, rate: float) -> Phase:
@@ -161,8 +137,4 @@ def full_rate(driver: ServiceDriver, options: Options, expected_rate: float,
     requests = driver.prepare(load, expected_rate)
     if profile is None:
         return driver.run(requests, load)
-    sampler = driver.profile(profile, options.duration)
-    try:
-        return driver.run(requests, load)
-    finally:
-        driver.finish(sampler, timeout=30)
+    return driver.profiled_run(requests, load, profile)

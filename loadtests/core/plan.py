@@ -1,31 +1,30 @@
-"""Pre-computed, pre-signed ``/auth/v2/auth`` passcode requests for wrk to replay.
+"""Pre-computed, pre-signed ``/auth/v2/auth`` requests for wrk to replay (`loadtests/replay.lua`).
 
-The requests form one endless sequence: position ``p`` is user ``p % N`` pressing their token for
-the ``p // N``-th time. Users take turns, so one user's consecutive codes are N requests apart
-and reach the server in counter order even with many connections in flight (the plan refuses
+The requests form one endless sequence: position ``p`` is user ``p % N`` signing in for the
+``p // N``-th time. Users take turns, so one user's consecutive codes are N requests apart and
+reach the server in counter order even with many connections in flight (`check_spacing` refuses
 fewer than `MIN_USERS_PER_CONNECTION` users per connection). A run replays a slice of the
 sequence and reports how far it got; the next run starts there, so no code is sent twice and
 the gap a run leaves behind (requests consumed but never answered) stays far inside the HOTP
 look-ahead window.
 
-Signing is duo_client's own (`loadtests.signing`); the codes come from `tokens.oath` (HOTP) or
-`tokens.yubikey` (YubiKey OTP, `YubikeyCodes`), neither of which shares code with the server.
+Signing is duo_client's own (`loadtests.core.signing`); the codes come from `tokens.oath` (HOTP)
+or `tokens.yubikey` (YubiKey OTP, `YubikeyCodes`), neither of which shares code with the server.
 Each file is signed with the Date of the moment it is written, so it must be replayed within the
-service's 300 s skew window.
-
-`Plan` is what the phases need of a plan; `loadtests.webauthn` has the security-key one.
+service's 300 s skew window. `Plan` is what the phases need of a plan; the security-key one is
+`loadtests.scenarios.webauthn.WebauthnPlan`.
 """
 
 from __future__ import annotations
 
 import email.utils
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from loadtests.seed import Population
-from loadtests.signing import AUTH_PATH, passcode_params, signed_post
+from loadtests.core.population import Population
+from loadtests.core.signing import AUTH_PATH, passcode_params, signed_post
 from tokens.oath import oath_code
 from tokens.yubikey import YubiKey
 
@@ -57,6 +56,18 @@ class Plan(Protocol):
 
     def service_started(self, base_url: str) -> None:
         """The service answers at `base_url` (a plan that asks it for challenges needs this)."""
+
+
+def write_signed(path: Path, *, ikey: str, skey: str, host: str,
+                 params: Iterable[dict[str, str]]) -> None:
+    """One ``/auth/v2/auth`` POST per `params`, signed with one Date, as replay.lua reads them:
+    ``<Authorization>\\t<Date>\\t<JSON body>``."""
+    date = email.utils.formatdate()
+    with path.open("w") as out:
+        for one in params:
+            signed = signed_post(ikey=ikey, skey=skey, host=host, path=AUTH_PATH, params=one,
+                                 date=date)
+            out.write(f"{signed.headers['Authorization']}\t{date}\t{signed.body}\n")
 
 
 class Codes(Protocol):
@@ -108,16 +119,11 @@ class RequestPlan:
 
     def write(self, path: Path, count: int) -> None:
         """Write the next `count` requests (from `position`), one line each, for replay.lua."""
-        date = email.utils.formatdate()
         names, total, codes = self._usernames, len(self._usernames), self._codes
-        ikey, skey = self.population.ikey, self.population.skey
-        with path.open("w") as out:
-            for position in range(self.position, self.position + count):
-                code = codes.code(position % total, position // total)
-                signed = signed_post(ikey=ikey, skey=skey, host=self.host, path=AUTH_PATH,
-                                     params=passcode_params(names[position % total], code),
-                                     date=date)
-                out.write(f"{signed.headers['Authorization']}\t{date}\t{signed.body}\n")
+        write_signed(path, ikey=self.population.ikey, skey=self.population.skey, host=self.host,
+                     params=(passcode_params(names[position % total],
+                                             codes.code(position % total, position // total))
+                             for position in range(self.position, self.position + count)))
 
     def write_ceiling(self, path: Path, count: int) -> None:
         """The ceiling replays real requests (it never checks them, so none are used up)."""
