@@ -7,7 +7,13 @@ from urllib.parse import urlsplit
 
 from authsvc.clock import Clock
 from authsvc.crypto import SecretBox
+from authsvc.domain.access import Access
 from authsvc.domain.account import AccountPolicy
+from authsvc.domain.admin import Administration
+from authsvc.domain.admin.account import AccountAdmin
+from authsvc.domain.admin.devices import DeviceAdmin
+from authsvc.domain.admin.users import UserAdmin
+from authsvc.domain.audit import AdminLog
 from authsvc.domain.auth import Authenticator
 from authsvc.domain.authlog import AuthLog
 from authsvc.domain.bypass import BypassIssuer
@@ -70,6 +76,7 @@ class Services:
     authlog: AuthLog
     auth: Authenticator
     preauth: Preauth
+    admin: Administration
     account: AccountPolicy
     phones: PhoneDirectory
     pushes: PushService
@@ -97,8 +104,8 @@ class Services:
         authlog, waiters = AuthLog(store), Waiters()
         pushes = PushService(store, box, clock, authlog, waiters)
         users, tokens = UserDirectory(store, clock), TokenRegistry(store, box, clock)
-        phones = PhoneDirectory(store, box, clock, links, messenger)
-        sms = SmsPasscodes(store, box, clock, messenger)
+        phones, sms = (PhoneDirectory(store, box, clock, links, messenger),
+                       SmsPasscodes(store, box, clock, messenger))
         calls = PhoneCalls(store, box, clock, messenger, pushes, authlog, links)
         security_keys = SecurityKeys(store, clock, relying_party(settings, links.base_url))
         subjects = Subjects(store)
@@ -106,18 +113,27 @@ class Services:
                              OutOfBandSender(store, clock, authlog, pushes, sms, calls),
                              security_keys, Transactions(store, pushes))
         invitations = Invitations(store, clock, users, links, messenger)
+        helpdesk, bypass = HelpDesk(store, clock, pushes), BypassIssuer(store, box, clock)
+        token_import, account = TokenImporter(store, tokens, users), AccountPolicy(store)
+        audit = AdminLog(store, clock)
+        access = Access(audit)
+        admin = Administration(
+            users=UserAdmin(store, access, audit, users, bypass, helpdesk, invitations),
+            devices=DeviceAdmin(access, audit, phones, tokens, token_import, security_keys,
+                                bypass, sms),
+            account=AccountAdmin(access, audit, account, authlog, invitations), audit=audit)
         return cls(
             settings=settings, clock=clock, store=store, box=box, links=links, waiters=waiters,
             integrations=IntegrationRegistry(store, box, clock), users=users, tokens=tokens,
-            bypass=BypassIssuer(store, box, clock), authlog=authlog, auth=auth,
+            bypass=bypass, authlog=authlog, auth=auth, admin=admin,
             preauth=Preauth(store, clock, authlog, subjects, links, pushes, sms),
-            account=AccountPolicy(store), phones=phones, pushes=pushes,
+            account=account, phones=phones, pushes=pushes,
             device=DeviceService(store, box, clock, pushes, waiters),
             enrollment=Enrollment(store, clock, users, phones),
-            helpdesk=HelpDesk(store, clock, pushes), messenger=messenger, webhook=webhook,
+            helpdesk=helpdesk, messenger=messenger, webhook=webhook,
             outbox=outbox, sms=sms, calls=calls, invitations=invitations,
             portals=Portals(store, auth, users, phones, invitations, security_keys),
-            security_keys=security_keys, token_import=TokenImporter(store, tokens, users),
+            security_keys=security_keys, token_import=token_import,
             unenrolled=UnenrolledLockout(store, clock))
 
     async def check_store(self) -> None:

@@ -23,13 +23,22 @@ MAX_VALID_SECS = 10 * 365 * 86400
 
 @dataclass(frozen=True, slots=True)
 class BypassRequest:
-    """`add_user_bypass_codes` parameters (None = not sent)."""
+    """`add_user_bypass_codes` parameters (None = not sent: `reuse_count` then means one use,
+    `valid_secs` the account's `bypass_default_expiration`)."""
 
     count: int | None = None
     codes: Sequence[str] | None = None
-    reuse_count: int = 1
-    valid_secs: int = 0
+    reuse_count: int | None = None
+    valid_secs: int | None = None
     preserve_existing: bool = False
+    admin_email: str = ""
+
+    @property
+    def customised(self) -> bool:
+        """True when anything but the defaults was asked for (what the Help Desk's ``limit``
+        setting forbids)."""
+        return any(value is not None for value in (self.count, self.codes, self.reuse_count,
+                                                   self.valid_secs))
 
 
 def _plaintext_codes(request: BypassRequest) -> list[str]:
@@ -63,25 +72,29 @@ class BypassIssuer:
         self._box = box
         self._clock = clock
 
-    async def issue(self, user_id: str, request: BypassRequest) -> list[str]:
+    async def issue(self, user_id: str, request: BypassRequest,
+                    default_valid_secs: int = 0) -> list[str]:
         """Store new codes for the user and return them (the only time they are visible).
+        `default_valid_secs` is the lifetime when the request names none (0 = never).
 
         Raises InvalidParameter, NotFound (no user) or Conflict (over the live-code limit, or a
         custom code the user already holds); in those cases nothing changes.
         """
-        if not 0 <= request.reuse_count <= MAX_REUSE_COUNT:
+        uses = 1 if request.reuse_count is None else request.reuse_count
+        valid_secs = default_valid_secs if request.valid_secs is None else request.valid_secs
+        if not 0 <= uses <= MAX_REUSE_COUNT:
             raise InvalidParameter("reuse_count")
-        if not 0 <= request.valid_secs <= MAX_VALID_SECS:
+        if not 0 <= valid_secs <= MAX_VALID_SECS:
             raise InvalidParameter("valid_secs")
         codes = _plaintext_codes(request)
         now_ms = self._clock.now_ms()
-        expires_ms = now_ms + request.valid_secs * 1000 if request.valid_secs else 0
+        expires_ms = now_ms + valid_secs * 1000 if valid_secs else 0
         new = [
             NewBypassCode(
                 code_hash=self._box.code_hash(HASH_PURPOSE, user_id, code),
                 meta=BypassCode(code_id=random_id("DB"), user_id=user_id,
-                                created=now_ms // 1000, uses=request.reuse_count,
-                                expires_ms=expires_ms),
+                                created=now_ms // 1000, uses=uses, expires_ms=expires_ms,
+                                admin_email=request.admin_email),
             )
             for code in codes
         ]

@@ -13,6 +13,7 @@ from authsvc.clock import Clock
 from authsvc.crypto import SecretBox, random_id, random_secret_key
 from authsvc.errors import InvalidParameter
 from authsvc.model.integrations import Integration, IntegrationType, Role
+from authsvc.model.permissions import Actor, ActorKind
 from authsvc.store import Store
 
 CACHE_SECONDS = 5.0
@@ -25,6 +26,15 @@ class Credentials:
 
     integration: Integration
     skey: str
+
+
+def actor_of(integration: Integration) -> Actor:
+    """The Admin API caller behind an integration: its explicit grants, else its role."""
+    if integration.grants:
+        return Actor(ActorKind.INTEGRATION, integration.ikey, integration.name, None,
+                     integration.grants)
+    return Actor.with_role(ActorKind.INTEGRATION, integration.ikey, integration.name,
+                           integration.role)
 
 
 class IntegrationRegistry:

@@ -72,6 +72,24 @@ def _new_aliases(current: Mapping[int, str], changes: UserChanges) -> dict[int, 
     return aliases
 
 
+PROFILE_FIELDS = ("username", "realname", "email", "notes", "firstname", "lastname")
+
+
+def requested_fields(changes: UserChanges) -> set[str]:
+    """The user fields an admin's request would change ("aliases" for any alias)."""
+    fields = {name for name in PROFILE_FIELDS if getattr(changes, name) is not None}
+    if changes.aliases or changes.replace_aliases:
+        fields.add("aliases")
+    if changes.status is not None:
+        fields.add("status")
+    return fields
+
+
+def requested_status(changes: UserChanges) -> UserStatus | None:
+    """The status an admin's request asks for (validated), or None."""
+    return None if changes.status is None else _admin_status(changes.status)
+
+
 def _apply(user: User, changes: UserChanges) -> User:
     for name in ("realname", "email", "notes", "firstname", "lastname"):
         _check_text(getattr(changes, name), name)

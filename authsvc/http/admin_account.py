@@ -9,7 +9,7 @@ from aiohttp import web
 
 from authsvc.domain.authlog import FILTER_FIELDS, build_query
 from authsvc.http.envelope import ok
-from authsvc.http.middleware import params, services
+from authsvc.http.middleware import actor, params, services
 from authsvc.http.render import bypass_json, paging
 
 BYPASS_MAX_LIMIT = 500
@@ -19,28 +19,30 @@ DAY_MS = 86_400_000
 
 async def get_settings(request: web.Request) -> web.Response:
     """GET /admin/v1/settings."""
-    return ok((await services(request).account.current()).as_response())
+    return ok((await services(request).admin.account.settings(actor(request))).as_response())
 
 
 async def update_settings(request: web.Request) -> web.Response:
     """POST /admin/v1/settings: every field validated before anything is stored."""
     args = params(request)
-    settings = await services(request).account.update({name: args.raw(name)
-                                                        for name in args.names()})
+    settings = await services(request).admin.account.update_settings(
+        actor(request), {name: args.raw(name) for name in args.names()})
     return ok(settings.as_response())
 
 
 async def list_bypass_codes(request: web.Request) -> web.Response:
     """GET /admin/v1/bypass_codes (metadata of every live code)."""
-    svc, args = services(request), params(request)
+    args = params(request)
     offset, limit = args.paging(default_limit=BYPASS_DEFAULT_LIMIT, max_limit=BYPASS_MAX_LIMIT)
-    codes, owners, total = await svc.bypass.page_with_owners(offset, limit)
+    codes, owners, total = await services(request).admin.devices.bypass_codes(
+        actor(request), offset, limit)
     return ok([bypass_json(code, owners) for code in codes], paging(offset, limit, total))
 
 
 async def delete_bypass_code(request: web.Request) -> web.Response:
     """DELETE /admin/v1/bypass_codes/{bypass_code_id}."""
-    await services(request).bypass.delete(request.match_info["bypass_code_id"])
+    await services(request).admin.devices.delete_bypass_code(
+        actor(request), request.match_info["bypass_code_id"])
     return ok("")
 
 
@@ -56,7 +58,7 @@ async def authentication_log_v2(request: web.Request) -> web.Response:
         next_offset=args.items("next_offset"),
         filters={name: args.items(name) for name in FILTER_FIELDS},
     )
-    page = await svc.authlog.query(query)
+    page = await svc.admin.account.authentication_log(actor(request), query)
     metadata: dict[str, Any] = {"total_objects": page.total}
     if page.next_offset is not None:
         metadata["next_offset"] = [str(page.next_offset[0]), page.next_offset[1]]
@@ -69,7 +71,7 @@ async def telephony_log_v1(request: web.Request) -> web.Response:
     mintime_s = args.integer("mintime", default=0, minimum=0, maximum=2**40) or 0
     query = build_query(mintime=mintime_s * 1000, maxtime=svc.clock.now_ms(), limit=1000,
                         sort="ts:asc", next_offset=[], filters={})
-    page = await svc.authlog.telephony(query)
+    page = await svc.admin.account.telephony_log(actor(request), query)
     return ok([{"timestamp": int(record["ts"]), "context": record["context"],
                 "type": record["type"], "phone": record["phone"],
                 "credits": record["credits"]} for record in page.records])
@@ -84,7 +86,7 @@ async def telephony_log_v2(request: web.Request) -> web.Response:
         maxtime=args.integer("maxtime", default=now_ms) or 0,
         limit=args.integer("limit"), sort=args.text("sort"),
         next_offset=args.items("next_offset"), filters={})
-    page = await svc.authlog.telephony(query)
+    page = await svc.admin.account.telephony_log(actor(request), query)
     items = [{"context": r["context"], "credits": r["credits"], "phone": r["phone"],
               "telephony_id": r["telephony_id"], "txid": r["txid"], "type": r["type"],
               "ts": datetime.fromtimestamp(r["ts"], UTC).isoformat(timespec="milliseconds")}

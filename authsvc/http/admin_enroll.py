@@ -9,7 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from authsvc.http.envelope import ok
-from authsvc.http.middleware import params, services
+from authsvc.http.middleware import actor, params, services
 
 MAX_CSV_BYTES = 200_000
 
@@ -17,9 +17,9 @@ MAX_CSV_BYTES = 200_000
 async def enroll_user(request: web.Request) -> web.Response:
     """POST /admin/v1/users/enroll: create the user if needed and mail an enrollment link."""
     args = params(request)
-    result = await services(request).invitations.invite(
-        args.required_text("username", max_length=255), args.required_text("email"),
-        args.integer("valid_secs"))
+    result = await services(request).admin.users.enroll(
+        actor(request), args.required_text("username", max_length=255),
+        args.required_text("email"), args.integer("valid_secs"))
     return ok(result)
 
 
@@ -29,31 +29,35 @@ async def bulk_enroll(request: web.Request) -> web.Response:
     Every row is checked first; a bad row fails the call and nothing happens.
     """
     args = params(request)
-    return ok(await services(request).invitations.invite_bulk(
-        args.required_text("csv", max_length=MAX_CSV_BYTES), args.integer("valid_secs")))
+    return ok(await services(request).admin.account.bulk_enroll(
+        actor(request), args.required_text("csv", max_length=MAX_CSV_BYTES),
+        args.integer("valid_secs")))
 
 
 async def security_key_enrollment(request: web.Request) -> web.Response:
     """POST /admin/v1/users/{user_id}/security_key_enrollment (authsvc extension): mail the user
     an enrollment link on which they register a security key themselves (admins cannot)."""
     args = params(request)
-    return ok(await services(request).invitations.invite_for_key(
-        request.match_info["user_id"], args.text("email"), args.integer("valid_secs")))
+    return ok(await services(request).admin.users.security_key_enrollment(
+        actor(request), request.match_info["user_id"], args.text("email"),
+        args.integer("valid_secs")))
 
 
 async def pending(request: web.Request) -> web.Response:
     """GET /admin/v1/enrollments (authsvc extension): pending enrollments with their expiry."""
-    return ok(await services(request).invitations.pending())
+    return ok(await services(request).admin.account.pending_enrollments(actor(request)))
 
 
 async def resend(request: web.Request) -> web.Response:
     """POST /admin/v1/enrollments/{enrollment_id}/resend."""
-    return ok(await services(request).invitations.resend(request.match_info["enrollment_id"]))
+    return ok(await services(request).admin.account.resend_enrollment(
+        actor(request), request.match_info["enrollment_id"]))
 
 
 async def delete(request: web.Request) -> web.Response:
     """DELETE /admin/v1/enrollments/{enrollment_id}: the link stops working."""
-    await services(request).invitations.delete(request.match_info["enrollment_id"])
+    await services(request).admin.account.delete_enrollment(actor(request),
+                                                             request.match_info["enrollment_id"])
     return ok("")
 
 

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from authsvc.domain.phones import PhoneChanges
 from authsvc.http.envelope import ok
-from authsvc.http.middleware import credentials, params, services
+from authsvc.http.middleware import actor, credentials, params, services
 from authsvc.http.params import Params
 from authsvc.http.render import paging, user_summary
 from authsvc.model.users import PhoneUsers
@@ -41,46 +41,49 @@ def phone_json(view: PhoneUsers) -> dict[str, Any]:
 
 async def list_phones(request: web.Request) -> web.Response:
     """GET /admin/v1/phones (paged; or ?number=&extension=)."""
-    svc, args = services(request), params(request)
+    devices, args = services(request).admin.devices, params(request)
     number = args.text("number", max_length=64)
     if number is not None:
-        found = await svc.phones.by_number(number, args.text("extension", max_length=16) or "")
-        return ok([phone_json(view) for view in await svc.phones.with_users(found)])
+        found = await devices.phones_by_number(
+            actor(request), number, args.text("extension", max_length=16) or "")
+        return ok([phone_json(view) for view in found])
     offset, limit = args.paging(default_limit=PHONES_DEFAULT_LIMIT, max_limit=PHONES_MAX_LIMIT)
-    views, total = await svc.phones.page_with_users(offset, limit)
+    views, total = await devices.phones(actor(request), offset, limit)
     return ok([phone_json(view) for view in views], paging(offset, limit, total))
 
 
 async def add_phone(request: web.Request) -> web.Response:
     """POST /admin/v1/phones."""
-    svc = services(request)
-    phone = await svc.phones.add(_changes(params(request)))
+    phone = await services(request).admin.devices.add_phone(actor(request),
+                                                            _changes(params(request)))
     return ok(phone_json(PhoneUsers(phone, [])))
 
 
 async def get_phone(request: web.Request) -> web.Response:
     """GET /admin/v1/phones/{phone_id}."""
-    return ok(phone_json(await services(request).phones.view(request.match_info["phone_id"])))
+    return ok(phone_json(await services(request).admin.devices.phone(
+        actor(request), request.match_info["phone_id"])))
 
 
 async def update_phone(request: web.Request) -> web.Response:
     """POST /admin/v1/phones/{phone_id}."""
-    svc = services(request)
-    phone = await svc.phones.update(request.match_info["phone_id"], _changes(params(request)))
-    return ok(phone_json(await svc.phones.view(phone.phone_id)))
+    view = await services(request).admin.devices.update_phone(
+        actor(request), request.match_info["phone_id"], _changes(params(request)))
+    return ok(phone_json(view))
 
 
 async def delete_phone(request: web.Request) -> web.Response:
     """DELETE /admin/v1/phones/{phone_id} (removes it from every user)."""
-    await services(request).phones.delete(request.match_info["phone_id"])
+    await services(request).admin.devices.delete_phone(actor(request),
+                                                        request.match_info["phone_id"])
     return ok("")
 
 
 async def activation_url(request: web.Request) -> web.Response:
     """POST /admin/v1/phones/{phone_id}/activation_url."""
     args = params(request)
-    activation = await services(request).phones.new_activation(
-        request.match_info["phone_id"], args.integer("valid_secs"))
+    activation = await services(request).admin.devices.activation(
+        actor(request), request.match_info["phone_id"], args.integer("valid_secs"))
     return ok({key: activation[key]
                for key in ("activation_url", "activation_barcode", "valid_secs")})
 
@@ -88,8 +91,8 @@ async def activation_url(request: web.Request) -> web.Response:
 async def send_sms_activation(request: web.Request) -> web.Response:
     """POST /admin/v1/phones/{phone_id}/send_sms_activation."""
     args = params(request)
-    result = await services(request).phones.send_sms_activation(
-        request.match_info["phone_id"], valid_secs=args.integer("valid_secs"),
+    result = await services(request).admin.devices.sms_activation(
+        actor(request), request.match_info["phone_id"], valid_secs=args.integer("valid_secs"),
         install=args.flag("install"),
         installation_msg=args.text("installation_msg", max_length=1000),
         activation_msg=args.text("activation_msg", max_length=1000))
@@ -99,52 +102,56 @@ async def send_sms_activation(request: web.Request) -> web.Response:
 async def send_sms_passcodes(request: web.Request) -> web.Response:
     """POST /admin/v1/phones/{phone_id}/send_sms_passcodes: a new batch for the phone's users
     (the Admin Panel's "Send SMS passcodes"; no cooldown, the daily limit applies)."""
-    await services(request).sms.send_from_admin(request.match_info["phone_id"])
+    await services(request).admin.devices.send_sms_passcodes(actor(request),
+                                                              request.match_info["phone_id"])
     return ok("")
 
 
 async def user_phones(request: web.Request) -> web.Response:
     """GET /admin/v1/users/{user_id}/phones (in the user's order)."""
-    svc = services(request)
-    user = await svc.users.get(request.match_info["user_id"])
-    views = await svc.phones.with_users(await svc.phones.of_user(user.user_id))
+    admin = services(request).admin
+    user = await admin.users.get(actor(request), request.match_info["user_id"])
+    views = await admin.devices.user_phones(actor(request), user.user.user_id)
     return ok([phone_json(view) for view in views], paging(0, len(views), len(views)))
 
 
 async def add_user_phone(request: web.Request) -> web.Response:
     """POST /admin/v1/users/{user_id}/phones."""
     phone_id = params(request).required_text("phone_id", max_length=64)
-    await services(request).phones.attach(request.match_info["user_id"], phone_id)
+    await services(request).admin.devices.attach_phone(actor(request),
+                                                        request.match_info["user_id"], phone_id)
     return ok("")
 
 
 async def delete_user_phone(request: web.Request) -> web.Response:
     """DELETE /admin/v1/users/{user_id}/phones/{phone_id} (the last user's detach deletes it)."""
     match = request.match_info
-    await services(request).phones.detach(match["user_id"], match["phone_id"])
+    await services(request).admin.devices.detach_phone(actor(request), match["user_id"],
+                                                        match["phone_id"])
     return ok("")
 
 
 async def order_user_phones(request: web.Request) -> web.Response:
     """POST /admin/v1/users/{user_id}/phones/order (authsvc extension): `phone_ids` in order."""
-    svc = services(request)
     phone_ids = params(request).items("phone_ids")
-    phones = await svc.phones.reorder(request.match_info["user_id"], phone_ids)
-    return ok([phone_json(view) for view in await svc.phones.with_users(phones)])
+    views = await services(request).admin.devices.reorder_phones(
+        actor(request), request.match_info["user_id"], phone_ids)
+    return ok([phone_json(view) for view in views])
 
 
 async def send_verification_push(request: web.Request) -> web.Response:
     """POST /admin/v1/users/{user_id}/send_verification_push."""
     phone_id = params(request).required_text("phone_id", max_length=64)
-    result = await services(request).helpdesk.send(
-        request.match_info["user_id"], phone_id, credentials(request).integration)
+    result = await services(request).admin.users.send_verification_push(
+        actor(request), request.match_info["user_id"], phone_id, credentials(request).integration)
     return ok(result)
 
 
 async def verification_push_response(request: web.Request) -> web.Response:
     """GET /admin/v1/users/{user_id}/verification_push_response?push_id=."""
     push_id = params(request).required_text("push_id", max_length=64)
-    return ok(await services(request).helpdesk.response(request.match_info["user_id"], push_id))
+    return ok(await services(request).admin.users.verification_push_response(
+        actor(request), request.match_info["user_id"], push_id))
 
 
 def setup_routes(app: web.Application) -> None:

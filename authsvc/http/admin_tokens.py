@@ -6,7 +6,7 @@ from aiohttp import web
 
 from authsvc.domain.tokens import NewToken
 from authsvc.http.envelope import ok
-from authsvc.http.middleware import params, services
+from authsvc.http.middleware import actor, params, services
 from authsvc.http.render import paging, token_json
 from authsvc.model.tokens import Token, TokenType
 from authsvc.model.users import User
@@ -23,13 +23,13 @@ def _render(tokens: list[Token], owners: dict[str, User]) -> list[dict[str, obje
 
 async def list_tokens(request: web.Request) -> web.Response:
     """GET /admin/v1/tokens (paged; or ?type=&serial= for one token)."""
-    svc, args = services(request), params(request)
+    devices, args = services(request).admin.devices, params(request)
     serial = args.text("serial", max_length=1024)
     if serial is not None:
-        found = await svc.tokens.find(serial, args.text("type"))
-        return ok(_render(*await svc.tokens.with_owners(found)))
+        return ok(_render(*await devices.tokens_by_serial(actor(request), serial,
+                                                          args.text("type"))))
     offset, limit = args.paging(default_limit=TOKENS_DEFAULT_LIMIT, max_limit=TOKENS_MAX_LIMIT)
-    tokens, owners, total = await svc.tokens.page_with_owners(offset, limit)
+    tokens, owners, total = await devices.tokens(actor(request), offset, limit)
     return ok(_render(tokens, owners), paging(offset, limit, total))
 
 
@@ -47,21 +47,21 @@ async def add_token(request: web.Request) -> web.Response:
         counter=args.integer("counter", default=0) or 0,
         totp_step=args.integer("totp_step", default=30) or 30,
     )
-    svc = services(request)
-    token = await svc.tokens.add(new)
+    token = await services(request).admin.devices.add_token(actor(request), new)
     return ok(token_json(token, {}))
 
 
 async def get_token(request: web.Request) -> web.Response:
     """GET /admin/v1/tokens/{token_id}."""
-    svc = services(request)
-    token = await svc.tokens.get(request.match_info["token_id"])
-    return ok(_render(*await svc.tokens.with_owners([token]))[0])
+    found = await services(request).admin.devices.token(actor(request),
+                                                         request.match_info["token_id"])
+    return ok(_render(*found)[0])
 
 
 async def delete_token(request: web.Request) -> web.Response:
     """DELETE /admin/v1/tokens/{token_id} (200 even if already gone, as Duo)."""
-    await services(request).tokens.delete(request.match_info["token_id"])
+    await services(request).admin.devices.delete_token(actor(request),
+                                                        request.match_info["token_id"])
     return ok("")
 
 
@@ -70,16 +70,17 @@ async def resync_token(request: web.Request) -> web.Response:
     args = params(request)
     codes = (args.required_text("code1", max_length=16), args.required_text("code2", max_length=16),
              args.required_text("code3", max_length=16))
-    await services(request).tokens.resync(request.match_info["token_id"], codes)
+    await services(request).admin.devices.resync_token(actor(request),
+                                                        request.match_info["token_id"], codes)
     return ok("")
 
 
 async def import_tokens(request: web.Request) -> web.Response:
     """POST /admin/v1/tokens/import (authsvc extension): `type`, `csv`, `partial`."""
     args = params(request)
-    report = await services(request).token_import.run(
-        args.required_text("csv", max_length=MAX_IMPORT_BYTES), args.required_text("type"),
-        partial=args.flag("partial"))
+    report = await services(request).admin.devices.import_tokens(
+        actor(request), args.required_text("csv", max_length=MAX_IMPORT_BYTES),
+        args.required_text("type"), partial=args.flag("partial"))
     return ok(report.rows)
 
 

@@ -1,4 +1,5 @@
-"""Admin API v1 user handlers: users, their tokens and their bypass codes."""
+"""Admin API v1 user handlers: users, their tokens and their bypass codes (every call checked
+and logged by `domain/admin/users.py`)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,19 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from authsvc.domain.admin.users import UserLookup
 from authsvc.domain.bypass import BypassRequest
 from authsvc.domain.users import UserChanges
 from authsvc.errors import InvalidParameter
 from authsvc.http.envelope import ok
-from authsvc.http.middleware import params, services
+from authsvc.http.middleware import actor, params, services
 from authsvc.http.params import Params
 from authsvc.http.render import bypass_json, paging, token_json, user_json
-from authsvc.model.users import MAX_ALIASES, User, UserDevices
-from authsvc.services import Services
+from authsvc.model.users import MAX_ALIASES, UserDevices
 
 USERS_MAX_LIMIT = 300
 USERS_DEFAULT_LIMIT = 100
+LOOKUP_MAX = 100
 
 
 def _aliases(args: Params) -> tuple[dict[int, str], bool]:
@@ -56,72 +58,70 @@ def _changes(args: Params) -> UserChanges:
     )
 
 
-async def _find_users(svc: Services, args: Params) -> list[User] | None:
-    """The lookups by name/email/id list, or None for a plain listing."""
-    name = args.text("username", max_length=255)
-    if name is not None:
-        user = await svc.users.by_name(name)
-        return [user] if user else []
-    for key, by_name in (("username_list", True), ("user_id_list", False)):
-        raw = args.text(key, max_length=100_000)
-        if raw is None:
-            continue
-        try:
-            wanted = json.loads(raw)
-        except (ValueError, RecursionError):
-            raise InvalidParameter(key) from None
-        if not isinstance(wanted, list) or len(wanted) > 100:
-            raise InvalidParameter(f"{key} (a JSON list of at most 100)")
-        names = [str(item) for item in wanted]
-        return await (svc.users.by_names(names) if by_name else svc.users.get_many(names))
-    email = args.text("email")
-    if email is not None:
-        return await svc.users.with_email(email)
-    return None
+def _json_list(args: Params, key: str) -> list[str] | None:
+    raw = args.text(key, max_length=100_000)
+    if raw is None:
+        return None
+    try:
+        wanted = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise InvalidParameter(key) from None
+    if not isinstance(wanted, list) or len(wanted) > LOOKUP_MAX:
+        raise InvalidParameter(f"{key} (a JSON list of at most {LOOKUP_MAX})")
+    return [str(item) for item in wanted]
+
+
+def _lookup(args: Params) -> UserLookup | None:
+    """The lookups by name/names/ids/email, or None for a plain listing."""
+    lookup = UserLookup(username=args.text("username", max_length=255),
+                        usernames=_json_list(args, "username_list"),
+                        user_ids=_json_list(args, "user_id_list"), email=args.text("email"))
+    if (lookup.username, lookup.usernames, lookup.user_ids, lookup.email) == (None,) * 4:
+        return None
+    return lookup
 
 
 async def list_users(request: web.Request) -> web.Response:
     """GET /admin/v1/users (paged; or by username, username_list, user_id_list, email)."""
-    svc, args = services(request), params(request)
-    found = await _find_users(svc, args)
-    if found is not None:
-        return ok([user_json(view) for view in await svc.users.with_devices(found)])
+    admin, args = services(request).admin.users, params(request)
+    lookup = _lookup(args)
+    if lookup is not None:
+        return ok([user_json(view) for view in await admin.lookup(actor(request), lookup)])
     offset, limit = args.paging(default_limit=USERS_DEFAULT_LIMIT, max_limit=USERS_MAX_LIMIT)
-    views, total = await svc.users.page_with_devices(offset, limit)
+    views, total = await admin.page(actor(request), offset, limit)
     return ok([user_json(view) for view in views], paging(offset, limit, total))
 
 
 async def add_user(request: web.Request) -> web.Response:
     """POST /admin/v1/users."""
-    svc = services(request)
-    user = await svc.users.add(_changes(params(request)))
+    user = await services(request).admin.users.add(actor(request), _changes(params(request)))
     return ok(user_json(UserDevices(user, [], [], [])))
 
 
 async def get_user(request: web.Request) -> web.Response:
     """GET /admin/v1/users/{user_id}."""
-    svc = services(request)
-    return ok(user_json(await svc.users.get_with_devices(request.match_info["user_id"])))
+    view = await services(request).admin.users.get(actor(request), request.match_info["user_id"])
+    return ok(user_json(view))
 
 
 async def update_user(request: web.Request) -> web.Response:
     """POST /admin/v1/users/{user_id}."""
-    svc = services(request)
-    user = await svc.users.update(request.match_info["user_id"], _changes(params(request)))
-    return ok(user_json(await svc.users.get_with_devices(user.user_id)))
+    view = await services(request).admin.users.update(
+        actor(request), request.match_info["user_id"], _changes(params(request)))
+    return ok(user_json(view))
 
 
 async def delete_user(request: web.Request) -> web.Response:
     """DELETE /admin/v1/users/{user_id} (200 even if already gone, as Duo)."""
-    await services(request).users.delete(request.match_info["user_id"])
+    await services(request).admin.users.delete(actor(request), request.match_info["user_id"])
     return ok("")
 
 
 async def user_tokens(request: web.Request) -> web.Response:
     """GET /admin/v1/users/{user_id}/tokens."""
-    svc = services(request)
-    user = await svc.users.get(request.match_info["user_id"])
-    tokens = await svc.tokens.of_user(user.user_id)
+    svc, user_id = services(request), request.match_info["user_id"]
+    view = await svc.admin.users.get(actor(request), user_id)
+    tokens, user = view.tokens, view.user
     return ok([token_json(token, {user.user_id: user}) for token in tokens],
               paging(0, len(tokens), len(tokens)))
 
@@ -129,37 +129,42 @@ async def user_tokens(request: web.Request) -> web.Response:
 async def add_user_token(request: web.Request) -> web.Response:
     """POST /admin/v1/users/{user_id}/tokens."""
     token_id = params(request).required_text("token_id", max_length=64)
-    await services(request).tokens.assign(request.match_info["user_id"], token_id)
+    await services(request).admin.devices.assign_token(
+        actor(request), request.match_info["user_id"], token_id)
     return ok("")
 
 
 async def delete_user_token(request: web.Request) -> web.Response:
     """DELETE /admin/v1/users/{user_id}/tokens/{token_id}."""
     match = request.match_info
-    await services(request).tokens.unassign(match["user_id"], match["token_id"])
+    await services(request).admin.devices.unassign_token(actor(request), match["user_id"],
+                                                          match["token_id"])
     return ok("")
+
+
+def _bypass_request(args: Params) -> BypassRequest:
+    codes_text = args.text("codes", max_length=1000)
+    return BypassRequest(
+        count=args.integer("count"),
+        codes=codes_text.split(",") if codes_text is not None else None,
+        reuse_count=args.integer("reuse_count"),
+        valid_secs=args.integer("valid_secs"),
+        preserve_existing=args.flag("preserve_existing"),
+    )
 
 
 async def add_user_bypass_codes(request: web.Request) -> web.Response:
     """POST /admin/v1/users/{user_id}/bypass_codes: the new codes, shown this once."""
-    args = params(request)
-    codes_text = args.text("codes", max_length=1000)
-    bypass_request = BypassRequest(
-        count=args.integer("count"),
-        codes=codes_text.split(",") if codes_text is not None else None,
-        reuse_count=args.integer("reuse_count", default=1) or 0,
-        valid_secs=args.integer("valid_secs", default=0) or 0,
-        preserve_existing=args.flag("preserve_existing"),
-    )
-    codes = await services(request).bypass.issue(request.match_info["user_id"], bypass_request)
+    codes = await services(request).admin.users.issue_bypass_codes(
+        actor(request), request.match_info["user_id"], _bypass_request(params(request)))
     return ok(codes)
 
 
 async def user_bypass_codes(request: web.Request) -> web.Response:
     """GET /admin/v1/users/{user_id}/bypass_codes (metadata only)."""
-    svc, args = services(request), params(request)
-    user = await svc.users.get(request.match_info["user_id"])
-    codes = await svc.bypass.of_user(user.user_id)
+    args = params(request)
+    user, codes = await services(request).admin.users.bypass_codes(
+        actor(request), request.match_info["user_id"])
     offset, limit = args.paging(default_limit=USERS_DEFAULT_LIMIT, max_limit=USERS_MAX_LIMIT)
     page = codes[offset:offset + limit]
     return ok([bypass_json(code, {user.user_id: user}) for code in page],
@@ -179,4 +184,3 @@ def setup_routes(app: web.Application) -> None:
     router.add_delete("/admin/v1/users/{user_id}/tokens/{token_id}", delete_user_token)
     router.add_get("/admin/v1/users/{user_id}/bypass_codes", user_bypass_codes)
     router.add_post("/admin/v1/users/{user_id}/bypass_codes", add_user_bypass_codes)
-

@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from authsvc.domain.integrations import Credentials
+from authsvc.domain.integrations import Credentials, actor_of
 from authsvc.errors import (
     AuthsvcError,
     BodyTooLarge,
@@ -27,6 +27,7 @@ from authsvc.http.envelope import fail
 from authsvc.http.params import Params
 from authsvc.http.signature import SignaturePolicy, read_wire, verify_request
 from authsvc.model.integrations import IntegrationType
+from authsvc.model.permissions import Actor
 from authsvc.services import Services
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,11 @@ def credentials(request: web.Request) -> Credentials:
     value = request[_CREDENTIALS]
     assert isinstance(value, Credentials)  # noqa: S101 - signed routes only
     return value
+
+
+def actor(request: web.Request) -> Actor:
+    """The verified Admin API caller as the permission checks see it."""
+    return actor_of(credentials(request).integration)
 
 
 def _from_http_exception(exc: web.HTTPException) -> AuthsvcError:

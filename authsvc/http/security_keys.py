@@ -12,7 +12,7 @@ from aiohttp import web
 
 from authsvc.errors import InvalidParameter, NotFound
 from authsvc.http.envelope import ok
-from authsvc.http.middleware import params, services
+from authsvc.http.middleware import actor, params, services
 from authsvc.http.params import Params
 from authsvc.http.render import paging, security_key_json
 from authsvc.model.security_keys import KeyKind
@@ -46,33 +46,35 @@ async def u2f_sign_request(request: web.Request) -> web.Response:
 
 async def user_keys(request: web.Request) -> web.Response:
     """GET /admin/v1/users/{user_id}/webauthncredentials and .../u2ftokens."""
-    svc, kind = services(request), _kind(request.match_info["kind"])
-    user = await svc.users.get(request.match_info["user_id"])
-    keys = [key for key in await svc.security_keys.of_user(user.user_id) if key.kind is kind]
-    return ok([security_key_json(key, user) for key in keys], paging(0, len(keys), len(keys)))
+    admin, kind = services(request).admin, _kind(request.match_info["kind"])
+    view = await admin.users.get(actor(request), request.match_info["user_id"])
+    keys = [key for key in view.keys if key.kind is kind]
+    return ok([security_key_json(key, view.user) for key in keys],
+              paging(0, len(keys), len(keys)))
 
 
 async def list_keys(request: web.Request) -> web.Response:
     """GET /admin/v1/webauthncredentials and /admin/v1/u2ftokens (paged)."""
-    svc, kind = services(request), _kind(request.match_info["kind"])
+    kind = _kind(request.match_info["kind"])
     offset, limit = params(request).paging(default_limit=100, max_limit=LISTING_MAX)
-    found, total = await svc.security_keys.page(kind, offset, limit)
+    found, total = await services(request).admin.devices.keys(actor(request), kind, offset,
+                                                               limit)
     return ok([security_key_json(key, user) for key, user in found], paging(offset, limit, total))
 
 
 async def get_key(request: web.Request) -> web.Response:
     """GET /admin/v1/webauthncredentials/{key} and /admin/v1/u2ftokens/{key}."""
-    svc, kind = services(request), _kind(request.match_info["kind"])
-    user_id, key = await svc.security_keys.get(request.match_info["key"])
+    admin, kind = services(request).admin, _kind(request.match_info["kind"])
+    user_id, key = await admin.devices.key(actor(request), request.match_info["key"])
     if key.kind is not kind:
         raise NotFound("webauthnkey" if kind is KeyKind.WEBAUTHN else "registration_id")
-    return ok(security_key_json(key, await svc.users.find(user_id)))
+    return ok(security_key_json(key, (await admin.users.get(actor(request), user_id)).user))
 
 
 async def delete_key(request: web.Request) -> web.Response:
     """DELETE /admin/v1/webauthncredentials/{key} and /admin/v1/u2ftokens/{key}."""
-    svc = services(request)
-    await svc.security_keys.delete(request.match_info["key"], _kind(request.match_info["kind"]))
+    await services(request).admin.devices.delete_key(
+        actor(request), request.match_info["key"], _kind(request.match_info["kind"]))
     return ok("")
 
 

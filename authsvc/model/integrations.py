@@ -5,24 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from authsvc.model.roles import Grant, Role
+
+__all__ = ["Grant", "Integration", "IntegrationType", "Role"]
+
 
 class IntegrationType(StrEnum):
     """Which API an integration key may call."""
 
     AUTH = "auth"
     ADMIN = "admin"
-
-
-class Role(StrEnum):
-    """Administrator roles."""
-
-    OWNER = "owner"
-    ADMINISTRATOR = "administrator"
-    APPLICATION_MANAGER = "application_manager"
-    USER_MANAGER = "user_manager"
-    HELP_DESK = "help_desk"
-    BILLING = "billing"
-    READ_ONLY = "read_only"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,3 +27,6 @@ class Integration:
     role: Role
     sealed_skey: str
     created: int
+    grants: frozenset[Grant] = frozenset()
+    """Admin API permissions given explicitly (Duo's ``adminapi_*`` flags); empty = the
+    `role`'s."""

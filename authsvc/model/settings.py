@@ -104,6 +104,9 @@ class AccountSettings:
     keypress_confirm: str = _str("#", 1, KEYS)
     keypress_fraud: str = _str("3", 1, KEYS)
     unenrolled_user_lockout_threshold: int = _int(0, 0, 365)
+    bypass_default_expiration: int = _int(60, 0, 525600)
+    """Minutes a bypass code lives when its creator names no expiry (0 = never): one hour, as
+    the seeds say ("by default, bypass codes expire after a single use or in one hour")."""
     # Accepted and returned for compatibility; later issues give them behaviour.
     inactive_user_expiration: int = _int(0, 0, 365)
     pending_deletion_days: int = _int(7, 1, 30)

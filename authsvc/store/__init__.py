@@ -30,13 +30,15 @@ from authsvc.store.users import UserStore
 __all__ = ["Redis", "RedisError", "RedisUnavailable", "Store"]
 
 TELEPHONY_MAX_ENTRIES = 1_000_000
+ADMINLOG_MAX_ENTRIES = 1_000_000
 
 
 class Store:
     """Every store over one Redis connection."""
 
     def __init__(self, redis: Redis, *, prefix: str = "as",
-                 authlog_max_entries: int = 1_000_000) -> None:
+                 authlog_max_entries: int = 1_000_000,
+                 adminlog_max_entries: int = ADMINLOG_MAX_ENTRIES) -> None:
         self.redis = redis
         self.scripts = ScriptRunner(redis)
         ctx = StoreContext(redis, Keys(prefix), self.scripts)
@@ -49,6 +51,7 @@ class Store:
         self.account = AccountStore(ctx)
         self.authlog = LogStream(ctx, ctx.keys.authlog(), authlog_max_entries)
         self.telephony = LogStream(ctx, ctx.keys.telephony(), TELEPHONY_MAX_ENTRIES)
+        self.adminlog = LogStream(ctx, ctx.keys.adminlog(), adminlog_max_entries)
         self.attempts = AttemptStore(ctx)
         self.transactions = TransactionStore(ctx)
         self.phones = PhoneStore(ctx)

@@ -224,6 +224,11 @@ class Keys:
         """LIST: JSON messages the webhook never accepted (kept for an operator; last 10,000)."""
         return f"{self.prefix}:delivery:dead"
 
+    def adminlog(self) -> str:
+        """STREAM: administrator log entries (JSON: who, action, object, description), trimmed
+        to AUTHSVC_ADMINLOG_MAX_ENTRIES."""
+        return f"{self.prefix}:adminlog"
+
     def authlog(self) -> str:
         """STREAM: authentication log entries (JSON), trimmed to AUTHSVC_AUTHLOG_MAX_ENTRIES."""
         return f"{self.prefix}:authlog"

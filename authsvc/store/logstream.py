@@ -53,6 +53,12 @@ class LogStream:
         sent = await self._ctx.scripts.send(ScriptName.LOG_APPEND, [self._key], args)
         sent.add_done_callback(lambda done: self._check(done, args))
 
+    async def append_awaited(self, record: Mapping[str, Any], now_ms: int) -> None:
+        """Add one record and wait until Redis has it (administrator actions: the caller is
+        told only once the record of the change is stored)."""
+        args = (now_ms, self._max_entries, json.dumps(record, separators=(",", ":")))
+        await self._ctx.scripts.run(ScriptName.LOG_APPEND, [self._key], args)
+
     def _check(self, done: asyncio.Future[Any], args: tuple[int, int, str]) -> None:
         error = done.exception()
         if isinstance(error, RedisError) and str(error).startswith("NOSCRIPT"):

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from authsvc.model.attempts import MobileOtp
 from authsvc.model.bypass import BypassCode
-from authsvc.model.integrations import Integration, IntegrationType, Role
+from authsvc.model.integrations import Grant, Integration, IntegrationType, Role
 from authsvc.model.tokens import Token, TokenType
 from authsvc.model.users import User, UserStatus
 
@@ -133,6 +133,7 @@ def integration_to_hash(integration: Integration) -> dict[str, str]:
         "role": integration.role.value,
         "skey": integration.sealed_skey,
         "created": str(integration.created),
+        "grants": ",".join(sorted(grant.value for grant in integration.grants)),
     }
 
 
@@ -145,4 +146,5 @@ def integration_from_hash(data: Mapping[str, str]) -> Integration:
         role=Role(data["role"]),
         sealed_skey=data["skey"],
         created=int(data["created"]),
+        grants=frozenset(Grant(g) for g in (data.get("grants") or "").split(",") if g),
     )

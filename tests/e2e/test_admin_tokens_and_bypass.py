@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import duo_client
 import pytest
 
@@ -115,18 +117,34 @@ def test_bypass_codes_are_nine_random_digits_and_listed_without_the_codes(
     assert len(admin_api.get_bypass_codes()) == 5
 
 
-def test_bypass_codes_default_to_ten_single_use_never_expiring_and_replace_old_ones(
+def test_bypass_codes_default_to_ten_single_use_expiring_in_an_hour_and_replace_old_ones(
         admin_api: duo_client.Admin, auth_api: duo_client.Auth) -> None:
+    """Seeds 000/001: "by default, bypass codes expire after a single use or in one hour,
+    whichever happens first" (the account's `bypass_default_expiration`, 60 minutes)."""
     user = admin_api.add_user("tara")
+    before = int(time.time())
     old = admin_api.add_user_bypass_codes(user["user_id"])
     assert len(old) == 10
-    assert {(e["reuse_count"], e["expiration"]) for e in
-            admin_api.get_user_bypass_codes(user["user_id"])} == {(1, None)}
+    listed = admin_api.get_user_bypass_codes(user["user_id"])
+    assert {entry["reuse_count"] for entry in listed} == {1}
+    assert all(before + 3600 <= entry["expiration"] <= int(time.time()) + 3600
+               for entry in listed)
     new = admin_api.add_user_bypass_codes(user["user_id"], count=1)
     assert len(admin_api.get_user_bypass_codes(user["user_id"])) == 1
     assert auth_api.auth("passcode", username="tara", passcode=old[0])["result"] == "deny"
     assert auth_api.auth("passcode", username="tara", passcode=new[0])["result"] == "allow"
     assert auth_api.auth("passcode", username="tara", passcode=new[0])["result"] == "deny"
+
+
+def test_the_default_bypass_expiry_is_an_account_setting_and_zero_means_never(
+        admin_api: duo_client.Admin) -> None:
+    user = admin_api.add_user("tess")
+    admin_api.json_api_call("POST", "/admin/v1/settings", {"bypass_default_expiration": "0"})
+    admin_api.add_user_bypass_codes(user["user_id"], count=2)
+    assert {e["expiration"] for e in admin_api.get_user_bypass_codes(user["user_id"])} == {None}
+    admin_api.json_api_call("POST", "/admin/v1/settings", {"bypass_default_expiration": "5"})
+    admin_api.add_user_bypass_codes(user["user_id"], count=1, valid_secs=0)
+    assert {e["expiration"] for e in admin_api.get_user_bypass_codes(user["user_id"])} == {None}
 
 
 def test_custom_codes_preserve_existing_and_the_hundred_code_limit(

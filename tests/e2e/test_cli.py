@@ -104,11 +104,11 @@ def test_integrations_created_from_the_cli_work_with_duo_client_and_survive_rest
         embedded: ServiceProcess, tmp_path: Path) -> None:
     data = str(tmp_path / "var")
     created = json.loads(_run("integration", "create", "--type", "admin", "--name", "Ops",
-                              "--role", "help_desk", "--data-dir", data).stdout)
+                              "--role", "user_manager", "--data-dir", data).stdout)
     assert set(created) == {"ikey", "skey", "type", "name", "role"}
     assert created["ikey"].startswith("DI") and len(created["ikey"]) == 20
     assert len(created["skey"]) == 40
-    assert (created["type"], created["name"], created["role"]) == ("admin", "Ops", "help_desk")
+    assert (created["type"], created["name"], created["role"]) == ("admin", "Ops", "user_manager")
     listed = [json.loads(line) for line in _run("integration", "list", "--data-dir", data)
               .stdout.splitlines()]
     assert [entry["ikey"] for entry in listed] == [created["ikey"]]

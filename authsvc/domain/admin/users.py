@@ -1,0 +1,165 @@
+"""Users as administrators see and change them (seed 001, Managing Users)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from authsvc.domain.access import Access
+from authsvc.domain.audit import AdminLog
+from authsvc.domain.bypass import BypassIssuer, BypassRequest
+from authsvc.domain.helpdesk import HelpDesk
+from authsvc.domain.invitations import Invitations
+from authsvc.domain.users import UserChanges, UserDirectory, requested_fields, requested_status
+from authsvc.model.bypass import BypassCode
+from authsvc.model.integrations import Integration
+from authsvc.model.permissions import Action, Actor, ActorKind
+from authsvc.model.settings import AccountSettings
+from authsvc.model.users import User, UserDevices
+from authsvc.store import Store
+
+LOOKUP_MAX = 100
+
+
+@dataclass(frozen=True, slots=True)
+class UserLookup:
+    """The ways `get_users` finds users (one of them set; none = a plain listing)."""
+
+    username: str | None = None
+    usernames: list[str] | None = None
+    user_ids: list[str] | None = None
+    email: str | None = None
+
+
+class UserAdmin:
+    """List, create, change and delete users; their bypass codes and verification pushes."""
+
+    def __init__(self, store: Store, access: Access, audit: AdminLog, users: UserDirectory,
+                 bypass: BypassIssuer, helpdesk: HelpDesk, invitations: Invitations) -> None:
+        self._store = store
+        self._access = access
+        self._audit = audit
+        self._users = users
+        self._bypass = bypass
+        self._helpdesk = helpdesk
+        self._invitations = invitations
+
+    async def _settings(self) -> AccountSettings:
+        return await self._store.account.cached()
+
+    async def page(self, actor: Actor, offset: int, limit: int) -> tuple[list[UserDevices], int]:
+        """One page of users with their devices."""
+        await self._access.require(actor, Action.READ_USERS)
+        return await self._users.page_with_devices(offset, limit)
+
+    async def lookup(self, actor: Actor, lookup: UserLookup) -> list[UserDevices]:
+        """Users by name (or alias), names, ids or email, with their devices."""
+        await self._access.require(actor, Action.READ_USERS)
+        if lookup.username is not None:
+            found = await self._users.by_names([lookup.username])
+        elif lookup.usernames is not None:
+            found = await self._users.by_names(lookup.usernames[:LOOKUP_MAX])
+        elif lookup.user_ids is not None:
+            found = await self._users.get_many(lookup.user_ids[:LOOKUP_MAX])
+        else:
+            found = await self._users.with_email(lookup.email or "")
+        return await self._users.with_devices(found)
+
+    async def get(self, actor: Actor, user_id: str) -> UserDevices:
+        """One user with its devices; raises NotFound."""
+        await self._access.require(actor, Action.READ_USERS)
+        return await self._users.get_with_devices(user_id)
+
+    async def add(self, actor: Actor, changes: UserChanges) -> User:
+        """A new user (`user_create`)."""
+        await self._access.require_user_changes(actor, None, requested_fields(changes),
+                                                requested_status(changes), await self._settings())
+        user = await self._users.add(changes)
+        await self._audit.record(actor, "user_create", user.username,
+                                 _described(changes, requested_fields(changes)))
+        return user
+
+    async def update(self, actor: Actor, user_id: str, changes: UserChanges) -> UserDevices:
+        """Change a user (`user_update`), within the actor's role's limits."""
+        before = await self._users.get(user_id)
+        fields = requested_fields(changes)
+        await self._access.require_user_changes(actor, before, fields, requested_status(changes),
+                                                await self._settings())
+        after = await self._users.update(user_id, changes)
+        await self._audit.record(actor, "user_update", after.username, _described(changes, fields))
+        return await self._users.get_with_devices(user_id)
+
+    async def delete(self, actor: Actor, user_id: str) -> None:
+        """Delete a user (`user_delete`; nothing happens if already gone)."""
+        await self._access.require(actor, Action.DELETE_USERS)
+        user = await self._users.find(user_id)
+        await self._users.delete(user_id)
+        if user is not None:
+            await self._audit.record(actor, "user_delete", user.username)
+
+    async def bypass_codes(self, actor: Actor, user_id: str) -> tuple[User, list[BypassCode]]:
+        """The user's live bypass codes (metadata only)."""
+        await self._access.require(actor, Action.READ_USERS)
+        user = await self._users.get(user_id)
+        return user, await self._bypass.of_user(user.user_id)
+
+    async def issue_bypass_codes(self, actor: Actor, user_id: str,
+                                 request: BypassRequest) -> list[str]:
+        """New bypass codes, shown this once (`bypass_create`); Help Desk as the setting says."""
+        settings = await self._settings()
+        limited = await self._access.bypass_limits(actor, settings, request.customised)
+        user = await self._users.get(user_id)
+        default_secs = settings.bypass_default_expiration * 60
+        if limited:
+            request = BypassRequest(count=1, preserve_existing=True)
+            default_secs = settings.helpdesk_bypass_expiration * 60 or default_secs
+        request = _signed(request, actor)
+        codes = await self._bypass.issue(user.user_id, request, default_valid_secs=default_secs)
+        await self._audit.record(actor, "bypass_create", user.username, {
+            "count": len(codes), "reuse_count": request.reuse_count,
+            "valid_secs": request.valid_secs if request.valid_secs is not None else default_secs})
+        return codes
+
+    async def send_verification_push(self, actor: Actor, user_id: str, phone_id: str,
+                                     integration: Integration) -> dict[str, str]:
+        """Help Desk verification push: push id and the confirmation code to read out."""
+        await self._access.require(actor, Action.VERIFY_WITH_PUSH)
+        return await self._helpdesk.send(user_id, phone_id, integration)
+
+    async def verification_push_response(self, actor: Actor, user_id: str,
+                                         push_id: str) -> dict[str, str]:
+        await self._access.require(actor, Action.VERIFY_WITH_PUSH)
+        return await self._helpdesk.response(user_id, push_id)
+
+    async def enroll(self, actor: Actor, username: str, email: str,
+                     valid_secs: int | None) -> dict[str, object]:
+        """`enroll_user`: mail an enrollment link, creating the user when needed."""
+        settings = await self._settings()
+        if await self._users.by_name(username) is None:
+            await self._access.require(actor, Action.CREATE_USERS)
+        await self._access.require_enrollment_email(actor, settings)
+        result = await self._invitations.invite(username, email, valid_secs)
+        await self._audit.record(actor, "user_enroll", username, {"email": email})
+        return result
+
+    async def security_key_enrollment(self, actor: Actor, user_id: str, email: str | None,
+                                      valid_secs: int | None) -> dict[str, object]:
+        """Mail the user a link to register a security key themselves."""
+        await self._access.require(actor, Action.MANAGE_DEVICES)
+        result = await self._invitations.invite_for_key(user_id, email, valid_secs)
+        await self._audit.record(actor, "user_enroll", str(result.get("username", "")),
+                                 {"security_key": True})
+        return result
+
+
+def _described(changes: UserChanges, fields: set[str]) -> dict[str, object]:
+    """The administrator log's description of a change: the new values (no secrets here)."""
+    values: dict[str, object] = {name: getattr(changes, name) for name in fields
+                                 if name not in ("aliases",)}
+    if "aliases" in fields:
+        values["aliases"] = {f"alias{slot}": name for slot, name in changes.aliases.items()}
+    return values
+
+
+def _signed(request: BypassRequest, actor: Actor) -> BypassRequest:
+    """Bypass codes remember which administrator made them (none for an integration)."""
+    return replace(request, admin_email=actor.name if actor.kind is ActorKind.ADMIN else "")
