@@ -20,6 +20,7 @@ from authsvc.discovery import announce_outbox
 from authsvc.errors import StoreUnavailable
 from authsvc.http import (
     admin_account,
+    admin_admins,
     admin_enroll,
     admin_phones,
     admin_tokens,
@@ -39,7 +40,7 @@ from authsvc.store import Redis, Store
 
 KEY_FILE_NAME = "secret.key"
 SUBSCRIBE_WAIT_S = 2.0
-ROUTES = (auth_api, admin_enroll, admin_users, admin_tokens, admin_phones, admin_account,
+ROUTES = (auth_api, admin_admins, admin_enroll, admin_users, admin_tokens, admin_phones, admin_account,
           device_api, carrier, outbox, pages, portal, security_keys)
 
 

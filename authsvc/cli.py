@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, NoReturn, TypeVar
 from aiohttp import web
 from tqdm import tqdm
 
-from authsvc import __version__
+from authsvc import __version__, cli_admin
 from authsvc.app import create_app, secret_box
 from authsvc.clock import SystemClock
 from authsvc.domain.invitations import parse_bulk_csv
@@ -51,6 +51,7 @@ def _parser() -> OneLineParser:
     for add in (_serve_command, _integration_commands, _users_commands, _tokens_commands,
                 _tls_commands):
         add(commands)
+    cli_admin.add_commands(commands, _add_store_flags, OneLineParser)
     return parser
 
 
@@ -277,6 +278,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return bulk_enroll(settings, args.file, args.valid_secs)
         if args.command == "tokens":
             return import_tokens(settings, args.file, args.type, args.partial)
+        if args.command == "admin":
+            return cli_admin.run(settings, args, _with_store)
         return tls_dev_cert(settings, args.out, args.name, args.days)
     except (SettingsError, EmbeddedRedisError, RedisUnavailable, OSError) as exc:
         print(f"authsvc: error: {exc}", file=sys.stderr)

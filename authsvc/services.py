@@ -1,8 +1,15 @@
-"""The domain services of one process, wired together once (by `app.create_app` or the CLI)."""
+"""The domain services of one process, wired together once (by `app.create_app` or the CLI).
+
+`_Wiring` builds each service once, on first use, as a small cached property: adding a service
+is one field on `Services` and one property here, and the construction order follows the
+dependencies by itself.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import urlsplit
 
 from authsvc.clock import Clock
@@ -11,8 +18,10 @@ from authsvc.domain.access import Access
 from authsvc.domain.account import AccountPolicy
 from authsvc.domain.admin import Administration
 from authsvc.domain.admin.account import AccountAdmin
+from authsvc.domain.admin.admins import AdminAdmin
 from authsvc.domain.admin.devices import DeviceAdmin
 from authsvc.domain.admin.users import UserAdmin
+from authsvc.domain.admins import AdminAccounts
 from authsvc.domain.audit import AdminLog
 from authsvc.domain.auth import Authenticator
 from authsvc.domain.authlog import AuthLog
@@ -99,46 +108,152 @@ class Services:
               base_url: str | None = None) -> Services:
         """Wire the services; `base_url` overrides the links' base (CLI commands use the one
         the running service announced)."""
-        links = Links(base_url or public_base_url(settings))
-        webhook, outbox, messenger = _messaging(settings, store, clock, box)
-        authlog, waiters = AuthLog(store), Waiters()
-        pushes = PushService(store, box, clock, authlog, waiters)
-        users, tokens = UserDirectory(store, clock), TokenRegistry(store, box, clock)
-        phones, sms = (PhoneDirectory(store, box, clock, links, messenger),
-                       SmsPasscodes(store, box, clock, messenger))
-        calls = PhoneCalls(store, box, clock, messenger, pushes, authlog, links)
-        security_keys = SecurityKeys(store, clock, relying_party(settings, links.base_url))
-        subjects = Subjects(store)
-        auth = Authenticator(store, box, clock, authlog, subjects, pushes,
-                             OutOfBandSender(store, clock, authlog, pushes, sms, calls),
-                             security_keys, Transactions(store, pushes))
-        invitations = Invitations(store, clock, users, links, messenger)
-        helpdesk, bypass = HelpDesk(store, clock, pushes), BypassIssuer(store, box, clock)
-        token_import, account = TokenImporter(store, tokens, users), AccountPolicy(store)
-        audit = AdminLog(store, clock)
-        access = Access(audit)
-        admin = Administration(
-            users=UserAdmin(store, access, audit, users, bypass, helpdesk, invitations),
-            devices=DeviceAdmin(access, audit, phones, tokens, token_import, security_keys,
-                                bypass, sms),
-            account=AccountAdmin(access, audit, account, authlog, invitations), audit=audit)
-        return cls(
-            settings=settings, clock=clock, store=store, box=box, links=links, waiters=waiters,
-            integrations=IntegrationRegistry(store, box, clock), users=users, tokens=tokens,
-            bypass=bypass, authlog=authlog, auth=auth, admin=admin,
-            preauth=Preauth(store, clock, authlog, subjects, links, pushes, sms),
-            account=account, phones=phones, pushes=pushes,
-            device=DeviceService(store, box, clock, pushes, waiters),
-            enrollment=Enrollment(store, clock, users, phones),
-            helpdesk=helpdesk, messenger=messenger, webhook=webhook,
-            outbox=outbox, sms=sms, calls=calls, invitations=invitations,
-            portals=Portals(store, auth, users, phones, invitations, security_keys),
-            security_keys=security_keys, token_import=token_import,
-            unenrolled=UnenrolledLockout(store, clock))
+        wiring = _Wiring(settings, store, box, clock, base_url)
+        return cls(**{field.name: getattr(wiring, field.name)
+                      for field in dataclasses.fields(cls)})
 
     async def check_store(self) -> None:
         """Raise StoreUnavailable unless Redis answers."""
         await self.store.ping()
+
+
+class _Wiring:
+    """Each service built once, from the ones it needs."""
+
+    def __init__(self, settings: Settings, store: Store, box: SecretBox, clock: Clock,
+                 base_url: str | None) -> None:
+        self.settings, self.store, self.box, self.clock = settings, store, box, clock
+        self._base_url = base_url
+
+    @cached_property
+    def links(self) -> Links:
+        return Links(self._base_url or public_base_url(self.settings))
+
+    @cached_property
+    def _delivery(self) -> tuple[WebhookProvider | None, OutboxProvider | None, Messenger]:
+        return _messaging(self.settings, self.store, self.clock, self.box)
+
+    @cached_property
+    def webhook(self) -> WebhookProvider | None:
+        return self._delivery[0]
+
+    @cached_property
+    def outbox(self) -> OutboxProvider | None:
+        return self._delivery[1]
+
+    @cached_property
+    def messenger(self) -> Messenger:
+        return self._delivery[2]
+
+    @cached_property
+    def waiters(self) -> Waiters:
+        return Waiters()
+
+    @cached_property
+    def authlog(self) -> AuthLog:
+        return AuthLog(self.store)
+
+    @cached_property
+    def pushes(self) -> PushService:
+        return PushService(self.store, self.box, self.clock, self.authlog, self.waiters)
+
+    @cached_property
+    def users(self) -> UserDirectory:
+        return UserDirectory(self.store, self.clock)
+
+    @cached_property
+    def tokens(self) -> TokenRegistry:
+        return TokenRegistry(self.store, self.box, self.clock)
+
+    @cached_property
+    def phones(self) -> PhoneDirectory:
+        return PhoneDirectory(self.store, self.box, self.clock, self.links, self.messenger)
+
+    @cached_property
+    def sms(self) -> SmsPasscodes:
+        return SmsPasscodes(self.store, self.box, self.clock, self.messenger)
+
+    @cached_property
+    def calls(self) -> PhoneCalls:
+        return PhoneCalls(self.store, self.box, self.clock, self.messenger, self.pushes,
+                          self.authlog, self.links)
+
+    @cached_property
+    def security_keys(self) -> SecurityKeys:
+        return SecurityKeys(self.store, self.clock,
+                            relying_party(self.settings, self.links.base_url))
+
+    @cached_property
+    def subjects(self) -> Subjects:
+        return Subjects(self.store)
+
+    @cached_property
+    def auth(self) -> Authenticator:
+        out_of_band = OutOfBandSender(self.store, self.clock, self.authlog, self.pushes,
+                                      self.sms, self.calls)
+        return Authenticator(self.store, self.box, self.clock, self.authlog, self.subjects,
+                             self.pushes, out_of_band, self.security_keys,
+                             Transactions(self.store, self.pushes))
+
+    @cached_property
+    def preauth(self) -> Preauth:
+        return Preauth(self.store, self.clock, self.authlog, self.subjects, self.links,
+                       self.pushes, self.sms)
+
+    @cached_property
+    def invitations(self) -> Invitations:
+        return Invitations(self.store, self.clock, self.users, self.links, self.messenger)
+
+    @cached_property
+    def helpdesk(self) -> HelpDesk:
+        return HelpDesk(self.store, self.clock, self.pushes)
+
+    @cached_property
+    def bypass(self) -> BypassIssuer:
+        return BypassIssuer(self.store, self.box, self.clock)
+
+    @cached_property
+    def token_import(self) -> TokenImporter:
+        return TokenImporter(self.store, self.tokens, self.users)
+
+    @cached_property
+    def account(self) -> AccountPolicy:
+        return AccountPolicy(self.store)
+
+    @cached_property
+    def integrations(self) -> IntegrationRegistry:
+        return IntegrationRegistry(self.store, self.box, self.clock)
+
+    @cached_property
+    def device(self) -> DeviceService:
+        return DeviceService(self.store, self.box, self.clock, self.pushes, self.waiters)
+
+    @cached_property
+    def enrollment(self) -> Enrollment:
+        return Enrollment(self.store, self.clock, self.users, self.phones)
+
+    @cached_property
+    def portals(self) -> Portals:
+        return Portals(self.store, self.auth, self.users, self.phones, self.invitations,
+                       self.security_keys)
+
+    @cached_property
+    def unenrolled(self) -> UnenrolledLockout:
+        return UnenrolledLockout(self.store, self.clock)
+
+    @cached_property
+    def admin(self) -> Administration:
+        audit = AdminLog(self.store, self.clock)
+        access = Access(audit)
+        return Administration(
+            users=UserAdmin(self.store, access, audit, self.users, self.bypass, self.helpdesk,
+                            self.invitations),
+            devices=DeviceAdmin(access, audit, self.phones, self.tokens, self.token_import,
+                                self.security_keys, self.bypass, self.sms),
+            account=AccountAdmin(access, audit, self.account, self.authlog, self.invitations),
+            admins=AdminAdmin(access, audit, AdminAccounts(self.store, self.clock, self.links),
+                              self.messenger),
+            audit=audit)
 
 
 def _messaging(settings: Settings, store: Store, clock: Clock, box: SecretBox

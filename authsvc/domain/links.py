@@ -35,5 +35,9 @@ class Links:
         """The QR image of ``duo://<value>``."""
         return f"{self.base_url}/frame/qr?value={quote('duo://' + self.activation_value(code), safe='')}"
 
+    def admin_setup(self, token: str) -> str:
+        """An administrator's one-time setup link (password and second factor)."""
+        return f"{self.base_url}/admin/setup/{token}"
+
     def enroll_portal(self, who: str) -> str:
         return f"{self.base_url}/frame/enroll?user={quote(who, safe='')}"

@@ -81,6 +81,13 @@ class Messenger:
         self._clock = clock
         self._provider = provider
 
+    async def mail_admin_setup(self, email: str, link: str) -> None:
+        """Mail an administrator the one-time link that sets their password."""
+        await self.send(Message("email", email, f"Set up your authsvc administrator account: "
+                                f"open {link} to choose a password and add your second factor.",
+                                "admin_setup", context="administrator",
+                                subject="Your authsvc administrator account"))
+
     async def send(self, message: Message) -> None:
         await self._provider.deliver(message)
         if message.channel in ("sms", "voice"):

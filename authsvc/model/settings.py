@@ -104,6 +104,8 @@ class AccountSettings:
     keypress_confirm: str = _str("#", 1, KEYS)
     keypress_fraud: str = _str("3", 1, KEYS)
     unenrolled_user_lockout_threshold: int = _int(0, 0, 365)
+    admin_lockout_threshold: int = _int(10, 1, 100)
+    """Failed Admin Panel sign-ins that lock an administrator out (an Owner resets it)."""
     bypass_default_expiration: int = _int(60, 0, 525600)
     """Minutes a bypass code lives when its creator names no expiry (0 = never): one hour, as
     the seeds say ("by default, bypass codes expire after a single use or in one hour")."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from authsvc.store.account import AccountStore
+from authsvc.store.admins import AdminStore
 from authsvc.store.attempts import AttemptStore
 from authsvc.store.bypass import BypassStore
 from authsvc.store.core import StoreContext
@@ -62,6 +63,7 @@ class Store:
         self.enrollments = EnrollmentStore(ctx)
         self.security_keys = SecurityKeyStore(ctx)
         self.profiles = ProfileStore(ctx)
+        self.admins = AdminStore(ctx)
 
     async def start(self) -> None:
         """Register the scripts (Redis may be down: then the first use loads them)."""

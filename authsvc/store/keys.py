@@ -90,6 +90,31 @@ class Keys:
         """ZSET: urgids of pushes waiting for the phone's answer, scored by expiry ms."""
         return f"{self.prefix}:{{p:{phone_id}}}:inbox"
 
+    # --- administrators: hash tag {admins} (the Owner invariant is one script over them) -------
+
+    def admin(self, admin_id: str) -> str:
+        """HASH: an administrator (email, name, role, status, Argon2id password hash, failed
+        sign-ins, created, last_login). No TTL."""
+        return f"{self.prefix}:{{admins}}:admin:{admin_id}"
+
+    def admin_emails(self) -> str:
+        """HASH: lowercased email -> admin id (emails are unique). No TTL."""
+        return f"{self.prefix}:{{admins}}:emails"
+
+    def admin_owners(self) -> str:
+        """SET: ids of the Owners who are not disabled (admin_change.lua keeps at least one).
+        No TTL."""
+        return f"{self.prefix}:{{admins}}:owners"
+
+    def admins(self) -> str:
+        """ZSET: admin ids by creation time (ms). No TTL."""
+        return f"{self.prefix}:{{admins}}:list"
+
+    def admin_setup(self, token_hash: str) -> str:
+        """STRING: admin id of a live one-time setup link (SHA-256 of its token; taken once).
+        TTL: the link's validity."""
+        return f"{self.prefix}:{{admins}}:setup:{token_hash}"
+
     # --- global indexes and collections (no tag; never mixed with a user's keys in a script) -----
 
     def username_index(self) -> str:

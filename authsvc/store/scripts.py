@@ -35,6 +35,8 @@ class ScriptName(StrEnum):
     LOG_APPEND = "log_append"
     SMS_ISSUE = "sms_issue"
     UNENROLLED_LOCK = "unenrolled_lock"
+    ADMIN_CHANGE = "admin_change"
+    ADMIN_SIGNIN_FAILED = "admin_signin_failed"
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,8 @@ from tests.harness import ServiceProcess
 
 AUTHSVC = [sys.executable, "-m", "authsvc"]
 SUBCOMMANDS = [[], ["serve"], ["integration"], ["integration", "create"], ["integration", "list"],
-               ["users"], ["users", "bulk-enroll"], ["tls"], ["tls", "dev-cert"]]
+               ["users"], ["users", "bulk-enroll"], ["tls"], ["tls", "dev-cert"], ["admin"],
+               ["admin", "create"], ["admin", "reset"]]
 
 
 def _env(**extra: str) -> dict[str, str]:

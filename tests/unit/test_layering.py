@@ -43,7 +43,7 @@ LAYERS: dict[str, frozenset[str]] = {
     "gateways": frozenset({"domain", "store", "model"}) | LEAVES,
     "http": frozenset({"domain", "model", "services"}) | LEAVES,
 }
-TOP = frozenset({"__init__", "__main__", "app", "cli", "services", "settings", "embedded_redis",
+TOP = frozenset({"__init__", "__main__", "app", "cli", "cli_admin", "services", "settings", "embedded_redis",
                  "tls", "discovery"})
 
 

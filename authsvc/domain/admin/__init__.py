@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from authsvc.domain.admin.account import AccountAdmin
+from authsvc.domain.admin.admins import AdminAdmin
 from authsvc.domain.admin.devices import DeviceAdmin
 from authsvc.domain.admin.users import UserAdmin
 from authsvc.domain.audit import AdminLog
@@ -24,4 +25,5 @@ class Administration:
     users: UserAdmin
     devices: DeviceAdmin
     account: AccountAdmin
+    admins: AdminAdmin
     audit: AdminLog

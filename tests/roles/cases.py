@@ -1,0 +1,196 @@
+"""Every Admin API endpoint as a case for the role matrix: the action it needs (from the one
+permission table), how the owner prepares what it touches, and the request.
+
+`expect` is the answer an allowed caller gets when the case cannot cheaply build its object
+(for example a verification-push answer for a push that does not exist): the permission check
+comes first, so allowed callers get past it (200, or the 4xx of the missing object) and denied
+callers get 403/40301 before anything is looked at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import duo_client
+
+from authsvc.model.permissions import Action
+from tokens.oath import oath_code
+
+SEED = bytes(range(20))
+Ids = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One endpoint: METHOD path (with {placeholders} from the setup's ids), its parameters."""
+
+    name: str
+    action: Action
+    method: str
+    path: str
+    params: Callable[[Ids], dict[str, Any]] = field(default=lambda ids: {})
+    setup: Callable[[duo_client.Admin], Ids] = field(default=lambda owner: {})
+    expect: int = 200
+
+
+def a_user(owner: duo_client.Admin) -> Ids:
+    user = owner.add_user("rita", email="rita@example.org", status="disabled")
+    return {"user_id": user["user_id"]}
+
+
+def user_with_devices(owner: duo_client.Admin) -> Ids:
+    ids = a_user(owner)
+    phone = owner.add_phone(number="+15555550100", type="mobile", platform="google android")
+    owner.add_user_phone(ids["user_id"], phone["phone_id"])
+    token = owner.add_hotp6_token("T-1", SEED.hex())
+    owner.add_user_token(ids["user_id"], token["token_id"])
+    spare = owner.add_hotp6_token("T-2", SEED.hex())
+    codes = owner.add_user_bypass_codes(ids["user_id"], count=1)
+    code_id = owner.get_user_bypass_codes(ids["user_id"])[0]["bypass_code_id"]
+    assert codes
+    return {**ids, "phone_id": phone["phone_id"], "token_id": token["token_id"],
+            "spare_token_id": spare["token_id"], "bypass_code_id": code_id}
+
+
+def pending_enrollment(owner: duo_client.Admin) -> Ids:
+    owner.enroll_user("newbie", "newbie@example.org")
+    enrollment = owner.json_api_call("GET", "/admin/v1/enrollments", {})[0]
+    return {"enrollment_id": enrollment["enrollment_id"]}
+
+
+def an_admin(owner: duo_client.Admin) -> Ids:
+    admin = owner.add_admin("Hal", "hal@example.org", None, None, role="Help Desk")
+    return {"admin_id": admin["admin_id"]}
+
+
+def _resync(ids: Ids) -> dict[str, Any]:
+    return {f"code{n}": oath_code(SEED, 500 + n) for n in (1, 2, 3)}
+
+
+USERS = [
+    Case("list users", Action.READ_USERS, "GET", "/admin/v1/users", setup=a_user),
+    Case("add user", Action.CREATE_USERS, "POST", "/admin/v1/users",
+         params=lambda ids: {"username": "brand-new"}),
+    Case("get user", Action.READ_USERS, "GET", "/admin/v1/users/{user_id}", setup=a_user),
+    Case("update user details", Action.UPDATE_USERS, "POST", "/admin/v1/users/{user_id}",
+         params=lambda ids: {"realname": "Rita Renamed"}, setup=a_user),
+    Case("reactivate a disabled user", Action.CHANGE_USER_STATUS, "POST",
+         "/admin/v1/users/{user_id}", params=lambda ids: {"status": "active"}, setup=a_user),
+    Case("delete user", Action.DELETE_USERS, "DELETE", "/admin/v1/users/{user_id}",
+         setup=a_user),
+    Case("user tokens", Action.READ_USERS, "GET", "/admin/v1/users/{user_id}/tokens",
+         setup=user_with_devices),
+    Case("assign token", Action.MANAGE_DEVICES, "POST", "/admin/v1/users/{user_id}/tokens",
+         params=lambda ids: {"token_id": ids["spare_token_id"]}, setup=user_with_devices),
+    Case("unassign token", Action.MANAGE_DEVICES, "DELETE",
+         "/admin/v1/users/{user_id}/tokens/{token_id}", setup=user_with_devices),
+    Case("user bypass codes", Action.READ_USERS, "GET", "/admin/v1/users/{user_id}/bypass_codes",
+         setup=user_with_devices),
+    Case("create bypass codes", Action.CREATE_BYPASS_CODES, "POST",
+         "/admin/v1/users/{user_id}/bypass_codes", params=lambda ids: {"count": "1"},
+         setup=a_user),
+    Case("user phones", Action.READ_USERS, "GET", "/admin/v1/users/{user_id}/phones",
+         setup=user_with_devices),
+    Case("attach phone", Action.MANAGE_DEVICES, "POST", "/admin/v1/users/{user_id}/phones",
+         params=lambda ids: {"phone_id": ids["phone_id"]}, setup=lambda owner: {
+             **a_user(owner), "phone_id": owner.add_phone(number="+15555550101")["phone_id"]}),
+    Case("order phones", Action.MANAGE_DEVICES, "POST", "/admin/v1/users/{user_id}/phones/order",
+         params=lambda ids: {"phone_ids": ids["phone_id"]}, setup=user_with_devices),
+    Case("detach phone", Action.MANAGE_DEVICES, "DELETE",
+         "/admin/v1/users/{user_id}/phones/{phone_id}", setup=user_with_devices),
+    Case("security-key enrollment link", Action.MANAGE_DEVICES, "POST",
+         "/admin/v1/users/{user_id}/security_key_enrollment", setup=a_user),
+    Case("verification push", Action.VERIFY_WITH_PUSH, "POST",
+         "/admin/v1/users/{user_id}/send_verification_push",
+         params=lambda ids: {"phone_id": ids["phone_id"]}, setup=user_with_devices, expect=400),
+    Case("verification push answer", Action.VERIFY_WITH_PUSH, "GET",
+         "/admin/v1/users/{user_id}/verification_push_response",
+         params=lambda ids: {"push_id": "no-such-push"}, setup=a_user, expect=404),
+    Case("user webauthn credentials", Action.READ_USERS, "GET",
+         "/admin/v1/users/{user_id}/webauthncredentials", setup=a_user),
+    Case("user u2f tokens", Action.READ_USERS, "GET", "/admin/v1/users/{user_id}/u2ftokens",
+         setup=a_user),
+]
+
+ENROLLMENT = [
+    Case("send enrollment email", Action.SEND_ENROLLMENT, "POST", "/admin/v1/users/enroll",
+         params=lambda ids: {"username": "rita", "email": "rita@example.org"}, setup=a_user),
+    Case("bulk enrollment", Action.BULK_ENROLL, "POST", "/admin/v1/users/enroll/bulk",
+         params=lambda ids: {"csv": "bulky,bulky@example.org\n"}),
+    Case("pending enrollments", Action.MANAGE_PENDING_ENROLLMENTS, "GET",
+         "/admin/v1/enrollments", setup=pending_enrollment),
+    Case("resend enrollment", Action.MANAGE_PENDING_ENROLLMENTS, "POST",
+         "/admin/v1/enrollments/{enrollment_id}/resend", setup=pending_enrollment),
+    Case("delete enrollment", Action.MANAGE_PENDING_ENROLLMENTS, "DELETE",
+         "/admin/v1/enrollments/{enrollment_id}", setup=pending_enrollment),
+]
+
+DEVICES = [
+    Case("list phones", Action.READ_USERS, "GET", "/admin/v1/phones", setup=user_with_devices),
+    Case("add phone", Action.MANAGE_DEVICES, "POST", "/admin/v1/phones",
+         params=lambda ids: {"number": "+15555550199"}),
+    Case("get phone", Action.READ_USERS, "GET", "/admin/v1/phones/{phone_id}",
+         setup=user_with_devices),
+    Case("update phone", Action.MANAGE_DEVICES, "POST", "/admin/v1/phones/{phone_id}",
+         params=lambda ids: {"name": "Work"}, setup=user_with_devices),
+    Case("delete phone", Action.MANAGE_DEVICES, "DELETE", "/admin/v1/phones/{phone_id}",
+         setup=user_with_devices),
+    Case("activation link", Action.MANAGE_DEVICES, "POST",
+         "/admin/v1/phones/{phone_id}/activation_url", setup=user_with_devices),
+    Case("activation by SMS", Action.MANAGE_DEVICES, "POST",
+         "/admin/v1/phones/{phone_id}/send_sms_activation", setup=user_with_devices),
+    Case("SMS passcodes", Action.SEND_SMS_PASSCODES, "POST",
+         "/admin/v1/phones/{phone_id}/send_sms_passcodes", setup=user_with_devices),
+    Case("list tokens", Action.READ_USERS, "GET", "/admin/v1/tokens", setup=user_with_devices),
+    Case("add token", Action.MANAGE_DEVICES, "POST", "/admin/v1/tokens",
+         params=lambda ids: {"type": "h6", "serial": "NEW-1", "secret": SEED.hex()}),
+    Case("import tokens", Action.MANAGE_DEVICES, "POST", "/admin/v1/tokens/import",
+         params=lambda ids: {"type": "h6", "csv": f"IMP-1,{SEED.hex()}\n"}),
+    Case("get token", Action.READ_USERS, "GET", "/admin/v1/tokens/{token_id}",
+         setup=user_with_devices),
+    Case("delete token", Action.MANAGE_DEVICES, "DELETE", "/admin/v1/tokens/{token_id}",
+         setup=user_with_devices),
+    Case("resync token", Action.MANAGE_DEVICES, "POST", "/admin/v1/tokens/{token_id}/resync",
+         params=_resync, setup=user_with_devices),
+    Case("list bypass codes", Action.READ_USERS, "GET", "/admin/v1/bypass_codes",
+         setup=user_with_devices),
+    Case("delete bypass code", Action.DELETE_BYPASS_CODES, "DELETE",
+         "/admin/v1/bypass_codes/{bypass_code_id}", setup=user_with_devices),
+    Case("list webauthn credentials", Action.READ_USERS, "GET", "/admin/v1/webauthncredentials"),
+    Case("get webauthn credential", Action.READ_USERS, "GET",
+         "/admin/v1/webauthncredentials/DWNOSUCHKEY", expect=404),
+    Case("delete webauthn credential", Action.MANAGE_DEVICES, "DELETE",
+         "/admin/v1/webauthncredentials/DWNOSUCHKEY"),
+    Case("list u2f tokens", Action.READ_USERS, "GET", "/admin/v1/u2ftokens"),
+    Case("get u2f token", Action.READ_USERS, "GET", "/admin/v1/u2ftokens/DUNOSUCHKEY",
+         expect=404),
+    Case("delete u2f token", Action.MANAGE_DEVICES, "DELETE", "/admin/v1/u2ftokens/DUNOSUCHKEY"),
+]
+
+ACCOUNT = [
+    Case("read settings", Action.READ_SETTINGS, "GET", "/admin/v1/settings"),
+    Case("modify settings", Action.MODIFY_SETTINGS, "POST", "/admin/v1/settings",
+         params=lambda ids: {"lockout_threshold": "7"}),
+    Case("authentication log", Action.READ_LOGS, "GET", "/admin/v2/logs/authentication"),
+    Case("telephony log v1", Action.READ_LOGS, "GET", "/admin/v1/logs/telephony"),
+    Case("telephony log v2", Action.READ_LOGS, "GET", "/admin/v2/logs/telephony"),
+    Case("administrator log", Action.READ_LOGS, "GET", "/admin/v1/logs/administrator"),
+    Case("list admins", Action.READ_ADMINS, "GET", "/admin/v1/admins", setup=an_admin),
+    Case("get admin", Action.READ_ADMINS, "GET", "/admin/v1/admins/{admin_id}", setup=an_admin),
+    Case("add admin", Action.MANAGE_ADMINS, "POST", "/admin/v1/admins",
+         params=lambda ids: {"name": "Ann", "email": "ann@example.org", "role": "Billing"}),
+    Case("admin activation", Action.MANAGE_ADMINS, "POST", "/admin/v1/admins/activations",
+         params=lambda ids: {"email": "act@example.org"}),
+    Case("update admin", Action.MANAGE_ADMINS, "POST", "/admin/v1/admins/{admin_id}",
+         params=lambda ids: {"name": "Hal Renamed"}, setup=an_admin),
+    Case("delete admin", Action.MANAGE_ADMINS, "DELETE", "/admin/v1/admins/{admin_id}",
+         setup=an_admin),
+    Case("reset admin", Action.MANAGE_ADMINS, "POST", "/admin/v1/admins/{admin_id}/reset",
+         setup=an_admin),
+    Case("admin setup link", Action.MANAGE_ADMINS, "POST",
+         "/admin/v1/admins/{admin_id}/setup_link", setup=an_admin),
+]
+
+CASES = [*USERS, *ENROLLMENT, *DEVICES, *ACCOUNT]
