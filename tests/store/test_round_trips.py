@@ -1,0 +1,95 @@
+"""Awaited Redis round trips per operation, counted on a real Redis: the admin lists load a page
+in a constant number of round trips however large it is, and a passcode verification stays at
+two (the figures are quoted in docs/performance.md and docs/architecture.md)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import pytest
+
+from authsvc.clock import FakeClock
+from authsvc.crypto import SecretBox
+from authsvc.domain.auth_requests import AuthRequest, Passcode
+from authsvc.domain.phones import PhoneChanges
+from authsvc.domain.tokens import NewToken
+from authsvc.domain.users import UserChanges
+from authsvc.model.permissions import SYSTEM
+from authsvc.services import Services
+from authsvc.settings import Settings
+from authsvc.store import Redis, Store
+from tests.harness import TEST_SECRET_KEY
+from tokens.oath import oath_code
+
+SEED = bytes(range(20))
+
+
+class CountingRedis(Redis):
+    """The service's client, counting the round trips a caller waits for."""
+
+    round_trips = 0
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        CountingRedis.round_trips += 1
+        return await super().execute(*args, **kwargs)
+
+    async def pipeline(self, commands: Sequence[Sequence[Any]]) -> list[Any]:
+        if commands:
+            CountingRedis.round_trips += 1
+        return await super().pipeline(commands)
+
+
+@pytest.fixture
+async def services(redis_url: str) -> AsyncIterator[Services]:
+    store = Store(CountingRedis.from_url(redis_url))
+    await store.start()
+    settings = Settings.from_env({"AUTHSVC_REDIS_URL": redis_url})
+    yield Services.build(settings, store, SecretBox.from_passphrase(TEST_SECRET_KEY),
+                         FakeClock())
+    await store.close()
+
+
+async def _people(svc: Services, count: int) -> None:
+    for n in range(count):
+        user = await svc.users.add(UserChanges(username=f"user{n}"))
+        token = await svc.tokens.add(NewToken(type="h6", serial=f"S{n}", secret=SEED.hex()))
+        await svc.tokens.assign(user.user_id, token.token_id)
+        phone = await svc.phones.add(PhoneChanges(number=f"+1555555{n:04d}"))
+        await svc.phones.attach(user.user_id, phone.phone_id)
+
+
+async def _counted(call: Any) -> tuple[Any, int]:
+    CountingRedis.round_trips = 0
+    result = await call
+    return result, CountingRedis.round_trips
+
+
+@pytest.mark.slow
+async def test_a_page_of_users_phones_or_tokens_costs_the_same_round_trips_at_any_size(
+        services: Services) -> None:
+    await _people(services, 300)
+    admin, seen = services.admin.devices, set()
+    for size in (10, 300):
+        (views, total), users_trips = await _counted(services.admin.users.page(SYSTEM, 0, size))
+        assert len(views) == size and total == 300
+        assert all(len(view.tokens) == 1 and len(view.phones) == 1 for view in views)
+        (phones, _), phone_trips = await _counted(admin.phones(SYSTEM, 0, size))
+        (tokens, owners, _), token_trips = await _counted(admin.tokens(SYSTEM, 0, size))
+        assert len(phones) == len(tokens) == len(owners) == size
+        seen.add((users_trips, phone_trips, token_trips))
+    # Users: the id page, the users' own keys, their phones. Phones and tokens: the id page,
+    # the records, their holders' ids or homes, the holders.
+    assert seen == {(3, 4, 4)}
+
+
+async def test_a_passcode_verification_waits_for_two_round_trips(services: Services) -> None:
+    user = await services.users.add(UserChanges(username="pat"))
+    token = await services.tokens.add(NewToken(type="h6", serial="P1", secret=SEED.hex()))
+    await services.tokens.assign(user.user_id, token.token_id)
+    app = (await services.integrations.create("auth", "app")).integration
+    request = AuthRequest(app, username="pat", proof=Passcode(oath_code(SEED, 0)))
+    await services.auth.auth(request)  # the first one also fills the per-process caches
+    second = AuthRequest(app, username="pat", proof=Passcode(oath_code(SEED, 1)))
+    answer, trips = await _counted(services.auth.auth(second))
+    assert answer.verdict.result.value == "allow" and trips == 2
