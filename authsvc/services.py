@@ -22,7 +22,11 @@ from authsvc.domain.messages import Messenger
 from authsvc.domain.out_of_band import OutOfBandSender
 from authsvc.domain.phones import PhoneDirectory
 from authsvc.domain.portal import Portals
+from authsvc.domain.oidc import Oidc
 from authsvc.domain.preauth import Preauth
+from authsvc.domain.prompt import PromptSessions
+from authsvc.domain.prompt_devices import PromptDevices
+from authsvc.domain.prompt_flow import PromptFlow
 from authsvc.domain.push import PushService
 from authsvc.domain.security_keys import RelyingParty, SecurityKeys
 from authsvc.domain.subjects import Subjects
@@ -51,6 +55,16 @@ def relying_party(settings: Settings, base_url: str) -> RelyingParty:
     origins = [o.strip() for o in (settings.webauthn_origins or base_url).split(",") if o.strip()]
     return RelyingParty(rp_id=settings.webauthn_rp_id or urlsplit(base_url).hostname or "localhost",
                         origins=origins, app_id=settings.u2f_app_id or f"{base_url}/u2f/app-id")
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """The Duo Prompt: OIDC endpoints, sessions, second factors, devices."""
+
+    oidc: Oidc
+    sessions: PromptSessions
+    flow: PromptFlow
+    devices: PromptDevices
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +100,7 @@ class Services:
     security_keys: SecurityKeys
     token_import: TokenImporter
     unenrolled: UnenrolledLockout
+    prompt: Prompt
 
     @classmethod
     def build(cls, settings: Settings, store: Store, box: SecretBox, clock: Clock,
@@ -106,19 +121,28 @@ class Services:
                              OutOfBandSender(store, clock, authlog, pushes, sms, calls),
                              security_keys, Transactions(store, pushes))
         invitations = Invitations(store, clock, users, links, messenger)
+        preauth = Preauth(store, clock, authlog, subjects, links, pushes, sms)
+        portals = Portals(store, auth, users, phones, invitations, security_keys)
+        integrations = IntegrationRegistry(store, box, clock)
+        oidc = Oidc(store, integrations, clock)
+        sessions = PromptSessions(store, clock, box, oidc, preauth, subjects, security_keys,
+                                  authlog)
+        prompt = Prompt(oidc, sessions, PromptFlow(store, clock, sessions, auth, preauth, subjects,
+                                                   security_keys, authlog),
+                        PromptDevices(sessions, preauth, users, phones, portals, security_keys))
         return cls(
             settings=settings, clock=clock, store=store, box=box, links=links, waiters=waiters,
-            integrations=IntegrationRegistry(store, box, clock), users=users, tokens=tokens,
+            integrations=integrations, users=users, tokens=tokens,
             bypass=BypassIssuer(store, box, clock), authlog=authlog, auth=auth,
-            preauth=Preauth(store, clock, authlog, subjects, links, pushes, sms),
+            preauth=preauth,
             account=AccountPolicy(store), phones=phones, pushes=pushes,
             device=DeviceService(store, box, clock, pushes, waiters),
             enrollment=Enrollment(store, clock, users, phones),
             helpdesk=HelpDesk(store, clock, pushes), messenger=messenger, webhook=webhook,
             outbox=outbox, sms=sms, calls=calls, invitations=invitations,
-            portals=Portals(store, auth, users, phones, invitations, security_keys),
+            portals=portals,
             security_keys=security_keys, token_import=TokenImporter(store, tokens, users),
-            unenrolled=UnenrolledLockout(store, clock))
+            unenrolled=UnenrolledLockout(store, clock), prompt=prompt)
 
     async def check_store(self) -> None:
         """Raise StoreUnavailable unless Redis answers."""

@@ -15,7 +15,8 @@ class PromptSession:
 
     `token_hash` is the SHA-256 of the session cookie (the cookie itself is never stored);
     `verdict` is the last decision (None until one is taken); `txid` the push or call being
-    waited for; `manage` that the user asked to manage devices after the second factor.
+    waited for; `device` the Duo Mobile phone being activated (inline enrollment); `manage`
+    that the user asked to manage devices after the second factor.
     """
 
     sid: str
@@ -29,6 +30,7 @@ class PromptSession:
     created: int = 0
     user_id: str = ""
     txid: str = ""
+    device: str = ""
     verdict: Verdict | None = None
     auth_time: int = 0
     manage: bool = False

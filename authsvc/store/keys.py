@@ -78,6 +78,11 @@ class Keys:
         next use). TTL: the application's remember days."""
         return f"{self.prefix}:{{u:{user_id}}}:remember:{token_hash}"
 
+    def prompt_last_device(self, user_id: str) -> str:
+        """STRING: id of the device the user last signed in with through the Duo Prompt (the
+        one the prompt preselects). TTL 400 days."""
+        return f"{self.prefix}:{{u:{user_id}}}:prompt:last"
+
     def user_pushes(self, user_id: str) -> str:
         """ZSET: the user's outstanding push txids scored by expiry ms (push-fatigue limits)."""
         return f"{self.prefix}:{{u:{user_id}}}:pushes"

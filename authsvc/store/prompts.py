@@ -18,8 +18,9 @@ from authsvc.model.verdicts import Result, Verdict
 from authsvc.store.core import StoreContext, flat_to_dict
 from authsvc.store.scripts import ScriptName
 
+LAST_DEVICE_SECONDS = 400 * 86_400
 _TEXT_FIELDS = ("sid", "token_hash", "client_id", "redirect_uri", "state", "username", "nonce",
-                "code_param", "user_id", "txid")
+                "code_param", "user_id", "txid", "device")
 
 
 def verdict_to_json(verdict: Verdict) -> str:
@@ -132,3 +133,12 @@ class PromptStore:
     async def forget(self, user_id: str, token_hash: str) -> None:
         """Forget a remembered browser (its user's devices changed)."""
         await self._ctx.redis.execute("DEL", self._keys.remembered_device(user_id, token_hash))
+
+    async def set_last_device(self, user_id: str, device: str) -> None:
+        """Remember the device the user last signed in with through the prompt."""
+        await self._ctx.redis.execute("SET", self._keys.prompt_last_device(user_id), device,
+                                      "EX", LAST_DEVICE_SECONDS)
+
+    async def last_device(self, user_id: str) -> str:
+        """The device the user last signed in with through the prompt, or ""."""
+        return await self._ctx.redis.execute("GET", self._keys.prompt_last_device(user_id)) or ""
