@@ -19,10 +19,10 @@ from authsvc.domain.integrations import IntegrationRegistry
 from authsvc.domain.invitations import Invitations
 from authsvc.domain.links import Links
 from authsvc.domain.messages import Messenger
+from authsvc.domain.oidc import Oidc
 from authsvc.domain.out_of_band import OutOfBandSender
 from authsvc.domain.phones import PhoneDirectory
 from authsvc.domain.portal import Portals
-from authsvc.domain.oidc import Oidc
 from authsvc.domain.preauth import Preauth
 from authsvc.domain.prompt import PromptSessions
 from authsvc.domain.prompt_devices import PromptDevices
