@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from html import unescape
+from typing import TypeVar
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import requests
@@ -18,6 +21,7 @@ from authsvc.domain.integrations import IntegrationRegistry, WebOptions
 from authsvc.store import Redis, Store
 from tests.harness import TEST_SECRET_KEY, ServiceProcess
 
+T = TypeVar("T")
 REDIRECT_URI = "https://app.example.test/duo-callback"
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -44,7 +48,14 @@ def create_web_app(redis_url: str, *, enroll_policy: str = "enroll", remember_da
             await store.close()
         return WebApp(created.integration.ikey, created.skey)
 
-    return asyncio.run(create())
+    return off_loop(lambda: asyncio.run(create()))
+
+
+def off_loop(function: Callable[[], T]) -> T:
+    """Run `function` in a thread of its own: Playwright's sync API keeps an event loop
+    running in the test's thread, where asyncio.run is refused."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function).result()
 
 
 def duo_client_for(service: ServiceProcess, app: WebApp, secret: str | None = None,
