@@ -14,8 +14,8 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -98,7 +98,7 @@ def application() -> Iterator[AppCallback]:
     callback = AppCallback(f"http://localhost:{port}/duo-callback")
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             if self.path.startswith("/duo-callback"):
                 callback.urls.append(f"http://localhost:{port}{self.path}")
             body = b"<!doctype html><title>App</title><h1>Signed in to the app</h1>"
@@ -108,7 +108,7 @@ def application() -> Iterator[AppCallback]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)

@@ -44,7 +44,7 @@ def client(prompt_service: ServiceProcess, web_app: WebApp, application: AppCall
 
 
 def _start(tab: Tab, client: Client, username: str) -> str:
-    state = client.generate_state()
+    state: str = client.generate_state()
     tab.page.goto(client.create_auth_url(username, state))
     return state
 
