@@ -77,6 +77,8 @@ def test_push_approved_by_mobile_sim(tab: Tab, client: Client, admin: duo_client
     state = _start(tab, client, "pat")
     expect(tab.page.get_by_role("heading", name="Choose an authentication method")).to_be_visible()
     tab.shot("01-choose-method")
+    tab.page.set_viewport_size({"width": 1280, "height": 760})
+    tab.shot("00-desktop")
     tab.page.get_by_role("button", name="Send Me a Push").click()
     assert _result(tab, client, "pat", state)["result"] == "allow"
 
