@@ -8,8 +8,8 @@
 #   ./bootstrap.sh env                              only install; prints the venv path
 #
 # Works on a fresh Debian/Ubuntu with Python 3.11+; uses apt-get (as root, or through sudo) for
-# redis-server, python3-venv, wrk (bench) and chromium (test) when they are missing. Re-running is cheap: the venv is only
-# rebuilt when pyproject.toml changes.
+# redis-server, python3-venv, wrk (bench) and chromium (test) when they are missing.
+# Re-running is cheap: the venv is only rebuilt when pyproject.toml changes.
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)

@@ -216,7 +216,11 @@ class PromptFlow:
         if not opened.session.txid:
             return opened.session.verdict or Verdict(Result.DENY, "deny", "Nothing was sent.",
                                                      "", LogFactor.NOT_AVAILABLE)
+        # The first poll of a fresh push answers at once (its state is new to this poller);
+        # the second one waits for the next change, as auth_status does.
         answer = await self._auth.status(opened.session.txid)
+        if answer.verdict.result is Result.WAITING:
+            answer = await self._auth.status(opened.session.txid)
         if answer.verdict.result is not Result.WAITING:
             await self._remember_device(opened.session.user_id, answer.verdict)
             await self._sessions.record(opened, answer.verdict)
