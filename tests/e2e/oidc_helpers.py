@@ -93,6 +93,10 @@ class FormBrowser:
         self.page, self.url = response.text, response.url
         self.status = response.status_code
 
+    def forget_callback(self) -> None:
+        """Start watching for the next redirect back to the application."""
+        self.callback = None
+
     def open(self, url: str) -> FormBrowser:
         self._follow(self.http.get(url, allow_redirects=False, timeout=30))
         return self
