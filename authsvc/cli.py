@@ -26,6 +26,7 @@ from authsvc.clock import SystemClock
 from authsvc.domain.invitations import parse_bulk_csv
 from authsvc.embedded_redis import EmbeddedRedis, EmbeddedRedisError, running_url
 from authsvc.errors import InvalidParameter
+from authsvc.http.web import PathOnlyAccessLogger
 from authsvc.integration_cli import integration_create, integration_list
 from authsvc.model.integrations import Role
 from authsvc.services import Services
@@ -159,6 +160,7 @@ def serve(settings: Settings) -> int:
         web.run_app(app, host=settings.host, port=settings.port, ssl_context=ssl_context,
                     shutdown_timeout=SHUTDOWN_TIMEOUT_S,
                     access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
+                    access_log_class=PathOnlyAccessLogger,
                     print=None)
     finally:
         if embedded is not None:
