@@ -30,7 +30,7 @@ from authsvc.domain.preauth import Preauth
 from authsvc.domain.prompt import Opened, PromptSessions
 from authsvc.domain.security_keys import SecurityKeys
 from authsvc.domain.subjects import Subjects, UnknownUser
-from authsvc.domain.verdicts import DISABLED, LOCKED
+from authsvc.domain.verdicts import BYPASS_USER, DISABLED, LOCKED
 from authsvc.errors import InvalidParameter
 from authsvc.model.authlog import AttemptFacts
 from authsvc.model.factors import LogFactor
@@ -116,10 +116,8 @@ class PromptFlow:
         if verdict is not None and verdict.result is Result.ALLOW:
             return opened, PromptPage("done")
         result = await self._preauth.preauth(self.request(opened, ipaddr))
-        if result.result == "allow":  # a user in bypass status
-            return await self._decided(opened, Verdict(
-                Result.ALLOW, "bypass", result.status_msg, "bypass_user",
-                LogFactor.NOT_AVAILABLE), ipaddr)
+        if result.result == "allow":  # a user in bypass status (preauth logged it)
+            return await self._decided(opened, BYPASS_USER, ipaddr, logged=True)
         if result.result == "deny":
             opened = await self._sessions.record(opened, _preauth_refusal(result))
             return opened, PromptPage("denied", message=result.status_msg)
@@ -151,12 +149,13 @@ class PromptFlow:
         verdict = ALLOW_UNENROLLED if policy is EnrollPolicy.ALLOW else DENY_UNENROLLED
         return await self._decided(opened, verdict, ipaddr)
 
-    async def _decided(self, opened: Opened, verdict: Verdict, ipaddr: str | None
-                       ) -> tuple[Opened, PromptPage]:
+    async def _decided(self, opened: Opened, verdict: Verdict, ipaddr: str | None, *,
+                       logged: bool = False) -> tuple[Opened, PromptPage]:
         subject = await self._subjects.find(self.request(opened))
-        facts = (subject.facts(self.request(opened, ipaddr)) if subject is not None
-                 else self._anonymous_facts(opened, ipaddr))
-        await self._authlog.record(facts, verdict, self._clock.now())
+        if not logged:
+            facts = (subject.facts(self.request(opened, ipaddr)) if subject is not None
+                     else self._anonymous_facts(opened, ipaddr))
+            await self._authlog.record(facts, verdict, self._clock.now())
         opened = await self._sessions.record(opened, verdict,
                                              subject.user_id if subject else "")
         stage = "done" if verdict.result is Result.ALLOW else "denied"

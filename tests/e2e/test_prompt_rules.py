@@ -130,3 +130,18 @@ def test_cli_creates_a_web_integration_with_client_id_and_secret(tmp_path: Path)
                               "--data-dir", str(tmp_path / "var")],
                              capture_output=True, text=True, env=env, check=False, timeout=60)
     assert refused.returncode == 1 and "redirect_uri" in refused.stderr
+
+
+def test_a_user_in_bypass_status_goes_straight_back_logged_once(
+        tls_service: ServiceProcess, redis_url: str, admin_api: duo_client.Admin) -> None:
+    admin_api.add_user("byron", status="bypass")
+    client = duo_client_for(tls_service, create_web_app(redis_url))
+    browser = FormBrowser(tls_service).open(client.create_auth_url("byron", "s" * 16))
+    claims = client.exchange_authorization_code_for_2fa_result(browser.code_and_state()[0],
+                                                               "byron")
+    assert (claims["auth_result"]["result"], claims["auth_result"]["status"]) == \
+        ("allow", "bypass")
+    now_ms = int(time.time() * 1000) + 1000
+    log = admin_api.get_authentication_log(api_version=2, mintime=now_ms - 600_000,
+                                           maxtime=now_ms)["authlogs"]
+    assert [entry["reason"] for entry in log] == ["bypass_user"]
