@@ -126,8 +126,11 @@ class Oidc:
         jti = _text(claims, "jti")
         if _text(claims, "iss") != client_id or _text(claims, "sub") != client_id or not jti:
             raise InvalidClient(BAD_ASSERTION)
-        ttl = min(int(float(claims["exp"]) - self._clock.now()) + LEEWAY_SECONDS,
-                  MAX_ASSERTION_SECONDS)
+        # The jti is remembered until the assertion expires; one that claims to live longer
+        # than duo_universal's maximum could outlive that memory and is refused.
+        ttl = int(float(claims["exp"]) - self._clock.now()) + LEEWAY_SECONDS
+        if ttl > MAX_ASSERTION_SECONDS:
+            raise InvalidClient("The client_assertion expires too late (at most 5 minutes).")
         if not await self._store.prompts.claim_jti(client_id, digest(jti), ttl):
             raise InvalidClient("The client_assertion was used before.")
         return client

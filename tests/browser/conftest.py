@@ -3,8 +3,12 @@ PATH and launched through `executable_path`; nothing is downloaded), one browser
 a fresh context per test, against its own `authsvc serve` over TLS whose public host is
 ``localhost`` (a WebAuthn RP id cannot be an IP address).
 
-The application side is duo_universal, unmodified; its redirect URI is answered inside the
-browser by a route, so the test reads `duo_code` and `state` off the URL.
+The application side is duo_universal, unmodified; its redirect URI is a loopback HTTP server
+that records where the browser arrived, so the test reads `duo_code` and `state` off the URL.
+
+The browser fixtures are package-scoped: Playwright's sync API keeps an event loop running in
+the test thread while it lives, which the rest of the suite (asyncio.run, pytest-asyncio) must
+not meet.
 """
 
 from __future__ import annotations
@@ -37,13 +41,13 @@ def _chromium() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=_chromium(), headless=True,
                                          args=CHROMIUM_ARGS)
@@ -51,7 +55,7 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def prompt_service(redis_server: RedisServer, dev_cert: DevCert,
                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
     """`authsvc serve` over TLS, public host localhost:PORT (the WebAuthn RP id localhost)."""
@@ -91,7 +95,7 @@ class Tab:
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def application() -> Iterator[AppCallback]:
     """The web application's redirect URI: answers "signed in" and records each URL."""
     port = free_port()

@@ -111,3 +111,15 @@ def test_token_call_errors_are_oauth_json(tls_service: ServiceProcess, web_app: 
     assert reply.status_code == 400 and reply.json()["error"] == "invalid_grant"
     replayed = requests.post(url, params=params, verify=ca, timeout=10)
     assert replayed.status_code == 401 and replayed.json()["error"] == "invalid_client"
+
+
+def test_a_client_assertion_living_longer_than_five_minutes_is_refused(
+        tls_service: ServiceProcess, web_app: WebApp) -> None:
+    url = f"https://localhost:{tls_service.port}/oauth/v1/health_check"
+    assertion = jwt.encode({"iss": web_app.client_id, "sub": web_app.client_id, "aud": url,
+                            "exp": time.time() + 3600, "jti": "k" * 36}, web_app.client_secret,
+                           algorithm="HS512")
+    reply = requests.post(url, data={"client_id": web_app.client_id,
+                                     "client_assertion": assertion},
+                          verify=str(tls_service.tls_ca), timeout=10)
+    assert reply.status_code == 400 and reply.json()["message"] == "invalid_client"
