@@ -13,6 +13,7 @@ not meet.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from authsvc.tls import DevCert
 from tests.harness import RedisServer, ServiceProcess, free_port, service_env
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "prompt"
+UPDATE_SCREENSHOTS = "AUTHSVC_UPDATE_SCREENSHOTS"  # =1: write them into docs/
 CHROMIUM_ARGS = ["--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 
@@ -88,11 +90,14 @@ class AppCallback:
 class Tab:
     page: Page
     callback: AppCallback
+    shots: Path
 
     def shot(self, name: str) -> None:
-        """Save a screenshot for docs/prompt.md."""
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        """Take a screenshot: into docs/screenshots/prompt/ with AUTHSVC_UPDATE_SCREENSHOTS=1
+        (what docs/prompt.md shows), else into the test's temporary directory, so a test
+        run leaves the work tree as it was (codes and QR images differ every run)."""
+        self.shots.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(self.shots / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture(scope="package")
@@ -124,13 +129,15 @@ def application() -> Iterator[AppCallback]:
 
 
 @pytest.fixture
-def tab(browser: Browser, application: AppCallback, redis_url: str) -> Iterator[Tab]:
+def tab(browser: Browser, application: AppCallback, redis_url: str, tmp_path: Path
+        ) -> Iterator[Tab]:
     """A fresh browser context (no cookies) and page."""
     context = browser.new_context(ignore_https_errors=True, viewport={"width": 480, "height": 900})
     application.urls.clear()
     page = context.new_page()
     page.set_default_timeout(15_000)
-    yield Tab(page, application)
+    shots = SCREENSHOTS if os.environ.get(UPDATE_SCREENSHOTS) == "1" else tmp_path / "shots"
+    yield Tab(page, application, shots)
     context.close()
 
 
