@@ -10,12 +10,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import duo_client
 import pytest
 import requests
 
-from tests.e2e.oidc_helpers import FormBrowser, create_web_app, duo_client_for
+from tests.e2e.oidc_helpers import FormBrowser, create_web_app, csrf_of, duo_client_for
 from tests.harness import ServiceProcess
 
 pytestmark = pytest.mark.slow
@@ -145,3 +146,37 @@ def test_a_user_in_bypass_status_goes_straight_back_logged_once(
     log = admin_api.get_authentication_log(api_version=2, mintime=now_ms - 600_000,
                                            maxtime=now_ms)["authlogs"]
     assert [entry["reason"] for entry in log] == ["bypass_user"]
+
+
+@pytest.mark.parametrize(("method", "action", "body"), [
+    ("post", "send", {"method": "fax", "device": "x"}),
+    ("post", "send", {"method": "push", "device": "DPNOTAPHONE000000000"}),
+    ("post", "passcode", {"passcode": "9" * 500}),
+    ("post", "enroll/mobile", {"platform": "nokia"}),
+    ("post", "manage/delete", {"device": "DPNOPE"}),
+    ("json", "key/options", {}),
+    ("json", "key", {"assertion": {"id": "AAAA", "response": {"clientDataJSON": "!!"}}}),
+    ("json", "key", {"assertion": "not an object"}),
+    ("json", "enroll/key", {"credential": {"id": 1}}),
+    ("raw", "key", b"[1, 2"),
+    ("get", "nowhere", {}),
+])
+def test_bad_input_gets_a_clear_4xx_page_never_a_500(
+        tls_service: ServiceProcess, redis_url: str, admin_api: duo_client.Admin,
+        method: str, action: str, body: Any) -> None:
+    user = admin_api.add_user("fuzz")
+    phone = admin_api.add_phone(number="+15555550109", type="mobile")
+    admin_api.add_user_phone(user["user_id"], phone["phone_id"])
+    client = duo_client_for(tls_service, create_web_app(redis_url))
+    browser = FormBrowser(tls_service).open(client.create_auth_url("fuzz", "s" * 16))
+    target, csrf = f"{browser.url}/{action}", csrf_of(browser.page)
+    if method == "post":
+        reply = browser.http.post(target, data={"csrf": csrf, **body}, timeout=10)
+    elif method == "json":
+        reply = browser.http.post(target, json={"csrf": csrf, **body}, timeout=10)
+    elif method == "raw":
+        reply = browser.http.post(target, data=body, timeout=10)
+    else:
+        reply = browser.http.get(target, timeout=10)
+    assert 400 <= reply.status_code < 500, (reply.status_code, reply.text[:300])
+    assert "Traceback" not in reply.text
