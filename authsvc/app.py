@@ -28,20 +28,25 @@ from authsvc.http import (
     auth_api,
     carrier,
     device_api,
+    oauth,
     outbox,
     pages,
     portal,
+    prompt,
+    prompt_devices,
     security_keys,
 )
 from authsvc.http.middleware import SERVICES, error_middleware, signature_middleware
+from authsvc.http.web import page_middleware, setup_templates
 from authsvc.services import Services
 from authsvc.settings import Settings, SettingsError
 from authsvc.store import Redis, Store
 
 KEY_FILE_NAME = "secret.key"
 SUBSCRIBE_WAIT_S = 2.0
-ROUTES = (auth_api, admin_admins, admin_enroll, admin_users, admin_tokens, admin_phones, admin_account,
-          device_api, carrier, outbox, pages, portal, security_keys)
+ROUTES = (auth_api, admin_admins, admin_enroll, admin_users, admin_tokens, admin_phones,
+          admin_account, device_api, carrier, outbox, pages, portal, security_keys, oauth, prompt,
+          prompt_devices)
 
 
 def secret_box(settings: Settings) -> SecretBox:
@@ -65,8 +70,9 @@ def create_app(
         redis = Redis.from_url(settings.redis_url, timeout=settings.redis_timeout)
     store = Store(redis, prefix=settings.key_prefix,
                   authlog_max_entries=settings.authlog_max_entries)
-    app = web.Application(middlewares=[error_middleware, signature_middleware],
+    app = web.Application(middlewares=[error_middleware, page_middleware, signature_middleware],
                           client_max_size=settings.max_body_bytes)
+    setup_templates(app)
     app[SERVICES] = Services.build(settings, store, box or secret_box(settings),
                                    clock or SystemClock())
     app.cleanup_ctx.extend([_store_lifetime, _events_lifetime, _background_lifetime,

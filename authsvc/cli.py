@@ -1,4 +1,4 @@
-"""The ``authsvc`` command: serve, integration create/list, tls dev-cert.
+"""The ``authsvc`` command: serve, integration create/list, users, tokens, tls dev-cert.
 
 Flags override ``AUTHSVC_*`` variables (docs/configuration.md lists them all). Bad flags print
 one line and exit with status 2.
@@ -26,6 +26,8 @@ from authsvc.clock import SystemClock
 from authsvc.domain.invitations import parse_bulk_csv
 from authsvc.embedded_redis import EmbeddedRedis, EmbeddedRedisError, running_url
 from authsvc.errors import InvalidParameter
+from authsvc.http.web import PathOnlyAccessLogger
+from authsvc.integration_cli import integration_create, integration_list
 from authsvc.model.integrations import Role
 from authsvc.services import Services
 from authsvc.settings import Settings, SettingsError
@@ -79,9 +81,18 @@ def _serve_command(commands: Commands) -> None:
 def _integration_commands(commands: Commands) -> None:
     actions = _actions(commands, "integration", "manage integrations (ikey/skey)")
     create = actions.add_parser("create", help="create an integration; prints JSON with the skey")
-    create.add_argument("--type", required=True, choices=["auth", "admin"])
+    create.add_argument("--type", required=True, choices=["auth", "admin", "web"])
     create.add_argument("--name", required=True)
     create.add_argument("--role", default=Role.OWNER.value, choices=[role.value for role in Role])
+    web = create.add_argument_group("web integrations (the Duo Prompt, duo_universal)")
+    web.add_argument("--redirect-uri", action="append", default=[], metavar="URL",
+                     help="an allowed redirect URI, matched exactly (repeatable)")
+    web.add_argument("--enroll-policy", default="enroll", choices=["enroll", "allow", "deny"],
+                     help="users with no device: enroll inline (default), allow, or deny")
+    web.add_argument("--remember-days", type=int, default=0, metavar="N",
+                     help="offer 'remember me for N days' (default 0: never)")
+    web.add_argument("--no-self-service", action="store_true",
+                     help="no 'Manage devices' in the prompt")
     _add_store_flags(create)
     _add_store_flags(actions.add_parser("list", help="list integrations (no secrets)"))
 
@@ -150,6 +161,7 @@ def serve(settings: Settings) -> int:
         web.run_app(app, host=settings.host, port=settings.port, ssl_context=ssl_context,
                     shutdown_timeout=SHUTDOWN_TIMEOUT_S,
                     access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
+                    access_log_class=PathOnlyAccessLogger,
                     print=None)
     finally:
         if embedded is not None:
@@ -185,25 +197,6 @@ def _with_store(settings: Settings, action: Callable[[Services], Awaitable[T]]) 
         return asyncio.run(_with_services(settings.replace(redis_url=embedded.start()), action))
     finally:
         embedded.stop()
-
-
-def integration_create(settings: Settings, type_: str, name: str, role: str) -> int:
-    """Print the new integration as one JSON object (the only time the skey is shown)."""
-    credentials = _with_store(settings, lambda svc: svc.integrations.create(type_, name, role))
-    integration = credentials.integration
-    print(json.dumps({"ikey": integration.ikey, "skey": credentials.skey,
-                      "type": integration.type.value, "name": integration.name,
-                      "role": integration.role.value}))
-    return 0
-
-
-def integration_list(settings: Settings) -> int:
-    """Print one JSON object per line per integration, without secrets."""
-    for integration in _with_store(settings, lambda svc: svc.integrations.all()):
-        print(json.dumps({"ikey": integration.ikey, "type": integration.type.value,
-                          "name": integration.name, "role": integration.role.value,
-                          "created": integration.created}))
-    return 0
 
 
 def bulk_enroll(settings: Settings, path: Path, valid_secs: int | None) -> int:
@@ -271,9 +264,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return serve(settings)
         if args.command == "integration" and args.action == "create":
-            return integration_create(settings, args.type, args.name, args.role)
+            return integration_create(settings, args, _with_store)
         if args.command == "integration":
-            return integration_list(settings)
+            return integration_list(settings, _with_store)
         if args.command == "users":
             return bulk_enroll(settings, args.file, args.valid_secs)
         if args.command == "tokens":

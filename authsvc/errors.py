@@ -146,3 +146,42 @@ class StoreUnavailable(AuthsvcError):
 
     code = 50301
     message = "Service temporarily unavailable"
+
+
+class OAuthError(InvalidParameter):
+    """An OAuth 2.0 / OIDC error (RFC 6749 §5.2): `error` is the code word the token and
+    health-check endpoints answer; the prompt shows the detail on an error page."""
+
+    error = "invalid_request"
+
+
+class InvalidClient(OAuthError):
+    """The client is unknown, not a web application, or its assertion does not verify."""
+
+    code = 40101
+    error = "invalid_client"
+
+
+class InvalidGrant(OAuthError):
+    """The authorization code is unknown, expired, used, or bound to another client or
+    redirect URI."""
+
+    error = "invalid_grant"
+
+
+class UnsupportedGrantType(OAuthError):
+    """A grant type other than authorization_code."""
+
+    error = "unsupported_grant_type"
+
+
+class UnsupportedResponseType(OAuthError):
+    """A response type other than code."""
+
+    error = "unsupported_response_type"
+
+
+class InvalidScope(OAuthError):
+    """A scope other than openid."""
+
+    error = "invalid_scope"

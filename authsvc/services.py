@@ -34,10 +34,14 @@ from authsvc.domain.integrations import IntegrationRegistry
 from authsvc.domain.invitations import Invitations
 from authsvc.domain.links import Links
 from authsvc.domain.messages import Messenger
+from authsvc.domain.oidc import Oidc
 from authsvc.domain.out_of_band import OutOfBandSender
 from authsvc.domain.phones import PhoneDirectory
 from authsvc.domain.portal import Portals
 from authsvc.domain.preauth import Preauth
+from authsvc.domain.prompt import PromptSessions
+from authsvc.domain.prompt_devices import PromptDevices
+from authsvc.domain.prompt_flow import PromptFlow
 from authsvc.domain.push import PushService
 from authsvc.domain.security_keys import RelyingParty, SecurityKeys
 from authsvc.domain.subjects import Subjects
@@ -66,6 +70,16 @@ def relying_party(settings: Settings, base_url: str) -> RelyingParty:
     origins = [o.strip() for o in (settings.webauthn_origins or base_url).split(",") if o.strip()]
     return RelyingParty(rp_id=settings.webauthn_rp_id or urlsplit(base_url).hostname or "localhost",
                         origins=origins, app_id=settings.u2f_app_id or f"{base_url}/u2f/app-id")
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """The Duo Prompt: OIDC endpoints, sessions, second factors, devices."""
+
+    oidc: Oidc
+    sessions: PromptSessions
+    flow: PromptFlow
+    devices: PromptDevices
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +116,7 @@ class Services:
     security_keys: SecurityKeys
     token_import: TokenImporter
     unenrolled: UnenrolledLockout
+    prompt: Prompt
 
     @classmethod
     def build(cls, settings: Settings, store: Store, box: SecretBox, clock: Clock,
@@ -240,6 +255,17 @@ class _Wiring:
     @cached_property
     def unenrolled(self) -> UnenrolledLockout:
         return UnenrolledLockout(self.store, self.clock)
+
+    @cached_property
+    def prompt(self) -> Prompt:
+        oidc = Oidc(self.store, self.integrations, self.clock)
+        sessions = PromptSessions(self.store, self.clock, self.box, oidc, self.preauth,
+                                  self.subjects, self.security_keys, self.authlog)
+        flow = PromptFlow(self.store, self.clock, sessions, self.auth, self.preauth,
+                          self.subjects, self.security_keys, self.authlog)
+        devices = PromptDevices(sessions, self.preauth, self.users, self.phones, self.portals,
+                                self.security_keys)
+        return Prompt(oidc, sessions, flow, devices)
 
     @cached_property
     def admin(self) -> Administration:

@@ -7,17 +7,67 @@ a change to an integration reaches other processes within that many seconds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from authsvc.clock import Clock
 from authsvc.crypto import SecretBox, random_id, random_secret_key
 from authsvc.errors import InvalidParameter
-from authsvc.model.integrations import Integration, IntegrationType, Role
+from authsvc.model.integrations import (
+    MAX_REMEMBER_DAYS,
+    EnrollPolicy,
+    Integration,
+    IntegrationType,
+    Role,
+)
 from authsvc.model.permissions import Actor, ActorKind
 from authsvc.store import Store
 
 CACHE_SECONDS = 5.0
 MAX_NAME_LENGTH = 200
+MAX_REDIRECT_URIS = 20
+MAX_REDIRECT_URI_LENGTH = 1024
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+@dataclass(frozen=True, slots=True)
+class WebOptions:
+    """What only a web integration has: its exact redirect URIs, its new-user policy, how
+    long the prompt may remember a device, and whether users may manage devices from it."""
+
+    redirect_uris: Sequence[str] = field(default_factory=tuple)
+    enroll_policy: str = EnrollPolicy.ENROLL.value
+    remember_days: int = 0
+    self_service: bool = True
+
+
+def check_redirect_uri(uri: str) -> str:
+    """A redirect URI a web integration may register: absolute https (http only to a
+    loopback host, RFC 8252 §7.3), no fragment, no user info; raises InvalidParameter."""
+    try:
+        parts = urlsplit(uri)
+        host = parts.hostname or ""
+    except ValueError:
+        raise InvalidParameter("redirect_uri") from None
+    secure = parts.scheme == "https" or (parts.scheme == "http" and host in LOOPBACK_HOSTS)
+    if (not secure or not host or parts.fragment or "@" in parts.netloc
+            or len(uri) > MAX_REDIRECT_URI_LENGTH or not uri.isprintable() or " " in uri):
+        raise InvalidParameter("redirect_uri (absolute https URL without fragment)")
+    return uri
+
+
+def _web_fields(options: WebOptions) -> tuple[tuple[str, ...], EnrollPolicy, int, bool]:
+    if len(options.redirect_uris) > MAX_REDIRECT_URIS:
+        raise InvalidParameter(f"redirect_uri (at most {MAX_REDIRECT_URIS})")
+    try:
+        policy = EnrollPolicy(options.enroll_policy)
+    except ValueError:
+        raise InvalidParameter("enroll_policy (enroll, allow or deny)") from None
+    if not 0 <= options.remember_days <= MAX_REMEMBER_DAYS:
+        raise InvalidParameter(f"remember_days (0-{MAX_REMEMBER_DAYS})")
+    uris = tuple(dict.fromkeys(check_redirect_uri(uri) for uri in options.redirect_uris))
+    return uris, policy, options.remember_days, options.self_service
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,24 +96,30 @@ class IntegrationRegistry:
         self._clock = clock
         self._cache: dict[str, tuple[float, Credentials]] = {}
 
-    async def create(self, type_: str, name: str, role: str = Role.OWNER.value) -> Credentials:
-        """A new integration; the secret key is returned here and never again in clear."""
+    async def create(self, type_: str, name: str, role: str = Role.OWNER.value,
+                     web: WebOptions | None = None) -> Credentials:
+        """A new integration; the secret key is returned here and never again in clear.
+        `web` only for type web (client id = ikey, client secret = skey)."""
         try:
             integration_type = IntegrationType(type_)
         except ValueError:
-            raise InvalidParameter("type (auth or admin)") from None
+            raise InvalidParameter("type (auth, admin or web)") from None
+        if web is not None and integration_type is not IntegrationType.WEB:
+            raise InvalidParameter("redirect_uri (web integrations only)")
         try:
             integration_role = Role(role)
         except ValueError:
             raise InvalidParameter(f"role ({', '.join(r.value for r in Role)})") from None
         if not name.strip() or len(name) > MAX_NAME_LENGTH or not name.isprintable():
             raise InvalidParameter("name")
+        uris, policy, remember_days, self_service = _web_fields(web or WebOptions())
         ikey, skey = random_id("DI"), random_secret_key()
         now_ms = self._clock.now_ms()
         integration = Integration(
             ikey=ikey, name=name, type=integration_type, role=integration_role,
             sealed_skey=self._box.seal(skey.encode(), bound_to=ikey),
-            created=now_ms // 1000)
+            created=now_ms // 1000, redirect_uris=uris, enroll_policy=policy,
+            remember_days=remember_days, self_service=self_service)
         await self._store.integrations.create(integration, order_ms=now_ms)
         return Credentials(integration, skey)
 

@@ -27,6 +27,8 @@ class LogFactor(StrEnum):
     """A passcode that no factor accepted."""
     NOT_AVAILABLE = "not_available"
     """Decided before any factor ran (the user's status, a factor turned off)."""
+    REMEMBERED_DEVICE = "remembered_device"
+    """The Duo Prompt let a remembered browser through without a second factor."""
 
 
 class FactorKind(StrEnum):

@@ -17,6 +17,7 @@ from authsvc.store.logstream import LogStream
 from authsvc.store.outbox import OutboxStore
 from authsvc.store.phones import PhoneStore
 from authsvc.store.profiles import ProfileStore
+from authsvc.store.prompts import PromptStore
 from authsvc.store.pubsub import Subscriber
 from authsvc.store.pushes import PushStore
 from authsvc.store.redis_client import Redis, RedisError, RedisUnavailable
@@ -64,6 +65,7 @@ class Store:
         self.security_keys = SecurityKeyStore(ctx)
         self.profiles = ProfileStore(ctx)
         self.admins = AdminStore(ctx)
+        self.prompts = PromptStore(ctx)
 
     async def start(self) -> None:
         """Register the scripts (Redis may be down: then the first use loads them)."""

@@ -71,6 +71,18 @@ class Keys:
         attributes, seq). TTL: expiry + 10 min."""
         return f"{self.prefix}:{{u:{user_id}}}:push:{txid}"
 
+    def remembered_device(self, user_id: str, token_hash: str) -> str:
+        """STRING: JSON {client_id, fingerprint, expires} of a browser the prompt remembers for
+        the user and one application, under the keyed hash of its cookie token. A change of the
+        user's devices is noticed through the fingerprint (the entry is then deleted on its
+        next use). TTL: the application's remember days."""
+        return f"{self.prefix}:{{u:{user_id}}}:remember:{token_hash}"
+
+    def prompt_last_device(self, user_id: str) -> str:
+        """STRING: id of the device the user last signed in with through the Duo Prompt (the
+        one the prompt preselects). TTL 400 days."""
+        return f"{self.prefix}:{{u:{user_id}}}:prompt:last"
+
     def user_pushes(self, user_id: str) -> str:
         """ZSET: the user's outstanding push txids scored by expiry ms (push-fatigue limits)."""
         return f"{self.prefix}:{{u:{user_id}}}:pushes"
@@ -219,6 +231,21 @@ class Keys:
     def portal_session(self, token_hash: str) -> str:
         """STRING: JSON {user_id, csrf} of a self-service portal session. TTL 15 min."""
         return f"{self.prefix}:session:{token_hash}"
+
+    def prompt_session(self, sid: str) -> str:
+        """HASH: one Duo Prompt session (client, redirect URI, state, nonce, username, the
+        SHA-256 of its cookie token, the push being waited for, the last verdict). TTL 15 min."""
+        return f"{self.prefix}:prompt:{sid}"
+
+    def oauth_code(self, code_hash: str) -> str:
+        """STRING: JSON grant of an authorization code (client, redirect URI, username, nonce,
+        auth_result, auth_context) under the SHA-256 of the code; taken once (GETDEL). TTL 60 s."""
+        return f"{self.prefix}:oauth:code:{code_hash}"
+
+    def oauth_jti(self, client_id: str, jti_hash: str) -> str:
+        """STRING: a client assertion's jti already used (SET NX: replay guard), under its
+        SHA-256. TTL: until the assertion expires (at most 5 min + leeway)."""
+        return f"{self.prefix}:oauth:jti:{client_id}:{jti_hash}"
 
     def announced_base_url(self) -> str:
         """STRING: the public base URL of the last `authsvc serve` started on this Redis (what

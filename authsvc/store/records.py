@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from authsvc.model.attempts import MobileOtp
 from authsvc.model.bypass import BypassCode
-from authsvc.model.integrations import Grant, Integration, IntegrationType, Role
+from authsvc.model.integrations import EnrollPolicy, Grant, Integration, IntegrationType, Role
 from authsvc.model.tokens import Token, TokenType
 from authsvc.model.users import User, UserStatus
 
@@ -134,6 +134,10 @@ def integration_to_hash(integration: Integration) -> dict[str, str]:
         "skey": integration.sealed_skey,
         "created": str(integration.created),
         "grants": ",".join(sorted(grant.value for grant in integration.grants)),
+        "redirect_uris": json.dumps(list(integration.redirect_uris)),
+        "enroll_policy": integration.enroll_policy.value,
+        "remember_days": str(integration.remember_days),
+        "self_service": "1" if integration.self_service else "0",
     }
 
 
@@ -147,4 +151,9 @@ def integration_from_hash(data: Mapping[str, str]) -> Integration:
         sealed_skey=data["skey"],
         created=int(data["created"]),
         grants=frozenset(Grant(g) for g in (data.get("grants") or "").split(",") if g),
+        # Records written before web integrations existed have none of these fields.
+        redirect_uris=tuple(json.loads(data.get("redirect_uris", "[]"))),
+        enroll_policy=EnrollPolicy(data.get("enroll_policy", EnrollPolicy.ENROLL.value)),
+        remember_days=int(data.get("remember_days", "0")),
+        self_service=data.get("self_service", "1") == "1",
     )

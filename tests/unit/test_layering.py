@@ -43,8 +43,8 @@ LAYERS: dict[str, frozenset[str]] = {
     "gateways": frozenset({"domain", "store", "model"}) | LEAVES,
     "http": frozenset({"domain", "model", "services"}) | LEAVES,
 }
-TOP = frozenset({"__init__", "__main__", "app", "cli", "cli_admin", "services", "settings", "embedded_redis",
-                 "tls", "discovery"})
+TOP = frozenset({"__init__", "__main__", "app", "cli", "cli_admin", "services", "settings",
+                 "embedded_redis", "tls", "discovery", "integration_cli"})
 
 
 def _layer_of(path: Path) -> str:
