@@ -146,3 +146,8 @@ class StoreUnavailable(AuthsvcError):
 
     code = 50301
     message = "Service temporarily unavailable"
+
+
+class GroupsChanged(StoreUnavailable):
+    """A user's groups changed between reading them and deciding, every time the decision was
+    retried (an admin changing them in a tight loop): nothing was decided; try again."""

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from authsvc.model.roles import Grant, Role
 
-__all__ = ["Grant", "Integration", "IntegrationType", "Role"]
+__all__ = ["EnrollPolicy", "Grant", "Integration", "IntegrationType", "Role"]
 
 
 class IntegrationType(StrEnum):
@@ -15,6 +15,19 @@ class IntegrationType(StrEnum):
 
     AUTH = "auth"
     ADMIN = "admin"
+    WEB = "web"
+    """A web application using the Duo prompt (Duo's ``websdk``); signs no API call itself."""
+
+
+class EnrollPolicy(StrEnum):
+    """What preauth answers for a user the service does not know (Duo's New User Policy)."""
+
+    ENROLL = "enroll"
+    """Offer enrollment (the default)."""
+    ALLOW = "allow"
+    """Let the user in without a second factor."""
+    DENY = "deny"
+    """Refuse."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,4 +42,10 @@ class Integration:
     created: int
     grants: frozenset[Grant] = frozenset()
     """Admin API permissions given explicitly (Duo's ``adminapi_*`` flags); empty = the
-    `role`'s."""
+    `role`'s unless `grants_only`."""
+    enroll_policy: EnrollPolicy = EnrollPolicy.ENROLL
+    groups_allowed: tuple[str, ...] = ()
+    """Permitted groups: only their members may authenticate (empty = every user)."""
+    grants_only: bool = False
+    """Created through the Admin API: checked by `grants` alone, even when there are none."""
+    notes: str = ""

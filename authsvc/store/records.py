@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from authsvc.model.attempts import MobileOtp
 from authsvc.model.bypass import BypassCode
-from authsvc.model.integrations import Grant, Integration, IntegrationType, Role
+from authsvc.model.integrations import EnrollPolicy, Grant, Integration, IntegrationType, Role
 from authsvc.model.tokens import Token, TokenType
 from authsvc.model.users import User, UserStatus
 
@@ -134,6 +134,10 @@ def integration_to_hash(integration: Integration) -> dict[str, str]:
         "skey": integration.sealed_skey,
         "created": str(integration.created),
         "grants": ",".join(sorted(grant.value for grant in integration.grants)),
+        "enroll_policy": integration.enroll_policy.value,
+        "groups_allowed": ",".join(integration.groups_allowed),
+        "grants_only": "1" if integration.grants_only else "",
+        "notes": integration.notes,
     }
 
 
@@ -147,4 +151,8 @@ def integration_from_hash(data: Mapping[str, str]) -> Integration:
         sealed_skey=data["skey"],
         created=int(data["created"]),
         grants=frozenset(Grant(g) for g in (data.get("grants") or "").split(",") if g),
+        enroll_policy=EnrollPolicy(data.get("enroll_policy") or EnrollPolicy.ENROLL.value),
+        groups_allowed=tuple(g for g in (data.get("groups_allowed") or "").split(",") if g),
+        grants_only=data.get("grants_only") == "1",
+        notes=data.get("notes", ""),
     )
