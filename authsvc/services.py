@@ -12,6 +12,8 @@ from authsvc.domain.account import AccountPolicy
 from authsvc.domain.admin import Administration
 from authsvc.domain.admin.account import AccountAdmin
 from authsvc.domain.admin.devices import DeviceAdmin
+from authsvc.domain.admin.groups import GroupAdmin
+from authsvc.domain.admin.integrations import IntegrationAdmin
 from authsvc.domain.admin.users import UserAdmin
 from authsvc.domain.audit import AdminLog
 from authsvc.domain.auth import Authenticator
@@ -20,6 +22,7 @@ from authsvc.domain.bypass import BypassIssuer
 from authsvc.domain.device import DeviceService
 from authsvc.domain.enrollment import Enrollment
 from authsvc.domain.events import Waiters
+from authsvc.domain.groups import GroupDirectory
 from authsvc.domain.helpdesk import HelpDesk
 from authsvc.domain.integrations import IntegrationRegistry
 from authsvc.domain.invitations import Invitations
@@ -115,16 +118,18 @@ class Services:
         invitations = Invitations(store, clock, users, links, messenger)
         helpdesk, bypass = HelpDesk(store, clock, pushes), BypassIssuer(store, box, clock)
         token_import, account = TokenImporter(store, tokens, users), AccountPolicy(store)
-        audit = AdminLog(store, clock)
+        audit, registry = AdminLog(store, clock), IntegrationRegistry(store, box, clock)
         access = Access(audit)
         admin = Administration(
             users=UserAdmin(store, access, audit, users, bypass, helpdesk, invitations),
             devices=DeviceAdmin(access, audit, phones, tokens, token_import, security_keys,
                                 bypass, sms),
-            account=AccountAdmin(access, audit, account, authlog, invitations), audit=audit)
+            account=AccountAdmin(access, audit, account, authlog, invitations), audit=audit,
+            groups=GroupAdmin(access, audit, GroupDirectory(store, clock), users),
+            integrations=IntegrationAdmin(access, audit, registry))
         return cls(
             settings=settings, clock=clock, store=store, box=box, links=links, waiters=waiters,
-            integrations=IntegrationRegistry(store, box, clock), users=users, tokens=tokens,
+            integrations=registry, users=users, tokens=tokens,
             bypass=bypass, authlog=authlog, auth=auth, admin=admin,
             preauth=Preauth(store, clock, authlog, subjects, links, pushes, sms),
             account=account, phones=phones, pushes=pushes,
@@ -135,6 +140,17 @@ class Services:
             portals=Portals(store, auth, users, phones, invitations, security_keys),
             security_keys=security_keys, token_import=token_import,
             unenrolled=UnenrolledLockout(store, clock))
+
+    def on_event(self, topic: str) -> None:
+        """A message on the events channel: an integration changed (drop its cached
+        credentials), else a push or phone wake-up."""
+        if not self.integrations.notice(topic):
+            self.waiters.announce(topic)
+
+    def on_events_reconnect(self) -> None:
+        """The subscriber reconnected: messages may have been missed."""
+        self.integrations.forget()
+        self.waiters.announce_all()
 
     async def check_store(self) -> None:
         """Raise StoreUnavailable unless Redis answers."""

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from authsvc.domain.admin.account import AccountAdmin
 from authsvc.domain.admin.devices import DeviceAdmin
+from authsvc.domain.admin.groups import GroupAdmin
+from authsvc.domain.admin.integrations import IntegrationAdmin
 from authsvc.domain.admin.users import UserAdmin
 from authsvc.domain.audit import AdminLog
 
@@ -25,3 +27,5 @@ class Administration:
     devices: DeviceAdmin
     account: AccountAdmin
     audit: AdminLog
+    groups: GroupAdmin
+    integrations: IntegrationAdmin
