@@ -100,8 +100,7 @@ class Services:
     @classmethod
     def build(cls, settings: Settings, store: Store, box: SecretBox, clock: Clock,
               base_url: str | None = None) -> Services:
-        """Wire the services; `base_url` overrides the links' base (CLI commands use the one
-        the running service announced)."""
+        """Wire the services (`base_url`: the links' base the running service announced)."""
         links = Links(base_url or public_base_url(settings))
         webhook, outbox, messenger = _messaging(settings, store, clock, box)
         authlog, waiters = AuthLog(store), Waiters()
@@ -129,14 +128,13 @@ class Services:
             integrations=IntegrationAdmin(access, audit, registry))
         return cls(
             settings=settings, clock=clock, store=store, box=box, links=links, waiters=waiters,
-            integrations=registry, users=users, tokens=tokens,
-            bypass=bypass, authlog=authlog, auth=auth, admin=admin,
+            integrations=registry, users=users, tokens=tokens, bypass=bypass, authlog=authlog,
+            auth=auth, admin=admin, account=account, phones=phones, pushes=pushes,
             preauth=Preauth(store, clock, authlog, subjects, links, pushes, sms),
-            account=account, phones=phones, pushes=pushes,
             device=DeviceService(store, box, clock, pushes, waiters),
             enrollment=Enrollment(store, clock, users, phones),
-            helpdesk=helpdesk, messenger=messenger, webhook=webhook,
-            outbox=outbox, sms=sms, calls=calls, invitations=invitations,
+            helpdesk=helpdesk, messenger=messenger, webhook=webhook, outbox=outbox, sms=sms,
+            calls=calls, invitations=invitations,
             portals=Portals(store, auth, users, phones, invitations, security_keys),
             security_keys=security_keys, token_import=token_import,
             unenrolled=UnenrolledLockout(store, clock))

@@ -33,7 +33,7 @@ from authsvc.domain.verdicts import (
     status_verdict,
 )
 from authsvc.model.authlog import AttemptFacts
-from authsvc.model.factors import LogFactor
+from authsvc.model.factors import FactorKind, LogFactor
 from authsvc.model.integrations import EnrollPolicy
 from authsvc.model.phones import Phone
 from authsvc.model.verdicts import Verdict
@@ -76,7 +76,8 @@ class Preauth:
             return await self._no_devices(request, subject, enrolled=bool(phones))
         digits = subject.settings.verified_push_code_digits
         extra = None
-        if verified_push and digits and subject.loaded.activated_phones:
+        if verified_push and digits and subject.loaded.activated_phones \
+                and subject.standing.allows(FactorKind.PUSH):
             extra = await self._pushes.prepare_verified(subject.user_id, digits, subject.settings)
         return PreauthResult("auth", "Account is active", devices, verified_push=extra)
 

@@ -89,7 +89,7 @@ async def test_a_group_disabled_between_read_and_commit_denies_the_attempt(
     group = await groups.create(GroupChanges(name="staff"))
     await groups.add_member(await services.users.get(user_id), group.group_id)
     attempts = services.store.attempts
-    decide, calls = attempts.decide, []
+    decide, calls = attempts.decide, list[str]()
 
     async def change_first(*args: Any, **kwargs: Any) -> AttemptOutcome:
         if not calls:  # the admin's change lands after this decision read the user
