@@ -14,8 +14,9 @@ a value computed from what it read), where an increment cannot be lost.
 
 Costs: decisions read the user's group ids and the groups' version in the round trip that loads
 the user (no extra round trip); group records come from a per-process cache re-read only when
-the version (`Keys.groups_version`) moved, like the account settings. A change to a group's
-status or switches costs its members one script call each (pipelined, `FANOUT_CHUNK` at a time).
+the version (`Keys.groups_version`, moved by every change to a group) moved, like the account
+settings. A change to a group's status or switches costs its members one script call each
+(pipelined, `FANOUT_CHUNK` at a time).
 
 Races, accepted: a decision that committed before a group change reached its user's record was
 ordered before that change; once `update` or `delete` returns, no decision computed from the old
@@ -119,8 +120,9 @@ class GroupStore:
 
     async def update(self, before: Group, after: Group) -> bool:
         """Write the fields that differ from `before` (so two admins changing different
-        fields both win); False if the group was deleted meanwhile. When the change decides
-        something for members, the version moves and every member's record is told."""
+        fields both win); False if the group was deleted meanwhile. The version moves (cached
+        copies, shown in user objects too, are re-read); when the change decides something for
+        members, every member's record is told as well."""
         old = group_to_hash(before)
         fields = [item for name, value in group_to_hash(after).items() if old.get(name) != value
                   for item in (name, value)]
@@ -130,8 +132,8 @@ class GroupStore:
             ScriptName.HASH_SET_EXISTING, [self._keys.group(after.group_id)], fields)
         if not written:
             return False
+        await self._ctx.redis.execute("INCR", self._keys.groups_version())
         if before.decides_differently(after):
-            await self._ctx.redis.execute("INCR", self._keys.groups_version())
             await self._tell_members(after.group_id, "touch")
         return True
 

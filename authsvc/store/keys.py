@@ -164,9 +164,9 @@ class Keys:
         return f"{self.prefix}:groups"
 
     def groups_version(self) -> str:
-        """STRING: counter incremented after every change to a group's status or switches and
-        every deletion; read with each user record, so a process re-reads the group records it
-        caches only when it moved. No TTL."""
+        """STRING: counter incremented after every change to a group and every deletion; read
+        with each user record, so a process re-reads the group records it caches only when it
+        moved. No TTL."""
         return f"{self.prefix}:groups:version"
 
     def account_settings(self) -> str:

@@ -94,6 +94,9 @@ def test_users_join_and_leave_groups_and_the_user_object_lists_them(
     assert members == [{"user_id": alice["user_id"], "username": "alice"},
                        {"user_id": bob["user_id"], "username": "bob"}]
     assert admin_api.get_group_users(staff["group_id"], limit=1, offset=1) == members[1:]
+    renamed = admin_api.modify_group(admins["group_id"], name="Admins (renamed)")
+    assert admin_api.get_user_by_id(alice["user_id"])["groups"][0] == renamed
+    admins = renamed
     admin_api.delete_user_group(alice["user_id"], staff["group_id"])
     assert admin_api.get_user_groups(alice["user_id"]) == [admins]
     assert admin_api.get_group_users(staff["group_id"]) == members[1:]
