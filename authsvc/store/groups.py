@@ -81,14 +81,21 @@ class GroupStore:
         if version != self._cache_version or len(self._cache) > CACHE_MAX:
             self._cache = {}
             self._cache_version = version
-        missing = [group_id for group_id in group_ids if group_id not in self._cache]
+        # Records read now are at least as new as `version`; they are kept only if the cache
+        # still stands for it (a request that read a newer version may have replaced it while
+        # this one waited, and must not get older records under its version).
+        cache = self._cache
+        found = {group_id: cache[group_id] for group_id in group_ids if group_id in cache}
+        missing = [group_id for group_id in group_ids if group_id not in found]
         if missing:
             replies = await self._ctx.redis.pipeline(
                 [("HGETALL", self._keys.group(group_id)) for group_id in missing])
             for group_id, reply in zip(missing, replies, strict=True):
                 data = flat_to_dict(reply)
-                self._cache[group_id] = group_from_hash(data) if data else None
-        return [group for group_id in group_ids if (group := self._cache.get(group_id))]
+                found[group_id] = group_from_hash(data) if data else None
+            if self._cache is cache:
+                cache.update((group_id, found[group_id]) for group_id in missing)
+        return [group for group_id in group_ids if (group := found.get(group_id))]
 
     # --- administration ------------------------------------------------------------------------
 
