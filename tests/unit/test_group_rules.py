@@ -3,6 +3,9 @@ switches and permitted groups, as pure rules."""
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 import pytest
 
 from authsvc.factors import REGISTRY
@@ -13,8 +16,9 @@ from authsvc.model.users import UserStatus
 ACTIVE, BYPASS, DISABLED = GroupStatus.ACTIVE, GroupStatus.BYPASS, GroupStatus.DISABLED
 
 
-def group(group_id: str, status: GroupStatus = ACTIVE, **switches: bool) -> Group:
-    return Group(group_id=group_id, name=group_id, status=status, **switches)
+def group(group_id: str, status: GroupStatus = ACTIVE, **switches: Any) -> Group:
+    return dataclasses.replace(Group(group_id=group_id, name=group_id, status=status),
+                               **switches)
 
 
 def standing(*groups: Group) -> GroupStanding:
@@ -69,7 +73,7 @@ def test_one_group_turning_a_factor_off_is_enough() -> None:
 def test_capabilities_lose_what_is_turned_off_and_auto_follows_push_or_phone(
         switches: dict[str, bool], expected: list[str]) -> None:
     caps = ["auto", "push", "mobile_otp", "sms", "phone"]
-    assert standing(group("g", **switches)).capabilities(caps) == expected
+    assert standing(group("g", ACTIVE, **switches)).capabilities(caps) == expected
 
 
 def test_permitted_groups_admit_members_of_any_of_them_and_empty_admits_everyone() -> None:
