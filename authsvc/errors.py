@@ -13,6 +13,7 @@ class AuthsvcError(Exception):
 
     code = 50000
     message = "Internal server error"
+    retry_after: int | None = None  # seconds, sent as Retry-After when set
 
     def __init__(self, message_detail: str | None = None, *, message: str | None = None) -> None:
         super().__init__(message_detail or message or self.message)
@@ -139,10 +140,13 @@ class ServiceStopping(AuthsvcError):
 
     code = 50301
     message = "Service is shutting down"
+    retry_after = 1
 
 
 class StoreUnavailable(AuthsvcError):
-    """Redis cannot be reached or did not answer in time; the request changed nothing we know of."""
+    """Redis cannot be reached, did not answer in time, or answered "not now" (out of memory,
+    loading, read-only, ...); the request changed nothing we know of."""
 
     code = 50301
     message = "Service temporarily unavailable"
+    retry_after = 1

@@ -1,13 +1,15 @@
 """Middlewares: Duo's error envelope for everything that goes wrong, and request signing.
 
 `error_middleware` is outermost: caller errors become their Duo code, aiohttp's own 404/405/413
-become Duo envelopes, an unreachable Redis becomes 503, and anything unexpected becomes a logged
-50000 without a traceback in the response.
+become Duo envelopes, an unreachable or refusing Redis becomes 503 with Retry-After, and anything
+unexpected becomes a 50000 carrying an error id that the logged traceback carries too, never
+the traceback itself.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import Any
 
 from aiohttp import web
@@ -25,6 +27,7 @@ from authsvc.errors import (
 )
 from authsvc.http.envelope import fail
 from authsvc.http.params import Params
+from authsvc.http.redaction import redact_target
 from authsvc.http.signature import SignaturePolicy, read_wire, verify_request
 from authsvc.model.integrations import IntegrationType
 from authsvc.services import Services
@@ -86,8 +89,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             raise
         return fail(_from_http_exception(exc))
     except Exception:
-        log.exception("unexpected error on %s %s", request.method, request.path)
-        return fail(AuthsvcError())
+        # The id ties the client's answer to the logged traceback; the path is redacted.
+        error_id = secrets.token_hex(6)
+        log.exception("unexpected error %s on %s %s", error_id, request.method,
+                      redact_target(request.path))
+        return fail(AuthsvcError(f"error id {error_id}"))
 
 
 def _api_of(path: str) -> IntegrationType | None:

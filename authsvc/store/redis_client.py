@@ -8,7 +8,10 @@ requests therefore share round trips for free.
 
 Failure model: a dead or stuck connection fails every pending call with `RedisUnavailable`
 (a watchdog aborts the connection when the oldest pending call outlives its deadline); the next
-call reconnects. Callers turn `RedisUnavailable` into a 503.
+call reconnects. An error reply that means "not now" (`TRANSIENT_REPLIES`: out of memory,
+loading, a read-only replica, a cluster or master that is down, a busy script) fails only its
+own call, with `RedisTransientError`, a `RedisUnavailable` too. Callers turn `RedisUnavailable`
+into a 503; any other error reply is a `RedisError` (a bug or a deployment fault: 500).
 """
 
 from __future__ import annotations
@@ -36,6 +39,29 @@ class RedisError(Exception):
 class RedisUnavailable(StoreUnavailable):
     """Redis could not be reached, or did not answer in time (the detail names the address:
     logged, never sent to a client)."""
+
+
+class RedisTransientError(RedisUnavailable):
+    """Redis answered, but with an error reply that means "not now" (`TRANSIENT_REPLIES`): the
+    command was refused as a whole (a script that is refused runs none of its writes), so, as
+    for an unreachable Redis, the request answers 503 and may be retried."""
+
+
+# The first word of error replies that a retry may cure: maxmemory with noeviction (OOM), an AOF
+# or RDB being loaded after a restart (LOADING), a replica (READONLY), a replica whose master is
+# gone with replica-serve-stale-data no (MASTERDOWN), a cluster without quorum or a slot not
+# served (CLUSTERDOWN), a slot being migrated (TRYAGAIN), a script or function running past
+# busy-reply-threshold (BUSY), too few replicas for min-replicas-to-write (NOREPLICAS), and a
+# failed background save with stop-writes-on-bgsave-error (MISCONF).
+TRANSIENT_REPLIES = frozenset({"OOM", "LOADING", "READONLY", "MASTERDOWN", "CLUSTERDOWN",
+                               "TRYAGAIN", "BUSY", "NOREPLICAS", "MISCONF"})
+
+
+def reply_error(text: str) -> RedisError | RedisTransientError:
+    """The exception for one error reply, by its first word."""
+    if text.split(" ", 1)[0] in TRANSIENT_REPLIES:
+        return RedisTransientError(text)
+    return RedisError(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +113,8 @@ def pack_command(args: Sequence[Arg]) -> bytes:
 
 
 async def _collect(futures: Sequence[asyncio.Future[Any]]) -> list[Any]:
-    """Every reply in order (error replies as `RedisError` values); a lost connection raises
-    `RedisUnavailable` once all futures are done."""
+    """Every reply in order (error replies as `RedisError` values); a lost connection or a
+    transient error reply raises `RedisUnavailable` once all futures are done."""
     # Replies resolve futures in order and a lost connection fails all that remain, so when the
     # last future is done every earlier one is too.
     with contextlib.suppress(RedisError, RedisUnavailable):
@@ -147,7 +173,7 @@ class _RespProtocol(asyncio.Protocol):
                 if entry.future.done():
                     continue
                 if isinstance(reply, hiredis.ReplyError):
-                    entry.future.set_exception(RedisError(str(reply)))
+                    entry.future.set_exception(reply_error(str(reply)))
                 else:
                     entry.future.set_result(reply)
         except (hiredis.ProtocolError, IndexError):
