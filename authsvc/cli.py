@@ -17,7 +17,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TypeVar
 
-from aiohttp import web
 from tqdm import tqdm
 
 from authsvc import __version__
@@ -27,13 +26,13 @@ from authsvc.domain.invitations import parse_bulk_csv
 from authsvc.embedded_redis import EmbeddedRedis, EmbeddedRedisError, running_url
 from authsvc.errors import InvalidParameter
 from authsvc.model.integrations import Role
+from authsvc.server import ServeError, serve_app
 from authsvc.services import Services
 from authsvc.settings import Settings, SettingsError
 from authsvc.store import Redis, RedisUnavailable, Store
 from authsvc.tls import write_dev_cert
 
 T = TypeVar("T")
-SHUTDOWN_TIMEOUT_S = 5.0
 log = logging.getLogger("authsvc")
 
 
@@ -132,7 +131,8 @@ def _configure_logging(level: str) -> None:
 
 
 def serve(settings: Settings) -> int:
-    """Run until SIGINT/SIGTERM; the embedded Redis (if any) stops with the service."""
+    """Run until SIGINT/SIGTERM; the embedded Redis (if any) is supervised and stops with the
+    service (`authsvc.server`)."""
     embedded = None
     if not settings.redis_url:
         embedded = EmbeddedRedis(settings.data_dir, settings.redis_server)
@@ -142,14 +142,11 @@ def serve(settings: Settings) -> int:
         if settings.tls_cert and settings.tls_key:
             ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             ssl_context.load_cert_chain(settings.tls_cert, settings.tls_key)
-        app = create_app(settings)
-        scheme = "https" if ssl_context else "http"
-        log.info("authsvc %s listening on %s://%s:%d", __version__, scheme, settings.host,
-                 settings.port)
-        web.run_app(app, host=settings.host, port=settings.port, ssl_context=ssl_context,
-                    shutdown_timeout=SHUTDOWN_TIMEOUT_S,
-                    access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
-                    print=None)
+
+        async def run() -> None:
+            await serve_app(create_app(settings), settings, ssl_context, embedded)
+
+        asyncio.run(run())
     finally:
         if embedded is not None:
             embedded.stop()
@@ -278,6 +275,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "tokens":
             return import_tokens(settings, args.file, args.type, args.partial)
         return tls_dev_cert(settings, args.out, args.name, args.days)
-    except (SettingsError, EmbeddedRedisError, RedisUnavailable, OSError) as exc:
+    except (SettingsError, EmbeddedRedisError, RedisUnavailable, ServeError, OSError) as exc:
         print(f"authsvc: error: {exc}", file=sys.stderr)
         return 1
