@@ -131,7 +131,7 @@ def _messaging(settings: Settings, store: Store, clock: Clock, box: SecretBox
     that sends through it."""
     if settings.delivery == "webhook":
         assert settings.webhook_url and settings.webhook_secret  # noqa: S101 - Settings.check
-        webhook = WebhookProvider(store, clock, settings.webhook_url,
+        webhook = WebhookProvider(store, clock, box, settings.webhook_url,
                                   settings.webhook_secret.value, settings.webhook_max_attempts)
         return webhook, None, Messenger(store, clock, webhook)
     outbox = OutboxProvider(store, clock, box)

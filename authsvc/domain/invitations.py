@@ -9,14 +9,13 @@ enrollment kills its link.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from authsvc.clock import Clock
-from authsvc.crypto import random_id
+from authsvc.crypto import random_id, secret_hash
 from authsvc.domain.links import Links
 from authsvc.domain.messages import Message, Messenger
 from authsvc.domain.users import UserChanges, UserDirectory, check_email, normalize_name
@@ -31,7 +30,7 @@ MAX_BULK_ROWS = 10_000
 
 def token_hash(token: str) -> str:
     """What Redis keeps of a link or session token."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    return secret_hash(token)
 
 
 @dataclass(frozen=True, slots=True)

@@ -157,9 +157,10 @@ class Keys:
         """SET: ids of the phones with this number and extension. No TTL."""
         return f"{self.prefix}:idx:phone_number:{number}|{extension}"
 
-    def activation(self, code: str) -> str:
-        """STRING: JSON {phone_id, host} of a live activation code. TTL: its valid_secs."""
-        return f"{self.prefix}:activation:{code}"
+    def activation(self, code_hash: str) -> str:
+        """STRING: JSON {phone_id, host} of a live activation code, named by the code's SHA-256
+        (the code itself is never stored). TTL: its valid_secs."""
+        return f"{self.prefix}:activation:{code_hash}"
 
     def tx_owner(self, txid: str) -> str:
         """STRING: user id owning a push txid (or push_id). TTL: the push's lifetime + 10 min."""
@@ -217,11 +218,13 @@ class Keys:
         return f"{self.prefix}:telephony"
 
     def delivery_retry(self) -> str:
-        """ZSET: JSON {message, attempts} of webhook deliveries to retry, scored by due ms."""
+        """ZSET: webhook deliveries to retry, each JSON {message, attempts} sealed with the
+        master key, scored by due ms. No TTL (drained by every process)."""
         return f"{self.prefix}:delivery:retry"
 
     def delivery_dead(self) -> str:
-        """LIST: JSON messages the webhook never accepted (kept for an operator; last 10,000)."""
+        """LIST: sealed JSON {message, attempts} the webhook never accepted (for an operator):
+        the last 10,000, 7 days after the newest."""
         return f"{self.prefix}:delivery:dead"
 
     def authlog(self) -> str:
