@@ -52,42 +52,49 @@ class WrongStepUpCode(InvalidParameter):
     message = "Incorrect verification code"
 
 
-class MissingCredentials(AuthsvcError):
+class NotAuthenticated(AuthsvcError):
+    """A 401: the request does not prove who sent it (the failed-signature limits count these)."""
+
+    code = 40100
+    message = "Invalid request credentials"
+
+
+class MissingCredentials(NotAuthenticated):
     """No (or an unparsable) Authorization header."""
 
     code = 40101
     message = "Missing request credentials"
 
 
-class UnknownIntegration(AuthsvcError):
+class UnknownIntegration(NotAuthenticated):
     """The integration key is not known."""
 
     code = 40102
     message = "Invalid integration key in request credentials"
 
 
-class BadSignature(AuthsvcError):
+class BadSignature(NotAuthenticated):
     """The HMAC signature does not match the request."""
 
     code = 40103
     message = "Invalid signature in request credentials"
 
 
-class MissingDate(AuthsvcError):
+class MissingDate(NotAuthenticated):
     """Neither X-Duo-Date nor Date carries a parsable date."""
 
     code = 40104
     message = "Missing or invalid request date"
 
 
-class UnsupportedSignature(AuthsvcError):
+class UnsupportedSignature(NotAuthenticated):
     """A device activation without an RSA public key (pubkey, pkpush=rsa-sha512)."""
 
     code = 40112
     message = "Signature type is not supported"
 
 
-class DateSkew(AuthsvcError):
+class DateSkew(NotAuthenticated):
     """The signed date is too far from the server's clock."""
 
     code = 40105
@@ -133,6 +140,18 @@ class BodyTooLarge(AuthsvcError):
 
     code = 41301
     message = "Request entity too large"
+
+
+class RateLimited(AuthsvcError):
+    """A rate limit refused the request (the detail names which); try again after
+    `retry_after` seconds. Nothing was decided or counted against the user."""
+
+    code = 42901
+    message = "Too Many Requests"
+
+    def __init__(self, message_detail: str, *, retry_after: int) -> None:
+        super().__init__(message_detail)
+        self.retry_after = max(1, retry_after)
 
 
 class ServiceStopping(AuthsvcError):

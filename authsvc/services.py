@@ -24,6 +24,7 @@ from authsvc.domain.phones import PhoneDirectory
 from authsvc.domain.portal import Portals
 from authsvc.domain.preauth import Preauth
 from authsvc.domain.push import PushService
+from authsvc.domain.ratelimits import RateLimits
 from authsvc.domain.security_keys import RelyingParty, SecurityKeys
 from authsvc.domain.subjects import Subjects
 from authsvc.domain.telephony import PhoneCalls, SmsPasscodes
@@ -86,6 +87,7 @@ class Services:
     security_keys: SecurityKeys
     token_import: TokenImporter
     unenrolled: UnenrolledLockout
+    limits: RateLimits
 
     @classmethod
     def build(cls, settings: Settings, store: Store, box: SecretBox, clock: Clock,
@@ -101,16 +103,16 @@ class Services:
         sms = SmsPasscodes(store, box, clock, messenger)
         calls = PhoneCalls(store, box, clock, messenger, pushes, authlog, links)
         security_keys = SecurityKeys(store, clock, relying_party(settings, links.base_url))
-        subjects = Subjects(store)
+        subjects, limits = Subjects(store), RateLimits(store, clock, settings.rate_limits)
         auth = Authenticator(store, box, clock, authlog, subjects, pushes,
                              OutOfBandSender(store, clock, authlog, pushes, sms, calls),
-                             security_keys, Transactions(store, pushes))
+                             security_keys, Transactions(store, pushes), limits)
         invitations = Invitations(store, clock, users, links, messenger)
         return cls(
             settings=settings, clock=clock, store=store, box=box, links=links, waiters=waiters,
             integrations=IntegrationRegistry(store, box, clock), users=users, tokens=tokens,
             bypass=BypassIssuer(store, box, clock), authlog=authlog, auth=auth,
-            preauth=Preauth(store, clock, authlog, subjects, links, pushes, sms),
+            preauth=Preauth(store, clock, authlog, subjects, links, pushes, sms, limits),
             account=AccountPolicy(store), phones=phones, pushes=pushes,
             device=DeviceService(store, box, clock, pushes, waiters),
             enrollment=Enrollment(store, clock, users, phones),
@@ -118,7 +120,7 @@ class Services:
             outbox=outbox, sms=sms, calls=calls, invitations=invitations,
             portals=Portals(store, auth, users, phones, invitations, security_keys),
             security_keys=security_keys, token_import=TokenImporter(store, tokens, users),
-            unenrolled=UnenrolledLockout(store, clock))
+            unenrolled=UnenrolledLockout(store, clock), limits=limits)
 
     async def check_store(self) -> None:
         """Raise StoreUnavailable unless Redis answers."""

@@ -22,13 +22,14 @@ from authsvc.errors import (
     Forbidden,
     InvalidParameter,
     MethodNotAllowed,
+    NotAuthenticated,
     NotFound,
     StoreUnavailable,
 )
 from authsvc.http.envelope import fail
 from authsvc.http.params import Params
 from authsvc.http.redaction import redact_target
-from authsvc.http.signature import SignaturePolicy, read_wire, verify_request
+from authsvc.http.signature import SignaturePolicy, claimed_ikey, read_wire, verify_request
 from authsvc.model.integrations import IntegrationType
 from authsvc.services import Services
 
@@ -106,7 +107,8 @@ def _api_of(path: str) -> IntegrationType | None:
 
 @web.middleware
 async def signature_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Check Duo's HMAC signature on the Auth and Admin APIs, then parse the parameters."""
+    """Check Duo's HMAC signature on the Auth and Admin APIs and the caller's rate limits
+    (`domain/ratelimits.py`), then parse the parameters."""
     if request.match_info.http_exception is not None:
         raise request.match_info.http_exception
     api = _api_of(request.path)
@@ -116,9 +118,14 @@ async def signature_middleware(request: web.Request, handler: Handler) -> web.St
     wire = read_wire(request, body)
     svc = services(request)
     settings = svc.settings
-    creds = await verify_request(
-        request, body, wire, registry=svc.integrations,
-        policy=SignaturePolicy(svc.clock, settings.max_skew_seconds, settings.public_host))
+    try:
+        creds = await verify_request(
+            request, body, wire, registry=svc.integrations,
+            policy=SignaturePolicy(svc.clock, settings.max_skew_seconds, settings.public_host))
+    except NotAuthenticated:  # counted per address and claimed ikey (429 once over)
+        await svc.limits.signature_failed(request.remote, claimed_ikey(request))
+        raise
+    await svc.limits.admit_caller(request.remote, creds.integration.ikey)
     if creds.integration.type is not api:
         raise Forbidden(f"{creds.integration.type.value} integration cannot call this API")
     request[_CREDENTIALS] = creds

@@ -227,6 +227,12 @@ class Keys:
         the last 10,000, 7 days after the newest."""
         return f"{self.prefix}:delivery:dead"
 
+    def rate_limit(self, limiter: str, subject: str) -> str:
+        """STRING: the theoretical arrival time (ms) of one rate limiter for one subject (an IP,
+        an ikey, a hashed username, ``all``), read and moved by rate_limit.lua. The whole name is
+        its own hash tag: one key per script call. TTL: until the subject's budget is whole."""
+        return f"{self.prefix}:{{rl:{limiter}:{subject}}}"
+
     def authlog(self) -> str:
         """STREAM: authentication log entries (JSON), trimmed to AUTHSVC_AUTHLOG_MAX_ENTRIES."""
         return f"{self.prefix}:authlog"

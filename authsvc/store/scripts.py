@@ -35,6 +35,7 @@ class ScriptName(StrEnum):
     LOG_APPEND = "log_append"
     SMS_ISSUE = "sms_issue"
     UNENROLLED_LOCK = "unenrolled_lock"
+    RATE_LIMIT = "rate_limit"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +107,14 @@ class ScriptRunner:
         startup, and a NOSCRIPT reply is left to the caller's callback)."""
         script = self._scripts[name]
         return await self._redis.send("EVALSHA", script.sha, len(keys), *keys, *args)
+
+    async def run_many(self, name: ScriptName,
+                       calls: Sequence[tuple[Sequence[str], Sequence[Arg]]]) -> list[Any]:
+        """EVALSHA the script once per (keys, args), all in one round trip; replies in order,
+        error replies (NOSCRIPT included: the caller re-runs those with `run`) as values."""
+        sha = self._scripts[name].sha
+        return await self._redis.pipeline(
+            [("EVALSHA", sha, len(keys), *keys, *args) for keys, args in calls])
 
     async def run(self, name: ScriptName, keys: Sequence[str], args: Sequence[Arg]) -> Any:
         """EVALSHA the script; on NOSCRIPT load it and try once more."""
