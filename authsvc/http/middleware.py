@@ -39,6 +39,9 @@ SERVICES = web.AppKey("services", Services)
 _CREDENTIALS = "authsvc.credentials"
 _PARAMS = "authsvc.params"
 UNSIGNED_PATHS = frozenset({"/auth/v2/ping"})
+# Their handlers call Authenticator.auth or Preauth.preauth, whose rate-limit admission includes
+# the caller's (address and integration) in the same round trip (domain/ratelimits.py).
+ATTEMPT_PATHS = frozenset({"/auth/v2/auth", "/auth/v2/preauth"})
 
 _HTTP_ERRORS: dict[int, type[AuthsvcError]] = {
     403: Forbidden,
@@ -125,7 +128,8 @@ async def signature_middleware(request: web.Request, handler: Handler) -> web.St
     except NotAuthenticated:  # counted per address and claimed ikey (429 once over)
         await svc.limits.signature_failed(request.remote, claimed_ikey(request))
         raise
-    await svc.limits.admit_caller(request.remote, creds.integration.ikey)
+    if request.path not in ATTEMPT_PATHS:  # those are admitted with the attempt (domain)
+        await svc.limits.admit_caller(request.remote, creds.integration.ikey)
     if creds.integration.type is not api:
         raise Forbidden(f"{creds.integration.type.value} integration cannot call this API")
     request[_CREDENTIALS] = creds

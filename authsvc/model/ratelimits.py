@@ -32,6 +32,22 @@ class Limiter(StrEnum):
         """The 429's ``message_detail``: which limit refused (no subject, no secret)."""
         return _DETAILS[self]
 
+    @classmethod
+    def of(cls, kind: str, counter: str) -> Limiter:
+        """The limiter of this counter of this kind of subject."""
+        return next(limiter for limiter, place in _PLACES.items() if place == (kind, counter))
+
+    @property
+    def kind(self) -> str:
+        """What the subject is: ``ip``, ``ikey``, ``user`` or ``all``."""
+        return _PLACES[self][0]
+
+    @property
+    def counter(self) -> str:
+        """What is counted of the subject: ``requests``, ``bad_signatures``, ``failed_auth``
+        or ``unknown_users``."""
+        return _PLACES[self][1]
+
 
 _DETAILS = {
     Limiter.INTEGRATION: "rate limit: requests of this integration",
@@ -42,6 +58,18 @@ _DETAILS = {
     Limiter.BAD_SIGNATURES_IKEY: "rate limit: failed signatures for this integration key",
     Limiter.FAILED_AUTH_INTEGRATION: "rate limit: failed authentications of this integration",
     Limiter.FAILED_AUTH_IP: "rate limit: failed authentications from this address",
+}
+
+
+_PLACES = {
+    Limiter.INTEGRATION: ("ikey", "requests"),
+    Limiter.IP: ("ip", "requests"),
+    Limiter.USERNAME: ("user", "requests"),
+    Limiter.UNKNOWN_USERS: ("all", "unknown_users"),
+    Limiter.BAD_SIGNATURES_IP: ("ip", "bad_signatures"),
+    Limiter.BAD_SIGNATURES_IKEY: ("ikey", "bad_signatures"),
+    Limiter.FAILED_AUTH_INTEGRATION: ("ikey", "failed_auth"),
+    Limiter.FAILED_AUTH_IP: ("ip", "failed_auth"),
 }
 
 

@@ -18,7 +18,7 @@ from authsvc.store.phones import PhoneStore
 from authsvc.store.profiles import ProfileStore
 from authsvc.store.pubsub import Subscriber
 from authsvc.store.pushes import PushStore
-from authsvc.store.ratelimits import RateCheck, RateDecision, RateLimitStore, RateMode
+from authsvc.store.ratelimits import RateCheck, RateDecision, RateLimitStore, RateMode, RateStep
 from authsvc.store.redis_client import Redis, RedisError, RedisUnavailable
 from authsvc.store.scripts import ScriptRunner
 from authsvc.store.security_keys import SecurityKeyStore
@@ -28,7 +28,8 @@ from authsvc.store.transactions import TransactionStore
 from authsvc.store.unenrolled import UnenrolledStore
 from authsvc.store.users import UserStore
 
-__all__ = ["RateCheck", "RateDecision", "RateMode", "Redis", "RedisError", "RedisUnavailable", "Store"]
+__all__ = ["RateCheck", "RateDecision", "RateMode", "RateStep", "Redis", "RedisError",
+           "RedisUnavailable", "Store"]
 
 TELEPHONY_MAX_ENTRIES = 1_000_000
 

@@ -227,11 +227,13 @@ class Keys:
         the last 10,000, 7 days after the newest."""
         return f"{self.prefix}:delivery:dead"
 
-    def rate_limit(self, limiter: str, subject: str) -> str:
-        """STRING: the theoretical arrival time (ms) of one rate limiter for one subject (an IP,
-        an ikey, a hashed username, ``all``), read and moved by rate_limit.lua. The whole name is
-        its own hash tag: one key per script call. TTL: until the subject's budget is whole."""
-        return f"{self.prefix}:{{rl:{limiter}:{subject}}}"
+    def rate_limit(self, kind: str, subject: str, counter: str) -> str:
+        """STRING: the theoretical arrival time (ms) of one rate-limit counter (``requests``,
+        ``bad_signatures``, ``failed_auth``, ``unknown_users``) of one subject: an address
+        (kind ``ip``), an ikey (``ikey``), the SHA-256 of a username (``user``), or ``all``.
+        The counters of one subject share the hash tag ``{rl:<kind>:<subject>}``: one
+        rate_limit.lua call checks them together. TTL: until the budget is whole again."""
+        return f"{self.prefix}:{{rl:{kind}:{subject}}}:{counter}"
 
     def authlog(self) -> str:
         """STREAM: authentication log entries (JSON), trimmed to AUTHSVC_AUTHLOG_MAX_ENTRIES."""
