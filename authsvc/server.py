@@ -24,6 +24,7 @@ from typing import Any
 from aiohttp import web
 
 from authsvc import __version__
+from authsvc.app import create_app
 from authsvc.embedded_redis import EmbeddedRedis
 from authsvc.errors import StoreUnavailable
 from authsvc.http.middleware import SERVICES
@@ -119,3 +120,26 @@ async def _signalled() -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     await stop.wait()
+
+
+def serve(settings: Settings) -> int:
+    """`authsvc serve`: run until SIGINT/SIGTERM; the embedded Redis (if any) is supervised and
+    stops with the service."""
+    embedded = None
+    if not settings.redis_url:
+        embedded = EmbeddedRedis(settings.data_dir, settings.redis_server)
+        settings = settings.replace(redis_url=embedded.start())
+    try:
+        ssl_context = None
+        if settings.tls_cert and settings.tls_key:
+            ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ssl_context.load_cert_chain(settings.tls_cert, settings.tls_key)
+
+        async def run() -> None:
+            await serve_app(create_app(settings), settings, ssl_context, embedded)
+
+        asyncio.run(run())
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    return 0

@@ -64,15 +64,17 @@ def parse_bulk_csv(text: str) -> list[BulkRow]:
     rows: list[BulkRow] = []
     errors: list[str] = []
     seen: set[str] = set()
+    first = True
     for line, fields in enumerate(csv.reader(io.StringIO(text)), start=1):
         if not fields or not "".join(fields).strip():
             continue
-        if not rows and not errors and [f.strip().lower() for f in fields] == HEADER:
+        is_first, first = first, False
+        if is_first and [f.strip().lower() for f in fields] == HEADER:
             continue
         try:
             row = _bulk_row(line, fields, seen)
         except InvalidParameter as exc:
-            if not rows and not errors:
+            if is_first:
                 raise InvalidParameter(
                     f"csv: line {line}: the first line must be the header username,email "
                     f"or a username,email row ({exc.message_detail})") from None

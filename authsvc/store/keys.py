@@ -197,9 +197,16 @@ class Keys:
         return f"{self.prefix}:session:{token_hash}"
 
     def announced_base_url(self) -> str:
-        """STRING: the public base URL of the last `authsvc serve` started on this Redis (what
-        CLI commands write into the links they mail). No TTL."""
+        """STRING: the base URL of the last `authsvc serve` started, as versions before the
+        live announcements kept it; deleted by the first service that starts now."""
         return f"{self.prefix}:service:base_url"
+
+    def live_services(self) -> str:
+        """HASH: public base URL -> ``<started ms> <expires ms>`` of each running `authsvc
+        serve` (refreshed every few seconds, removed when it stops; an entry past its expiry is
+        a process that died and is pruned on read). CLI commands put the URL of the one
+        started last into the links they mail. No TTL (the entries expire)."""
+        return f"{self.prefix}:service:live"
 
     def security_key_index(self) -> str:
         """HASH: webauthnkey / registration id -> ``<user id> <credential id>``. No TTL."""

@@ -44,7 +44,7 @@ LAYERS: dict[str, frozenset[str]] = {
     "http": frozenset({"domain", "model", "services"}) | LEAVES,
 }
 TOP = frozenset({"__init__", "__main__", "app", "cli", "services", "settings", "embedded_redis",
-                 "tls", "discovery", "server"})
+                 "tls", "discovery", "server", "cli_tools"})
 
 
 def _layer_of(path: Path) -> str:
