@@ -51,15 +51,19 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self, *, appendonly: bool = False) -> RedisServer:
+    def start(self, *, appendonly: bool = False, extra: tuple[str, ...] = (),
+              wait: bool = True) -> RedisServer:
+        """Start redis-server (`extra`: more flags); with `wait`, until it answers PONG."""
         binary = shutil.which("redis-server")
         assert binary, "redis-server is not installed (./bootstrap.sh installs it)"
         self.directory.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "yes" if appendonly else "no", "--dir", str(self.directory),
-             "--logfile", str(self.directory / "redis.log"), *self._cluster_flags()],
+             "--logfile", str(self.directory / "redis.log"), *self._cluster_flags(), *extra],
             stdin=subprocess.DEVNULL)
+        if not wait:
+            return self
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
@@ -95,6 +99,10 @@ class RedisServer:
 
     def flush(self) -> None:
         assert redis_command(self.port, "FLUSHALL").startswith(b"+OK")
+
+    def command(self, *args: str) -> bytes:
+        """One command on a connection of its own (setup, fault injection)."""
+        return redis_command(self.port, *args)
 
 
 def service_env(redis_url: str, data_dir: Path, **extra: str) -> dict[str, str]:

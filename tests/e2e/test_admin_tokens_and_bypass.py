@@ -193,3 +193,13 @@ def test_settings_round_trip_and_reject_bad_values(admin_api: duo_client.Admin) 
     assert admin_api.get_settings()["lockout_threshold"] == 4
     admin_api.json_api_call("POST", "/admin/v1/settings", {"hotp_lookahead_window": "35"})
     assert admin_api.get_settings()["hotp_lookahead_window"] == 35
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("timezone", "1"), ("fraud_email", "1"), ("caller_id", "not a number")])
+def test_settings_refuse_nonsense_with_40002_naming_the_field(
+        admin_api: duo_client.Admin, field: str, value: str) -> None:
+    with pytest.raises(RuntimeError, match=f"Invalid request parameters.*{field}") as caught:
+        admin_api.update_settings(**{field: value})
+    assert getattr(caught.value, "status", None) == 400
+    assert admin_api.update_settings(timezone="Europe/Paris")["timezone"] == "Europe/Paris"
