@@ -5,6 +5,7 @@ from __future__ import annotations
 import duo_client
 import pytest
 
+from tests.inprocess.serving import ServedClock
 from tokens.oath import HotpToken
 
 SEED = bytes(range(1, 21))
@@ -127,6 +128,16 @@ def test_bypass_codes_default_to_ten_single_use_never_expiring_and_replace_old_o
     assert auth_api.auth("passcode", username="tara", passcode=old[0])["result"] == "deny"
     assert auth_api.auth("passcode", username="tara", passcode=new[0])["result"] == "allow"
     assert auth_api.auth("passcode", username="tara", passcode=new[0])["result"] == "deny"
+
+
+def test_bypass_codes_stop_working_when_their_valid_secs_are_over(
+        admin_api: duo_client.Admin, auth_api: duo_client.Auth, clock: ServedClock) -> None:
+    user = admin_api.add_user("uma")
+    first, second = admin_api.add_user_bypass_codes(user["user_id"], count=2, valid_secs=60)
+    clock.advance(59)
+    assert auth_api.auth("passcode", username="uma", passcode=first)["result"] == "allow"
+    clock.advance(1)
+    assert auth_api.auth("passcode", username="uma", passcode=second)["result"] == "deny"
 
 
 def test_custom_codes_preserve_existing_and_the_hundred_code_limit(

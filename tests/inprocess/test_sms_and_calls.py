@@ -85,6 +85,18 @@ def test_a_new_batch_invalidates_the_old_and_cost_controls_refuse_more(
     assert len(carrier.messages("sms", NUMBER)) == 2
 
 
+def test_sms_passcodes_expire_after_the_sms_expiration(
+        admin_api: duo_client.Admin, auth_api: duo_client.Auth, carrier: Carrier,
+        sms_user: dict[str, Any], clock: ServedClock) -> None:
+    admin_api.json_api_call("POST", "/admin/v1/settings", {"sms_expiration": "1"})  # minutes
+    auth_api.auth("sms", username="sam", device="auto")
+    codes = passcodes(carrier.messages("sms", NUMBER)[-1])
+    clock.advance(59)
+    assert auth_api.auth("passcode", username="sam", passcode=codes[0])["result"] == "allow"
+    clock.advance(1)
+    assert auth_api.auth("passcode", username="sam", passcode=codes[1])["result"] == "deny"
+
+
 def test_one_sms_code_raced_by_thirty_requests_is_accepted_once(
         admin_api: duo_client.Admin, service: InProcessService, integrations: IntegrationPair,
         carrier: Carrier, sms_user: dict[str, Any]) -> None:
