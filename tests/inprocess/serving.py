@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import gc
 import ssl
 import threading
 from collections.abc import Coroutine
@@ -194,3 +195,6 @@ class InProcessService:
         self._thread.join(SHUTDOWN_TIMEOUT_S + 10)
         assert not self._thread.is_alive(), "the in-process service did not stop"
         self._thread = None
+        # The app's start-up freezes every object of the process out of the collector (right for
+        # a service process); here that would be the test run's objects, kept forever.
+        gc.unfreeze()
