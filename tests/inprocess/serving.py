@@ -8,13 +8,17 @@ TLS) on 127.0.0.1, against the real test Redis, with no change to the test bodie
 
 The clock's waits are asyncio events of the app's loop, so the test moves the clock through
 `ServedClock`, which runs each change on that loop and returns once it is done.
+
+The app's start-up runs `gc.collect(); gc.freeze()`, which is process-wide: here it freezes the
+test run's objects too. That is left alone on purpose. Unfreezing at each stop made every next
+start-up collect the whole test process (tests/inprocess took 34 s instead of 21 s), while what
+stays frozen is small (peak RSS 121 MB against 116 MB over the 322 in-process tests).
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import gc
 import ssl
 import threading
 from collections.abc import Coroutine
@@ -195,6 +199,3 @@ class InProcessService:
         self._thread.join(SHUTDOWN_TIMEOUT_S + 10)
         assert not self._thread.is_alive(), "the in-process service did not stop"
         self._thread = None
-        # The app's start-up freezes every object of the process out of the collector (right for
-        # a service process); here that would be the test run's objects, kept forever.
-        gc.unfreeze()
