@@ -1,7 +1,7 @@
 """The service in the test's own process, on a clock the test moves.
 
 `service` and `tls_service` here stand in for the `authsvc serve` processes of the top-level
-conftest (same names, so `admin_api`, `auth_api` and `integrations` work unchanged): each test
+conftest (same names, so the top-level `admin_api` and `auth_api` follow them): each test
 gets `create_app(...)` built in this process against the session redis-server (flushed for the
 test), served on a free loopback port over real HTTP or TLS from a thread of its own (see
 `serving.py` for why a thread), on a `FakeClock` the test moves with `clock.advance(...)`.

@@ -175,9 +175,10 @@ class InProcessService:
     async def _serve(self) -> None:
         assert self.clock.loop is None, "a clock drives one service"
         self.clock.loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
-        self.app = create_app(self.settings, clock=self.clock)
-        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
+        runner: web.AppRunner | None = None
         try:
+            self.app = create_app(self.settings, clock=self.clock)
+            runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
             await runner.setup()
             await web.TCPSite(runner, "127.0.0.1", self.port,
                               ssl_context=self._ssl_context()).start()
@@ -188,7 +189,8 @@ class InProcessService:
             if self._failed is None:
                 await self._stop.wait()
         finally:
-            await runner.cleanup()
+            if runner is not None:
+                await runner.cleanup()
 
     def stop(self) -> None:
         if self._thread is None:
