@@ -17,6 +17,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 TEST_SECRET_KEY = "test-master-key-0123456789abcdef-0123456789"
 CLUSTER_ENV = "AUTHSVC_TEST_REDIS_CLUSTER"
@@ -112,6 +113,20 @@ def service_env(redis_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+class Service(Protocol):
+    """A running service as tests reach it: `ServiceProcess` here, or the app served in the
+    test's own process (`tests/inprocess/serving.py`)."""
+
+    @property
+    def port(self) -> int: ...
+
+    @property
+    def tls_ca(self) -> Path | None: ...
+
+    @property
+    def data_dir(self) -> Path: ...
+
+
 @dataclass
 class ServiceProcess:
     """`python -m authsvc serve` in a child process."""
@@ -126,6 +141,11 @@ class ServiceProcess:
     @property
     def scheme(self) -> str:
         return "https" if self.tls_ca else "http"
+
+    @property
+    def data_dir(self) -> Path:
+        """``AUTHSVC_DATA_DIR`` of the process."""
+        return Path(self.env["AUTHSVC_DATA_DIR"])
 
     def start(self, log_path: Path, timeout: float = 20) -> ServiceProcess:
         self.log_path = log_path

@@ -37,8 +37,8 @@ from authsvc.services import Services
 log = logging.getLogger(__name__)
 
 SERVICES = web.AppKey("services", Services)
-_CREDENTIALS = "authsvc.credentials"
-_PARAMS = "authsvc.params"
+_CREDENTIALS = web.RequestKey("credentials", Credentials)
+_PARAMS = web.RequestKey("params", Params)
 UNSIGNED_PATHS = frozenset({"/auth/v2/ping"})
 # Their handlers call Authenticator.auth or Preauth.preauth, whose rate-limit admission includes
 # the caller's (address and integration) in the same round trip (domain/ratelimits.py).

@@ -124,7 +124,7 @@ async def self_login(request: web.Request) -> web.StreamResponse:
     response = web.HTTPSeeOther("/portal/self/devices")
     response.set_cookie(COOKIE, signed_in[0], httponly=True, samesite="Strict",
                         secure=svc.settings.tls, path="/portal/self", max_age=900)
-    return response
+    raise response
 
 
 async def self_devices(request: web.Request) -> web.Response:

@@ -19,9 +19,9 @@ import aiohttp
 import duo_client
 import pytest
 
-from tests.api.wire import Outgoing, Reply, Wire, prepare, tamper_signature
 from tests.conftest import IntegrationPair, Keys, create_integrations
 from tests.harness import ServiceProcess, service_env
+from tests.inprocess.api.wire import Outgoing, Reply, Wire, prepare, tamper_signature
 from tokens.oath import HotpToken
 
 SPRAY_USERS = 60

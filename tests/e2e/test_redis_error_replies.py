@@ -24,9 +24,9 @@ import pytest
 
 from authsvc.store import Redis, RedisError
 from authsvc.store.redis_client import RedisTransientError
-from tests.api.wire import Outgoing, prepare
 from tests.conftest import IntegrationPair, create_integrations
 from tests.harness import RedisServer, ServiceProcess, free_port, service_env
+from tests.inprocess.api.wire import Outgoing, prepare
 
 pytestmark = pytest.mark.slow
 

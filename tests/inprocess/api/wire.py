@@ -1,4 +1,4 @@
-"""Raw HTTP to the service process, signed with duo_client's own functions.
+"""Raw HTTP to the service, signed with duo_client's own functions.
 
 Tests in this folder build requests byte by byte (aiohttp's client with pre-encoded URLs) so they
 can sign one thing and send another. Signing always goes through `duo_client.client.sign` (the

@@ -19,8 +19,8 @@ import duo_client
 import pytest
 from duo_client import client as duo
 
-from tests.api.wire import Outgoing, Wire, assert_fail, duo_date, prepare, tamper_signature
 from tests.conftest import IntegrationPair, Keys
+from tests.inprocess.api.wire import Outgoing, Wire, assert_fail, duo_date, prepare, tamper_signature
 
 USERS = "/admin/v1/users"
 

@@ -7,6 +7,7 @@ import time
 import duo_client
 import pytest
 
+from tests.inprocess.serving import ServedClock
 from tokens.oath import HotpToken
 
 SEED = bytes(range(1, 21))
@@ -145,6 +146,16 @@ def test_the_default_bypass_expiry_is_an_account_setting_and_zero_means_never(
     admin_api.json_api_call("POST", "/admin/v1/settings", {"bypass_default_expiration": "5"})
     admin_api.add_user_bypass_codes(user["user_id"], count=1, valid_secs=0)
     assert {e["expiration"] for e in admin_api.get_user_bypass_codes(user["user_id"])} == {None}
+
+
+def test_bypass_codes_stop_working_when_their_valid_secs_are_over(
+        admin_api: duo_client.Admin, auth_api: duo_client.Auth, clock: ServedClock) -> None:
+    user = admin_api.add_user("uma")
+    first, second = admin_api.add_user_bypass_codes(user["user_id"], count=2, valid_secs=60)
+    clock.advance(59)
+    assert auth_api.auth("passcode", username="uma", passcode=first)["result"] == "allow"
+    clock.advance(1)
+    assert auth_api.auth("passcode", username="uma", passcode=second)["result"] == "deny"
 
 
 def test_custom_codes_preserve_existing_and_the_hundred_code_limit(
