@@ -12,11 +12,13 @@ from authsvc.domain.account import AccountPolicy
 from authsvc.domain.admin import Administration
 from authsvc.domain.admin.account import AccountAdmin
 from authsvc.domain.admin.devices import DeviceAdmin
+from authsvc.domain.admin.trash import TrashAdmin
 from authsvc.domain.admin.users import UserAdmin
 from authsvc.domain.audit import AdminLog
 from authsvc.domain.auth import Authenticator
 from authsvc.domain.authlog import AuthLog
 from authsvc.domain.bypass import BypassIssuer
+from authsvc.domain.counts import UserCounter
 from authsvc.domain.device import DeviceService
 from authsvc.domain.enrollment import Enrollment
 from authsvc.domain.events import Waiters
@@ -36,7 +38,10 @@ from authsvc.domain.telephony import PhoneCalls, SmsPasscodes
 from authsvc.domain.token_import import TokenImporter
 from authsvc.domain.tokens import TokenRegistry
 from authsvc.domain.transactions import Transactions
+from authsvc.domain.trash import Trash
+from authsvc.domain.trash_sweep import TrashSweep
 from authsvc.domain.unenrolled import UnenrolledLockout
+from authsvc.domain.user_import import UserImporter
 from authsvc.domain.users import UserDirectory
 from authsvc.gateways.delivery import OutboxProvider, WebhookProvider
 from authsvc.settings import Settings
@@ -93,6 +98,7 @@ class Services:
     security_keys: SecurityKeys
     token_import: TokenImporter
     unenrolled: UnenrolledLockout
+    trash_sweep: TrashSweep
 
     @classmethod
     def build(cls, settings: Settings, store: Store, box: SecretBox, clock: Clock,
@@ -112,16 +118,18 @@ class Services:
         auth = Authenticator(store, box, clock, authlog, subjects, pushes,
                              OutOfBandSender(store, clock, authlog, pushes, sms, calls),
                              security_keys, Transactions(store, pushes))
-        invitations = Invitations(store, clock, users, links, messenger)
+        invitations = Invitations(store, clock, users, links, messenger, box)
         helpdesk, bypass = HelpDesk(store, clock, pushes), BypassIssuer(store, box, clock)
         token_import, account = TokenImporter(store, tokens, users), AccountPolicy(store)
-        audit = AdminLog(store, clock)
+        audit, trash = AdminLog(store, clock), Trash(store, clock)
         access = Access(audit)
         admin = Administration(
-            users=UserAdmin(store, access, audit, users, bypass, helpdesk, invitations),
+            users=UserAdmin(store, access, audit, users, bypass, helpdesk, invitations, trash,
+                            UserImporter(users, phones, trash)),
             devices=DeviceAdmin(access, audit, phones, tokens, token_import, security_keys,
                                 bypass, sms),
-            account=AccountAdmin(access, audit, account, authlog, invitations), audit=audit)
+            account=AccountAdmin(access, audit, account, authlog, invitations),
+            trash=TrashAdmin(access, audit, trash, UserCounter(store, clock)), audit=audit)
         return cls(
             settings=settings, clock=clock, store=store, box=box, links=links, waiters=waiters,
             integrations=IntegrationRegistry(store, box, clock), users=users, tokens=tokens,
@@ -134,7 +142,8 @@ class Services:
             outbox=outbox, sms=sms, calls=calls, invitations=invitations,
             portals=Portals(store, auth, users, phones, invitations, security_keys),
             security_keys=security_keys, token_import=token_import,
-            unenrolled=UnenrolledLockout(store, clock))
+            unenrolled=UnenrolledLockout(store, clock),
+            trash_sweep=TrashSweep(store, clock, trash, audit))
 
     async def check_store(self) -> None:
         """Raise StoreUnavailable unless Redis answers."""

@@ -13,7 +13,7 @@ from authsvc.domain.push import PushService
 from authsvc.domain.subjects import Subject, Subjects
 from authsvc.domain.telephony import SmsPasscodes
 from authsvc.domain.unenrolled import UnenrolledLockout
-from authsvc.domain.verdicts import LOCKED, restricted, status_verdict
+from authsvc.domain.verdicts import BYPASS_USER, LOCKED, restricted, status_verdict
 from authsvc.model.factors import LogFactor
 from authsvc.model.phones import Phone
 from authsvc.model.verdicts import Verdict
@@ -43,6 +43,8 @@ class Preauth:
         gate = status_verdict(subject.user, subject.settings, self._clock.now())
         if gate is not None:
             await self._log(request, subject, gate)
+            if gate is BYPASS_USER:  # let through: that is the user's last login
+                await self._store.counts.seen(subject.user_id, self._clock.now_ms())
             return PreauthResult(gate.result.value, gate.status_msg)
         phones = await self._store.phones.get_many(subject.loaded.phone_ids)
         devices = await self._phone_devices(subject, phones)

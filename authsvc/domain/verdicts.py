@@ -65,8 +65,8 @@ def key_verdict(outcome: AttemptOutcome, log_name: LogFactor) -> Verdict:
 def status_verdict(user: User, settings: AccountSettings, now: float) -> Verdict | None:
     """The verdict a user's status forces before any factor, or None (go on); the Python side
     of store/lua/lib/status_gate.lua, read before any factor work is spent."""
-    if user.status is UserStatus.DISABLED:
-        return DISABLED
+    if user.status in (UserStatus.DISABLED, UserStatus.PENDING_DELETION):
+        return DISABLED  # a user in the Trash is "effectively disabled" (seed 001)
     if user.status is UserStatus.BYPASS:
         return BYPASS_USER
     if user.status is UserStatus.LOCKED_OUT:

@@ -8,6 +8,7 @@ from authsvc.store.account import AccountStore
 from authsvc.store.attempts import AttemptStore
 from authsvc.store.bypass import BypassStore
 from authsvc.store.core import StoreContext
+from authsvc.store.counts import CountStore
 from authsvc.store.delivery import DeliveryQueue
 from authsvc.store.enrollments import EnrollmentStore
 from authsvc.store.integrations import IntegrationStore
@@ -24,6 +25,7 @@ from authsvc.store.security_keys import SecurityKeyStore
 from authsvc.store.sms import SmsStore
 from authsvc.store.tokens import TokenStore
 from authsvc.store.transactions import TransactionStore
+from authsvc.store.trash import TrashStore
 from authsvc.store.unenrolled import UnenrolledStore
 from authsvc.store.users import UserStore
 
@@ -62,6 +64,8 @@ class Store:
         self.enrollments = EnrollmentStore(ctx)
         self.security_keys = SecurityKeyStore(ctx)
         self.profiles = ProfileStore(ctx)
+        self.counts = CountStore(ctx)
+        self.trash = TrashStore(ctx)
 
     async def start(self) -> None:
         """Register the scripts (Redis may be down: then the first use loads them)."""

@@ -32,3 +32,8 @@ class IntegrationStore:
         replies = await self._ctx.redis.pipeline(
             [("HGETALL", self._keys.integration(ikey)) for ikey in ikeys])
         return [integration_from_hash(flat_to_dict(reply)) for reply in replies if reply]
+
+    async def count(self) -> int:
+        """How many integrations there are (for `info/summary`)."""
+        total: int = await self._ctx.redis.execute("ZCARD", self._keys.integrations())
+        return total

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from authsvc.domain.admin.account import AccountAdmin
 from authsvc.domain.admin.devices import DeviceAdmin
+from authsvc.domain.admin.trash import TrashAdmin
 from authsvc.domain.admin.users import UserAdmin
 from authsvc.domain.audit import AdminLog
 
@@ -24,4 +25,5 @@ class Administration:
     users: UserAdmin
     devices: DeviceAdmin
     account: AccountAdmin
+    trash: TrashAdmin
     audit: AdminLog

@@ -1,4 +1,5 @@
-"""The ``authsvc`` command: serve, integration create/list, tls dev-cert.
+"""The ``authsvc`` command: serve, integration create/list, users (cli/users.py), tokens import,
+tls dev-cert.
 
 Flags override ``AUTHSVC_*`` variables (docs/configuration.md lists them all). Bad flags print
 one line and exit with status 2.
@@ -7,60 +8,45 @@ one line and exit with status 2.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import os
 import ssl
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TypeVar
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from tqdm import tqdm
 
 from authsvc import __version__
-from authsvc.app import create_app, secret_box
-from authsvc.clock import SystemClock
-from authsvc.domain.invitations import parse_bulk_csv
-from authsvc.embedded_redis import EmbeddedRedis, EmbeddedRedisError, running_url
+from authsvc.app import create_app
+from authsvc.cli import users
+from authsvc.cli.common import OneLineParser, actions, add_store_flags, with_store
+from authsvc.embedded_redis import EmbeddedRedis, EmbeddedRedisError
 from authsvc.errors import InvalidParameter
 from authsvc.model.integrations import Role
 from authsvc.services import Services
 from authsvc.settings import Settings, SettingsError
-from authsvc.store import Redis, RedisUnavailable, Store
+from authsvc.store import RedisUnavailable
 from authsvc.tls import write_dev_cert
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from authsvc.cli.common import Commands
+
 SHUTDOWN_TIMEOUT_S = 5.0
 log = logging.getLogger("authsvc")
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line on stderr and exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def _parser() -> OneLineParser:
     parser = OneLineParser(prog="authsvc", description="Duo-compatible two-factor service.")
     parser.add_argument("--version", action="version", version=f"authsvc {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
-    for add in (_serve_command, _integration_commands, _users_commands, _tokens_commands,
+    for add in (_serve_command, _integration_commands, users.users_commands, _tokens_commands,
                 _tls_commands):
         add(commands)
     return parser
-
-
-if TYPE_CHECKING:
-    Commands = argparse._SubParsersAction[OneLineParser]
-
-
-def _actions(commands: Commands, name: str, help_text: str) -> Commands:
-    group = commands.add_parser(name, help=help_text)
-    return group.add_subparsers(dest="action", required=True, parser_class=OneLineParser)
 
 
 def _serve_command(commands: Commands) -> None:
@@ -72,51 +58,37 @@ def _serve_command(commands: Commands) -> None:
     serve.add_argument("--tls-key", type=Path, help="PEM private key (AUTHSVC_TLS_KEY)")
     serve.add_argument("--public-host", metavar="NAME[:PORT]",
                        help="host written into links and codes (AUTHSVC_PUBLIC_HOST)")
-    _add_store_flags(serve)
+    add_store_flags(serve)
 
 
 def _integration_commands(commands: Commands) -> None:
-    actions = _actions(commands, "integration", "manage integrations (ikey/skey)")
-    create = actions.add_parser("create", help="create an integration; prints JSON with the skey")
+    group = actions(commands, "integration", "manage integrations (ikey/skey)")
+    create = group.add_parser("create", help="create an integration; prints JSON with the skey")
     create.add_argument("--type", required=True, choices=["auth", "admin"])
     create.add_argument("--name", required=True)
     create.add_argument("--role", default=Role.OWNER.value, choices=[role.value for role in Role])
-    _add_store_flags(create)
-    _add_store_flags(actions.add_parser("list", help="list integrations (no secrets)"))
-
-
-def _users_commands(commands: Commands) -> None:
-    actions = _actions(commands, "users", "user administration")
-    bulk = actions.add_parser("bulk-enroll", help="mail enrollment links to a CSV of users")
-    bulk.add_argument("file", type=Path, help="CSV with username,email per line")
-    bulk.add_argument("--valid-secs", type=int, help="link lifetime (default 30 days)")
-    _add_store_flags(bulk)
+    add_store_flags(create)
+    add_store_flags(group.add_parser("list", help="list integrations (no secrets)"))
 
 
 def _tokens_commands(commands: Commands) -> None:
-    actions = _actions(commands, "tokens", "hardware tokens")
-    importing = actions.add_parser("import", help="import a vendor's token CSV")
+    group = actions(commands, "tokens", "hardware tokens")
+    importing = group.add_parser("import", help="import a vendor's token CSV")
     importing.add_argument("file", type=Path, help="the CSV (see docs/api.md, token import)")
     importing.add_argument("--type", required=True, choices=["h6", "h8", "t6", "t8", "yk"])
     importing.add_argument("--partial", action="store_true",
                            help="import the good rows even if some are bad")
-    _add_store_flags(importing)
+    add_store_flags(importing)
 
 
 def _tls_commands(commands: Commands) -> None:
-    actions = _actions(commands, "tls", "TLS helpers")
-    dev = actions.add_parser("dev-cert", help="write a development CA and server certificate")
+    group = actions(commands, "tls", "TLS helpers")
+    dev = group.add_parser("dev-cert", help="write a development CA and server certificate")
     dev.add_argument("--out", type=Path, help="output directory (default DATA_DIR/tls)")
     dev.add_argument("--name", action="append", default=[],
                      help="extra DNS name or IP for the certificate (repeatable)")
     dev.add_argument("--days", type=int, default=825, help="validity in days (default 825)")
-    _add_store_flags(dev, redis=False)
-
-
-def _add_store_flags(parser: argparse.ArgumentParser, *, redis: bool = True) -> None:
-    parser.add_argument("--data-dir", type=Path, help="data directory (AUTHSVC_DATA_DIR, ./var)")
-    if redis:
-        parser.add_argument("--redis-url", help="external Redis (AUTHSVC_REDIS_URL)")
+    add_store_flags(dev, redis=False)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -156,39 +128,9 @@ def serve(settings: Settings) -> int:
     return 0
 
 
-async def _with_services(settings: Settings, action: Callable[[Services], Awaitable[T]]) -> T:
-    assert settings.redis_url is not None  # noqa: S101 - set by _with_store
-    redis = Redis.from_url(settings.redis_url, timeout=settings.redis_timeout)
-    store = Store(redis, prefix=settings.key_prefix)
-    announced = None if settings.public_host else await store.announced_base_url()
-    services = Services.build(settings, store, secret_box(settings), SystemClock(), announced)
-    if services.webhook is not None:
-        await services.webhook.start()
-    try:
-        return await action(services)
-    finally:
-        if services.webhook is not None:
-            await services.webhook.close()
-        await store.close()
-
-
-def _with_store(settings: Settings, action: Callable[[Services], Awaitable[T]]) -> T:
-    """Run against the configured Redis, the running embedded one, or a temporary one."""
-    if settings.redis_url:
-        return asyncio.run(_with_services(settings, action))
-    url = running_url(settings.data_dir)
-    if url is not None:
-        return asyncio.run(_with_services(settings.replace(redis_url=url), action))
-    embedded = EmbeddedRedis(settings.data_dir, settings.redis_server)
-    try:
-        return asyncio.run(_with_services(settings.replace(redis_url=embedded.start()), action))
-    finally:
-        embedded.stop()
-
-
 def integration_create(settings: Settings, type_: str, name: str, role: str) -> int:
     """Print the new integration as one JSON object (the only time the skey is shown)."""
-    credentials = _with_store(settings, lambda svc: svc.integrations.create(type_, name, role))
+    credentials = with_store(settings, lambda svc: svc.integrations.create(type_, name, role))
     integration = credentials.integration
     print(json.dumps({"ikey": integration.ikey, "skey": credentials.skey,
                       "type": integration.type.value, "name": integration.name,
@@ -198,29 +140,10 @@ def integration_create(settings: Settings, type_: str, name: str, role: str) -> 
 
 def integration_list(settings: Settings) -> int:
     """Print one JSON object per line per integration, without secrets."""
-    for integration in _with_store(settings, lambda svc: svc.integrations.all()):
+    for integration in with_store(settings, lambda svc: svc.integrations.all()):
         print(json.dumps({"ikey": integration.ikey, "type": integration.type.value,
                           "name": integration.name, "role": integration.role.value,
                           "created": integration.created}))
-    return 0
-
-
-def bulk_enroll(settings: Settings, path: Path, valid_secs: int | None) -> int:
-    """Enroll every ``username,email`` row of a CSV: all rows are checked first (a bad row
-    changes nothing); then a progress bar on stderr and one report line per row on stdout."""
-    try:
-        rows = parse_bulk_csv(path.read_text(encoding="utf-8"))
-    except InvalidParameter as exc:
-        print(f"authsvc: error: {exc.message_detail}", file=sys.stderr)
-        return 1
-
-    async def enroll_all(svc: Services) -> None:
-        for row in tqdm(rows, desc="enrolling", unit="user", file=sys.stderr):
-            outcome = await svc.invitations.invite(row.username, row.email, valid_secs)
-            what = "mailed" if outcome["mailed"] else outcome["reason"]
-            print(f"line {row.line}: {row.username} <{row.email}>: {what}", flush=True)
-
-    _with_store(settings, enroll_all)
     return 0
 
 
@@ -249,7 +172,7 @@ def import_tokens(settings: Settings, path: Path, token_type: str, partial: bool
                       flush=True)
         return 1 if report.errors else 0
 
-    return _with_store(settings, run)
+    return with_store(settings, run)
 
 
 def tls_dev_cert(settings: Settings, out: Path | None, names: Sequence[str], days: int) -> int:
@@ -274,7 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "integration":
             return integration_list(settings)
         if args.command == "users":
-            return bulk_enroll(settings, args.file, args.valid_secs)
+            return users.run(settings, args)
         if args.command == "tokens":
             return import_tokens(settings, args.file, args.type, args.partial)
         return tls_dev_cert(settings, args.out, args.name, args.days)
