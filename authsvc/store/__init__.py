@@ -68,9 +68,11 @@ class Store:
         self.trash = TrashStore(ctx)
 
     async def start(self) -> None:
-        """Register the scripts (Redis may be down: then the first use loads them)."""
+        """Register the scripts, and mark an empty store's user counters as complete (Redis may
+        be down: then the first use loads the scripts, and the first sweep counts)."""
         try:
             await self.scripts.register()
+            await self.counts.mark_ready_if_empty()
         except RedisUnavailable:
             pass
 

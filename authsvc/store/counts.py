@@ -159,6 +159,12 @@ class CountStore:
         """True once every stored user has been counted (`rebuild` ran to the end)."""
         return bool(await self._ctx.redis.execute("EXISTS", self._keys.counts_ready()))
 
+    async def mark_ready_if_empty(self) -> None:
+        """A store without users needs no rebuild: every user will be counted as created."""
+        redis = self._ctx.redis
+        if not await redis.execute("ZCARD", self._keys.users()):
+            await redis.execute("SET", self._keys.counts_ready(), "1", "NX")
+
     async def rebuild(self) -> int:
         """Count every user (a scan: start-up of an older store, or a repair); returns how many
         users were looked at. Safe while other processes change users."""

@@ -17,7 +17,8 @@ from tests.harness import ServiceProcess
 
 AUTHSVC = [sys.executable, "-m", "authsvc"]
 SUBCOMMANDS = [[], ["serve"], ["integration"], ["integration", "create"], ["integration", "list"],
-               ["users"], ["users", "bulk-enroll"], ["tls"], ["tls", "dev-cert"]]
+               ["users"], ["users", "bulk-enroll"], ["users", "import"], ["users", "recount"],
+               ["tls"], ["tls", "dev-cert"]]
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -155,3 +156,25 @@ def test_bulk_enroll_from_a_csv_reports_every_row_and_refuses_a_bad_file(
          "mail", "--to", "bob@example.org", "--links", "--data-dir", data],
         capture_output=True, text=True, timeout=60, check=False)
     assert f"127.0.0.1:{embedded.port}/portal/enroll/" in mail.stdout
+
+
+@pytest.mark.slow
+def test_users_import_reports_every_row_and_recount_counts_them(
+        embedded: ServiceProcess, tmp_path: Path) -> None:
+    data = str(tmp_path / "var")
+    csv_file = tmp_path / "users.csv"
+    csv_file.write_text("username,email,status,phone1,phone1_platform\n"
+                        "cara,cara@example.org,active,+15555550101,apple ios\n"
+                        "dev,not-an-email,,,\n"
+                        "eli,,bypass,,\n")
+    checked = _run("users", "import", str(csv_file), "--dry-run", "--data-dir", data)
+    assert checked.stdout.splitlines() == ["line 2: cara: would_create",
+                                           "line 3: error: email: invalid value",
+                                           "line 4: eli: would_create"]
+    result = _run("users", "import", str(csv_file), "--data-dir", data)
+    assert result.returncode == 1  # a row failed; the others are imported
+    assert result.stdout.splitlines() == ["line 2: cara: created",
+                                          "line 3: error: email: invalid value",
+                                          "line 4: eli: created"]
+    counted = _run("users", "recount", "--data-dir", data)
+    assert (counted.returncode, counted.stdout) == (0, "counted 2 user(s)\n")
