@@ -121,15 +121,12 @@ class Services:
         invitations = Invitations(store, clock, users, links, messenger, box)
         helpdesk, bypass = HelpDesk(store, clock, pushes), BypassIssuer(store, box, clock)
         token_import, account = TokenImporter(store, tokens, users), AccountPolicy(store)
-        audit, trash = AdminLog(store, clock), Trash(store, clock)
-        access = Access(audit)
-        admin = Administration(
-            users=UserAdmin(store, access, audit, users, bypass, helpdesk, invitations, trash,
-                            UserImporter(users, phones, trash)),
-            devices=DeviceAdmin(access, audit, phones, tokens, token_import, security_keys,
-                                bypass, sms),
-            account=AccountAdmin(access, audit, account, authlog, invitations),
-            trash=TrashAdmin(access, audit, trash, UserCounter(store, clock)), audit=audit)
+        trash = Trash(store, clock)
+        admin = _administration(store, clock, trash=trash, users=users, bypass=bypass,
+                                helpdesk=helpdesk, invitations=invitations, phones=phones,
+                                tokens=tokens, token_import=token_import,
+                                security_keys=security_keys, sms=sms, account=account,
+                                authlog=authlog)
         return cls(
             settings=settings, clock=clock, store=store, box=box, links=links, waiters=waiters,
             integrations=IntegrationRegistry(store, box, clock), users=users, tokens=tokens,
@@ -143,11 +140,28 @@ class Services:
             portals=Portals(store, auth, users, phones, invitations, security_keys),
             security_keys=security_keys, token_import=token_import,
             unenrolled=UnenrolledLockout(store, clock),
-            trash_sweep=TrashSweep(store, clock, trash, audit))
+            trash_sweep=TrashSweep(store, clock, trash, admin.audit))
 
     async def check_store(self) -> None:
         """Raise StoreUnavailable unless Redis answers."""
         await self.store.ping()
+
+
+def _administration(store: Store, clock: Clock, *, trash: Trash, users: UserDirectory,
+                    bypass: BypassIssuer, helpdesk: HelpDesk, invitations: Invitations,
+                    phones: PhoneDirectory, tokens: TokenRegistry, token_import: TokenImporter,
+                    security_keys: SecurityKeys, sms: SmsPasscodes, account: AccountPolicy,
+                    authlog: AuthLog) -> Administration:
+    """The administration facades: each checks the permission table and logs every change."""
+    audit = AdminLog(store, clock)
+    access = Access(audit)
+    return Administration(
+        users=UserAdmin(store, access, audit, users, bypass, helpdesk, invitations, trash,
+                        UserImporter(users, phones, trash)),
+        devices=DeviceAdmin(access, audit, phones, tokens, token_import, security_keys, bypass,
+                            sms),
+        account=AccountAdmin(access, audit, account, authlog, invitations),
+        trash=TrashAdmin(access, audit, trash, UserCounter(store, clock)), audit=audit)
 
 
 def _messaging(settings: Settings, store: Store, clock: Clock, box: SecretBox

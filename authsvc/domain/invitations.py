@@ -22,7 +22,7 @@ from authsvc.crypto import SecretBox, random_id
 from authsvc.domain.links import Links
 from authsvc.domain.messages import Message, Messenger
 from authsvc.domain.users import UserChanges, UserDirectory, normalize_name
-from authsvc.errors import InvalidParameter, MissingParameter, NotFound
+from authsvc.errors import Conflict, InvalidParameter, MissingParameter, NotFound
 from authsvc.model.enrollments import PendingEnrollment
 from authsvc.store import Store
 
@@ -109,6 +109,8 @@ class Invitations:
         if not 1 <= valid <= MAX_VALID_SECS:
             raise InvalidParameter(f"valid_secs (1-{MAX_VALID_SECS})")
         user = await self._users.by_name(username)
+        if user is not None and user.in_trash:
+            raise Conflict("username (the user is in the Trash: restore it first)")
         if user is None:
             user = await self._users.add(UserChanges(username=username, email=email))
         elif user.email != email:
