@@ -232,7 +232,8 @@ async def test_a_store_from_before_the_counters_is_counted_once_by_the_rebuild(
                                   store.keys.shard_activity(slot))
     for number in range(5):
         await store.redis.execute("HDEL", store.keys.user(f"U{number}"), "counted")
-    await store.redis.execute("DEL", store.keys.count_slots(), store.keys.counts_ready())
+    for key in (store.keys.count_slots(), store.keys.counts_ready()):
+        await store.redis.execute("DEL", key)
     assert await counted(store, clock) == UserCounts()
 
     assert not await store.counts.ready()
