@@ -88,10 +88,6 @@ class CountStore:
                                             self.counted_keys(user_id), [])
         return bool(reply)
 
-    async def atomically(self, user_id: str, commands: Sequence[Sequence[Arg]]) -> list[Any]:
-        """`counted_transaction` on this store's connection."""
-        return await counted_transaction(self._ctx, user_id, commands)
-
     async def seen(self, user_id: str, now_ms: int) -> bool:
         """A Bypass-status user was let through: its last login (user_seen.lua)."""
         reply = await self._ctx.scripts.run(ScriptName.USER_SEEN, self.counted_keys(user_id),

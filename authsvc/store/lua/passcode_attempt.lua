@@ -162,7 +162,8 @@ for i = 0, matches - 1 do
     local detail, shown_id = rule(key, id, cjson.decode(raw), counter, far)
     if detail then
       redis.call('HSET', user_key, 'fails', 0, 'last_login', math.floor(now / 1000))
-      count_user(user_key, counting)
+      if lifted then count_user(user_key, counting) else
+        count_login(user_key, counting, math.floor(now / 1000)) end
       return {1, log, shown_id or id, detail}
     end
   end

@@ -46,12 +46,14 @@ local function finish(new_state, reason)
     redis.call('HINCRBY', user_key, 'push_streak', 1)
     redis.call('HSET', user_key, 'push_streak_at', now)
   end
-  if new_state == 'fraud' and fraud_locks and exists
+  if new_state == 'approved' and exists then
+    count_login(user_key, counting_keys(4), math.floor(now / 1000))
+  elseif new_state == 'fraud' and fraud_locks and exists
       and redis.call('HGET', user_key, 'status') ~= 'pending deletion' then
     redis.call('HSET', user_key, 'status', 'locked out', 'lockout_reason', 'Fraud reported',
                'locked_at', now)
+    count_user(user_key, counting_keys(4))
   end
-  if exists then count_user(user_key, counting_keys(4)) end
   redis.call('PUBLISH', channel, 'tx:' .. txid)
   return {1, new_state}
 end

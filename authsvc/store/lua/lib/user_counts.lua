@@ -38,17 +38,37 @@ local function place_of(f, ck)
   return table.concat(words, ' ')
 end
 
-local function move_place(ck, id, place, sign)
-  for word in string.gmatch(place, '%S+') do
-    local set, score = string.match(word, '^(%a):(%d+)$')
-    if set then
-      if sign > 0 then
-        redis.call('ZADD', ck[set], score, id)
-      else
+local function words_of(place)
+  local words = {}
+  for word in string.gmatch(place, '%S+') do words[word] = true end
+  return words
+end
+
+-- Only what changed is written: a login moves the activity score and nothing else.
+local function move_place(ck, id, old, new)
+  local before, after, kept = words_of(old), words_of(new), {}
+  for word in pairs(after) do
+    local set = string.match(word, '^(%a):')
+    if set then kept[set] = true end
+  end
+  for word in pairs(before) do
+    if not after[word] then
+      local set = string.match(word, '^(%a):')
+      if not set then
+        redis.call('HINCRBY', ck.counts, word, -1)
+      elseif not kept[set] then
         redis.call('ZREM', ck[set], id)
       end
-    else
-      redis.call('HINCRBY', ck.counts, word, sign)
+    end
+  end
+  for word in pairs(after) do
+    if not before[word] then
+      local set, score = string.match(word, '^(%a):(%d+)$')
+      if set then
+        redis.call('ZADD', ck[set], score, id)
+      else
+        redis.call('HINCRBY', ck.counts, word, 1)
+      end
     end
   end
 end
@@ -63,7 +83,20 @@ local function count_user(user_key, ck, forget)
   local new = ''
   if not forget then new = place_of(f, ck) end
   if new == old then return end
-  move_place(ck, id, old, -1)
-  move_place(ck, id, new, 1)
+  move_place(ck, id, old, new)
+  redis.call('HSET', user_key, 'counted', new)
+end
+
+-- A login (the hot path): only the activity word of the user's place moves, so nothing is
+-- recomputed; the place stays what count_user made it, with its activity now (the last login).
+local function count_login(user_key, ck, now_s)
+  local f = redis.call('HMGET', user_key, 'user_id', 'counted', 'created')
+  local id, counted = f[1], f[2] or ''
+  if not id then return end
+  if not string.find(counted, 'a:', 1, true) then return count_user(user_key, ck) end
+  local seen = string.format('%d', math.max(now_s, tonumber(f[3] or '0') or 0))
+  local new = string.gsub(counted, 'a:%d+', 'a:' .. seen)
+  if new == counted then return end
+  redis.call('ZADD', ck.a, seen, id)
   redis.call('HSET', user_key, 'counted', new)
 end
