@@ -25,7 +25,7 @@ def test_every_script_that_changes_a_users_status_or_devices_counts_the_user() -
     device in the user's slot moves the user's counters (lib/user_counts.lua) in the same call."""
     libraries = [resources.files("authsvc.store").joinpath(f"lua/lib/{name}.lua").read_text()
                  for name in ("user_counts", "status_gate")]
-    writes = ("'status'", "'last_login'", "'HSET', user_key", "ck.tokens", "ck.phones")
+    writes = ("'status'", "'last_login'", "'HSET', user_key, unpack(ARGV)", "ck.tokens", "ck.phones")
     checked = []
     for name, script in load_sources().items():
         body = script.source
