@@ -15,14 +15,13 @@ to the Trash) by score, so a sweep reads only users that are due, never the whol
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 
 from authsvc.clock import Clock
 from authsvc.domain.audit import AdminLog
+from authsvc.domain.periodic import run_every
 from authsvc.domain.trash import DAY_MS, Trash
-from authsvc.errors import StoreUnavailable
 from authsvc.model.permissions import SYSTEM
 from authsvc.model.settings import AccountSettings
 from authsvc.model.users import TrashOutcome
@@ -105,13 +104,6 @@ class TrashSweep:
         return purged
 
     async def run(self, every_s: float) -> None:
-        """Sweep at once, then every `every_s` seconds until cancelled; Redis outages only
-        delay it."""
-        while True:
-            try:
-                await self.sweep(hold_ms=int(every_s * 1000))
-            except StoreUnavailable as exc:
-                log.warning("Trash sweep skipped: %s", exc)
-            except Exception:  # a background loop must outlive any one failed sweep
-                log.exception("Trash sweep failed; trying again in %g s", every_s)
-            await asyncio.sleep(every_s)
+        """Sweep at once, then every `every_s` seconds until cancelled."""
+        await run_every(every_s, lambda: self.sweep(hold_ms=int(every_s * 1000)),
+                        "Trash sweep", at_once=True)
