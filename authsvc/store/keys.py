@@ -1,9 +1,12 @@
 """The Redis key schema: every key name the service uses is built here and nowhere else.
 
 Keys that one Lua script touches together share a hash tag, so every script stays legal on Redis
-Cluster: all of one user's keys carry ``{u:<user_id>}``. A hardware token's record lives in its
-owner's token hash while assigned (and in a global hash while unassigned), because the passcode
-script commits the token counter and the user's lockout count in one atomic call.
+Cluster: all of one user's keys carry ``{u:<user_id>}``. Each holder of a hardware token keeps
+its own copy of the token's record (with its own counter) in its token hash, because the passcode
+script commits the token counter and the user's lockout count in one atomic call; the token's
+own record stays in a global hash. The user counters are sharded by hash slot, under a tag
+(``{cs<n>}``) that lands in the slot of the users they count (`store/slots.py`), so the scripts
+that change a user change its counters in the same call.
 
 Global lookups (username, ikey, serial, token owner, bypass-code id) go through small index keys
 with no tag; no script touches them together with a user's keys.
@@ -14,6 +17,8 @@ Each builder says the Redis type, what it holds, and its TTL.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from authsvc.store.slots import key_slot, shard_tag
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +169,55 @@ class Keys:
         """STRING: held (SET NX PX) by the one process sweeping now. TTL: the sweep interval."""
         return f"{self.prefix}:sweep:unenrolled:lock"
 
+    def trash_sweep_lock(self) -> str:
+        """STRING: held (SET NX PX) by the one process emptying the Trash, expiring inactive
+        users or rebuilding the counters. TTL: the sweep interval."""
+        return f"{self.prefix}:sweep:trash:lock"
+
+    # --- user counters: one shard per hash slot, in the slot of the users it counts ----------
+
+    def user_slot(self, user_id: str) -> int:
+        """The hash slot of every key of this user (its tag ``{u:<user_id>}``)."""
+        return key_slot(self.user(user_id))
+
+    def shard_counts(self, slot: int) -> str:
+        """HASH: bucket (total, active, bypass, disabled, locked_out, not_enrolled, trash) ->
+        how many users of this slot are in it. Changed only by the scripts' count_user. No TTL."""
+        return f"{self.prefix}:{{{shard_tag(slot)}}}:counts"
+
+    def shard_activity(self, slot: int) -> str:
+        """ZSET: id of each user of this slot outside the Trash -> last activity (s): the last
+        login, else the creation. "Inactive" and inactive-user expiration read it. No TTL."""
+        return f"{self.prefix}:{{{shard_tag(slot)}}}:activity"
+
+    def shard_locked(self, slot: int) -> str:
+        """ZSET: id of each locked-out user of this slot -> locked_at (ms), so an expired
+        lockout stops counting when it expires. No TTL."""
+        return f"{self.prefix}:{{{shard_tag(slot)}}}:locked"
+
+    def shard_trash(self, slot: int) -> str:
+        """ZSET: id of each user of this slot in the Trash -> when it was sent there (ms): the
+        Trash view and the sweep that empties it. No TTL."""
+        return f"{self.prefix}:{{{shard_tag(slot)}}}:trash"
+
+    def counting(self, user_id: str) -> list[str]:
+        """The keys count_user (lua/lib/user_counts.lua) needs after the user hash: the user's
+        phones, tokens and security keys, and its slot's counts, activity, locked and trash."""
+        slot = self.user_slot(user_id)
+        return [self.user_phones(user_id), self.user_tokens(user_id),
+                self.user_security_keys(user_id), self.shard_counts(slot),
+                self.shard_activity(slot), self.shard_locked(slot), self.shard_trash(slot)]
+
+    def count_slots(self) -> str:
+        """SET: the slots that have a counter shard (added before a user is created there). The
+        readers of the counters sum these shards and no others. No TTL."""
+        return f"{self.prefix}:counts:slots"
+
+    def counts_ready(self) -> str:
+        """STRING: present once the counters were rebuilt from every user (a store that held
+        users before counters existed is rebuilt once, at start). No TTL."""
+        return f"{self.prefix}:counts:ready"
+
     def tokens(self) -> str:
         """ZSET: token ids scored by creation time (ms). No TTL."""
         return f"{self.prefix}:tokens"
@@ -172,13 +226,15 @@ class Keys:
         """HASH: serial -> token id (serials are unique). No TTL."""
         return f"{self.prefix}:idx:token_serial"
 
-    def token_owner_index(self) -> str:
-        """HASH: token id -> owning user id, or "" while unassigned. No TTL."""
-        return f"{self.prefix}:idx:token_owner"
+    def token_holders(self, token_id: str) -> str:
+        """SET: ids of the users holding the token (each has its own copy of the record). Written
+        before a copy is made and after one is removed, so it never misses a holder. No TTL."""
+        return f"{self.prefix}:idx:token_holders:{token_id}"
 
-    def unassigned_tokens(self) -> str:
-        """HASH: token id -> JSON record of each token no user holds (same shape as user_tokens)."""
-        return f"{self.prefix}:tokens:unassigned"
+    def token_records(self) -> str:
+        """HASH: token id -> JSON record of every token (type, serial, sealed seed, the counter
+        a new holder starts from); the holders' copies are in their token hashes. No TTL."""
+        return f"{self.prefix}:tokens:records"
 
     def bypass_codes(self) -> str:
         """ZSET: every bypass code id, scored by creation time (ms), for `get_bypass_codes`."""

@@ -4,6 +4,7 @@ forbid it (decided atomically, so racing requests cannot exceed the limits).
 KEYS[1]  user HASH             (status, locked_at, push_streak, push_streak_at)
 KEYS[2]  user's pushes ZSET    (outstanding txids scored by expiry ms)
 KEYS[3]  the push HASH         (must already exist in state "prepared" when ARGV[8] is "1")
+KEYS[4..10] the counting keys (lib/user_counts.lua), for a lockout lifted on expiry
 ARGV[1]  now_ms
 ARGV[2]  expires_ms of the push
 ARGV[3]  lockout expiry ms (0 = only an admin unlocks)
@@ -28,8 +29,10 @@ local group_status, groups_v = ARGV[9], ARGV[10]
 local user_key, pushes_key, push_key = KEYS[1], KEYS[2], KEYS[3]
 
 --#include status_gate
-local gate = status_gate(user_key, now, lock_expire_ms, group_status, groups_v)
+--#include user_counts
+local gate, lifted = status_gate(user_key, now, lock_expire_ms, group_status, groups_v)
 if gate then return {gate} end
+if lifted then count_user(user_key, counting_keys(4)) end
 
 local outstanding = redis.call('ZCOUNT', pushes_key, '(' .. now, '+inf')
 if outstanding >= max_outstanding then return {8, outstanding} end
