@@ -14,7 +14,7 @@ disabled, locked_out) and not_enrolled (no phone, token or security key). The ti
 counts are sorted sets: activity (last login, else creation; users outside the Trash), locked
 (locked_at of locked-out users) and trash (when sent there).
 
-Counting keys, appended to the script's KEYS from index `first` (store/keys.py `counting`):
+Counting keys, appended to the script's KEYS from index `first` (store/keys/tagged.py `counting`):
   phones ZSET, tokens HASH, security keys HASH of the user;
   counts HASH, activity ZSET, locked ZSET, trash ZSET of the user's slot.
 ]]

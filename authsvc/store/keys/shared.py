@@ -1,0 +1,205 @@
+"""Global keys: indexes and collections with no hash tag (never mixed with a user's keys in a
+script). Each builder says the Redis type, what it holds, and its TTL."""
+
+from __future__ import annotations
+
+
+class SharedKeys:
+    """The builders of untagged keys (mixed into `Keys`)."""
+
+    __slots__ = ()
+    prefix: str
+
+    # --- global indexes and collections (no tag; never mixed with a user's keys in a script) -----
+
+    def username_index(self) -> str:
+        """HASH: lowercased username or alias -> user id. Claimed atomically by a script. No TTL."""
+        return f"{self.prefix}:idx:username"
+
+    def users(self) -> str:
+        """ZSET: user ids scored by creation time (ms), the order of `get_users`. No TTL."""
+        return f"{self.prefix}:users"
+
+    def unenrolled_sweep(self) -> str:
+        """STRING: creation time (ms) up to which users were checked for the "Not enrolled"
+        lockout; the next sweep starts after it. No TTL."""
+        return f"{self.prefix}:sweep:unenrolled"
+
+    def unenrolled_sweep_lock(self) -> str:
+        """STRING: held (SET NX PX) by the one process sweeping now. TTL: the sweep interval."""
+        return f"{self.prefix}:sweep:unenrolled:lock"
+
+    def trash_sweep_lock(self) -> str:
+        """STRING: held (SET NX PX) by the one process emptying the Trash, expiring inactive
+        users or rebuilding the counters. TTL: the sweep interval."""
+        return f"{self.prefix}:sweep:trash:lock"
+
+
+    def tokens(self) -> str:
+        """ZSET: token ids scored by creation time (ms). No TTL."""
+        return f"{self.prefix}:tokens"
+
+    def token_serial_index(self) -> str:
+        """HASH: serial -> token id (serials are unique). No TTL."""
+        return f"{self.prefix}:idx:token_serial"
+
+    def token_holders(self, token_id: str) -> str:
+        """SET: ids of the users holding the token (each has its own copy of the record). Written
+        before a copy is made and after one is removed, so it never misses a holder. No TTL."""
+        return f"{self.prefix}:idx:token_holders:{token_id}"
+
+    def token_records(self) -> str:
+        """HASH: token id -> JSON record of every token (type, serial, sealed seed, the counter
+        a new holder starts from); the holders' copies are in their token hashes. No TTL."""
+        return f"{self.prefix}:tokens:records"
+
+    def bypass_codes(self) -> str:
+        """ZSET: every bypass code id, scored by creation time (ms), for `get_bypass_codes`."""
+        return f"{self.prefix}:bypass_codes"
+
+    def bypass_owner_index(self) -> str:
+        """HASH: bypass code id -> user id. Entries of used-up codes are pruned on read. No TTL."""
+        return f"{self.prefix}:idx:bypass_owner"
+
+    def integration(self, ikey: str) -> str:
+        """HASH: an integration (name, type, role, sealed secret key, created). No TTL."""
+        return f"{self.prefix}:integration:{ikey}"
+
+    def integrations(self) -> str:
+        """ZSET: integration keys scored by creation time (ms). No TTL."""
+        return f"{self.prefix}:integrations"
+
+    def groups(self) -> str:
+        """ZSET: group ids scored by creation time (ms), the order of `get_groups`. No TTL."""
+        return f"{self.prefix}:groups"
+
+    def groups_version(self) -> str:
+        """STRING: counter incremented after every change to a group and every deletion; read
+        with each user record, so a process re-reads the group records it caches only when it
+        moved. No TTL."""
+        return f"{self.prefix}:groups:version"
+
+    def account_settings(self) -> str:
+        """HASH: account-wide settings changed through the Admin API. No TTL."""
+        return f"{self.prefix}:settings"
+
+    def transaction(self, txid: str) -> str:
+        """STRING: JSON answer of a finished async transaction, for auth_status. TTL 10 min."""
+        return f"{self.prefix}:tx:{txid}"
+
+    def phones(self) -> str:
+        """ZSET: phone ids by creation time (ms). No TTL."""
+        return f"{self.prefix}:phones"
+
+    def phone_number_index(self, number: str, extension: str) -> str:
+        """SET: ids of the phones with this number and extension. No TTL."""
+        return f"{self.prefix}:idx:phone_number:{number}|{extension}"
+
+    def activation(self, code_hash: str) -> str:
+        """STRING: JSON {phone_id, host} of a live activation code, named by the code's SHA-256
+        (the code itself is never stored). TTL: its valid_secs."""
+        return f"{self.prefix}:activation:{code_hash}"
+
+    def tx_owner(self, txid: str) -> str:
+        """STRING: user id owning a push txid (or push_id). TTL: the push's lifetime + 10 min."""
+        return f"{self.prefix}:txowner:{txid}"
+
+    def urgid(self, urgid: str) -> str:
+        """STRING: ``<user id> <txid>`` of the push a phone answers by urgid. TTL as tx_owner."""
+        return f"{self.prefix}:urgid:{urgid}"
+
+    def device_signature(self, digest: str) -> str:
+        """STRING: a device request signature already seen (replay guard). TTL 600 s."""
+        return f"{self.prefix}:devsig:{digest}"
+
+    def outbox(self, channel: str, destination: str) -> str:
+        """LIST: messages sent to one destination (channel "sms", "voice" or "email"), each
+        JSON sealed by the outbox provider, newest last, the last 100 kept, 1 hour after the
+        newest. Read only through the provider's endpoint (``/outbox/v1/messages``)."""
+        return f"{self.prefix}:outbox:{channel}:{destination}"
+
+    def enrollment(self, enrollment_id: str) -> str:
+        """HASH: a pending enrollment (user id, token hash, created, expires). TTL: expiry."""
+        return f"{self.prefix}:enrollment:{enrollment_id}"
+
+    def enrollment_token(self, token_hash: str) -> str:
+        """STRING: enrollment id of a live enrollment link (taken once). TTL: expiry."""
+        return f"{self.prefix}:enrolltoken:{token_hash}"
+
+    def enrollments(self) -> str:
+        """ZSET: pending enrollment ids scored by expiry (s). Expired ones pruned on read."""
+        return f"{self.prefix}:enrollments"
+
+    def portal_session(self, token_hash: str) -> str:
+        """STRING: JSON {user_id, csrf} of a self-service portal session. TTL 15 min."""
+        return f"{self.prefix}:session:{token_hash}"
+
+    def prompt_session(self, sid: str) -> str:
+        """HASH: one Duo Prompt session (client, redirect URI, state, nonce, username, the
+        SHA-256 of its cookie token, the push being waited for, the last verdict). TTL 15 min."""
+        return f"{self.prefix}:prompt:{sid}"
+
+    def oauth_code(self, code_hash: str) -> str:
+        """STRING: JSON grant of an authorization code (client, redirect URI, username, nonce,
+        auth_result, auth_context) under the SHA-256 of the code; taken once (GETDEL). TTL 60 s."""
+        return f"{self.prefix}:oauth:code:{code_hash}"
+
+    def oauth_jti(self, client_id: str, jti_hash: str) -> str:
+        """STRING: a client assertion's jti already used (SET NX: replay guard), under its
+        SHA-256. TTL: until the assertion expires (at most 5 min + leeway)."""
+        return f"{self.prefix}:oauth:jti:{client_id}:{jti_hash}"
+
+    def announced_base_url(self) -> str:
+        """STRING: the base URL of the last `authsvc serve` started, as versions before the
+        live announcements kept it; deleted by the first service that starts now."""
+        return f"{self.prefix}:service:base_url"
+
+    def live_services(self) -> str:
+        """HASH: public base URL -> ``<started ms> <expires ms>`` of each running `authsvc
+        serve` (refreshed every few seconds, removed when it stops; an entry past its expiry is
+        a process that died and is pruned on read). CLI commands put the URL of the one
+        started last into the links they mail. No TTL (the entries expire)."""
+        return f"{self.prefix}:service:live"
+
+    def security_key_index(self) -> str:
+        """HASH: webauthnkey / registration id -> ``<user id> <credential id>``. No TTL."""
+        return f"{self.prefix}:idx:security_key"
+
+    def security_key_listing(self, kind: str) -> str:
+        """ZSET: webauthnkeys (kind webauthn) or U2F registration ids (kind u2f), by creation."""
+        return f"{self.prefix}:security_keys:{kind}"
+
+    def events(self) -> str:
+        """Pub/sub channel: ``tx:<txid>`` and ``phone:<phone_id>`` wake-ups for every process."""
+        return f"{self.prefix}:events"
+
+    def telephony(self) -> str:
+        """STREAM: telephony log records (every SMS and call, with credits), trimmed to 1M."""
+        return f"{self.prefix}:telephony"
+
+    def delivery_retry(self) -> str:
+        """ZSET: webhook deliveries to retry, each JSON {message, attempts} sealed with the
+        master key, scored by due ms. No TTL (drained by every process)."""
+        return f"{self.prefix}:delivery:retry"
+
+    def delivery_dead(self) -> str:
+        """LIST: sealed JSON {message, attempts} the webhook never accepted (for an operator):
+        the last 10,000, 7 days after the newest."""
+        return f"{self.prefix}:delivery:dead"
+
+    def adminlog(self) -> str:
+        """STREAM: administrator log entries (JSON: who, action, object, description), trimmed
+        to AUTHSVC_ADMINLOG_MAX_ENTRIES."""
+        return f"{self.prefix}:adminlog"
+
+    def rate_limit(self, kind: str, subject: str, counter: str) -> str:
+        """STRING: the theoretical arrival time (ms) of one rate-limit counter (``requests``,
+        ``bad_signatures``, ``failed_auth``, ``unknown_users``) of one subject: an address
+        (kind ``ip``), an ikey (``ikey``), the SHA-256 of a username (``user``), or ``all``.
+        The counters of one subject share the hash tag ``{rl:<kind>:<subject>}``: one
+        rate_limit.lua call checks them together. TTL: until the budget is whole again."""
+        return f"{self.prefix}:{{rl:{kind}:{subject}}}:{counter}"
+
+    def authlog(self) -> str:
+        """STREAM: authentication log entries (JSON), trimmed to AUTHSVC_AUTHLOG_MAX_ENTRIES."""
+        return f"{self.prefix}:authlog"
