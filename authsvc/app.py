@@ -40,6 +40,7 @@ from authsvc.http import (
     prompt_devices,
     security_keys,
 )
+from authsvc.http import openapi
 from authsvc.http.middleware import SERVICES, error_middleware, signature_middleware
 from authsvc.http.web import page_middleware, setup_templates
 from authsvc.services import Services
@@ -52,7 +53,7 @@ ANNOUNCE_EVERY_S = 5.0  # the base URL's heartbeat; a process that dies is forgo
 ANNOUNCE_TTL_MS = 15_000  # ... this long
 ROUTES = (auth_api, admin_admins, admin_enroll, admin_trash, admin_users, admin_tokens,
           admin_phones, admin_account, admin_groups, admin_integrations, device_api, carrier,
-          outbox, pages, portal, security_keys, oauth, prompt, prompt_devices)
+          outbox, pages, portal, security_keys, oauth, prompt, prompt_devices, openapi)
 
 
 def secret_box(settings: Settings) -> SecretBox:
