@@ -4,7 +4,9 @@ and nothing is documented that the app does not serve."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import jsonschema_rs
 import pytest
@@ -27,7 +29,7 @@ def _app(tmp_path: Path) -> web.Application:
     return create_app(settings)
 
 
-def _templates(info: dict[str, object]) -> list[str]:
+def _templates(info: Mapping[str, Any]) -> list[str]:
     template = str(info.get("path") or info.get("formatter") or "")
     pattern = info.get("pattern")
     choices = _CHOICES.findall(pattern.pattern) if isinstance(pattern, re.Pattern) else []
@@ -39,7 +41,7 @@ def _templates(info: dict[str, object]) -> list[str]:
 
 
 def mounted(app: web.Application) -> set[tuple[str, str]]:
-    routes = set()
+    routes: set[tuple[str, str]] = set()
     for route in app.router.routes():
         if route.resource is None or route.method == "HEAD":
             continue

@@ -1,0 +1,84 @@
+"""schemathesis over every operation of the OpenAPI document, against `authsvc serve` (real
+Redis, real HTTP over loopback), every request signed like duo_client signs it
+(`duo_hooks.py`): no 5xx, and every answer's status, content type, headers and body as the
+document says. The example count is bounded (`FUZZ_EXAMPLES`) to keep the suite's time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import duo_client
+import pytest
+
+from tests.conftest import IntegrationPair
+from tests.harness import ServiceProcess
+from tokens.oath import oath_code
+
+FUZZ_EXAMPLES = int(os.environ.get("AUTHSVC_FUZZ_EXAMPLES", "8"))
+CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,"
+          "response_headers_conformance,response_schema_conformance")
+SEED = bytes(range(20))
+
+
+def seed(admin: duo_client.Admin) -> dict[str, list[str]]:
+    """A few of every object, so that generated requests also reach existing ones."""
+    users = [admin.add_user(f"fuzz{n}", email=f"fuzz{n}@example.org") for n in range(3)]
+    user_ids = [user["user_id"] for user in users]
+    phone = admin.add_phone(number="+15555550100", type="mobile", platform="google android")
+    admin.add_user_phone(user_ids[0], phone["phone_id"])
+    token = admin.add_hotp6_token("FUZZ-1", SEED.hex())
+    admin.add_user_token(user_ids[1], token["token_id"])
+    admin.add_user_bypass_codes(user_ids[1], count=2)
+    code_id = admin.get_user_bypass_codes(user_ids[1])[0]["bypass_code_id"]
+    group = admin.create_group("fuzzers")
+    admin.add_user_group(user_ids[2], group["group_id"])
+    other = admin.add_admin("Hal", "hal@example.org", None, None, role="Help Desk")
+    app = admin.json_api_call("POST", "/admin/v3/integrations",
+                              {"name": "Fuzzed app", "type": "authapi"})
+    admin.enroll_user("fuzznew", "fuzznew@example.org")
+    enrollment = admin.json_api_call("GET", "/admin/v1/enrollments", {})[0]
+    trashed = admin.add_user("fuzztrash")
+    admin.delete_user(trashed["user_id"])
+    return {"user_id": [*user_ids, trashed["user_id"]], "phone_id": [phone["phone_id"]],
+            "token_id": [token["token_id"]], "bypass_code_id": [code_id],
+            "group_id": [group["group_id"]], "admin_id": [other["admin_id"]],
+            "ikey": [app["integration_key"]], "enrollment_id": [enrollment["enrollment_id"]]}
+
+
+def run_schemathesis(service: ServiceProcess, integrations: IntegrationPair, ids: dict[str, Any],
+                     work: Path, examples: int) -> tuple[subprocess.CompletedProcess[str], Any]:
+    config = work / "fuzz.json"
+    config.write_text(json.dumps({
+        "admin": {"ikey": integrations.admin.ikey, "skey": integrations.admin.skey},
+        "auth": {"ikey": integrations.auth.ikey, "skey": integrations.auth.skey},
+        "ids": ids, "usernames": ["fuzz0", "fuzz1", "fuzz2"]}))
+    base = f"http://127.0.0.1:{service.port}"
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.contract.duo_hooks",
+           "AUTHSVC_FUZZ_CONFIG": str(config), "PYTHONPATH": str(Path.cwd())}
+    report = work / "report.json"
+    command = [str(Path(sys.executable).parent / "schemathesis"), "run", f"{base}/openapi.json",
+               "--url", base, "--checks", CHECKS, "--max-examples", str(examples),
+               "--phases", "examples,coverage,fuzzing", "--seed", "20240601",
+               "--workers", "2", "--request-timeout", "20", "--no-shrink",
+               "--report", "json", "--report-json-path", str(report)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600,
+                          check=False)
+    return done, json.loads(report.read_text()) if report.exists() else None
+
+
+@pytest.mark.slow
+def test_schemathesis_finds_no_server_error_and_no_schema_violation(
+        service: ServiceProcess, integrations: IntegrationPair, admin_api: duo_client.Admin,
+        tmp_path: Path) -> None:
+    assert oath_code(SEED, 0)  # the seeded token is a real HOTP token
+    done, report = run_schemathesis(service, integrations, seed(admin_api), tmp_path,
+                                    FUZZ_EXAMPLES)
+    print(done.stdout[-6000:])
+    assert done.returncode == 0, done.stdout[-20000:] + done.stderr[-5000:]
+    assert report is not None
