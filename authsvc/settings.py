@@ -97,6 +97,14 @@ ENV_TABLE: tuple[EnvVar, ...] = (
            "the Trash and deletes users in the Trash for longer than `pending_deletion_days`"),
     EnvVar("AUTHSVC_LOG_LEVEL", "log_level", "info", "debug, info, warning or error"),
     EnvVar("AUTHSVC_ACCESS_LOG", "access_log", "0", "1 = log every HTTP request"),
+    EnvVar("AUTHSVC_LOG_FORMAT", "log_format", "text",
+           "text (one line per record) or json (one object per line, with `request_id`)"),
+    EnvVar("AUTHSVC_METRICS_TOKEN", "metrics_token", "",
+           "bearer token (>= 32 chars) that opens `/metrics` on the service's port; unset = "
+           "no `/metrics` there (404)"),
+    EnvVar("AUTHSVC_METRICS_LISTEN", "metrics_listen", "",
+           "host:port of a separate plain-HTTP listener serving only `/metrics`, without a "
+           "token (bind it to loopback or a private network); unset = none"),
     *(EnvVar(f"AUTHSVC_RATE_LIMIT_{limiter.value.upper()}", f"rate_limit_{limiter.value}",
              str(DEFAULT_RATE_LIMITS[limiter]), f"rate limit: {limiter.detail.split(': ')[1]} "
              "(N/Ss: a burst of N, then N per S seconds; off)") for limiter in Limiter),
@@ -155,6 +163,21 @@ def _to_delivery(text: str) -> str:
     return text
 
 
+def _to_log_format(text: str) -> str:
+    if text not in ("text", "json"):
+        raise ValueError("must be text or json")
+    return text
+
+
+def _to_listen(text: str) -> tuple[str, int] | None:
+    if not text:
+        return None
+    host, sep, port = text.rpartition(":")
+    if not sep or not host:
+        raise ValueError("must be host:port")
+    return host.strip("[]"), _to_port(port)
+
+
 def _to_log_level(text: str) -> str:
     level = text.strip().lower()
     if level not in ("debug", "info", "warning", "error"):
@@ -188,6 +211,9 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "unenrolled_sweep_seconds": _to_positive_float,
     "trash_sweep_seconds": _to_positive_float,
     "access_log": _to_bool,
+    "log_format": _to_log_format,
+    "metrics_token": _to_secret,
+    "metrics_listen": _to_listen,
     **{f"rate_limit_{limiter.value}": RateLimit.parse for limiter in Limiter},
 }
 
@@ -212,6 +238,9 @@ class Settings:
     authlog_max_entries: int = 1_000_000
     log_level: str = "info"
     access_log: bool = False
+    log_format: str = "text"
+    metrics_token: Secret | None = None
+    metrics_listen: tuple[str, int] | None = None
     delivery: str = "outbox"
     webhook_url: str | None = None
     webhook_secret: Secret | None = None

@@ -33,7 +33,7 @@ def _pairs(request: requests.PreparedRequest, query: str) -> list[tuple[str, str
         return parse_qsl(query, keep_blank_values=True)
     body = request.body or b""
     try:
-        text = body.decode("utf-8") if isinstance(body, bytes) else body
+        text = body.decode("utf-8") if isinstance(body, bytes) else str(body)
     except UnicodeDecodeError:
         return []  # the service signs an undecodable form as empty too, then answers 400
     return parse_qsl(text, keep_blank_values=True)
@@ -56,7 +56,7 @@ class DuoSigner(requests.auth.AuthBase):
         return request
 
 
-schemathesis.auth.set_from_requests(DuoSigner())
+schemathesis.auth.set_from_requests(DuoSigner())  # type: ignore[attr-defined]
 
 
 @schemathesis.hook
