@@ -54,7 +54,7 @@ async def observe_middleware(request: web.Request, handler: Handler) -> web.Stre
     """Request id, request count by route and status, latency."""
     request_id = request_id_of(request)
     request[_REQUEST_ID] = request_id
-    REQUEST_ID.set(request_id)
+    token = REQUEST_ID.set(request_id)  # tasks started while serving inherit it
     started, status = time.perf_counter(), 500
     try:
         response = await handler(request)
@@ -65,6 +65,7 @@ async def observe_middleware(request: web.Request, handler: Handler) -> web.Stre
         exc.headers[HEADER] = request_id
         raise
     finally:
+        REQUEST_ID.reset(token)  # the connection's next request, or its errors, are not this one
         route, method = _route(request), request.method if request.method in _METHODS else "other"
         REQUESTS.labels(route, method, str(status)).inc()
         LATENCY.labels(route, method).observe(time.perf_counter() - started)

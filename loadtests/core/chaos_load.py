@@ -32,6 +32,7 @@ from tokens.oath import oath_code
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=10)
 AUTH_PATH, STATUS_PATH = "/auth/v2/auth", "/auth/v2/auth_status"
 BYPASS_EVERY = 5  # every fifth passcode attempt of a user spends a bypass code
+PAUSE_S = 0.1  # between one user's sign-ins: the point is correctness, not throughput
 # After a failed request a user waits before the next one, so that an outage spends only a few
 # of its HOTP counters (the look-ahead window is 20) and the failure count says something.
 BACKOFF_S = 0.5
@@ -97,7 +98,7 @@ class Traffic:
                 code, used, counter = oath_code(secret, counter), counter, counter + 1
                 self.ledger.next_counter[person.username] = counter
             answered = await self._passcode(person.username, code, used)
-            await asyncio.sleep(0.02 if answered else BACKOFF_S)
+            await asyncio.sleep(PAUSE_S if answered else BACKOFF_S)
 
     async def _passcode(self, username: str, code: str, counter: int | None) -> bool:
         params = {"username": username, "factor": "passcode", "passcode": code}
@@ -116,7 +117,7 @@ class Traffic:
         """One user's pushes, one at a time: async auth, then auth_status until it ends."""
         while not self.stop.is_set():
             await self._push(username)
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(PAUSE_S)
 
     async def _push(self, username: str) -> None:
         params = {"username": username, "factor": "push", "device": "auto", "async": "1"}
@@ -157,11 +158,11 @@ def _future_codes(secrets: Mapping[str, bytes], ledger: Ledger) -> dict[str, set
         for username, secret in secrets.items()}
 
 
-async def _replay(apis: Sequence[DuoApi], ledger: Ledger, secrets: Mapping[str, bytes],
-                  tally: Counter[str], lost: list[str]) -> None:
-    future = _future_codes(secrets, ledger)
-    for index, (username, code, counter) in enumerate(ledger.accepted_codes):
-        if counter is not None and code in future[username]:
+async def _replay_user(apis: Sequence[DuoApi], codes: Sequence[tuple[str, str, int | None]],
+                       future: set[str], tally: Counter[str], lost: list[str]) -> None:
+    """One user's accepted codes, replayed one at a time (users side by side)."""
+    for index, (username, code, counter) in enumerate(codes):
+        if counter is not None and code in future:
             tally["replays_skipped"] += 1
             continue
         params = {"username": username, "factor": "passcode", "passcode": code}
@@ -175,6 +176,16 @@ async def _replay(apis: Sequence[DuoApi], ledger: Ledger, secrets: Mapping[str, 
             tally["replays_accepted"] += 1
             what = "a bypass code" if counter is None else f"HOTP counter {counter}"
             lost.append(f"{username}: {what} accepted again")
+
+
+async def _replay(apis: Sequence[DuoApi], ledger: Ledger, secrets: Mapping[str, bytes],
+                  tally: Counter[str], lost: list[str]) -> None:
+    future = _future_codes(secrets, ledger)
+    by_user: dict[str, list[tuple[str, str, int | None]]] = {}
+    for entry in ledger.accepted_codes:
+        by_user.setdefault(entry[0], []).append(entry)
+    await asyncio.gather(*(_replay_user(apis, codes, future[username], tally, lost)
+                           for username, codes in by_user.items()))
 
 
 async def _reread(apis: Sequence[DuoApi], ledger: Ledger, tally: Counter[str],

@@ -105,9 +105,9 @@ class ServiceChild:
     """``authsvc serve`` over HTTPS on a fixed port, killable and restartable."""
 
     def __init__(self, children: Children, workdir: Path, env: dict[str, str],
-                 cert: DevCert) -> None:
+                 cert: DevCert, number: int) -> None:
         self.children, self.env, self.cert = children, env, cert
-        self.port, self.log = free_port(), workdir / f"service-{len(list(workdir.iterdir()))}.log"
+        self.port, self.log = free_port(), workdir / f"service-{number}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -204,7 +204,7 @@ def run(options: Options, workdir: Path, log: Any) -> dict[str, Any]:
         redis = RedisChild(children, workdir)
         redis.start()
         env = service_env(redis.url, secrets.token_hex(32), workdir / "data", UNLIMITED)
-        services = [ServiceChild(children, workdir, env, cert) for _ in range(2)]
+        services = [ServiceChild(children, workdir, env, cert, number) for number in (1, 2)]
         for service in services:
             service.start()
         log(f"redis on {redis.port}, services on {[s.port for s in services]}; seeding")
