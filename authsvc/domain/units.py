@@ -28,10 +28,10 @@ from authsvc.model.units import (
     MAX_UNIT_NAME,
     AdminUnit,
     MemberKind,
+    UnitReply,
     scope_of_units,
 )
 from authsvc.store import Store
-from authsvc.store.units import UnitReply
 
 PARAM = {MemberKind.ADMIN: "admins", MemberKind.GROUP: "groups",
          MemberKind.INTEGRATION: "integrations"}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 from authsvc.model.permissions import UNRESTRICTED, Scope
 
@@ -29,6 +29,17 @@ class MemberKind(StrEnum):
     ADMIN = "admin"
     GROUP = "group"
     INTEGRATION = "integration"
+
+
+class UnitReply(IntEnum):
+    """Replies of the unit scripts (admin_unit_save, admin_unit_member)."""
+
+    NO_UNIT = 0
+    DONE = 1
+    NAME_TAKEN = 2
+    NO_SUCH_UNIT = 3
+    NO_ADMIN = 4
+    OWNER = 5
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,25 +12,13 @@ listed; it names nothing any user is in or any request comes from, so it widens 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from enum import IntEnum
 
-from authsvc.model.units import AdminUnit, MemberKind
+from authsvc.model.units import AdminUnit, MemberKind, UnitReply
 from authsvc.store.core import StoreContext, flat_to_dict
 from authsvc.store.redis_client import Arg
 from authsvc.store.scripts import ScriptName
 
 KINDS = (MemberKind.ADMIN, MemberKind.GROUP, MemberKind.INTEGRATION)
-
-
-class UnitReply(IntEnum):
-    """Replies of the unit scripts."""
-
-    NO_UNIT = 0
-    DONE = 1
-    NAME_TAKEN = 2
-    NO_SUCH_UNIT = 3
-    NO_ADMIN = 4
-    OWNER = 5
 
 
 def unit_to_hash(unit: AdminUnit) -> dict[str, str]:
