@@ -174,3 +174,16 @@ def test_every_unit_change_is_in_the_administrator_log_and_others_may_only_read(
                             {"name": "Mine"})
     assert (status, body["code"]) == (403, 40301)
     assert owner.json_api_call("GET", f"{UNITS}/{kept['admin_unit_id']}", {})["name"] == "Kept"
+
+
+def test_admin_objects_name_their_units_and_whether_they_are_restricted(
+        owner: duo_client.Admin) -> None:
+    ids = _people(owner)
+    unit = _unit(owner, name="Desk", restrict_by_groups="true", admins=ids["hal"])
+    hal = owner.get_admin(ids["hal"])
+    assert (hal["admin_units"], hal["restricted_by_admin_units"]) == \
+        ([unit["admin_unit_id"]], True)
+    listed = {admin["admin_id"]: admin for admin in owner.get_admins()}
+    assert listed[ids["una"]]["admin_units"] == []
+    assert listed[ids["una"]]["restricted_by_admin_units"] is False
+    assert listed[ids["hal"]]["admin_units"] == [unit["admin_unit_id"]]

@@ -39,6 +39,15 @@ class UnitAdmin:
         units = await self._units.listing(kind, member_id)
         return units[offset:offset + limit], len(units)
 
+    async def of_admins(self, actor: Actor, admin_ids: list[str]) -> dict[str, list[str]]:
+        """The ids of each administrator's units (the admin object's `admin_units`), as far as
+        the actor may read units (none shown otherwise: an integration granted only
+        `adminapi_admins` still gets its answer to an admin change)."""
+        units = await self._units.listing(None, None) \
+            if actor.may(Action.READ_ADMIN_UNITS) else []
+        return {admin_id: [unit.admin_unit_id for unit in units if admin_id in unit.admins]
+                for admin_id in admin_ids}
+
     async def get(self, actor: Actor, unit_id: str) -> AdminUnit:
         """One unit with its members; raises NotFound."""
         await self._access.require(actor, Action.READ_ADMIN_UNITS)
