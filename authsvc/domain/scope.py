@@ -31,7 +31,7 @@ from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from typing import TypeVar
 
 from authsvc.domain.access import Access
-from authsvc.errors import NotFound
+from authsvc.errors import InvalidParameter, NotFound
 from authsvc.model.authlog import LogQuery
 from authsvc.model.groups import Group
 from authsvc.model.integrations import Integration
@@ -133,6 +133,14 @@ class ScopeGuard:
     def groups(self, actor: Actor, groups: Iterable[Group]) -> list[Group]:
         scope = actor.scope.groups
         return [group for group in groups if scope is None or group.group_id in scope]
+
+    def permitted_groups(self, actor: Actor, group_ids: Sequence[str] | None) -> None:
+        """An application's permitted groups as a restricted actor sets them: only their own
+        groups (another is refused as an unknown group is)."""
+        scope = actor.scope.groups
+        outside = [g for g in group_ids or () if scope is not None and g not in scope]
+        if outside:
+            raise InvalidParameter(f"groups_allowed (no such group: {outside[0]})")
 
     def integration(self, actor: Actor, ikey: str) -> None:
         """Raise NotFound("integration_key") unless the application is one of the actor's."""

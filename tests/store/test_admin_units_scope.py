@@ -289,6 +289,12 @@ async def test_what_would_reach_beyond_the_scope_is_refused_with_a_reason(
     await refused(services.store, lambda: admin.integrations.get(actor, outside))
     await refused(services.store, lambda: admin.integrations.secret_key(actor, outside))
     await refused(services.store, lambda: admin.integrations.delete(actor, outside))
+    inside = world.apps["inside"].ikey
+    await refused(services.store, lambda: admin.integrations.update(
+        actor, inside, IntegrationChanges(groups_allowed=[ids["South"]])), InvalidParameter)
+    changed = await admin.integrations.update(
+        actor, inside, IntegrationChanges(groups_allowed=[ids["North"]]))
+    assert changed.groups_allowed == (ids["North"],)
     apps, total = await admin.integrations.page(actor, 0, 100)
     assert ([app.name for app in apps], total) == (["inside"], 1)
     assert (await admin.integrations.page(SYSTEM, 0, 100))[1] == 2

@@ -56,6 +56,7 @@ class IntegrationAdmin:
         """A new integration with its secret key (`integration_create`; the key is not logged)."""
         await self._access.require(actor, Action.MANAGE_APPLICATIONS)
         await self._scope.refuse_new_application(actor)
+        self._scope.permitted_groups(actor, changes.groups_allowed)
         credentials = await self._registry.prepare(changes)
         await self._require_within(actor, credentials.integration)
         await self._registry.save(credentials)
@@ -68,6 +69,7 @@ class IntegrationAdmin:
         """Change an integration (`integration_update`)."""
         await self._access.require(actor, Action.MANAGE_APPLICATIONS)
         self._scope.integration(actor, ikey)
+        self._scope.permitted_groups(actor, changes.groups_allowed)
         await self._require_within(actor, await self._registry.get(ikey))
         preview = await self._registry.preview(ikey, changes)
         await self._require_within(actor, preview)
