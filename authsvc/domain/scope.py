@@ -33,7 +33,7 @@ from typing import TypeVar
 from authsvc.domain.access import Access
 from authsvc.errors import InvalidParameter, NotFound
 from authsvc.model.authlog import LogQuery
-from authsvc.model.groups import Group
+from authsvc.model.groups import Group, GroupStanding
 from authsvc.model.integrations import Integration
 from authsvc.model.permissions import Action, Actor
 from authsvc.model.users import PhoneUsers, User, UserDevices
@@ -42,6 +42,7 @@ from authsvc.store import Store
 T = TypeVar("T")
 SCAN_CHUNK = 500
 Fetch = Callable[[int, int], Awaitable[tuple[list[T], int]]]
+HIDDEN_GROUP = "(a group outside your administrative units)"
 SHARED = "the device is shared with users outside your administrative units"
 
 
@@ -108,11 +109,20 @@ class ScopeGuard:
         return self.shown(actor, [view for view in views if view.user.user_id in inside])
 
     def shown(self, actor: Actor, views: Sequence[UserDevices]) -> list[UserDevices]:
-        """Users as the actor sees them: their groups cut to the actor's."""
+        """Users as the actor sees them: their groups cut to the actor's. When a group outside
+        decides the user's status, a nameless stand-in with that status takes its place, so the
+        effective status shown stays true without naming the group."""
         if actor.scope.groups is None:
             return list(views)
-        return [dataclasses.replace(view, groups=self.groups(actor, view.groups))
+        return [dataclasses.replace(view, groups=self._groups_shown(actor, view.groups))
                 for view in views]
+
+    def _groups_shown(self, actor: Actor, groups: Sequence[Group]) -> list[Group]:
+        kept = self.groups(actor, groups)
+        deciding = GroupStanding.of(groups, "").deciding_group
+        if deciding is not None and deciding not in kept:
+            kept.append(Group(group_id="", name=HIDDEN_GROUP, status=deciding.status))
+        return kept
 
     async def keep(self, actor: Actor, users: Iterable[User]) -> list[User]:
         """The users in scope among `users` (a device's holders, as shown)."""

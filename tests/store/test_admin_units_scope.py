@@ -6,6 +6,7 @@ the administrator log read before and after); unrestricted actors are unaffected
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from authsvc.domain.tokens import NewToken
 from authsvc.domain.units import UnitChanges
 from authsvc.domain.users import UserChanges
 from authsvc.errors import Forbidden, InvalidParameter, NotFound
+from authsvc.http.render import user_json
 from authsvc.model.authlog import AttemptFacts, LogQuery
 from authsvc.model.factors import LogFactor
 from authsvc.model.integrations import Integration
@@ -172,6 +174,13 @@ async def test_a_restricted_admin_lists_only_users_in_scope_with_their_totals(
     assert [group.name for group in both.groups] == ["North"]
     assert [group.name for group in (await users.get(SYSTEM, ids["both"])).groups] == \
         ["North", "South"]
+    # A group outside that decides the status: the status stays true, the group unnamed.
+    await services.admin.groups.update(SYSTEM, ids["South"], GroupChanges(status="disabled"))
+    both = await users.get(actor, ids["both"])
+    assert [(g.name, g.status.value) for g in both.groups] == \
+        [("North", "active"), ("(a group outside your administrative units)", "disabled")]
+    assert "South" not in json.dumps(user_json(both))
+    assert user_json(both)["effective_status"] == "disabled"
     found = await users.lookup(actor, UserLookup(usernames=["n1", "s1", "loner", "both"]))
     assert [view.user.username for view in found] == ["n1", "both"]
     assert await users.lookup(actor, UserLookup(user_ids=[ids["s1"]])) == []
