@@ -61,6 +61,7 @@ class ScopeGuard:
             await self._access.deny(actor, action, f"restricted to administrative units: {what}")
 
     async def refuse_new_application(self, actor: Actor) -> None:
+        """403 (recorded) for an actor restricted by integrations: a new one is outside."""
         if actor.scope.integrations is not None:
             await self._access.deny(actor, Action.MANAGE_APPLICATIONS,
                                     "restricted to administrative units: a new application "
@@ -82,6 +83,7 @@ class ScopeGuard:
                                  lambda item: user_of(item) in members, offset, limit)
 
     async def has_user(self, actor: Actor, user_id: str) -> bool:
+        """True when the user is in the actor's scope (one round trip when restricted)."""
         groups = actor.scope.groups
         return groups is None or bool(await self._store.scope.in_groups([user_id], groups))
 
@@ -141,6 +143,7 @@ class ScopeGuard:
             raise NotFound("group_id")
 
     def groups(self, actor: Actor, groups: Iterable[Group]) -> list[Group]:
+        """The actor's among `groups`."""
         scope = actor.scope.groups
         return [group for group in groups if scope is None or group.group_id in scope]
 
@@ -174,12 +177,14 @@ class ScopeGuard:
 
     async def group_page(self, actor: Actor, offset: int, limit: int,
                          fetch: Fetch[Group]) -> tuple[list[Group], int]:
+        """One page of the actor's groups (of the listing `fetch` reads), and their total."""
         scope = actor.scope.groups
         return await self.listed(fetch, None if scope is None else
                                  lambda group: group.group_id in scope, offset, limit)
 
     async def integration_page(self, actor: Actor, offset: int, limit: int,
                                fetch: Fetch[Integration]) -> tuple[list[Integration], int]:
+        """One page of the actor's applications, and their total."""
         scope = actor.scope.integrations
         return await self.listed(fetch, None if scope is None else
                                  lambda integration: integration.ikey in scope, offset, limit)
@@ -243,6 +248,7 @@ class ScopeGuard:
         await self.held(actor, holder, "enrollment_id")
 
     async def bypass_code(self, actor: Actor, code_id: str, change: Action) -> None:
+        """A bypass code by id, as `held` decides for its one holder."""
         async def holder() -> list[str]:
             owner = await self._store.scope.bypass_owner(code_id)
             return [owner] if owner else []

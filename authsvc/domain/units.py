@@ -140,6 +140,7 @@ class AdminUnits:
         return unit
 
     async def find(self, unit_id: str) -> AdminUnit | None:
+        """The unit, or None."""
         return await self._store.units.get(unit_id)
 
     async def listing(self, kind: MemberKind | None, member_id: str | None
