@@ -49,12 +49,15 @@ def seed(admin: duo_client.Admin) -> dict[str, list[str]]:
                               {"name": "Fuzzed app", "type": "authapi"})
     admin.enroll_user("fuzznew", "fuzznew@example.org")
     enrollment = admin.json_api_call("GET", "/admin/v1/enrollments", {})[0]
+    unit = admin.json_api_call("POST", "/admin/v1/administrative_units",
+                               {"name": "fuzz unit", "description": "fuzzed"})
     trashed = admin.add_user("fuzztrash")
     admin.delete_user(trashed["user_id"])
     return {"user_id": [*user_ids, trashed["user_id"]], "phone_id": [phone["phone_id"]],
             "token_id": [token["token_id"]], "bypass_code_id": [code_id],
             "group_id": [group["group_id"]], "admin_id": [other["admin_id"]],
-            "ikey": [app["integration_key"]], "enrollment_id": [enrollment["enrollment_id"]]}
+            "ikey": [app["integration_key"]], "enrollment_id": [enrollment["enrollment_id"]],
+            "admin_unit_id": [unit["admin_unit_id"]]}
 
 
 def run_schemathesis(service: ServiceProcess, integrations: IntegrationPair, ids: dict[str, Any],

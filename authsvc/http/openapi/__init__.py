@@ -15,12 +15,19 @@ from typing import Any
 from aiohttp import web
 
 from authsvc import __version__
-from authsvc.http.openapi import admin_account, admin_devices, admin_users, auth_ops
+from authsvc.http.openapi import (
+    admin_account,
+    admin_devices,
+    admin_units,
+    admin_users,
+    auth_ops,
+)
 from authsvc.http.openapi.build import Operation, Schema, paths, ref
 from authsvc.http.openapi.schemas import COMPONENTS
 
 OPERATIONS: tuple[Operation, ...] = (*auth_ops.OPERATIONS, *admin_users.OPERATIONS,
-                                     *admin_devices.OPERATIONS, *admin_account.OPERATIONS)
+                                     *admin_devices.OPERATIONS, *admin_account.OPERATIONS,
+                                     *admin_units.OPERATIONS)
 PATH = "/openapi.json"
 
 SIGNING = """\
