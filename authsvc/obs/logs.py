@@ -56,13 +56,10 @@ class JsonFormatter(logging.Formatter):
 
 def configure(level: str, log_format: str, current_request_id: Callable[[], str]) -> None:
     """Log to stderr at `level` in `log_format` (text or json), every record with its
-    request id."""
+    request id. Like `logging.basicConfig`, does nothing when the root logger already has a
+    handler (a command run inside a test, whose runner captures the logs)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RequestIdFilter(current_request_id))
     handler.setFormatter(JsonFormatter() if log_format == "json"
                          else logging.Formatter(TEXT_FORMAT))
-    root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(handler)
-    root.setLevel(level.upper())
+    logging.basicConfig(level=level.upper(), handlers=[handler])
