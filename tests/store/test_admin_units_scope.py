@@ -109,13 +109,14 @@ async def _world(services: Services) -> World:
 
 
 async def snapshot(store: Store) -> dict[str, Any]:
-    """Every key but the administrator log, with its type and content."""
+    """Every key but the administrator log and the live-service announcements (which a
+    service sharing the session Redis refreshes on its own), with its type and content."""
     read = {"string": ("GET",), "hash": ("HGETALL",), "set": ("SMEMBERS",),
             "zset": ("ZRANGE", 0, -1, "WITHSCORES"), "list": ("LRANGE", 0, -1),
             "stream": ("XRANGE", "-", "+")}
     state: dict[str, Any] = {}
     for key in sorted(await store.redis.execute("KEYS", "*")):
-        if key.endswith(":adminlog"):
+        if key.endswith((":adminlog", ":service:live")):  # the session service's heartbeat
             continue
         kind = await store.redis.execute("TYPE", key)
         value = await store.redis.execute(read[kind][0], key, *read[kind][1:])
