@@ -56,6 +56,7 @@ class ClusterRouter:
         self._replicas: dict[Node, list[Node]] = {}
         self._refreshing: asyncio.Task[None] | None = None
         self._refreshed_at = float("-inf")
+        self._retries: set[asyncio.Task[Any]] = set()
 
     async def start(self) -> None:
         """Load the slot map; raises `RedisUnavailable` when no node answers."""
@@ -90,7 +91,41 @@ class ClusterRouter:
         return await self._routed(slot, lambda c: c.execute_waited(args))
 
     async def send(self, args: Sequence[Arg]) -> asyncio.Future[Any]:
-        return asyncio.get_running_loop().create_task(self.execute(args))
+        """Queue the command on its node now (so a later command of the same caller follows
+        it, as on one server); a redirection is followed in the background."""
+        loop = asyncio.get_running_loop()
+        slot = command_slot(args)
+        try:
+            if slot is None:
+                raise RedisConnectFailed("no key")
+            inner = await self._connection(self._owner(slot)).send(args)
+        except RedisConnectFailed:
+            return loop.create_task(self.execute(args))
+        outer: asyncio.Future[Any] = loop.create_future()
+        inner.add_done_callback(lambda done: self._relay(args, done, outer))
+        return outer
+
+    def _relay(self, args: Sequence[Arg], done: asyncio.Future[Any],
+               outer: asyncio.Future[Any]) -> None:
+        error = done.exception() if not done.cancelled() else RedisUnavailable("cancelled")
+        if error is None:
+            outer.set_result(done.result())
+        elif redirect_of(error) is not None:
+            retry = asyncio.get_running_loop().create_task(self.execute(args))
+            self._retries.add(retry)
+            retry.add_done_callback(lambda task: self._settle(task, outer))
+        else:
+            if isinstance(error, RedisUnavailable):
+                self._refresh_soon()
+            outer.set_exception(error)
+
+    def _settle(self, task: asyncio.Task[Any], outer: asyncio.Future[Any]) -> None:
+        self._retries.discard(task)
+        error = task.exception() if not task.cancelled() else RedisUnavailable("cancelled")
+        if error is not None:
+            outer.set_exception(error)
+        else:
+            outer.set_result(task.result())
 
     async def pipeline(self, commands: Sequence[Sequence[Arg]]) -> list[Any]:
         replies: list[Any] = [None] * len(commands)
@@ -101,9 +136,17 @@ class ClusterRouter:
                 later.append(unit)
             else:
                 groups.setdefault(self._owner(unit.slot), []).append(unit)
-        outcomes = await asyncio.gather(
-            *(self._node_pipeline(node, units) for node, units in groups.items()),
-            return_exceptions=True)
+        outcomes: list[list[list[Any]] | BaseException]
+        if len(groups) == 1:  # one user's keys: one node, sent now (no task in between)
+            node, units = next(iter(groups.items()))
+            try:
+                outcomes = [await self._node_pipeline(node, units)]
+            except RedisUnavailable as exc:
+                outcomes = [exc]
+        else:
+            outcomes = await asyncio.gather(
+                *(self._node_pipeline(node, units) for node, units in groups.items()),
+                return_exceptions=True)
         lost: BaseException | None = None
         for units, outcome in zip(groups.values(), outcomes, strict=True):
             if isinstance(outcome, RedisConnectFailed):
