@@ -64,7 +64,7 @@ class RedisCluster(RedisServer):
         self.port = self.nodes[0].port
         cli = shutil.which("redis-cli")
         assert cli, "redis-cli is not installed (it comes with redis-server)"
-        subprocess.run([cli, "--cluster", "create",  # noqa: S603
+        subprocess.run([cli, "--cluster", "create",
                         *(f"127.0.0.1:{node.port}" for node in self.nodes),
                         "--cluster-replicas", "1", "--cluster-yes"],
                        check=True, capture_output=True, timeout=60)

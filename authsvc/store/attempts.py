@@ -19,8 +19,8 @@ from authsvc.model.factors import LogFactor
 from authsvc.model.groups import NO_GROUPS, GateArgs
 from authsvc.model.settings import AccountSettings
 from authsvc.store.core import StoreContext, flat_to_dict
-from authsvc.store.redis_errors import ReplicaUnacknowledged
 from authsvc.store.records import mobile_otp_from_json, token_from_json, user_from_hash
+from authsvc.store.redis_errors import ReplicaUnacknowledged
 from authsvc.store.scripts import ScriptName
 
 _NONE = ""  # how an absent counter travels to Lua (tonumber("") is nil)

@@ -1,9 +1,9 @@
 """Redis Cluster for the lean client: one pipelined connection per master, routed by slot.
 
-The slot map comes from CLUSTER SLOTS, asked of any node that answers (the node of the URL
-first, then every node known). A command goes to its slot's master; MOVED updates the map (and
-asks for a fresh one in the background), ASK sends ``ASKING`` and the command to the importing
-node; a pipeline is split into one pipeline per node, sent concurrently, reassembled in order.
+The slot map comes from CLUSTER SLOTS, asked of any node that answers. A command goes to its
+slot's master; MOVED updates the map (and a fresh one is loaded in the background), ASK sends
+``ASKING`` and the command to the importing node; a pipeline is split into one pipeline per
+node, sent concurrently, reassembled in order.
 
 Failover: a master that died refuses connections at once, so its callers fail fast with
 `RedisUnavailable` (503) and the map is refreshed (at most every `REFRESH_GAP_S`) until the
@@ -24,6 +24,8 @@ from typing import Any, TypeVar
 from authsvc.store.redis_conn import Arg, Connection
 from authsvc.store.redis_errors import RedisConnectFailed, RedisError, RedisUnavailable
 from authsvc.store.redis_routing import (
+    Node,
+    SlotMap,
     Unit,
     command_slot,
     first_redirect,
@@ -31,12 +33,10 @@ from authsvc.store.redis_routing import (
     units_of,
 )
 from authsvc.store.redis_url import RedisAddress
-from authsvc.store.slots import SLOTS
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Node = tuple[str, int]
 MAX_REDIRECTS = 5
 REFRESH_GAP_S = 0.1
 REFRESH_WAIT_S = 0.5
@@ -50,10 +50,8 @@ class ClusterRouter:
         self._seed = seed
         self._timeout = timeout
         self._configure = configure  # sets a master connection's WAIT from its replica count
-        self._slots: list[Node | None] = [None] * SLOTS
+        self._map = SlotMap()
         self._nodes: dict[Node, Connection] = {}
-        self._masters: list[Node] = []
-        self._replicas: dict[Node, list[Node]] = {}
         self._refreshing: asyncio.Task[None] | None = None
         self._refreshed_at = float("-inf")
         self._retries: set[asyncio.Task[Any]] = set()
@@ -64,8 +62,7 @@ class ClusterRouter:
 
     def nodes(self) -> list[RedisAddress]:
         """Every node known, masters first (for the events subscriber)."""
-        replicas = [node for master in self._masters for node in self._replicas.get(master, [])]
-        return [self._seed.at(*node) for node in (*self._masters, *replicas)]
+        return [self._seed.at(*node) for node in self._map.nodes()]
 
     async def close(self) -> None:
         if self._refreshing is not None:
@@ -76,13 +73,13 @@ class ClusterRouter:
             await connection.close()
         self._nodes.clear()
 
-    # --- calls ------------------------------------------------------------------------------
-
     async def execute(self, args: Sequence[Arg], timeout: float | None = None) -> Any:
         slot = command_slot(args)
-        if slot is None:
-            return await self._keyless(args, timeout)
-        return await self._routed(slot, lambda c: c.execute(args, timeout))
+        if slot is not None:
+            return await self._routed(slot, lambda c: c.execute(args, timeout))
+        if Unit(0, (args,), None).broadcast:
+            return await self._broadcast(args, timeout)
+        return await self._any_master().execute(args, timeout)
 
     async def execute_waited(self, args: Sequence[Arg]) -> tuple[Any, bool]:
         slot = command_slot(args)
@@ -93,39 +90,32 @@ class ClusterRouter:
     async def send(self, args: Sequence[Arg]) -> asyncio.Future[Any]:
         """Queue the command on its node now (so a later command of the same caller follows
         it, as on one server); a redirection is followed in the background."""
-        loop = asyncio.get_running_loop()
         slot = command_slot(args)
-        try:
-            if slot is None:
-                raise RedisConnectFailed("no key")
-            inner = await self._connection(self._owner(slot)).send(args)
-        except RedisConnectFailed:
-            return loop.create_task(self.execute(args))
+        if slot is not None:
+            with contextlib.suppress(RedisConnectFailed):
+                return self._follow(args, await self._connection(self._owner(slot)).send(args))
+        return asyncio.get_running_loop().create_task(self.execute(args))
+
+    def _follow(self, args: Sequence[Arg], sent: asyncio.Future[Any]) -> asyncio.Future[Any]:
+        loop = asyncio.get_running_loop()
         outer: asyncio.Future[Any] = loop.create_future()
-        inner.add_done_callback(lambda done: self._relay(args, done, outer))
+
+        def relay(done: asyncio.Future[Any]) -> None:
+            error = done.exception() if not done.cancelled() else RedisUnavailable("cancelled")
+            if error is not None and redirect_of(error) is not None:
+                retry = loop.create_task(self.execute(args))  # follows redirections itself
+                self._retries.add(retry)
+                retry.add_done_callback(self._retries.discard)
+                retry.add_done_callback(relay)
+            elif error is not None:
+                if isinstance(error, RedisUnavailable):
+                    self._refresh_soon()
+                outer.set_exception(error)
+            else:
+                outer.set_result(done.result())
+
+        sent.add_done_callback(relay)
         return outer
-
-    def _relay(self, args: Sequence[Arg], done: asyncio.Future[Any],
-               outer: asyncio.Future[Any]) -> None:
-        error = done.exception() if not done.cancelled() else RedisUnavailable("cancelled")
-        if error is None:
-            outer.set_result(done.result())
-        elif redirect_of(error) is not None:
-            retry = asyncio.get_running_loop().create_task(self.execute(args))
-            self._retries.add(retry)
-            retry.add_done_callback(lambda task: self._settle(task, outer))
-        else:
-            if isinstance(error, RedisUnavailable):
-                self._refresh_soon()
-            outer.set_exception(error)
-
-    def _settle(self, task: asyncio.Task[Any], outer: asyncio.Future[Any]) -> None:
-        self._retries.discard(task)
-        error = task.exception() if not task.cancelled() else RedisUnavailable("cancelled")
-        if error is not None:
-            outer.set_exception(error)
-        else:
-            outer.set_result(task.result())
 
     async def pipeline(self, commands: Sequence[Sequence[Arg]]) -> list[Any]:
         replies: list[Any] = [None] * len(commands)
@@ -136,35 +126,31 @@ class ClusterRouter:
                 later.append(unit)
             else:
                 groups.setdefault(self._owner(unit.slot), []).append(unit)
-        outcomes: list[list[list[Any]] | BaseException]
-        if len(groups) == 1:  # one user's keys: one node, sent now (no task in between)
-            node, units = next(iter(groups.items()))
-            try:
-                outcomes = [await self._node_pipeline(node, units)]
-            except RedisUnavailable as exc:
-                outcomes = [exc]
-        else:
-            outcomes = await asyncio.gather(
-                *(self._node_pipeline(node, units) for node, units in groups.items()),
-                return_exceptions=True)
         lost: BaseException | None = None
-        for units, outcome in zip(groups.values(), outcomes, strict=True):
+        for units, outcome in zip(groups.values(), await self._per_node(groups), strict=True):
             if isinstance(outcome, RedisConnectFailed):
                 later.extend(units)
             elif isinstance(outcome, BaseException):
                 lost = lost or outcome
             else:
-                for unit, unit_replies in zip(units, outcome, strict=True):
-                    if first_redirect(unit_replies) is not None:
-                        later.append(unit)
-                    else:
-                        replies[unit.start:unit.start + len(unit.commands)] = unit_replies
+                later.extend(_place(replies, units, outcome))
         if lost is not None:
             raise lost
-        for unit, unit_replies in zip(later, await asyncio.gather(
-                *(self._unit(unit) for unit in later)), strict=True):
-            replies[unit.start:unit.start + len(unit.commands)] = unit_replies
+        _place(replies, later, await asyncio.gather(*(self._unit(unit) for unit in later)))
         return replies
+
+    async def _per_node(self, groups: dict[Node, list[Unit]]
+                        ) -> list[list[list[Any]] | BaseException]:
+        """Each node's units as one pipeline, concurrently; a failure as a value."""
+        if len(groups) == 1:  # one user's keys: one node, sent now (no task in between)
+            node, units = next(iter(groups.items()))
+            try:
+                return [await self._node_pipeline(node, units)]
+            except RedisUnavailable as exc:
+                return [exc]
+        return await asyncio.gather(
+            *(self._node_pipeline(node, units) for node, units in groups.items()),
+            return_exceptions=True)
 
     async def _node_pipeline(self, node: Node, units: Sequence[Unit]) -> list[list[Any]]:
         flat = [command for unit in units for command in unit.commands]
@@ -183,33 +169,25 @@ class ClusterRouter:
 
         async def run(connection: Connection) -> list[Any]:
             replies = await connection.pipeline(unit.commands)
-            redirect = first_redirect(replies)
-            if redirect is not None:
-                raise RedisError(f"{redirect[0]} {redirect[1]} {redirect[2][0]}:{redirect[2][1]}")
+            if (redirect := first_redirect(replies)) is not None:
+                raise redirect
             return replies
 
         return await self._routed(unit.slot, run)
-
-    async def _keyless(self, args: Sequence[Arg], timeout: float | None) -> Any:
-        if Unit(0, (args,), None).broadcast:
-            return await self._broadcast(args, timeout)
-        return await self._any_master().execute(args, timeout)
 
     async def _broadcast(self, args: Sequence[Arg], timeout: float | None) -> Any:
         """Run on every master; the first master's reply (a node that cannot be reached is
         skipped: it loads scripts again on its NOSCRIPT)."""
         outcomes = await asyncio.gather(
-            *(self._connection(node).execute(args, timeout) for node in self._masters),
+            *(self._connection(node).execute(args, timeout) for node in self._map.masters),
             return_exceptions=True)
-        for outcome in outcomes:
-            if isinstance(outcome, RedisError):
-                raise outcome
-        answered = [o for o in outcomes if not isinstance(o, BaseException)]
-        if not answered:
-            self._refresh_soon()
-            raise next((o for o in outcomes if isinstance(o, RedisUnavailable)),
-                       RedisUnavailable("no cluster master answers"))
-        return answered[0]
+        if errors := [o for o in outcomes if isinstance(o, RedisError)]:
+            raise errors[0]
+        if answered := [o for o in outcomes if not isinstance(o, BaseException)]:
+            return answered[0]
+        self._refresh_soon()
+        raise next((o for o in outcomes if isinstance(o, RedisUnavailable)),
+                   RedisUnavailable("no cluster master answers"))
 
     async def _routed(self, slot: int, call: Callable[[Connection], Awaitable[T]]) -> T:
         asking: Node | None = None
@@ -232,35 +210,34 @@ class ClusterRouter:
                 kind, _, target = redirect
                 asking = target if kind == "ASK" else None
                 if kind == "MOVED":
-                    self._slots[slot] = target
+                    self._map.slots[slot] = target
                     self._refresh_soon()
             except RedisUnavailable:
                 self._refresh_soon()
                 raise
         raise RedisUnavailable(f"slot {slot}: too many redirections")
 
-    # --- the map ----------------------------------------------------------------------------
-
     def _owner(self, slot: int) -> Node:
-        node = self._slots[slot]
+        node = self._map.slots[slot]
         if node is None:
             self._refresh_soon()
             raise RedisUnavailable(f"no cluster node serves slot {slot}")
         return node
 
     def _any_master(self) -> Connection:
-        for node in self._masters:
+        masters = self._map.masters
+        for node in masters:
             if self._connection(node).up:
                 return self._connection(node)
-        if not self._masters:
+        if not masters:
             raise RedisUnavailable("no cluster master known")
-        return self._connection(self._masters[0])
+        return self._connection(masters[0])
 
     def _connection(self, node: Node) -> Connection:
         connection = self._nodes.get(node)
         if connection is None:
             connection = Connection(self._seed.at(*node), timeout=self._timeout)
-            self._configure(connection, len(self._replicas.get(node, [])))
+            self._configure(connection, len(self._map.replicas.get(node, [])))
             self._nodes[node] = connection
         return connection
 
@@ -275,8 +252,7 @@ class ClusterRouter:
     async def _refresh_awaited(self) -> None:
         task = self._refresh_soon()
         if task is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(task), REFRESH_WAIT_S)
+            await asyncio.wait([task], timeout=REFRESH_WAIT_S)
 
     async def refresh_quietly(self) -> None:
         """Load the slot map again; keep the old one when no node answers."""
@@ -286,8 +262,7 @@ class ClusterRouter:
     async def _refresh(self) -> None:
         self._refreshed_at = time.monotonic()
         candidates = list(dict.fromkeys(
-            [*self._masters, *[n for ns in self._replicas.values() for n in ns],
-             (self._seed.host, self._seed.port)]))
+            [*self._map.nodes(), (self._seed.host, self._seed.port)]))
         failure: Exception = RedisUnavailable("no cluster node answers")
         for node in candidates:
             try:
@@ -301,20 +276,23 @@ class ClusterRouter:
         raise failure if isinstance(failure, RedisUnavailable) else RedisUnavailable(str(failure))
 
     def _apply(self, reply: Sequence[Any], asked: Node) -> None:
-        slots: list[Node | None] = [None] * SLOTS
-        replicas: dict[Node, list[Node]] = {}
-        for start, end, master, *others in reply:
-            owner = (str(master[0]) or asked[0], int(master[1]))
-            replicas[owner] = [(str(r[0]) or asked[0], int(r[1])) for r in others]
-            slots[int(start):int(end) + 1] = [owner] * (int(end) - int(start) + 1)
-        changed = slots != self._slots
-        self._slots, self._replicas = slots, replicas
-        self._masters = list(replicas)
-        for node in self._masters:
-            self._configure(self._connection(node), len(replicas[node]))
-        if changed:
-            log.info("cluster slot map: masters %s", ", ".join(f"{h}:{p}" for h, p in
-                                                               self._masters))
+        if self._map.apply(reply, asked):
+            log.info("cluster slot map: masters %s",
+                     ", ".join(f"{host}:{port}" for host, port in self._map.masters))
+        for node in self._map.masters:
+            self._configure(self._connection(node), len(self._map.replicas[node]))
+
+
+def _place(replies: list[Any], units: Sequence[Unit], outcome: Sequence[list[Any]]
+           ) -> list[Unit]:
+    """Put each unit's replies in place; the units redirected elsewhere, to send again."""
+    redirected = []
+    for unit, unit_replies in zip(units, outcome, strict=True):
+        if first_redirect(unit_replies) is not None:
+            redirected.append(unit)
+        else:
+            replies[unit.start:unit.start + len(unit.commands)] = unit_replies
+    return redirected
 
 
 def _ignore(future: asyncio.Future[Any]) -> None:

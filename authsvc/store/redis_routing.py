@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from authsvc.store.redis_conn import Arg
-from authsvc.store.slots import key_slot
+from authsvc.store.slots import SLOTS, key_slot
+
+Node = tuple[str, int]
 
 KEYLESS = frozenset({
     "PING", "ECHO", "INFO", "SCRIPT", "CLIENT", "CONFIG", "ACL", "TIME", "DBSIZE", "FLUSHALL",
@@ -89,10 +92,35 @@ def redirect_of(reply: object) -> tuple[str, int, tuple[str, int]] | None:
     return kind, int(slot), (host, int(port))
 
 
-def first_redirect(replies: Sequence[object]) -> tuple[str, int, tuple[str, int]] | None:
-    """The first redirection among a unit's replies (an EXEC aborted by them included)."""
-    for reply in replies:
-        found = redirect_of(reply)
-        if found is not None:
-            return found
-    return None
+def first_redirect(replies: Sequence[object]) -> Exception | None:
+    """The first redirection among a unit's replies (which makes EXEC abort, if any)."""
+    return next((r for r in replies if isinstance(r, Exception) and redirect_of(r)), None)
+
+
+class SlotMap:
+    """Which master serves each slot, and each master's replicas (from CLUSTER SLOTS, which
+    lists only replicas that are not failed)."""
+
+    def __init__(self) -> None:
+        self.slots: list[Node | None] = [None] * SLOTS
+        self.replicas: dict[Node, list[Node]] = {}
+
+    @property
+    def masters(self) -> list[Node]:
+        return list(self.replicas)
+
+    def nodes(self) -> list[Node]:
+        """Masters first, then their replicas."""
+        return [*self.replicas, *(node for nodes in self.replicas.values() for node in nodes)]
+
+    def apply(self, reply: Sequence[Any], asked: Node) -> bool:
+        """Take a CLUSTER SLOTS reply (an empty host means the node asked); True if changed."""
+        slots: list[Node | None] = [None] * SLOTS
+        replicas: dict[Node, list[Node]] = {}
+        for start, end, master, *others in reply:
+            owner = (str(master[0]) or asked[0], int(master[1]))
+            replicas[owner] = [(str(r[0]) or asked[0], int(r[1])) for r in others]
+            slots[int(start):int(end) + 1] = [owner] * (int(end) - int(start) + 1)
+        changed = slots != self.slots or replicas != self.replicas
+        self.slots, self.replicas = slots, replicas
+        return changed
