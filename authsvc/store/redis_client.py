@@ -63,11 +63,10 @@ class _Route(Protocol):
 
 
 def replicas_in(info: str) -> int:
-    """``connected_slaves`` of an INFO replication reply."""
-    for line in info.splitlines():
-        if line.startswith("connected_slaves:"):
-            return int(line.split(":", 1)[1])
-    return 0
+    """Replicas in sync (``state=online``) in an INFO replication reply (one still loading
+    its first copy cannot acknowledge anything yet)."""
+    return sum(1 for line in info.splitlines()
+               if line.startswith("slave") and "state=online" in line)
 
 
 class Redis:
