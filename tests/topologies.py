@@ -115,6 +115,9 @@ class RedisCluster(RedisServer):
         for node in self.masters():
             assert node.command("FLUSHALL").startswith(b"+OK")
 
+    def keys(self) -> list[str]:
+        return sorted(key for node in self.masters() for key in RedisServer.keys(node))
+
     def command(self, *args: str) -> bytes:
         """One command, sent to the master of its key's slot (any master without a key)."""
         slot = command_slot(args)
