@@ -78,6 +78,8 @@ class _RespProtocol(asyncio.Protocol):
         self.lost = False
         self._outgoing: list[bytes] = []
         self._wait: tuple[asyncio.Future[Any], bytes, float] | None = None
+        # uvloop may return from create_unix_connection before calling connection_made.
+        self.made: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def queue(self, packed: Sequence[bytes]) -> None:
         """Queue commands; everything queued in one event-loop turn leaves in one write."""
@@ -107,6 +109,8 @@ class _RespProtocol(asyncio.Protocol):
         # A stream transport: asyncio's own or uvloop's (whose classes do not derive from
         # asyncio.Transport, so no isinstance check here).
         self.transport = cast(asyncio.WriteTransport, transport)
+        if not self.made.done():
+            self.made.set_result(None)
 
     def data_received(self, data: bytes) -> None:
         self.reader.feed(data)
@@ -125,6 +129,8 @@ class _RespProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
+        if not self.made.done():
+            self.made.set_exception(ConnectionError("connection lost while being made"))
         wait, self._wait = self._wait, None
         if wait is not None and not wait[0].done():
             wait[0].set_exception(RedisUnavailable("connection to Redis lost"))
@@ -245,6 +251,7 @@ class Connection:
                     context = ssl.create_default_context() if address.tls else None
                     _, protocol = await loop.create_connection(
                         _RespProtocol, address.host, address.port, ssl=context)
+                await protocol.made
                 await self._handshake(protocol)
         except (OSError, TimeoutError, RedisUnavailable, RedisError) as exc:
             # A refused login (wrong password, unknown db) is a deployment fault: the service

@@ -6,14 +6,17 @@ pass, against the 3+3 cluster)."""
 from __future__ import annotations
 
 import asyncio
+import shutil
+import tempfile
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
 from authsvc.store import Redis, RedisUnavailable, Store
 from authsvc.store.scripts import ScriptName
-from tests.harness import free_port
+from tests.harness import RedisServer, free_port
 
 T = TypeVar("T")
 uvloop = pytest.importorskip("uvloop")  # a dev dependency: installed by ./bootstrap.sh
@@ -53,6 +56,28 @@ def test_the_client_works_under_uvloop(redis_url: str) -> None:
             await store.close()
 
     assert _on_uvloop(exercise()) == [["v", 1], 1, 50, ["hello"]]
+
+
+def test_a_unix_socket_redis_works_under_uvloop(tmp_path: Path) -> None:
+    socket_path = Path(tempfile.mkdtemp(prefix="as-uv-", dir="/tmp")) / "redis.sock"
+    server = RedisServer(tmp_path / "redis", cluster=False).start(
+        extra=("--unixsocket", str(socket_path), "--unixsocketperm", "700"))
+
+    async def exercise() -> tuple[str, str, str]:
+        redis = Redis.from_url(f"unix://{socket_path}?db=2")
+        try:
+            done = await redis.execute("SET", "k", "v")
+            value, info = await redis.pipeline([("GET", "k"), ("CLIENT", "INFO")])
+            return str(done), str(value), str(info)
+        finally:
+            await redis.close()
+
+    try:
+        done, value, info = _on_uvloop(exercise())
+        assert (done, value) == ("OK", "v") and "db=2" in info
+    finally:
+        server.stop()
+        shutil.rmtree(socket_path.parent, ignore_errors=True)
 
 
 def test_an_unreachable_redis_is_unavailable_under_uvloop() -> None:
