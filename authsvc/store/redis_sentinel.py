@@ -57,12 +57,15 @@ class SentinelMaster:
         self._closing: set[asyncio.Task[None]] = set()
 
     async def connection(self) -> Connection:
-        """The master's connection (found and checked when there is none)."""
+        """The master's connection, found and checked again when there is none or it was
+        lost (never reconnect blindly: the server there may be a replica now)."""
         connection = self._connection
-        if connection is not None:
+        if connection is not None and connection.up:
             return connection
         async with self._lock:
-            if self._connection is None:
+            if self._connection is None or not self._connection.up:
+                if self._connection is not None:
+                    self._lost(self._connection)
                 self._connection = await self._find()
             return self._connection
 
