@@ -143,8 +143,8 @@ class SentinelSet:
                         for n in range(2)]
         master = self.servers[0]
         self.servers[1].command("REPLICAOF", "127.0.0.1", str(master.port))
-        wait_until(lambda: b"master_link_status:up" in self.servers[1].command(
-            "INFO", "replication"), "the replica")
+        wait_until(lambda: b"state=online" in master.command("INFO", "replication"),
+                   "the replica")
         binary = shutil.which("redis-server")
         assert binary
         for n in range(3):

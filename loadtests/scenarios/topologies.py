@@ -75,8 +75,7 @@ def _servers(root: Path, fsync: str
     master = RedisServer(root / "master", cluster=False).start(appendonly=True, extra=durable)
     replica = RedisServer(root / "replica", cluster=False).start(appendonly=True, extra=durable)
     replica.command("REPLICAOF", "127.0.0.1", str(master.port))
-    wait_until(lambda: b"master_link_status:up" in replica.command("INFO", "replication"),
-               "the replica")
+    wait_until(lambda: b"state=online" in master.command("INFO", "replication"), "the replica")
     cluster = RedisCluster(root / "cluster", cluster=False).start(appendonly=True, extra=durable)
     stops = [lone.stop, replica.stop, master.stop, cluster.stop]
     masters = [master, *cluster.masters()]
