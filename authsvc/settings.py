@@ -78,7 +78,7 @@ ENV_TABLE: tuple[EnvVar, ...] = (
     EnvVar("AUTHSVC_REDIS_WAIT_REPLICAS", "redis_wait_replicas", "auto",
            "replicas that must acknowledge a decision that consumed something (WAIT) before it "
            "is answered: auto (1 when the master has a replica, else 0), 0 (off) or N"),
-    EnvVar("AUTHSVC_REDIS_WAIT_MS", "redis_wait_ms", "100",
+    EnvVar("AUTHSVC_REDIS_WAIT_MS", "redis_wait_ms", "250",
            "how long WAIT waits for them; none in time = 503 / 50301"),
     EnvVar("AUTHSVC_AUTHLOG_MAX_ENTRIES", "authlog_max_entries", "1000000",
            "authentication log entries kept (oldest trimmed)"),
@@ -227,7 +227,7 @@ class Settings:
     max_skew_seconds: int = 300
     redis_timeout: float = 2.0
     redis_wait_replicas: int | None = None
-    redis_wait_ms: int = 100
+    redis_wait_ms: int = 250
     authlog_max_entries: int = 1_000_000
     log_level: str = "info"
     access_log: bool = False

@@ -47,7 +47,7 @@ __all__ = ["TRANSIENT_REPLIES", "Arg", "Redis", "RedisAddress", "RedisError",
            "RedisTransientError", "RedisUnavailable", "pack_command", "parse_redis_url"]
 
 RELEARN_S = 5.0
-DEFAULT_WAIT_MS = 100
+DEFAULT_WAIT_MS = 250
 
 
 class _Route(Protocol):

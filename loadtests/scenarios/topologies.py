@@ -32,23 +32,24 @@ SCRIPT = "return redis.call('HINCRBY', KEYS[1], 'n', 1)"
 Shape = tuple[str, str, int | None]  # name, URL, wait_replicas (None: auto)
 
 
-async def _rate(url: str, wait_replicas: int | None, seconds: float, concurrency: int) -> float:
-    """Calls per second through one client."""
+async def _rate(url: str, wait_replicas: int | None, seconds: float, concurrency: int
+                ) -> tuple[float, float]:
+    """Calls per second through one client, and the median call's milliseconds."""
     redis = Redis.from_url(url, wait_replicas=wait_replicas)
     try:
         sha = await redis.execute("SCRIPT", "LOAD", SCRIPT)
-        done = 0
+        took: list[float] = []
         stop = time.monotonic() + seconds
 
         async def caller(n: int) -> None:
-            nonlocal done
-            while time.monotonic() < stop:
-                await redis.execute_waited("EVALSHA", sha, 1, f"{{b:{(n * 7919 + done) % 4096}}}")
-                done += 1
+            while (now := time.monotonic()) < stop:
+                key = f"{{b:{(n * 7919 + len(took)) % 4096}}}"
+                await redis.execute_waited("EVALSHA", sha, 1, key)
+                took.append(time.monotonic() - now)
 
         started = time.monotonic()
         await asyncio.gather(*(caller(n) for n in range(concurrency)))
-        return done / (time.monotonic() - started)
+        return len(took) / (time.monotonic() - started), statistics.median(took) * 1000
     finally:
         await redis.close()
 
@@ -86,13 +87,16 @@ def _servers(root: Path, fsync: str
                    ("3+3 cluster, WAIT 1", cluster.url, None)], masters
 
 
-def _report(shapes: Sequence[Shape], rounds: list[list[float]]) -> None:
-    print(f"{'shape':<28} {'calls/s (median)':>17} {'ratio to one server (median)':>29}")
+def _report(shapes: Sequence[Shape], rounds: list[list[tuple[float, float]]]) -> None:
+    print(f"{'shape':<28} {'calls/s':>9} {'ratio to one server':>20} {'median call ms':>15}")
     for index, (name, _, _) in enumerate(shapes):
-        rates = [r[index] for r in rounds]
-        ratios = [r[index] / r[0] for r in rounds]
-        print(f"{name:<28} {statistics.median(rates):>17,.0f} {statistics.median(ratios):>29.2f}")
-    print("rounds: " + "; ".join(" / ".join(f"{rate:,.0f}" for rate in r) for r in rounds))
+        rates = [r[index][0] for r in rounds]
+        ratios = [r[index][0] / r[0][0] for r in rounds]
+        ms = [r[index][1] for r in rounds]
+        print(f"{name:<28} {statistics.median(rates):>9,.0f} {statistics.median(ratios):>20.2f}"
+              f" {statistics.median(ms):>15.2f}")
+    print("(medians of the rounds) rounds, calls/s: " + "; ".join(
+        " / ".join(f"{rate:,.0f}" for rate, _ in r) for r in rounds))
 
 
 def main(argv: Sequence[str] | None = None,
@@ -112,7 +116,7 @@ def main(argv: Sequence[str] | None = None,
         try:
             rounds = []
             for _ in range(args.rounds):
-                rates = []
+                rates: list[tuple[float, float]] = []
                 for _, url, wait in shapes:
                     _settle(masters)
                     rates.append(_run(url, wait, args))
@@ -124,7 +128,7 @@ def main(argv: Sequence[str] | None = None,
     return 0
 
 
-def _run(url: str, wait: int | None, args: argparse.Namespace) -> float:
+def _run(url: str, wait: int | None, args: argparse.Namespace) -> tuple[float, float]:
     coroutine = _rate(url, wait, args.seconds, args.concurrency)
     if args.uvloop:
         import uvloop

@@ -5,6 +5,7 @@ frozen with SIGSTOP (as a stalled or partitioned replica)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import time
@@ -153,3 +154,24 @@ async def test_wait_replicas_one_on_a_lone_redis_refuses_every_accepted_code(
     finally:
         await store.close()
         lone.stop()
+
+
+async def test_a_wait_for_replicas_holds_up_no_other_call(
+        pair: tuple[RedisServer, RedisServer], clock: FakeClock) -> None:
+    master, replica = pair
+    store = await _store(master.url)
+    try:
+        await _one_code(store, clock)
+        assert replica.process is not None
+        os.kill(replica.process.pid, signal.SIGSTOP)
+        deciding = asyncio.ensure_future(_use(store, clock, "h1"))  # WAITs 200 ms, in vain
+        await asyncio.sleep(0.02)
+        started = time.monotonic()
+
+        assert await store.redis.execute("HGET", store.keys.user("U1"), "status") == "active"
+
+        assert time.monotonic() - started < 0.1  # not queued behind the WAIT
+        with pytest.raises(ReplicaUnacknowledged):
+            await deciding
+    finally:
+        await store.close()
