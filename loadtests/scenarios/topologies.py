@@ -32,9 +32,13 @@ SCRIPT = "return redis.call('HINCRBY', KEYS[1], 'n', 1)"
 Shape = tuple[str, str, int | None]  # name, URL, wait_replicas (None: auto)
 
 
+Result = tuple[float, float, float]  # calls/s, median call ms, client CPU us per call
+
+
 async def _rate(url: str, wait_replicas: int | None, seconds: float, concurrency: int
-                ) -> tuple[float, float]:
-    """Calls per second through one client, and the median call's milliseconds."""
+                ) -> Result:
+    """Calls per second through one client, the median call's milliseconds, and the client
+    process's CPU time per call (the lean client's own cost, whatever the servers do)."""
     redis = Redis.from_url(url, wait_replicas=wait_replicas)
     try:
         sha = await redis.execute("SCRIPT", "LOAD", SCRIPT)
@@ -47,9 +51,11 @@ async def _rate(url: str, wait_replicas: int | None, seconds: float, concurrency
                 await redis.execute_waited("EVALSHA", sha, 1, key)
                 took.append(time.monotonic() - now)
 
-        started = time.monotonic()
+        started, cpu = time.monotonic(), time.process_time()
         await asyncio.gather(*(caller(n) for n in range(concurrency)))
-        return len(took) / (time.monotonic() - started), statistics.median(took) * 1000
+        calls = len(took)
+        return (calls / (time.monotonic() - started), statistics.median(took) * 1000,
+                (time.process_time() - cpu) / calls * 1e6)
     finally:
         await redis.close()
 
@@ -87,16 +93,22 @@ def _servers(root: Path, fsync: str
                    ("3+3 cluster, WAIT 1", cluster.url, None)], masters
 
 
-def _report(shapes: Sequence[Shape], rounds: list[list[tuple[float, float]]]) -> None:
-    print(f"{'shape':<28} {'calls/s':>9} {'ratio to one server':>20} {'median call ms':>15}")
+def _report(shapes: Sequence[Shape], rounds: list[list[Result]]) -> None:
+    print(f"{'shape':<28} {'calls/s':>9} {'ratio to one server':>20} {'median call ms':>15} "
+          f"{'client CPU us/call':>19}")
     for index, (name, _, _) in enumerate(shapes):
         rates = [r[index][0] for r in rounds]
         ratios = [r[index][0] / r[0][0] for r in rounds]
         ms = [r[index][1] for r in rounds]
+        cpu = [r[index][2] for r in rounds]
         print(f"{name:<28} {statistics.median(rates):>9,.0f} {statistics.median(ratios):>20.2f}"
-              f" {statistics.median(ms):>15.2f}")
+              f" {statistics.median(ms):>15.2f} {statistics.median(cpu):>19.1f}")
+    for waited, plain in ((2, 1), (4, 3)):  # WAIT 1 against WAIT off, on the same servers
+        ratios = [r[waited][0] / r[plain][0] for r in rounds]
+        print(f"{shapes[waited][0]} / {shapes[plain][0]}: {statistics.median(ratios):.2f} "
+              f"(rounds: {', '.join(f'{ratio:.2f}' for ratio in ratios)})")
     print("(medians of the rounds) rounds, calls/s: " + "; ".join(
-        " / ".join(f"{rate:,.0f}" for rate, _ in r) for r in rounds))
+        " / ".join(f"{rate:,.0f}" for rate, _, _ in r) for r in rounds))
 
 
 def main(argv: Sequence[str] | None = None,
@@ -116,7 +128,7 @@ def main(argv: Sequence[str] | None = None,
         try:
             rounds = []
             for _ in range(args.rounds):
-                rates: list[tuple[float, float]] = []
+                rates: list[Result] = []
                 for _, url, wait in shapes:
                     _settle(masters)
                     rates.append(_run(url, wait, args))
@@ -128,7 +140,7 @@ def main(argv: Sequence[str] | None = None,
     return 0
 
 
-def _run(url: str, wait: int | None, args: argparse.Namespace) -> tuple[float, float]:
+def _run(url: str, wait: int | None, args: argparse.Namespace) -> Result:
     coroutine = _rate(url, wait, args.seconds, args.concurrency)
     if args.uvloop:
         import uvloop
