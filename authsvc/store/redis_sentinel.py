@@ -80,7 +80,9 @@ class SentinelMaster:
         if not role or role[0] != "master":
             await connection.close()
             raise RedisConnectFailed(f"{master.describe()} is not a master yet")
-        self._configure(connection, len(role[2]) if len(role) > 2 else 0)
+        # ROLE lists the connected replicas as [host, port, offset]: count those in sync.
+        self._configure(connection, sum(1 for replica in role[2] if int(replica[2]) > 0)
+                        if len(role) > 2 else 0)
         log.info("Redis master of %s is %s", self._address.master_name, master.describe())
         return connection
 

@@ -62,3 +62,24 @@ async def test_after_a_switchover_the_client_follows_the_new_master(
               f"named the new master ({refused} calls refused meanwhile)")
     finally:
         await redis.close()
+
+
+async def test_a_master_turned_replica_is_left_and_never_read_from(
+        sentinels: SentinelSet) -> None:
+    """READONLY: the server the client writes to became a replica (here behind the Sentinels'
+    back, as an operator's mistake or a partition would have it)."""
+    redis = Redis.from_url(sentinels.url, timeout=1.0)
+    try:
+        await redis.execute("SET", "k", "v")
+        master = sentinels.master()
+        other = next(server for server in sentinels.servers if server is not master)
+        other.command("REPLICAOF", "NO", "ONE")
+        master.command("REPLICAOF", "127.0.0.1", str(other.port))
+
+        with pytest.raises(RedisUnavailable, match="READONLY"):
+            await redis.execute("SET", "k", "w")
+        # The Sentinels still name the old master, a replica now: refused, not read from.
+        with pytest.raises(RedisUnavailable, match="not a master"):
+            await redis.execute("GET", "k")
+    finally:
+        await redis.close()
