@@ -10,6 +10,7 @@ from typing import Any
 from authsvc.errors import InvalidParameter
 from authsvc.model.authlog import AttemptFacts, LogPage, LogQuery
 from authsvc.model.verdicts import Verdict
+from authsvc.obs.metrics import DECISIONS
 from authsvc.store import Store
 
 MAX_LIMIT = 1000
@@ -50,6 +51,7 @@ def auth_record(facts: AttemptFacts, verdict: Verdict, now: float) -> dict[str, 
                         "location": {"city": None, "state": None, "country": None}},
         "ood_software": None,
         "trusted_endpoint_status": None,
+        "request_id": facts.request_id or None,  # authsvc: the X-Request-Id of the attempt
     }
 
 
@@ -90,7 +92,8 @@ class AuthLog:
         self._store = store
 
     async def record(self, facts: AttemptFacts, verdict: Verdict, now: float) -> None:
-        """Append the record of one decision."""
+        """Append the record of one decision (and count it: `authsvc_decisions_total`)."""
+        DECISIONS.labels(verdict.factor or "none", verdict.log_result or "none").inc()
         await self._store.authlog.append(auth_record(facts, verdict, now), int(now * 1000))
 
     async def query(self, query: LogQuery) -> LogPage:

@@ -29,11 +29,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from authsvc.store.redis_cluster import ClusterRouter
-from authsvc.store.redis_conn import Arg, Connection, pack_command
+from authsvc.store.redis_conn import Arg, Connection, Hooks, pack_command
 from authsvc.store.redis_errors import (
     TRANSIENT_REPLIES,
     RedisError,
@@ -84,6 +84,17 @@ class Redis:
         self._closed = False
         self._learned_at = 0.0
         self._relearning: asyncio.Task[None] | None = None
+        self._hooks = Hooks()
+
+    @property
+    def on_round_trip(self) -> Callable[[int], None] | None:
+        """Called with the number of commands of each write (one round trip), on every
+        connection; the composition root sets it to count round trips for /metrics."""
+        return self._hooks.on_round_trip
+
+    @on_round_trip.setter
+    def on_round_trip(self, hook: Callable[[int], None] | None) -> None:
+        self._hooks.on_round_trip = hook
 
     @classmethod
     def from_url(cls, url: str, *, timeout: float = 2.0, wait_replicas: int | None = None,
@@ -160,11 +171,11 @@ class Redis:
     async def _find_route(self) -> _Route:
         if self.address.sentinels:
             sentinel = SentinelMaster(self.address, timeout=self.timeout,
-                                      configure=self.configure)
+                                      configure=self.configure, hooks=self._hooks)
             await sentinel.connection()
             self.mode = "sentinel"
             return sentinel
-        connection = Connection(self.address, timeout=self.timeout)
+        connection = Connection(self.address, timeout=self.timeout, hooks=self._hooks)
         try:
             cluster, replication = await connection.pipeline(
                 [("INFO", "cluster"), ("INFO", "replication")])
@@ -173,7 +184,8 @@ class Redis:
             raise
         if isinstance(cluster, str) and "cluster_enabled:1" in cluster:
             await connection.close()
-            router = ClusterRouter(self.address, timeout=self.timeout, configure=self.configure)
+            router = ClusterRouter(self.address, timeout=self.timeout, configure=self.configure,
+                                   hooks=self._hooks)
             try:
                 await router.start()
             except RedisUnavailable:

@@ -21,7 +21,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from authsvc.store.redis_conn import Arg, Connection
+from authsvc.store.redis_conn import Arg, Connection, Hooks
 from authsvc.store.redis_errors import RedisConnectFailed, RedisError, RedisUnavailable
 from authsvc.store.redis_routing import (
     Node,
@@ -46,9 +46,8 @@ class ClusterRouter:
     """Routes commands over a Redis Cluster's masters (see the module docstring)."""
 
     def __init__(self, seed: RedisAddress, *, timeout: float,
-                 configure: Callable[[Connection, int], None]) -> None:
-        self._seed = seed
-        self._timeout = timeout
+                 configure: Callable[[Connection, int], None], hooks: Hooks) -> None:
+        self._seed, self._hooks, self._timeout = seed, hooks, timeout
         self._configure = configure  # sets a master connection's WAIT from its replica count
         self._map = SlotMap()
         self._nodes: dict[Node, Connection] = {}
@@ -236,7 +235,7 @@ class ClusterRouter:
     def _connection(self, node: Node) -> Connection:
         connection = self._nodes.get(node)
         if connection is None:
-            connection = Connection(self._seed.at(*node), timeout=self._timeout)
+            connection = Connection(self._seed.at(*node), timeout=self._timeout, hooks=self._hooks)
             self._configure(connection, len(self._map.replicas.get(node, [])))
             self._nodes[node] = connection
         return connection

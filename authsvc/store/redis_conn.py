@@ -20,16 +20,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from authsvc.store.redis_errors import RedisConnectFailed, RedisError, RedisUnavailable
 from authsvc.store.redis_protocol import Arg, Pending, RespProtocol, collect, pack_command
 from authsvc.store.redis_url import RedisAddress
 
-__all__ = ["Arg", "Connection", "collect", "pack_command"]
+__all__ = ["Arg", "Connection", "Hooks", "collect", "pack_command"]
 
 WAIT_LANES = 4
+
+
+class Hooks:
+    """What the owner of a client's connections wants told (shared by all of them)."""
+
+    __slots__ = ("on_round_trip",)
+
+    def __init__(self) -> None:
+        # Called with the number of commands of each write (one round trip); the composition
+        # root sets it to count round trips for /metrics.
+        self.on_round_trip: Callable[[int], None] | None = None
 
 
 class Connection:
@@ -38,9 +49,11 @@ class Connection:
     `wait_replicas` (0: off) and `wait_ms` are what `execute_waited` asks of WAIT; the owner
     (`Redis`) sets them from its policy and what it learned of the server's replicas."""
 
-    def __init__(self, address: RedisAddress, *, timeout: float = 2.0) -> None:
+    def __init__(self, address: RedisAddress, *, timeout: float = 2.0,
+                 hooks: Hooks | None = None) -> None:
         self.address = address
         self.timeout = timeout
+        self.hooks = hooks or Hooks()
         self.wait_replicas = 0
         self.wait_ms = 0
         self._protocol: RespProtocol | None = None
@@ -81,7 +94,7 @@ class Connection:
 
     def _lane(self) -> Connection:
         if not self._lanes:
-            self._lanes = [Connection(self.address, timeout=self.timeout)
+            self._lanes = [Connection(self.address, timeout=self.timeout, hooks=self.hooks)
                            for _ in range(WAIT_LANES)]
         if not self._lane_held:  # the first waited call of this turn: the next lane
             self._lane_at = (self._lane_at + 1) % WAIT_LANES
@@ -137,6 +150,8 @@ class Connection:
             protocol.pending.append(Pending(future, deadline))
             futures.append(future)
         protocol.queue(packed)
+        if self.hooks.on_round_trip is not None:
+            self.hooks.on_round_trip(len(packed))
         return futures
 
     async def _connected(self) -> RespProtocol:

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from authsvc.store.redis_conn import Arg, Connection
+from authsvc.store.redis_conn import Arg, Connection, Hooks
 from authsvc.store.redis_errors import RedisConnectFailed, RedisError, RedisUnavailable
 from authsvc.store.redis_url import RedisAddress
 
@@ -48,8 +48,9 @@ class SentinelMaster:
     """The current master's connection, found again after every failure."""
 
     def __init__(self, address: RedisAddress, *, timeout: float,
-                 configure: Callable[[Connection, int], None]) -> None:
+                 configure: Callable[[Connection, int], None], hooks: Hooks) -> None:
         self._address = address
+        self._hooks = hooks
         self._timeout = timeout
         self._configure = configure
         self._connection: Connection | None = None
@@ -71,7 +72,7 @@ class SentinelMaster:
 
     async def _find(self) -> Connection:
         master = await ask_sentinels(self._address, self._timeout)
-        connection = Connection(master, timeout=self._timeout)
+        connection = Connection(master, timeout=self._timeout, hooks=self._hooks)
         try:
             role = await connection.execute(("ROLE",))
         except (RedisUnavailable, RedisError) as exc:
