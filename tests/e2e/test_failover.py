@@ -52,7 +52,7 @@ def _service(url: str, tmp_path: Path) -> tuple[ServiceProcess, IntegrationPair]
 
 @pytest.mark.slow
 def test_a_cluster_master_killed_mid_load_loses_and_doubles_no_decision(
-        cluster: RedisCluster, tmp_path: Path) -> None:
+        cluster: RedisCluster, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     service, keys = _service(cluster.url, tmp_path)
     try:
         admin = duo_client.Admin(keys.admin.ikey, keys.admin.skey, "127.0.0.1",
@@ -72,9 +72,10 @@ def test_a_cluster_master_killed_mid_load_loses_and_doubles_no_decision(
 
         outcome = run_load(service.port, keys, people, workers=WORKERS, on_progress=progress)
         recovered = recovery_s(outcome, victims, killed_at[0])
-        print(f"\ncluster failover: served again {recovered:.2f} s after the master was killed;"
-              f" {sum(outcome.unavailable.values())} answers 503 meanwhile; slowest request"
-              f" {outcome.slowest_s:.2f} s; {len(victims)} of {USERS} users on that master")
+        with capsys.disabled():  # shown in the test command's output, even with -q
+            print(f"\ncluster failover: served again {recovered:.2f} s after the master was "
+                  f"killed; {sum(outcome.unavailable.values())} answers 503 meanwhile; slowest "
+                  f"request {outcome.slowest_s:.2f} s; {len(victims)} of {USERS} users on it")
         check_decisions(service.port, keys, people, outcome)
         assert recovered < RECOVERY_BOUND_S
         assert outcome.slowest_s < SLOWEST_BOUND_S
@@ -85,7 +86,7 @@ def test_a_cluster_master_killed_mid_load_loses_and_doubles_no_decision(
 
 @pytest.mark.slow
 def test_a_sentinel_master_killed_mid_load_loses_and_doubles_no_decision(
-        sentinels: SentinelSet, tmp_path: Path) -> None:
+        sentinels: SentinelSet, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     service, keys = _service(sentinels.url, tmp_path)
     try:
         admin = duo_client.Admin(keys.admin.ikey, keys.admin.skey, "127.0.0.1",
@@ -104,9 +105,10 @@ def test_a_sentinel_master_killed_mid_load_loses_and_doubles_no_decision(
 
         outcome = run_load(service.port, keys, people, workers=WORKERS, on_progress=progress)
         recovered = recovery_s(outcome, set(people.user_ids), killed_at[0])
-        print(f"\nSentinel failover: served again {recovered:.2f} s after the master was killed;"
-              f" {sum(outcome.unavailable.values())} answers 503 meanwhile; slowest request"
-              f" {outcome.slowest_s:.2f} s; new master port {sentinels.master_port()}")
+        with capsys.disabled():
+            print(f"\nSentinel failover: served again {recovered:.2f} s after the master was "
+                  f"killed; {sum(outcome.unavailable.values())} answers 503 meanwhile; slowest "
+                  f"request {outcome.slowest_s:.2f} s; new master port {sentinels.master_port()}")
         check_decisions(service.port, keys, people, outcome)
         assert sentinels.master_port() != victim.port
         assert recovered < RECOVERY_BOUND_S
