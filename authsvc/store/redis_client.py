@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from authsvc.store.redis_cluster import ClusterRouter
-from authsvc.store.redis_conn import Arg, Connection, Hooks, pack_command
+from authsvc.store.redis_conn import Arg, Connection, Hooks, pack_command, replicas_in
 from authsvc.store.redis_errors import (
     TRANSIENT_REPLIES,
     RedisError,
@@ -60,13 +60,6 @@ class _Route(Protocol):
     async def pipeline(self, commands: Sequence[Sequence[Arg]]) -> list[Any]: ...
 
     async def close(self) -> None: ...
-
-
-def replicas_in(info: str) -> int:
-    """Replicas in sync (``state=online``) in an INFO replication reply (one still loading
-    its first copy cannot acknowledge anything yet)."""
-    return sum(1 for line in info.splitlines()
-               if line.startswith("slave") and "state=online" in line)
 
 
 class Redis:

@@ -27,9 +27,16 @@ from authsvc.store.redis_errors import RedisConnectFailed, RedisError, RedisUnav
 from authsvc.store.redis_protocol import Arg, Pending, RespProtocol, collect, pack_command
 from authsvc.store.redis_url import RedisAddress
 
-__all__ = ["Arg", "Connection", "Hooks", "collect", "pack_command"]
+__all__ = ["Arg", "Connection", "Hooks", "collect", "pack_command", "replicas_in"]
 
 WAIT_LANES = 4
+
+
+def replicas_in(info: str) -> int:
+    """Replicas in sync (``state=online``) in an INFO replication reply (one still loading
+    its first copy cannot acknowledge anything yet)."""
+    return sum(1 for line in info.splitlines()
+               if line.startswith("slave") and "state=online" in line)
 
 
 class Hooks:

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from authsvc.store.redis_conn import Arg, Connection, Hooks
+from authsvc.store.redis_conn import Arg, Connection, Hooks, replicas_in
 from authsvc.store.redis_errors import RedisConnectFailed, RedisError, RedisUnavailable
 from authsvc.store.redis_url import RedisAddress
 
@@ -74,16 +74,14 @@ class SentinelMaster:
         master = await ask_sentinels(self._address, self._timeout)
         connection = Connection(master, timeout=self._timeout, hooks=self._hooks)
         try:
-            role = await connection.execute(("ROLE",))
-        except (RedisUnavailable, RedisError) as exc:
+            role, info = await connection.pipeline([("ROLE",), ("INFO", "replication")])
+        except RedisUnavailable as exc:
             await connection.close()
             raise RedisConnectFailed(f"master {master.describe()}: {exc}") from None
-        if not role or role[0] != "master":
+        if not isinstance(role, list) or not role or role[0] != "master":
             await connection.close()
             raise RedisConnectFailed(f"{master.describe()} is not a master yet")
-        # ROLE lists the connected replicas as [host, port, offset]: count those in sync.
-        self._configure(connection, sum(1 for replica in role[2] if int(replica[2]) > 0)
-                        if len(role) > 2 else 0)
+        self._configure(connection, replicas_in(info) if isinstance(info, str) else 0)
         log.info("Redis master of %s is %s", self._address.master_name, master.describe())
         return connection
 
