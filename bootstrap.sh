@@ -3,7 +3,7 @@
 #
 #   ./bootstrap.sh serve [authsvc serve flags...]   start the service (embedded Redis under ./var/)
 #   ./bootstrap.sh test  [pytest args...]           ruff + mypy --strict + pytest, then pytest again
-#                                                   against a one-node Redis Cluster
+#                                                   against a 3-master + 3-replica Redis Cluster
 #   ./bootstrap.sh bench [bench flags...]           the passcode benchmark (loadtests/bench.py)
 #   ./bootstrap.sh env                              only install; prints the venv path
 #
@@ -77,10 +77,12 @@ case "$cmd" in
         ruff check .
         mypy
         python -m pytest "$@"
-        # Once more against a one-node Redis Cluster: it refuses every command and script whose
-        # keys span hash slots, so this proves one user's keys share a slot (docs/architecture.md).
-        echo "bootstrap: the suite again, against a one-node Redis Cluster" >&2
-        AUTHSVC_TEST_REDIS_CLUSTER=1 exec python -m pytest -q "$@" ;;
+        # Once more against a real 3-master + 3-replica Redis Cluster on loopback: it refuses every
+        # command and script whose keys span hash slots (so one user's keys must share a slot,
+        # docs/architecture.md), and the service's client must route every call to the right
+        # master, as it does for operators (AUTHSVC_TEST_REDIS_CLUSTER=1: a one-node cluster).
+        echo "bootstrap: the suite again, against a 3+3 Redis Cluster" >&2
+        AUTHSVC_TEST_REDIS_CLUSTER=6 exec python -m pytest -q "$@" ;;
     bench) exec python -m loadtests.bench "$@" ;;
     env) echo "$VENV" ;;
     *) echo "usage: $0 serve|test|bench|env [args...]" >&2; exit 2 ;;

@@ -81,7 +81,9 @@ def create_app(
     if redis is None:
         if not settings.redis_url:
             raise SettingsError("AUTHSVC_REDIS_URL is not set (authsvc serve sets it)")
-        redis = Redis.from_url(settings.redis_url, timeout=settings.redis_timeout)
+        redis = Redis.from_url(settings.redis_url, timeout=settings.redis_timeout,
+                               wait_replicas=settings.redis_wait_replicas,
+                               wait_ms=settings.redis_wait_ms)
     redis.on_round_trip = count_round_trip
     store = Store(redis, prefix=settings.key_prefix,
                   authlog_max_entries=settings.authlog_max_entries)

@@ -63,7 +63,8 @@ ENV_TABLE: tuple[EnvVar, ...] = (
     EnvVar("AUTHSVC_PUBLIC_HOST", "public_host", "",
            "host[:port] written into links and codes; also accepted as the signed host"),
     EnvVar("AUTHSVC_REDIS_URL", "redis_url", "",
-           "external Redis (`redis://[:password@]host:port/db`, `unix:///path.sock?db=0`); "
+           "external Redis (`redis://[:password@]host:port/db`, `unix:///path.sock?db=0`, any "
+           "node of a Redis Cluster, `redis+sentinel://host:26379,host2:26379/master/db`); "
            "unset = start a private redis-server"),
     EnvVar("AUTHSVC_DATA_DIR", "data_dir", "./var",
            "embedded Redis data (AOF) and the generated secret key file"),
@@ -77,6 +78,11 @@ ENV_TABLE: tuple[EnvVar, ...] = (
            "allowed distance between a signed date and the server clock"),
     EnvVar("AUTHSVC_REDIS_TIMEOUT", "redis_timeout", "2.0",
            "seconds a Redis call may take before the request answers 503"),
+    EnvVar("AUTHSVC_REDIS_WAIT_REPLICAS", "redis_wait_replicas", "auto",
+           "replicas that must acknowledge a decision that consumed something (WAIT) before it "
+           "is answered: auto (1 when the master has a replica, else 0), 0 (off) or N"),
+    EnvVar("AUTHSVC_REDIS_WAIT_MS", "redis_wait_ms", "250",
+           "how long WAIT waits for them; none in time = 503 / 50301"),
     EnvVar("AUTHSVC_AUTHLOG_MAX_ENTRIES", "authlog_max_entries", "1000000",
            "authentication log entries kept (oldest trimmed)"),
     EnvVar("AUTHSVC_DELIVERY", "delivery", "outbox",
@@ -161,6 +167,15 @@ def _to_positive_float(text: str) -> float:
     return value
 
 
+def _to_wait_replicas(text: str) -> int | None:
+    if text.strip().lower() == "auto":
+        return None
+    value = int(text)
+    if value < 0:
+        raise ValueError("must be auto or a number of replicas (0 = off)")
+    return value
+
+
 def _to_networks(text: str) -> tuple[IPNetwork, ...]:
     try:
         return tuple(ip_network(part.strip(), strict=False) for part in text.split(",")
@@ -208,6 +223,8 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "max_body_bytes": _to_positive_int,
     "max_skew_seconds": _to_positive_int,
     "redis_timeout": _to_positive_float,
+    "redis_wait_replicas": _to_wait_replicas,
+    "redis_wait_ms": _to_positive_int,
     "authlog_max_entries": _to_positive_int,
     "log_level": _to_log_level,
     "delivery": _one_of("outbox", "webhook"),
@@ -245,6 +262,8 @@ class Settings:
     max_body_bytes: int = 262_144
     max_skew_seconds: int = 300
     redis_timeout: float = 2.0
+    redis_wait_replicas: int | None = None
+    redis_wait_ms: int = 250
     authlog_max_entries: int = 1_000_000
     log_level: str = "info"
     access_log: bool = False

@@ -25,6 +25,8 @@ SCENARIOS: dict[str, tuple[str, str]] = {
                     "N pushes in flight against a running service"),
     "ceiling": ("loadtests.scenarios.ceiling:main",
                 "bare aiohttp + N EVALSHAs: the machine's ceiling"),
+    "topologies": ("loadtests.scenarios.topologies:main",
+                   "decision calls/s: one server, replica (WAIT off/on), 3+3 cluster"),
     "chaos": ("loadtests.scenarios.chaos:main",
               "sign-ins while Redis and a process are killed: decisions lost must be 0"),
 }

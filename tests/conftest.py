@@ -21,11 +21,14 @@ from authsvc.domain.integrations import IntegrationRegistry
 from authsvc.store import Redis, Store
 from authsvc.tls import DevCert, write_dev_cert
 from tests.harness import TEST_SECRET_KEY, RedisServer, Service, ServiceProcess, service_env
+from tests.topologies import session_redis
 
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    """One redis-server; a one-node cluster with AUTHSVC_TEST_REDIS_CLUSTER=1, a 3-master +
+    3-replica cluster with =6 (tests/topologies.py)."""
+    server = session_redis(tmp_path_factory.mktemp("redis"))
     yield server
     server.stop()
 

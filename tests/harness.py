@@ -105,6 +105,11 @@ class RedisServer:
         """One command on a connection of its own (setup, fault injection)."""
         return redis_command(self.port, *args)
 
+    def keys(self) -> list[str]:
+        """Every key stored (on every master of a cluster)."""
+        reply = self.command("KEYS", "*").decode("latin-1")
+        return [line for line in reply.split("\r\n")[1:] if line and not line.startswith("$")]
+
 
 def service_env(redis_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("AUTHSVC_")}

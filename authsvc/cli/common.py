@@ -39,7 +39,9 @@ def add_store_flags(parser: argparse.ArgumentParser, *, redis: bool = True) -> N
 async def with_services(settings: Settings, action: Callable[[Services], Awaitable[T]],
                         links: bool) -> T:
     assert settings.redis_url is not None  # noqa: S101 - set by with_store
-    redis = Redis.from_url(settings.redis_url, timeout=settings.redis_timeout)
+    redis = Redis.from_url(settings.redis_url, timeout=settings.redis_timeout,
+                           wait_replicas=settings.redis_wait_replicas,
+                           wait_ms=settings.redis_wait_ms)
     store = Store(redis, prefix=settings.key_prefix)
     clock = SystemClock()
     announced = None if settings.public_host else await store.announced_base_url(clock.now_ms())

@@ -100,7 +100,8 @@ class Store:
     def events(self, on_event: Callable[[str], None],
                on_reconnect: Callable[[], None]) -> Subscriber:
         """A subscriber to the cross-process events channel (not started yet)."""
-        return Subscriber(self.redis.address, self.keys.events(), on_event, on_reconnect)
+        return Subscriber(self.redis.subscribe_addresses, self.keys.events(), on_event,
+                          on_reconnect)
 
     async def announce_base_url(self, url: str, *, started_ms: int, expires_ms: int) -> None:
         """Record (or refresh) that a service with this public base URL runs until `expires_ms`

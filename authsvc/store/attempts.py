@@ -20,6 +20,7 @@ from authsvc.model.groups import NO_GROUPS, GateArgs
 from authsvc.model.settings import AccountSettings
 from authsvc.store.core import StoreContext, flat_to_dict
 from authsvc.store.records import mobile_otp_from_json, token_from_json, user_from_hash
+from authsvc.store.redis_errors import ReplicaUnacknowledged
 from authsvc.store.scripts import ScriptName
 
 _NONE = ""  # how an absent counter travels to Lua (tonumber("") is nil)
@@ -84,15 +85,23 @@ class AttemptStore:
                      matches: Sequence[Match], gate: GateArgs = NO_GROUPS) -> AttemptOutcome:
         """Run passcode_attempt.lua: commit at most one match and count the outcome. `gate`:
         the status the user's groups impose and the membership version it was read at (the
-        script answers STALE, changing nothing, when that version moved)."""
+        script answers STALE, changing nothing, when that version moved).
+
+        Raises `ReplicaUnacknowledged` (503) when the script accepted a code but no replica
+        acknowledged the write in time (``AUTHSVC_REDIS_WAIT_*``): answering "allow" then
+        could let the same code in again after a failover. A refused code's failure count
+        is not waited for (losing it in a failover gives back at most that one guess)."""
         keys = self._keys
         args: list[str | int] = [now_ms, settings.lockout_threshold, settings.lockout_expire_ms,
                                  gate.status, gate.version, len(matches)]
         for match in matches:
             args += _match_args(match)
-        reply = await self._ctx.scripts.run(
+        reply, confirmed = await self._ctx.scripts.run_waited(
             ScriptName.PASSCODE_ATTEMPT,
             [keys.user(user_id), keys.user_bypass(user_id), keys.user_tokens(user_id),
              keys.user_mobile_otp(user_id), keys.user_sms(user_id),
              keys.user_security_keys(user_id), *keys.counting(user_id)], args)
-        return outcome_of(reply)
+        outcome = outcome_of(reply)
+        if not confirmed and outcome.status is AttemptStatus.ALLOW:
+            raise ReplicaUnacknowledged("no replica acknowledged an accepted code in time")
+        return outcome

@@ -3,6 +3,13 @@
 Push answers are decided in Redis and announced with PUBLISH; every process's subscriber hands
 each message to a callback (which wakes the local waiters). When the connection drops, messages
 may have been missed, so `on_reconnect` wakes every waiter to re-read its state.
+
+Where to listen comes from `addresses` on every (re)connection: the one server, the master the
+Sentinels name now, or any node of a Redis Cluster (a PUBLISH on any node reaches the
+subscribers of every node). After a failure the next candidate is tried first, so a subscriber
+whose node died moves to another. A silent connection is probed with PING every
+`KEEPALIVE_S`; one that stays silent for two probes is dropped (a node that hangs instead of
+closing).
 """
 
 from __future__ import annotations
@@ -11,22 +18,28 @@ import asyncio
 import contextlib
 import logging
 import ssl
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import hiredis
 
-from authsvc.store.redis_client import RedisAddress, pack_command
+from authsvc.store.redis_conn import pack_command
+from authsvc.store.redis_errors import RedisUnavailable
+from authsvc.store.redis_url import RedisAddress
 
 log = logging.getLogger(__name__)
+
+KEEPALIVE_S = 1.0
 
 
 class Subscriber:
     """Keeps a SUBSCRIBE to one channel alive and reports every message."""
 
-    def __init__(self, address: RedisAddress, channel: str, on_message: Callable[[str], None],
-                 on_reconnect: Callable[[], None]) -> None:
-        self._address = address
+    def __init__(self, addresses: Callable[[], Awaitable[list[RedisAddress]]], channel: str,
+                 on_message: Callable[[str], None], on_reconnect: Callable[[], None]) -> None:
+        self._addresses = addresses
+        self._attempt = 0
+        self.address: RedisAddress | None = None
         self._channel = channel
         self._on_message = on_message
         self._on_reconnect = on_reconnect
@@ -43,7 +56,9 @@ class Subscriber:
                 await self._task
 
     async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        address = self._address
+        candidates = await self._addresses()
+        address = candidates[self._attempt % len(candidates)]
+        self.address = address
         if address.unix_path:
             return await asyncio.open_unix_connection(address.unix_path)
         context = ssl.create_default_context() if address.tls else None
@@ -54,27 +69,39 @@ class Subscriber:
         while True:
             try:
                 await self._listen()
-            except (OSError, hiredis.ProtocolError, EOFError) as exc:
+            except (OSError, hiredis.ProtocolError, EOFError, TimeoutError,
+                    RedisUnavailable) as exc:
                 log.debug("events subscriber lost its connection: %s", exc)
+            self._attempt += 1
             self.subscribed.clear()
             self._on_reconnect()
             await asyncio.sleep(delay)
             delay = min(delay * 2, 2.0)
 
     async def _listen(self) -> None:
-        reader, writer = await self._open()
+        async with asyncio.timeout(5.0):
+            reader, writer = await self._open()
         try:
-            if self._address.password is not None:
-                login: tuple[str, ...] = (("AUTH", self._address.username, self._address.password)
-                                          if self._address.username
-                                          else ("AUTH", self._address.password))
+            address = self.address
+            if address is not None and address.password is not None:
+                login: tuple[str, ...] = (("AUTH", address.username, address.password)
+                                          if address.username else ("AUTH", address.password))
                 writer.write(pack_command(login))
             writer.write(pack_command(("SUBSCRIBE", self._channel)))
             parser = hiredis.Reader(encoding="utf-8", errors="surrogateescape")
+            silent = 0
             while True:
-                data = await reader.read(65536)
+                try:
+                    data = await asyncio.wait_for(reader.read(65536), KEEPALIVE_S)
+                except TimeoutError:
+                    silent += 1
+                    if silent > 2:
+                        raise
+                    writer.write(pack_command(("PING",)))
+                    continue
                 if not data:
                     raise EOFError("connection closed")
+                silent = 0
                 parser.feed(data)
                 while (reply := parser.gets()) is not False:
                     self._dispatch(reply)
@@ -84,6 +111,8 @@ class Subscriber:
     def _dispatch(self, reply: Any) -> None:
         if isinstance(reply, hiredis.ReplyError):
             raise EOFError(str(reply))
+        if isinstance(reply, list) and reply and reply[0] == "pong":
+            return
         if isinstance(reply, list) and reply and reply[0] == "subscribe":
             self.subscribed.set()
             self._on_reconnect()  # anything published before we listened must be re-read

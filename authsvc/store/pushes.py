@@ -21,9 +21,11 @@ from authsvc.model.pushes import (
     ResolveStatus,
 )
 from authsvc.store.core import StoreContext, flat_to_dict
+from authsvc.store.redis_errors import ReplicaUnacknowledged
 from authsvc.store.scripts import ScriptName
 
 INDEX_GRACE_MS = 600_000
+_ANSWERS = frozenset({PushOperation.APPROVE, PushOperation.DENY, PushOperation.FRAUD})
 
 
 
@@ -132,15 +134,19 @@ class PushStore:
     async def resolve(self, user_id: str, txid: str, *, now_ms: int, operation: PushOperation,
                       phone_id: str = "", code_hash: str = "", max_tries: int = 3,
                       fraud_locks: bool = False, deny_reason: str = "") -> Resolution:
-        """Run push_resolve.lua (answer or expire)."""
+        """Run push_resolve.lua (answer or expire). Raises `ReplicaUnacknowledged` (503) when a
+        phone's answer ended the push but no replica acknowledged it in time (the phone
+        retries; a failover could otherwise bring the push back pending after its answer)."""
         keys = self._keys
-        reply = await self._ctx.scripts.run(
+        reply, confirmed = await self._ctx.scripts.run_waited(
             ScriptName.PUSH_RESOLVE,
             [keys.push(user_id, txid), keys.user(user_id), keys.user_pushes(user_id),
              *keys.counting(user_id)],
             [now_ms, operation.value, phone_id, code_hash, max_tries, "1" if fraud_locks else "0",
              keys.events(), txid, deny_reason])
         status = ResolveStatus(int(reply[0]))
+        if not confirmed and status is ResolveStatus.ENDED and operation in _ANSWERS:
+            raise ReplicaUnacknowledged("no replica acknowledged a push answer in time")
         if status is ResolveStatus.WRONG_CODE:
             return Resolution(status, "pending", int(reply[1]))
         if status is ResolveStatus.ANSWERED:

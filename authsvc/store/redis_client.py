@@ -1,297 +1,212 @@
-"""A lean asyncio Redis client: one shared, pipelined connection per process.
+"""A lean asyncio Redis client: pipelined connections, one per server, shared by the process.
 
-Why not redis-py: its asyncio client costs about 170-200 us of Python per call on these machines,
-which is most of the hot path's budget (see docs/performance.md). Here every caller writes its
-packed command (hiredis.pack_command) straight onto one connection and awaits a future; replies
-are parsed by hiredis.Reader in `data_received` and matched to futures in order. Concurrent
-requests therefore share round trips for free.
+Why not redis-py or a cluster client: measured on this machine (docs/performance.md, "Choosing
+the Redis client"), redis-py's asyncio client costs about 200 us of Python per call and the
+maintained cluster clients (valkey-glide, redis-py, coredis) all serve fewer requests per second
+than this one. The engine is `redis_conn.Connection`: every caller writes its packed command onto
+the shared connection and awaits a future, so concurrent requests share round trips.
 
-Failure model: a dead or stuck connection fails every pending call with `RedisUnavailable`
-(a watchdog aborts the connection when the oldest pending call outlives its deadline); the next
-call reconnects. An error reply that means "not now" (`TRANSIENT_REPLIES`: out of memory,
-loading, a read-only replica, a cluster or master that is down, a busy script) fails only its
-own call, with `RedisTransientError`, a `RedisUnavailable` too. Callers turn `RedisUnavailable`
-into a 503; any other error reply is a `RedisError` (a bug or a deployment fault: 500).
+`Redis` finds out what it talks to on its first call, from the URL alone:
+
+- ``redis+sentinel://``: the Sentinels name the master (`redis_sentinel.SentinelMaster`);
+- any other URL naming a server that reports ``cluster_enabled:1``: a Redis Cluster, whose other
+  nodes are discovered (`redis_cluster.ClusterRouter`: slots, MOVED/ASK, failover);
+- otherwise one server, one connection.
+
+Failure model: a dead or stuck server fails the calls it holds with `RedisUnavailable`; the
+next call reconnects (or finds the new master). An error reply that means "not now"
+(`TRANSIENT_REPLIES`) fails only its own call, with `RedisTransientError`, a `RedisUnavailable`
+too. Callers turn `RedisUnavailable` into a 503; any other error reply is a `RedisError`.
+
+Replication window: `execute_waited` runs a command and then ``WAIT`` on the same connection
+(see `redis_conn`), as `wait_replicas` says: None ("auto") waits for one replica on a server that
+has at least one connected (learned at connect time, and again every `RELEARN_S` and after a
+WAIT fell short), 0 never waits, N waits for N.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ssl
-from collections import deque
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, cast
-from urllib.parse import parse_qs, unquote, urlsplit
+from typing import Any, Protocol
 
-import hiredis
-
+from authsvc.store.redis_cluster import ClusterRouter
+from authsvc.store.redis_conn import Arg, Connection, Hooks, pack_command, replicas_in
 from authsvc.store.redis_errors import (
     TRANSIENT_REPLIES,
     RedisError,
     RedisTransientError,
     RedisUnavailable,
-    reply_error,
 )
+from authsvc.store.redis_sentinel import SentinelMaster
+from authsvc.store.redis_url import RedisAddress, parse_redis_url
 
 __all__ = ["TRANSIENT_REPLIES", "Arg", "Redis", "RedisAddress", "RedisError",
            "RedisTransientError", "RedisUnavailable", "pack_command", "parse_redis_url"]
 
-Arg = str | bytes | int | float
+RELEARN_S = 5.0
+DEFAULT_WAIT_MS = 250
 
 
-@dataclass(frozen=True, slots=True)
-class RedisAddress:
-    """Where Redis is and how to log in; built by `parse_redis_url`."""
+class _Route(Protocol):
+    async def execute(self, args: Sequence[Arg], timeout: float | None = None) -> Any: ...
 
-    host: str = "127.0.0.1"
-    port: int = 6379
-    unix_path: str | None = None
-    db: int = 0
-    username: str | None = None
-    password: str | None = None
-    tls: bool = False
+    async def execute_waited(self, args: Sequence[Arg]) -> tuple[Any, bool]: ...
 
-    def describe(self) -> str:
-        """Where, without the password (for logs)."""
-        where = f"unix:{self.unix_path}" if self.unix_path else f"{self.host}:{self.port}"
-        return f"{where}/{self.db}"
+    async def send(self, args: Sequence[Arg]) -> asyncio.Future[Any]: ...
 
+    async def pipeline(self, commands: Sequence[Sequence[Arg]]) -> list[Any]: ...
 
-def parse_redis_url(url: str) -> RedisAddress:
-    """``redis://[[user]:password@]host[:port][/db]``, ``rediss://...``, ``unix:///path?db=N``."""
-    parts = urlsplit(url)
-    query = parse_qs(parts.query)
-    username = unquote(parts.username) if parts.username else None
-    password = unquote(parts.password) if parts.password else None
-    if parts.scheme == "unix":
-        if not parts.path:
-            raise ValueError("unix:// URL needs a socket path")
-        db = int(query.get("db", ["0"])[0])
-        return RedisAddress(unix_path=parts.path, db=db, username=username, password=password)
-    if parts.scheme not in ("redis", "rediss"):
-        raise ValueError(f"unsupported Redis URL scheme {parts.scheme!r}")
-    db_text = parts.path.lstrip("/") or query.get("db", ["0"])[0]
-    return RedisAddress(
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or 6379,
-        db=int(db_text),
-        username=username,
-        password=password,
-        tls=parts.scheme == "rediss",
-    )
-
-
-def pack_command(args: Sequence[Arg]) -> bytes:
-    # hiredis's stub types the argument as a 1-tuple; any tuple of str/bytes/numbers is accepted.
-    packed: bytes = hiredis.pack_command(cast(Any, tuple(args)))
-    return packed
-
-
-async def _collect(futures: Sequence[asyncio.Future[Any]]) -> list[Any]:
-    """Every reply in order (error replies as `RedisError` values); a lost connection or a
-    transient error reply raises `RedisUnavailable` once all futures are done."""
-    # Replies resolve futures in order and a lost connection fails all that remain, so when the
-    # last future is done every earlier one is too.
-    with contextlib.suppress(RedisError, RedisUnavailable):
-        await futures[-1]
-    results: list[Any] = []
-    for future in futures:
-        error = future.exception()
-        if isinstance(error, RedisUnavailable):
-            for rest in futures:
-                rest.exception()  # mark every failure as retrieved
-            raise error
-        results.append(error if error is not None else future.result())
-    return results
-
-
-class _Pending:
-    __slots__ = ("deadline", "future")
-
-    def __init__(self, future: asyncio.Future[Any], deadline: float) -> None:
-        self.future = future
-        self.deadline = deadline
-
-
-class _RespProtocol(asyncio.Protocol):
-    def __init__(self) -> None:
-        self.reader = hiredis.Reader(encoding="utf-8", errors="surrogateescape")
-        self.pending: deque[_Pending] = deque()
-        self.transport: asyncio.Transport | None = None
-        self.lost = False
-        self._outgoing: list[bytes] = []
-
-    def queue(self, packed: Sequence[bytes]) -> None:
-        """Queue commands; everything queued in one event-loop turn leaves in one write.
-
-        Concurrent requests thus share send syscalls, which were the largest single cost of the
-        hot path when every command was written on its own.
-        """
-        if not self._outgoing:
-            asyncio.get_running_loop().call_soon(self._flush)
-        self._outgoing.extend(packed)
-
-    def _flush(self) -> None:
-        data, self._outgoing = b"".join(self._outgoing), []
-        if self.transport is not None and not self.lost:
-            self.transport.write(data)
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)  # noqa: S101 - stream transports only
-        self.transport = transport
-
-    def data_received(self, data: bytes) -> None:
-        self.reader.feed(data)
-        try:
-            while (reply := self.reader.gets()) is not False:
-                entry = self.pending.popleft()
-                if entry.future.done():
-                    continue
-                if isinstance(reply, hiredis.ReplyError):
-                    entry.future.set_exception(reply_error(str(reply)))
-                else:
-                    entry.future.set_result(reply)
-        except (hiredis.ProtocolError, IndexError):
-            if self.transport is not None:
-                self.transport.abort()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.lost = True
-        while self.pending:
-            entry = self.pending.popleft()
-            if not entry.future.done():
-                entry.future.set_exception(RedisUnavailable("connection to Redis lost"))
+    async def close(self) -> None: ...
 
 
 class Redis:
-    """One pipelined connection; safe to share between all tasks of one event loop."""
+    """Redis as the service sees it: one server, a Sentinel-managed master, or a cluster."""
 
-    def __init__(self, address: RedisAddress, *, timeout: float = 2.0) -> None:
+    def __init__(self, address: RedisAddress, *, timeout: float = 2.0,
+                 wait_replicas: int | None = None, wait_ms: int = DEFAULT_WAIT_MS) -> None:
         self.address = address
         self.timeout = timeout
-        self._protocol: _RespProtocol | None = None
-        self._connect_lock = asyncio.Lock()
-        self._watchdog: asyncio.Task[None] | None = None
+        self.wait_replicas = wait_replicas
+        self.wait_ms = wait_ms
+        self.mode = "unknown"
+        self._route: _Route | None = None
+        self._lock = asyncio.Lock()
         self._closed = False
-        # Called with the number of commands of each write (one round trip); the composition
-        # root sets it to count round trips for /metrics.
-        self.on_round_trip: Callable[[int], None] | None = None
+        self._learned_at = 0.0
+        self._relearning: asyncio.Task[None] | None = None
+        self._hooks = Hooks()
+
+    @property
+    def on_round_trip(self) -> Callable[[int], None] | None:
+        """Called with the number of commands of each write (one round trip), on every
+        connection; the composition root sets it to count round trips for /metrics."""
+        return self._hooks.on_round_trip
+
+    @on_round_trip.setter
+    def on_round_trip(self, hook: Callable[[int], None] | None) -> None:
+        self._hooks.on_round_trip = hook
 
     @classmethod
-    def from_url(cls, url: str, *, timeout: float = 2.0) -> Redis:
-        """A client for a ``redis://``, ``rediss://`` or ``unix://`` URL."""
-        return cls(parse_redis_url(url), timeout=timeout)
+    def from_url(cls, url: str, *, timeout: float = 2.0, wait_replicas: int | None = None,
+                 wait_ms: int = DEFAULT_WAIT_MS) -> Redis:
+        """A client for a ``redis://``, ``rediss://``, ``unix://`` or ``redis+sentinel://`` URL."""
+        return cls(parse_redis_url(url), timeout=timeout, wait_replicas=wait_replicas,
+                   wait_ms=wait_ms)
 
     async def execute(self, *args: Arg, timeout: float | None = None) -> Any:
         """Send one command and return its reply; an error reply raises `RedisError`."""
-        protocol = await self._connected()
-        future = self._send(protocol, (pack_command(args),), timeout)[0]
-        return await future
+        route = self._route or await self._discover()
+        return await route.execute(args, timeout)
+
+    async def execute_waited(self, *args: Arg) -> tuple[Any, bool]:
+        """Run one command, then WAIT for replicas on the same connection (`wait_replicas`):
+        the reply, and False when too few replicas acknowledged in time."""
+        route = self._route or await self._discover()
+        reply, confirmed = await route.execute_waited(args)
+        if not confirmed or time.monotonic() - self._learned_at > RELEARN_S:
+            self._relearn_soon()
+        return reply, confirmed
 
     async def send(self, *args: Arg) -> asyncio.Future[Any]:
         """Send one command without waiting for its reply; the caller owns the future."""
-        protocol = await self._connected()
-        return self._send(protocol, (pack_command(args),), None)[0]
+        route = self._route or await self._discover()
+        return await route.send(args)
 
     async def pipeline(self, commands: Sequence[Sequence[Arg]]) -> list[Any]:
-        """Send several commands in one write; replies in order, error replies as `RedisError`.
-
-        Raises `RedisUnavailable` if the connection is lost, after every reply future has been
-        collected (so asyncio never logs a failure nobody retrieved).
-        """
+        """Send several commands in one write per server; replies in order, error replies as
+        `RedisError` values. Raises `RedisUnavailable` if a connection is lost, after every
+        reply future has been collected."""
         if not commands:
             return []
-        protocol = await self._connected()
-        packed = [pack_command(tuple(command)) for command in commands]
-        return await _collect(self._send(protocol, packed, None))
+        route = self._route or await self._discover()
+        return await route.pipeline(commands)
+
+    async def subscribe_addresses(self) -> list[RedisAddress]:
+        """Where the events subscriber may listen, best first (any node of a cluster: a
+        PUBLISH reaches every node)."""
+        route = self._route or await self._discover()
+        if isinstance(route, ClusterRouter):
+            await route.refresh_quietly()
+            return route.nodes()
+        if isinstance(route, SentinelMaster):
+            return [(await route.connection()).address]
+        return [self.address]
 
     async def close(self) -> None:
-        """Close the connection and stop the watchdog; pending calls fail."""
+        """Close every connection; pending calls fail, later calls raise `RedisUnavailable`."""
         self._closed = True
-        if self._watchdog is not None:
-            self._watchdog.cancel()
+        if self._relearning is not None:
+            self._relearning.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._watchdog
-        if self._protocol is not None and self._protocol.transport is not None:
-            self._protocol.transport.close()
-        self._protocol = None
+                await self._relearning
+        route, self._route = self._route, None
+        if route is not None:
+            await route.close()
 
-    def _send(
-        self, protocol: _RespProtocol, packed: Sequence[bytes], timeout: float | None
-    ) -> list[asyncio.Future[Any]]:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + (self.timeout if timeout is None else timeout)
-        futures: list[asyncio.Future[Any]] = []
-        for _ in packed:
-            future: asyncio.Future[Any] = loop.create_future()
-            protocol.pending.append(_Pending(future, deadline))
-            futures.append(future)
-        protocol.queue(packed)
-        if self.on_round_trip is not None:
-            self.on_round_trip(len(packed))
-        return futures
+    def configure(self, connection: Connection, replicas: int) -> None:
+        """Set a master connection's WAIT from the policy and its replica count."""
+        wanted = self.wait_replicas
+        connection.wait_replicas = (1 if replicas > 0 else 0) if wanted is None else wanted
+        connection.wait_ms = self.wait_ms
 
-    async def _connected(self) -> _RespProtocol:
-        protocol = self._protocol
-        if protocol is not None and not protocol.lost:
-            return protocol
+    async def _discover(self) -> _Route:
         if self._closed:
             raise RedisUnavailable("client closed")
-        async with self._connect_lock:
-            protocol = self._protocol
-            if protocol is None or protocol.lost:
-                protocol = await self._connect()
-                self._protocol = protocol
-            if self._watchdog is None or self._watchdog.done():
-                self._watchdog = asyncio.get_running_loop().create_task(self._watch())
-            return protocol
+        async with self._lock:
+            if self._route is None:
+                self._route = await self._find_route()
+                self._learned_at = time.monotonic()
+            return self._route
 
-    async def _connect(self) -> _RespProtocol:
-        loop = asyncio.get_running_loop()
-        address = self.address
-        protocol: _RespProtocol | None = None
+    async def _find_route(self) -> _Route:
+        if self.address.sentinels:
+            sentinel = SentinelMaster(self.address, timeout=self.timeout,
+                                      configure=self.configure, hooks=self._hooks)
+            await sentinel.connection()
+            self.mode = "sentinel"
+            return sentinel
+        connection = Connection(self.address, timeout=self.timeout, hooks=self._hooks)
         try:
-            async with asyncio.timeout(self.timeout):
-                if address.unix_path:
-                    _, protocol = await loop.create_unix_connection(
-                        _RespProtocol, address.unix_path)
-                else:
-                    context = ssl.create_default_context() if address.tls else None
-                    _, protocol = await loop.create_connection(
-                        _RespProtocol, address.host, address.port, ssl=context)
-                await self._handshake(protocol)
-        except (OSError, TimeoutError, RedisUnavailable, RedisError) as exc:
-            # A refused login (wrong password, unknown db) is a deployment fault: the service
-            # answers 503 like for an unreachable Redis, and the half-open socket is closed.
-            if protocol is not None and protocol.transport is not None:
-                protocol.transport.abort()
-            raise RedisUnavailable(f"cannot use Redis at {address.describe()}: {exc}") from None
-        return protocol
+            cluster, replication = await connection.pipeline(
+                [("INFO", "cluster"), ("INFO", "replication")])
+        except RedisUnavailable:
+            await connection.close()
+            raise
+        if isinstance(cluster, str) and "cluster_enabled:1" in cluster:
+            await connection.close()
+            router = ClusterRouter(self.address, timeout=self.timeout, configure=self.configure,
+                                   hooks=self._hooks)
+            try:
+                await router.start()
+            except RedisUnavailable:
+                await router.close()
+                raise
+            self.mode = "cluster"
+            return router
+        # INFO refused (an ACL without it) reads as a lone server without replicas.
+        self.configure(connection, replicas_in(replication) if isinstance(replication, str)
+                       else 0)
+        self.mode = "single"
+        return connection
 
-    async def _handshake(self, protocol: _RespProtocol) -> None:
-        commands: list[tuple[Arg, ...]] = []
-        if self.address.password is not None:
-            if self.address.username:
-                commands.append(("AUTH", self.address.username, self.address.password))
-            else:
-                commands.append(("AUTH", self.address.password))
-        if self.address.db:
-            commands.append(("SELECT", self.address.db))
-        if commands:
-            for reply in await _collect(self._send(protocol, [pack_command(c) for c in commands], None)):
-                if isinstance(reply, RedisError):
-                    raise reply
+    def _relearn_soon(self) -> None:
+        if self._relearning is not None and not self._relearning.done():
+            return
+        self._learned_at = time.monotonic()
+        self._relearning = asyncio.get_running_loop().create_task(self._relearn())
 
-    async def _watch(self) -> None:
-        """Abort a connection whose oldest pending reply is overdue (Redis stopped or stuck)."""
-        loop = asyncio.get_running_loop()
-        interval = max(0.05, min(0.5, self.timeout / 4))
-        while not self._closed:
-            await asyncio.sleep(interval)
-            protocol = self._protocol
-            if protocol is None or protocol.lost or not protocol.pending:
-                continue
-            if protocol.pending[0].deadline < loop.time() and protocol.transport is not None:
-                protocol.transport.abort()
+    async def _relearn(self) -> None:
+        """Read the replica counts again (a replica came, went, or the master changed)."""
+        route = self._route
+        with contextlib.suppress(RedisUnavailable, RedisError):
+            if isinstance(route, ClusterRouter):
+                await route.refresh_quietly()
+            elif route is not None:
+                connection = (await route.connection() if isinstance(route, SentinelMaster)
+                              else route)
+                assert isinstance(connection, Connection)  # noqa: S101 - the lone-server route
+                self.configure(connection, replicas_in(
+                    await connection.execute(("INFO", "replication"))))

@@ -18,6 +18,18 @@ class RedisUnavailable(StoreUnavailable):
     logged, never sent to a client)."""
 
 
+class RedisConnectFailed(RedisUnavailable):
+    """No connection could be made (refused, timed out, login refused): nothing was sent, so
+    the command may be sent to another server (a cluster's new master) without risk of running
+    twice."""
+
+
+class ReplicaUnacknowledged(RedisUnavailable):
+    """A decision that consumed something was committed on the master, but no replica
+    acknowledged it within ``AUTHSVC_REDIS_WAIT_MS``: it is not answered (503), since a failover
+    now could bring back what it consumed (docs/api.md, "Decisions")."""
+
+
 class RedisTransientError(RedisUnavailable):
     """Redis answered, but with an error reply that means "not now" (`TRANSIENT_REPLIES`): the
     command was refused as a whole (a script that is refused runs none of its writes), so, as

@@ -144,6 +144,20 @@ class ScriptRunner:
         await self._redis.execute("SCRIPT", "LOAD", script.source)
         return await self._redis.execute("EVALSHA", script.sha, len(keys), *keys, *args)
 
+    async def run_waited(self, name: ScriptName, keys: Sequence[str], args: Sequence[Arg]
+                         ) -> tuple[Any, bool]:
+        """EVALSHA the script, then WAIT for replicas on the same connection (see
+        `Redis.execute_waited`): its reply, and False when too few replicas acknowledged."""
+        script = self._scripts[name]
+        command = ("EVALSHA", script.sha, len(keys), *keys, *args)
+        try:
+            return await self._redis.execute_waited(*command)
+        except RedisError as exc:
+            if not str(exc).startswith("NOSCRIPT"):
+                raise
+        await self._redis.execute("SCRIPT", "LOAD", script.source)
+        return await self._redis.execute_waited(*command)
+
     async def run_many(self, name: ScriptName,
                        calls: Sequence[tuple[Sequence[str], Sequence[Arg]]]) -> list[Any]:
         """EVALSHA the script once per (keys, args) in one pipeline (each call may be in

@@ -51,7 +51,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (  # first match wins: specifi
       "authsvc/store/security_keys.py")),
     ("passcode factors (AES-GCM seed, HOTP, YubiKey OTP, bypass hash)",
      ("authsvc/factors/", "authsvc/crypto.py")),
-    ("lean Redis client (pack, futures, replies)", ("authsvc/store/redis_client.py",)),
+    ("lean Redis client (pack, futures, replies)", tuple(
+        f"authsvc/store/redis_{name}.py" for name in (
+            "client", "conn", "protocol", "cluster", "routing", "sentinel", "url", "errors"))),
     ("Redis store (keys, scripts, records)", ("authsvc/store/",)),
     ("HTTP layer (middleware, handlers, envelope)", ("authsvc/http/",)),
     ("domain (decisions, users, tokens, settings)", ("authsvc/domain/",)),

@@ -11,7 +11,7 @@ import duo_client
 import pytest
 
 from tests.conftest import IntegrationPair
-from tests.harness import RedisServer, ServiceProcess, redis_command, service_env
+from tests.harness import RedisServer, ServiceProcess, service_env
 
 
 @pytest.fixture
@@ -26,8 +26,8 @@ def sweeping_service(redis_server: RedisServer, tmp_path: Path) -> Iterator[Serv
 def _created_days_ago(redis_server: RedisServer, user_id: str, days: int) -> None:
     """Move the user's creation back in time, in the record and in the creation-ordered list."""
     created = int(time.time()) - days * 86_400
-    redis_command(redis_server.port, "HSET", f"as:{{u:{user_id}}}:user", "created", str(created))
-    redis_command(redis_server.port, "ZADD", "as:users", str(created * 1000), user_id)
+    redis_server.command("HSET", f"as:{{u:{user_id}}}:user", "created", str(created))
+    redis_server.command("ZADD", "as:users", str(created * 1000), user_id)
 
 
 @pytest.mark.slow

@@ -25,7 +25,7 @@ from mobile_sim.client import (
 from tests.conftest import IntegrationPair
 from tests.e2e.carrier_helpers import carrier_of
 from tests.e2e.push_helpers import Clients, one_push, tls_clients
-from tests.harness import RedisServer, redis_command
+from tests.harness import RedisServer
 from tests.inprocess.serving import InProcessService
 
 
@@ -225,7 +225,7 @@ def test_users_without_a_device_are_locked_out_after_the_threshold(
     admin.update_settings(unenrolled_user_lockout_threshold=1)
     assert auth.preauth(username="xena")["result"] == "enroll"  # created today
     # The user was created two days ago:
-    redis_command(redis_server.port, "HSET", f"as:{{u:{user['user_id']}}}:user", "created",
+    redis_server.command("HSET", f"as:{{u:{user['user_id']}}}:user", "created",
                   str(int(time.time()) - 2 * 86400))
     assert auth.preauth(username="xena")["result"] == "deny"
     locked = admin.get_user_by_id(user["user_id"])

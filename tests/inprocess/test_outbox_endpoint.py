@@ -18,7 +18,7 @@ from authsvc.crypto import SecretBox
 from authsvc.settings import Secret
 from mobile_sim.carrier import passcodes
 from tests.e2e.carrier_helpers import carrier_of, data_dir, outbox_endpoint
-from tests.harness import TEST_SECRET_KEY, RedisServer, redis_command
+from tests.harness import TEST_SECRET_KEY, RedisServer
 from tests.inprocess.serving import InProcessService, WaitCountingClock, settings_for
 
 NUMBER = "+15555550143"
@@ -93,14 +93,13 @@ def test_a_redis_dump_holds_no_sms_passcode(service: InProcessService, texted: s
     sent = carrier_of(service).messages("sms", NUMBER)
     codes = [code for message in sent for code in passcodes(message)]
     assert len(sent) == 2 and len(codes) == 20
-    keys = redis_command(redis_server.port, "KEYS", "*").decode("latin-1").split("\r\n")
-    outbox_keys = [key for key in keys if ":outbox:" in key]
+    outbox_keys = [key for key in redis_server.keys() if ":outbox:" in key]
     assert outbox_keys == [f"as:outbox:sms:{NUMBER}"]
-    listed = redis_command(redis_server.port, "LRANGE", outbox_keys[0], "0", "-1")
+    listed = redis_server.command("LRANGE", outbox_keys[0], "0", "-1")
     assert listed.count(b"\r\nv1.") == 2  # two sealed entries
-    dump = listed + redis_command(redis_server.port, "DUMP", outbox_keys[0])
+    dump = listed + redis_server.command("DUMP", outbox_keys[0])
     assert not [code for code in codes if code.encode() in dump]
-    ttl = int(redis_command(redis_server.port, "TTL", outbox_keys[0]).strip().lstrip(b":"))
+    ttl = int(redis_server.command("TTL", outbox_keys[0]).strip().lstrip(b":"))
     assert 3500 < ttl <= 3600  # kept one hour after the newest message
 
 

@@ -16,7 +16,7 @@ import pytest
 from mobile_sim.carrier import Carrier, CarrierError, passcodes, report
 from tests.conftest import IntegrationPair
 from tests.e2e.carrier_helpers import carrier_of
-from tests.harness import RedisServer, redis_command
+from tests.harness import RedisServer
 from tests.inprocess.serving import InProcessService, ServedClock
 
 NUMBER = "+15555550142"
@@ -53,7 +53,7 @@ def test_an_sms_batch_works_code_by_code_and_preauth_tells_the_next(
     assert (answer["result"], answer["status"]) == ("deny", "sent")
     codes = passcodes(carrier.messages("sms", NUMBER)[-1])
     assert len(codes) == 10 and [code[0] for code in codes] == list("1234567890")
-    stored = redis_command(redis_server.port, "HGETALL", f"as:{{u:{sms_user['user_id']}}}:sms")
+    stored = redis_server.command("HGETALL", f"as:{{u:{sms_user['user_id']}}}:sms")
     assert stored.count(b"expires") == 10  # the batch is there, as keyed hashes only
     assert not any(code.encode() in stored for code in codes)
     assert auth_api.preauth(username="sam")["devices"][0]["sms_nextcode"] == "1"

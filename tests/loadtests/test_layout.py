@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 LOADTESTS = ROOT / "loadtests"
 SEEDING = "loadtests/core/seeding.py"
 ANYWHERE = {"authsvc.embedded_redis", "authsvc.tls"}  # a private Redis and dev certs, as serve does
-ONLY_IN = {"authsvc.store.redis_client": {"loadtests/scenarios/ceiling.py"}}  # measured on purpose
+# The lean client is what these two measure, on purpose.
+ONLY_IN = {"authsvc.store.redis_client": {"loadtests/scenarios/ceiling.py",
+                                          "loadtests/scenarios/topologies.py"}}
 
 
 def _modules() -> list[Path]:

@@ -37,6 +37,10 @@ class CountingRedis(Redis):
         self.awaited += 1
         return await super().execute(*args, timeout=timeout)
 
+    async def execute_waited(self, *args: Arg) -> tuple[Any, bool]:
+        self.awaited += 1  # the WAIT rides in the same write: one round trip
+        return await super().execute_waited(*args)
+
     async def pipeline(self, commands: Sequence[Sequence[Arg]]) -> list[Any]:
         self.awaited += 1
         return await super().pipeline(commands)

@@ -40,21 +40,32 @@ from tests.harness import CLUSTER_ENV, RedisServer, free_port, redis_command
     ("unix:///run/redis/redis.sock?db=7", RedisAddress(unix_path="/run/redis/redis.sock", db=7)),
     ("unix://:pw@/run/redis.sock?db=1",
      RedisAddress(unix_path="/run/redis.sock", db=1, password="pw")),
+    ("redis+sentinel://s1:26379,s2:26380,s3/mymaster",
+     RedisAddress(sentinels=(("s1", 26379), ("s2", 26380), ("s3", 26379)),
+                  master_name="mymaster")),
+    ("redis+sentinel://svc:p%40ss@10.0.0.1,10.0.0.2:5000/cache/4?sentinel_password=sp",
+     RedisAddress(sentinels=(("10.0.0.1", 26379), ("10.0.0.2", 5000)), master_name="cache",
+                  db=4, username="svc", password="p@ss", sentinel_password="sp")),
+    ("rediss+sentinel://[::1]:26379/m",
+     RedisAddress(sentinels=(("::1", 26379),), master_name="m", tls=True)),
 ])
 def test_redis_urls_parse_into_addresses(url: str, expected: RedisAddress) -> None:
     assert parse_redis_url(url) == expected
 
 
-@pytest.mark.parametrize("url", ["http://localhost:6379", "unix://", "localhost:6379"])
+@pytest.mark.parametrize("url", ["http://localhost:6379", "unix://", "localhost:6379",
+                                 "redis+sentinel://s1:26379", "redis+sentinel://s1/a/1/x"])
 def test_unusable_redis_urls_are_refused(url: str) -> None:
-    with pytest.raises(ValueError, match="unix|scheme"):
+    with pytest.raises(ValueError, match="unix|scheme|master_name"):
         parse_redis_url(url)
 
 
 def test_address_description_leaves_the_password_out() -> None:
     tcp = parse_redis_url("redis://svc:hunter2@db.local:6390/3")
     unix = parse_redis_url("unix://:hunter2@/tmp/r.sock?db=2")
-    assert (tcp.describe(), unix.describe()) == ("db.local:6390/3", "unix:/tmp/r.sock/2")
+    sentinel = parse_redis_url("redis+sentinel://:hunter2@s1,s2:5000/main/1")
+    assert (tcp.describe(), unix.describe(), sentinel.describe()) == (
+        "db.local:6390/3", "unix:/tmp/r.sock/2", "sentinel:s1:26379,s2:5000/main/1")
 
 
 # --- commands and pipelines on the session Redis ----------------------------------------------
@@ -151,7 +162,7 @@ async def test_a_cancelled_call_does_not_shift_the_replies_of_later_calls(client
     assert cancelled.cancelled()
 
 
-@pytest.mark.skipif(os.environ.get(CLUSTER_ENV) == "1",
+@pytest.mark.skipif(os.environ.get(CLUSTER_ENV) in ("1", "6"),
                     reason="a Redis Cluster has database 0 only")
 async def test_the_database_named_in_the_url_is_selected(redis_server: RedisServer,
                                                          redis_url: str) -> None:
@@ -434,8 +445,8 @@ async def test_connecting_to_a_stuck_server_times_out_with_redis_unavailable(
         await redis.close()
 
 
-@pytest.mark.skipif(os.environ.get(CLUSTER_ENV) != "1",
-                    reason=f"the one-node cluster runs with {CLUSTER_ENV}=1 (./bootstrap.sh test)")
+@pytest.mark.skipif(os.environ.get(CLUSTER_ENV) not in ("1", "6"),
+                    reason=f"the cluster pass runs with {CLUSTER_ENV}=6 (./bootstrap.sh test)")
 async def test_the_cluster_run_refuses_keys_that_span_slots(redis_url: str) -> None:
     # What makes the cluster run a check at all: the same keys without a shared tag fail.
     redis = Redis.from_url(redis_url)

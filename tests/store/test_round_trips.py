@@ -34,6 +34,10 @@ class CountingRedis(Redis):
         CountingRedis.round_trips += 1
         return await super().execute(*args, **kwargs)
 
+    async def execute_waited(self, *args: Any) -> tuple[Any, bool]:
+        CountingRedis.round_trips += 1  # the WAIT rides in the same write: one round trip
+        return await super().execute_waited(*args)
+
     async def pipeline(self, commands: Sequence[Sequence[Any]]) -> list[Any]:
         if commands:
             CountingRedis.round_trips += 1

@@ -65,6 +65,37 @@ def test_compose_runs_the_authsvc_console_script_with_known_settings(repo_root: 
     assert "pip install" in dockerfile and '"authsvc", "serve"' in dockerfile
 
 
+def test_compose_cluster_profile_runs_six_real_cluster_nodes_and_points_authsvc_at_one(
+        repo_root: Path, tmp_path: Path) -> None:
+    services = _compose(repo_root)["services"]
+    nodes = [name for name in services if name.startswith("redis-c") and name[-1].isdigit()]
+    assert len(nodes) == 6 and all(services[n]["profiles"] == ["cluster"] for n in nodes)
+    init = " ".join(services["redis-cluster-init"]["command"])
+    assert "--cluster create" in init and "--cluster-replicas 1" in init
+    app = services["authsvc-cluster"]
+    assert app["environment"]["AUTHSVC_REDIS_URL"] == "redis://redis-c1:6379"
+    assert set(app["environment"]) <= {var.name for var in ENV_TABLE}
+    command = services[nodes[0]]["command"]
+    port = free_port()
+    process = subprocess.Popen(["redis-server", *command[1:], "--port", str(port),
+                                "--cluster-port", str(free_port()), "--dir", str(tmp_path)],
+                               stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                reply = redis_command(port, "INFO", "cluster")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+        assert b"cluster_enabled:1" in reply
+        assert redis_command(port, "CONFIG", "GET", "appendfsync").endswith(b"always\r\n")
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
 def test_readme_opens_with_the_two_commands_and_ci_runs_the_second(repo_root: Path) -> None:
     readme = (repo_root / "README.md").read_text()
     first_block = readme.split("```")[1]
