@@ -59,6 +59,12 @@ ENV_TABLE: tuple[EnvVar, ...] = (
     EnvVar("AUTHSVC_TLS_KEY", "tls_key", "", "PEM private key for `AUTHSVC_TLS_CERT`"),
     EnvVar("AUTHSVC_PUBLIC_HOST", "public_host", "",
            "host[:port] written into links and codes; also accepted as the signed host"),
+    EnvVar("AUTHSVC_WORKERS", "workers", "0",
+           "service processes sharing the port (`--workers`); 0 = one per CPU core"),
+    EnvVar("AUTHSVC_EVENT_LOOP", "event_loop", "auto",
+           "auto (uvloop when installed and supported), asyncio or uvloop"),
+    EnvVar("AUTHSVC_LISTEN_BACKLOG", "listen_backlog", "4096",
+           "connections the kernel queues before they are accepted (capped by somaxconn)"),
     EnvVar("AUTHSVC_REDIS_URL", "redis_url", "",
            "external Redis (`redis://[:password@]host:port/db`, `unix:///path.sock?db=0`); "
            "unset = start a private redis-server"),
@@ -149,6 +155,19 @@ def _to_positive_float(text: str) -> float:
     return value
 
 
+def _to_workers(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 256:
+        raise ValueError("must be 0 (one per CPU core) to 256")
+    return value
+
+
+def _to_event_loop(text: str) -> str:
+    if text not in ("auto", "asyncio", "uvloop"):
+        raise ValueError("must be auto, asyncio or uvloop")
+    return text
+
+
 def _to_delivery(text: str) -> str:
     if text not in ("outbox", "webhook"):
         raise ValueError("must be outbox or webhook")
@@ -169,6 +188,9 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "tls_key": _to_optional_path,
     "public_host": _to_optional_str,
     "redis_url": _to_optional_str,
+    "workers": _to_workers,
+    "event_loop": _to_event_loop,
+    "listen_backlog": _to_positive_int,
     "data_dir": Path,
     "redis_server": str,
     "secret_key": _to_secret,
@@ -202,6 +224,9 @@ class Settings:
     tls_key: Path | None = None
     public_host: str | None = None
     redis_url: str | None = None
+    workers: int = 0
+    event_loop: str = "auto"
+    listen_backlog: int = 4096
     data_dir: Path = Path("./var")
     redis_server: str = "redis-server"
     secret_key: Secret | None = None
