@@ -239,14 +239,14 @@ async def supervise(settings: Settings, sockets: Sequence[socket.socket], count:
         services = Services.build(settings, store, secret_box(settings), SystemClock())
         queue = await _signals()
         workers = Workers(settings, sockets, count)
-        await workers.start()
-        log.info("authsvc %s listening on %s (%d workers, %s loop)", __version__,
-                 base_url(settings, tls_context(settings)), count,
-                 loop_factory(settings.event_loop)[1])
         redis_watch = None if embedded is None else asyncio.get_running_loop().create_task(
             embedded.supervise())
         try:
-            async with announcing(services):
+            async with announcing(services):  # as one process does: before it serves
+                await workers.start()
+                log.info("authsvc %s listening on %s (%d workers, %s loop)", __version__,
+                         base_url(settings, tls_context(settings)), count,
+                         loop_factory(settings.event_loop)[1])
                 while (await queue.get()) == signal.SIGHUP:
                     await workers.reload()
         finally:
