@@ -103,6 +103,9 @@ def _parser() -> OneLineParser:
     fleet.add_argument("--mix", default="approve=1", help="answer mix, e.g. approve=0.9,deny=0.1")
     fleet.add_argument("--delay-ms", type=float, default=0.0, help="mean answer delay")
     fleet.add_argument("--jitter-ms", type=float, default=0.0, help="answer delay spread")
+    fleet.add_argument("--key-pool", type=int, default=0, metavar="N",
+                       help="share N RSA keys among the phones (0: a key per phone); for "
+                            "fleets of tens of thousands")
     fleet.add_argument("--duration", type=float, default=0.0,
                        help="seconds (0 = until SIGTERM or Ctrl-C; the summary line is printed "
                             "either way)")
@@ -189,7 +192,8 @@ def _passcode(args: argparse.Namespace) -> int:
 
 async def _fleet(args: argparse.Namespace) -> int:
     values = [line.strip() for line in args.values.read_text().splitlines() if line.strip()]
-    fleet = Fleet(parse_mix(args.mix, args.delay_ms, args.jitter_ms), ca_file=args.ca_file)
+    fleet = Fleet(parse_mix(args.mix, args.delay_ms, args.jitter_ms), ca_file=args.ca_file,
+                  key_pool=args.key_pool)
     async with fleet:
         await fleet.activate_all(values)
         StateFile(args.state).save(fleet.accounts)

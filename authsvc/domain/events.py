@@ -12,6 +12,25 @@ import contextlib
 from collections.abc import Iterator
 
 
+class Waiter:
+    """One registration: `event` is set at the next announcement of `topic` until `close()`."""
+
+    __slots__ = ("_waiters", "event", "topic")
+
+    def __init__(self, waiters: Waiters, topic: str) -> None:
+        self._waiters = waiters
+        self.topic = topic
+        self.event = asyncio.Event()
+
+    def close(self) -> None:
+        """Stop listening (idempotent)."""
+        group = self._waiters._events.get(self.topic)
+        if group is not None:
+            group.discard(self.event)
+            if not group:
+                del self._waiters._events[self.topic]
+
+
 class Waiters:
     """asyncio events keyed by topic, set when the topic is announced."""
 
@@ -19,21 +38,23 @@ class Waiters:
         self._events: dict[str, set[asyncio.Event]] = {}
         self.closed = False
 
+    def register(self, topic: str) -> Waiter:
+        """Listen for `topic` from now on, until the waiter is closed (a push registers before
+        it exists, so that its answer cannot come before anybody listens)."""
+        waiter = Waiter(self, topic)
+        if self.closed:
+            waiter.event.set()
+        self._events.setdefault(topic, set()).add(waiter.event)
+        return waiter
+
     @contextlib.contextmanager
     def watch(self, topic: str) -> Iterator[asyncio.Event]:
         """An event set at the next announcement of `topic` while the block runs."""
-        event = asyncio.Event()
-        if self.closed:
-            event.set()
-        self._events.setdefault(topic, set()).add(event)
+        waiter = self.register(topic)
         try:
-            yield event
+            yield waiter.event
         finally:
-            group = self._events.get(topic)
-            if group is not None:
-                group.discard(event)
-                if not group:
-                    del self._events[topic]
+            waiter.close()
 
     def announce(self, topic: str) -> None:
         for event in self._events.get(topic, ()):

@@ -67,6 +67,9 @@ class PushOptions:
     mix: str
     run_async: bool
     ramp: float = 0.0
+    rate: float = 0.0
+    workers: int = 1
+    key_pool: int = 0
 
     @property
     def per_user(self) -> int:
@@ -125,7 +128,7 @@ class Run:
             self.children, self.workdir, values, ca_file,
             answers=Answers(options.mix, options.delay_ms, options.jitter_ms),
             phones=options.phones, serve_for=max(options.warmup, MAX_WARMUP_SECONDS)
-            + options.duration + DRAIN_SECONDS + FLEET_MARGIN_SECONDS)
+            + options.duration + DRAIN_SECONDS + FLEET_MARGIN_SECONDS, key_pool=options.key_pool)
         return fleet, time.monotonic() - began
 
     def start_driver(self, population: Path) -> tuple[subprocess.Popen[bytes], Path]:
@@ -136,7 +139,8 @@ class Run:
              "--in-flight", str(options.in_flight), "--warmup", str(options.warmup),
              "--duration", str(options.duration), "--drain", str(DRAIN_SECONDS),
              "--max-warmup", str(MAX_WARMUP_SECONDS), "--ramp", str(options.ramp),
-             "--out", str(out), *(["--async"] if options.run_async else [])],
+             "--rate", str(options.rate), "--out", str(out),
+             *(["--async"] if options.run_async else [])],
             log=self.workdir / "driver.log", cwd=ROOT)
         return process, out
 
@@ -187,7 +191,8 @@ def _stack(run: Run, url: str) -> Stack:
     admin, auth = asyncio.run(integrations(env))
     redisinfo.config_set(url, "latency-monitor-threshold", str(LATENCY_THRESHOLD_MS))
     cert = write_dev_cert(run.workdir / "tls")
-    service = start_service(run.children, run.workdir, env, cert=cert)
+    service = start_service(run.children, run.workdir, env, cert=cert,
+                            workers=run.options.workers)
     return Stack(admin, auth, redisinfo.info_field(url, "server", "process_id"), service,
                  cert.ca_cert)
 
@@ -242,6 +247,13 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         help="the phones' answers, e.g. approve=0.9,deny=0.1 (approve=1)")
     add("--async", dest="run_async", action="store_true",
         help="async=1 + auth_status long polls instead of a blocking auth")
+    add("--rate", type=float, default=0.0, metavar="R",
+        help="open loop: R pushes started per second whatever is still out (--in-flight is "
+             "then ignored); e.g. --phones 10000 --rate 200 --delay-ms 0 --jitter-ms 0")
+    add("--workers", type=int, default=1, metavar="N",
+        help="authsvc serve --workers N (1); the service CPU is the supervisor's and workers'")
+    add("--key-pool", type=int, default=None, metavar="N",
+        help="phones share N RSA keys (default: 64 above 1,000 phones, else one key each)")
     add_run_options(parser, "sample the service with py-spy during the first run's measured "
                     "window into FILE (python -m loadtests hotspots --requests FILE)")
     return parser
@@ -260,9 +272,11 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m loadtests pus
     parser = _parser(prog)
     args = parser.parse_args(argv)
     _check(parser, args)
+    key_pool = (64 if args.phones > 1000 else 0) if args.key_pool is None else args.key_pool
     options = PushOptions(args.phones, args.in_flight, args.duration, args.warmup, args.delay_ms,
                           args.jitter_ms, args.mix, args.run_async,
-                          args.in_flight / RAMP_PER_SECOND if args.ramp is None else args.ramp)
+                          args.in_flight / RAMP_PER_SECOND if args.ramp is None else args.ramp,
+                          args.rate, args.workers, key_pool)
     log = progress("push-bench")
 
     def done(number: int, result: RunResult) -> None:
@@ -286,5 +300,8 @@ def _options_dict(options: PushOptions) -> dict[str, Any]:
             "warmup": options.warmup, "delay_ms": options.delay_ms,
             "jitter_ms": options.jitter_ms, "mix": options.mix,
             "mode": "async" if options.run_async else "sync",
-            "ramp": options.ramp,
+            "ramp": options.ramp, "rate": options.rate, "workers": options.workers,
+            "key_pool": options.key_pool,
+            "loop": (f"open loop, {options.rate:g} pushes/s offered" if options.rate
+                     else f"{options.in_flight:,} pushes in flight"),
             "cpus": os.cpu_count() or 0}

@@ -1,7 +1,11 @@
 """The push bench's driver: keeps exactly N pushes outstanding for a fixed time.
 
 ``python -m loadtests push-driver --population FILE --in-flight N --warmup W --duration D
---out RESULT.json [--ramp S] [--async]`` (also ``python -m loadtests.push_driver``)
+--out RESULT.json [--ramp S] [--async] [--rate R]`` (also ``python -m loadtests.push_driver``)
+
+``--rate R`` is the open loop: one push started every 1/R s (each to the next user, round robin)
+whatever is still out, so the service's latency at that offered rate is measured without the
+closed loop's self-throttling; ``--in-flight`` is then ignored.
 
 N slots each loop: take the next idle user, send ``POST /auth/v2/auth factor=push
 device=auto`` (signed as duo_client signs it) and wait for the answer (synchronous: the call
@@ -74,6 +78,12 @@ class Tally:
     all_outcomes: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
     first_error: str = ""
+    started: int = 0
+    """Pushes started inside the window (the offered load of the open loop)."""
+
+    def start(self, began: float) -> None:
+        if self.window_start <= began < self.window_end:
+            self.started += 1
 
     def record(self, began: float, ended: float, outcome: str, status: str = "") -> None:
         self.all_outcomes[outcome] += 1
@@ -107,6 +117,7 @@ class Tally:
             "round_trip_p99_ms": quantile(trips, 0.99),
             "round_trip_max_ms": trips[-1] if trips else 0.0,
             "round_trip_mean_ms": statistics.fmean(trips) if trips else 0.0,
+            "offered_per_s": self.started / seconds if seconds else 0.0,
             "per_second": [self.per_second[second] for second in range(int(seconds))],
             "whole_run": dict(self.all_outcomes),
             "error_kinds": dict(self.errors),
@@ -137,6 +148,7 @@ class Driver:
 
     async def _one(self, username: str) -> None:
         began = time.monotonic()
+        self.tally.start(began)
         try:
             if self._async:
                 answer = await self._api.push_async(username, self._timeout)
@@ -162,6 +174,26 @@ class Driver:
                 self.started_slots += 1
                 if self.started_slots == self._slots:
                     self.all_started.set()
+
+
+    async def paced(self, rate: float) -> None:
+        """The open loop: a push every 1/`rate` s until stopping (late ticks fire at once, so
+        the offered rate holds when the loop falls behind); cancelled, it cancels what is out."""
+        users, began, number = list(self._pool), time.monotonic(), 0
+        out: set[asyncio.Task[None]] = set()
+        try:
+            while not self.stopping:
+                task = asyncio.create_task(self._one(users[number % len(users)]))
+                out.add(task)
+                task.add_done_callback(out.discard)
+                number += 1
+                if number == 1:
+                    self.all_started.set()
+                await asyncio.sleep(max(0.0, began + number / rate - time.monotonic()))
+            await asyncio.gather(*out)
+        finally:
+            for task in out:
+                task.cancel()
 
 
 def _say(line: str) -> None:
@@ -205,8 +237,9 @@ async def _window(driver: Driver, start: float, warmup: float, duration: float,
 
 async def drive(population: PushPopulation, *, in_flight: int, warmup: float, duration: float,
                 drain: float, run_async: bool, ramp: float = 0.0,
-                max_warmup: float = 60.0) -> dict[str, Any]:
-    """Run the slots through warm-up, the measured window and the drain; the summary."""
+                max_warmup: float = 60.0, rate: float = 0.0) -> dict[str, Any]:
+    """Run the slots (or, with `rate`, the open loop) through warm-up, the measured window and
+    the drain; the summary."""
     pool, per_user = user_pool(population.usernames, in_flight)
     connector = aiohttp.TCPConnector(limit=0, ssl=client_ssl(population.ca_file))
     async with aiohttp.ClientSession(connector=connector) as session:
@@ -214,16 +247,22 @@ async def drive(population: PushPopulation, *, in_flight: int, warmup: float, du
                      client_ssl(population.ca_file))
         driver = Driver(api, pool, slots=in_flight, run_async=run_async)
         start = time.monotonic()
-        slots = [asyncio.create_task(driver.slot(ramp * number / in_flight))
-                 for number in range(in_flight)]
-        _say(f"[driver] {in_flight} pushes in flight over {len(population.usernames)} users "
-             f"(at most {per_user} per user), {'async' if run_async else 'sync'}, slots started "
-             f"over {ramp:g} s")
+        if rate > 0:
+            slots = [asyncio.create_task(driver.paced(rate))]
+            _say(f"[driver] open loop: {rate:g} pushes/s over {len(population.usernames)} users, "
+                 f"{'async' if run_async else 'sync'}")
+        else:
+            slots = [asyncio.create_task(driver.slot(ramp * number / in_flight))
+                     for number in range(in_flight)]
+            _say(f"[driver] {in_flight} pushes in flight over {len(population.usernames)} users "
+                 f"(at most {per_user} per user), {'async' if run_async else 'sync'}, slots "
+                 f"started over {ramp:g} s")
         startup = await _started(driver, max_warmup)
         window_start = await _window(driver, start, warmup, duration, startup)
         pending = await _drain(driver, slots, drain)
     summary = driver.tally.summary(duration, pending)
     summary.update(in_flight=in_flight, per_user=per_user, users=len(population.usernames),
+                   rate=rate,
                    mode="async" if run_async else "sync", ramp_s=ramp, startup_s=startup,
                    warmup_s=window_start - start)
     _say(f"[driver] done: {summary['ended']} pushes ended in the window, "
@@ -250,6 +289,9 @@ def _parser(prog: str) -> argparse.ArgumentParser:
                         help="seconds to wait for the pushes still out at the end (10)")
     parser.add_argument("--async", dest="run_async", action="store_true",
                         help="async=1 + auth_status long polls instead of a blocking auth")
+    parser.add_argument("--rate", type=float, default=0.0, metavar="R",
+                        help="open loop: start R pushes per second whatever is still out "
+                             "(0: the closed loop of --in-flight)")
     parser.add_argument("--out", type=Path, required=True, help="JSON figures to write")
     return parser
 
@@ -266,7 +308,7 @@ def main(argv: Sequence[str] | None = None,
         summary = asyncio.run(drive(population, in_flight=args.in_flight, warmup=args.warmup,
                                     duration=args.duration, drain=args.drain,
                                     run_async=args.run_async, ramp=args.ramp,
-                                    max_warmup=args.max_warmup))
+                                    max_warmup=args.max_warmup, rate=args.rate))
     except KeyboardInterrupt:
         return 130
     args.out.write_text(json.dumps(summary, indent=2))
