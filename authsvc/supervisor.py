@@ -14,8 +14,7 @@ requests in flight within `SHUTDOWN_TIMEOUT_S`, wakes its long polls); SIGHUP is
 reload: N new workers (new code, re-read certificate files) are started and ready before the
 old ones are told to drain. "listening on" is logged once every worker serves.
 
-Workers never talk to each other: every state change lives in Redis and every wake-up (push
-answered, push for a phone) is published on the events channel that each worker subscribes to.
+Workers never talk to each other: state lives in Redis, wake-ups go through its pub/sub.
 """
 
 from __future__ import annotations
@@ -124,6 +123,10 @@ class Workers:
             os.close(write_fd)
         try:
             ready = await _ready(read_fd, READY_TIMEOUT_S)
+        except asyncio.CancelledError:  # stopped while starting
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            raise
         finally:
             os.close(read_fd)
         if not ready:
@@ -228,6 +231,23 @@ async def _signals() -> asyncio.Queue[signal.Signals]:
     return queue
 
 
+async def _started(workers: Workers, queue: asyncio.Queue[signal.Signals]) -> bool:
+    """Start the workers; False if SIGTERM or SIGINT came first (a SIGHUP is dropped: the
+    workers starting are new anyway). Raises ServeError if one cannot start."""
+    starting = asyncio.get_running_loop().create_task(workers.start())
+    while True:
+        signalled = asyncio.get_running_loop().create_task(queue.get())
+        await asyncio.wait({starting, signalled}, return_when=asyncio.FIRST_COMPLETED)
+        if not signalled.done():
+            signalled.cancel()
+            starting.result()
+            return True
+        if signalled.result() != signal.SIGHUP:
+            starting.cancel()
+            await asyncio.gather(starting, return_exceptions=True)
+            return False
+
+
 async def supervise(settings: Settings, sockets: Sequence[socket.socket], count: int,
                     embedded: EmbeddedRedis | None) -> None:
     """Check Redis, start the workers, announce, and serve signals until SIGTERM/SIGINT."""
@@ -243,7 +263,8 @@ async def supervise(settings: Settings, sockets: Sequence[socket.socket], count:
             embedded.supervise())
         try:
             async with announcing(services):  # as one process does: before it serves
-                await workers.start()
+                if not await _started(workers, queue):
+                    return
                 log.info("authsvc %s listening on %s (%d workers, %s loop)", __version__,
                          base_url(settings, tls_context(settings)), count,
                          loop_factory(settings.event_loop)[1])

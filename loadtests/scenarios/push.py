@@ -41,7 +41,7 @@ from loadtests.core.population import usernames, write_private
 from loadtests.core.processes import ChildFailed, Children, wait_for_line
 from loadtests.core.profile import record
 from loadtests.core.report import PushFigures, render_push_json, render_push_text
-from loadtests.core.seeding import enroll_phones, seeder
+from loadtests.core.seeding import enroll_phones, integration_pair
 from loadtests.core.service import ROOT, Service, service_env, start_service
 from loadtests.scenarios.push_driver import MEASURED, MEASURING
 
@@ -83,13 +83,6 @@ class RunResult:
     figures: PushFigures
     driver: dict[str, Any]
     fleet: dict[str, Any]
-
-
-async def integrations(environ: dict[str, str]) -> tuple[tuple[str, str], tuple[str, str]]:
-    """An admin and an auth integration: their (ikey, skey)."""
-    async with seeder(environ) as seeding:
-        return (await seeding.integration("admin", "push bench admin"),
-                await seeding.integration("auth", "push bench app"))
 
 
 class Run:
@@ -188,7 +181,7 @@ def _stack(run: Run, url: str) -> Stack:
     """The run's integrations and TLS service; Redis keeps slow events for the summary."""
     key = secrets.token_urlsafe(32)
     env = service_env(url, key, run.workdir / "service")
-    admin, auth = asyncio.run(integrations(env))
+    admin, auth = asyncio.run(integration_pair(env, "push bench"))
     redisinfo.config_set(url, "latency-monitor-threshold", str(LATENCY_THRESHOLD_MS))
     cert = write_dev_cert(run.workdir / "tls")
     service = start_service(run.children, run.workdir, env, cert=cert,

@@ -21,6 +21,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from authsvc.loops import UVLOOP_SUPPORTED
 from authsvc.tls import DevCert
 from loadtests.core.signing import ApiError, DuoApi
 from mobile_sim.client import DeviceClient
@@ -47,6 +48,14 @@ def wait_workers(supervisor: int, count: int, *, not_in: frozenset[int] = frozen
             return pids
         time.sleep(0.05)
     raise AssertionError(f"workers now {workers_of(supervisor)}, wanted {count} not in {not_in}")
+
+
+def wait_listening(log: Path, timeout: float = 60) -> None:
+    """Until the supervisor says every worker serves ("listening on")."""
+    deadline = time.monotonic() + timeout
+    while "listening on" not in log.read_text():
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.05)
 
 
 def serving_worker(server_port: int, client_port: int, pids: list[int]) -> int | None:
@@ -87,6 +96,7 @@ def two_workers(redis_server: RedisServer, dev_cert: DevCert,
         service_env(redis_server.url, tmp_path / "data", AUTHSVC_LOG_LEVEL="info"),
         args=("--tls-cert", str(dev_cert.cert), "--tls-key", str(dev_cert.key),
               "--workers", "2"), tls_ca=dev_cert.ca_cert).start(tmp_path / "serve.log")
+    wait_listening(tmp_path / "serve.log")
     yield service
     service.stop()
 
@@ -171,6 +181,7 @@ def test_a_killed_worker_is_replaced_and_a_reload_loses_no_request_nor_the_annou
     data = tmp_path / "data"
     service = ServiceProcess(service_env(redis_server.url, data, AUTHSVC_LOG_LEVEL="info"),
                              args=("--workers", "2")).start(tmp_path / "serve.log")
+    wait_listening(tmp_path / "serve.log")
     assert service.process is not None
     supervisor, base = service.process.pid, f"http://127.0.0.1:{service.port}"
     try:
@@ -205,3 +216,23 @@ def test_a_killed_worker_is_replaced_and_a_reload_loses_no_request_nor_the_annou
     assert not (data / "outbox.json").exists()
     assert base.encode() not in _live_services(redis_server)
     assert not any(Path(f"/proc/{pid}").exists() for pid in reloaded)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(not UVLOOP_SUPPORTED, raises=RuntimeError, strict=True,
+                   reason="store/redis_client.py asserts asyncio.Transport, which uvloop's "
+                          "transports are not (fixed on the Redis Cluster branch; then set "
+                          "authsvc.loops.UVLOOP_SUPPORTED)")
+def test_the_workers_run_on_uvloop_when_asked(redis_server: RedisServer, tmp_path: Path) -> None:
+    log = tmp_path / "serve.log"
+    service = ServiceProcess(service_env(redis_server.url, tmp_path / "data",
+                                         AUTHSVC_EVENT_LOOP="uvloop", AUTHSVC_LOG_LEVEL="info"),
+                             args=("--workers", "2"))
+    try:
+        service.start(log, timeout=15)
+        with urllib.request.urlopen(
+                f"http://127.0.0.1:{service.port}/readyz", timeout=5) as reply:
+            assert json.load(reply)["response"]["redis"] == "ok"
+        assert "(2 workers, uvloop " in log.read_text()
+    finally:
+        service.stop()
