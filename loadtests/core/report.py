@@ -22,7 +22,7 @@ _TITLES = {"hotp": "passcode", "yubikey": "YubiKey OTP", "webauthn": "WebAuthn a
 PASSCODE = (
     "machine    {o[cpus]} CPUs; Redis AOF appendfsync {o[appendfsync]}",
     "load       wrk 1 thread, {o[connections]} connections, {o[duration]} s per phase; "
-    "{o[users]:,} users; {x[runs]}",
+    "{o[users]:,} users; service {o[workers]} worker(s); {x[runs]}",
     "memory     {m[memory_per_user_bytes]:,.0f} B of Redis per user (user + {x[holding]})",
     "ceiling    {m[ceiling_rps]:>7,.0f} req/s            p50 {m[ceiling_p50_ms]:5.2f} ms  p99 "
     "{m[ceiling_p99_ms]:6.2f} ms  (bare aiohttp + 1 EVALSHA)",
