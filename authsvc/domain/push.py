@@ -258,23 +258,23 @@ class PushService:
                                                                MAX_STATUS_WAIT_S))
         finally:
             waiter.close()
-        push = await self._store.pushes.read(user_id, txid)
+        push = await self._store.pushes.state(user_id, txid)
         if push.waiting and (not changed or self._overdue(push)):
             await self.expire(user_id, txid)
-            push = await self._store.pushes.read(user_id, txid)
+            push = await self._store.pushes.state(user_id, txid)
         return push
 
     async def status(self, user_id: str, txid: str) -> Verdict:
         """auth_status's long poll: at once if the state changed since the caller's last poll,
         else after the next change or a bounded wait."""
-        push = await self._store.pushes.read(user_id, txid)
+        push = await self._store.pushes.state(user_id, txid)
         if push.seq != push.polled_seq:
             await self._store.pushes.mark_polled(user_id, txid, push.seq)
             return verdict_of(push)
         push, _ = await self._wait_change(user_id, txid, seen_seq=push.seq)
         if push.waiting and self._overdue(push):
             await self.expire(user_id, txid)
-            push = await self._store.pushes.read(user_id, txid)
+            push = await self._store.pushes.state(user_id, txid)
         await self._store.pushes.mark_polled(user_id, txid, push.seq)
         return verdict_of(push)
 
@@ -283,11 +283,11 @@ class PushService:
 
     async def _wait_change(self, user_id: str, txid: str, seen_seq: str) -> tuple[Push, bool]:
         with self._waiters.watch(f"tx:{txid}") as event:
-            push = await self._store.pushes.read(user_id, txid)
+            push = await self._store.pushes.state(user_id, txid)
             if push.seq != seen_seq or push.state is not PushState.PENDING:
                 return push, True
             remaining = (push.expires_ms - self._clock.now_ms()) / 1000
             changed = await self._clock.wait(event, min(max(remaining, 0.0) + 0.05,
                                                         MAX_STATUS_WAIT_S))
-        return await self._store.pushes.read(user_id, txid), changed
+        return await self._store.pushes.state(user_id, txid), changed
 

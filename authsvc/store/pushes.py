@@ -31,6 +31,8 @@ from authsvc.store.core import StoreContext, flat_to_dict
 from authsvc.store.scripts import ScriptName
 
 INDEX_GRACE_MS = 600_000
+_STATE_FIELDS = ("state", "kind", "phone_id", "expires_ms", "seq", "polled_seq", "reason",
+                 "answered")
 log = logging.getLogger(__name__)
 
 
@@ -105,6 +107,15 @@ class PushStore:
         """The push (state UNKNOWN when there is none)."""
         reply = await self._ctx.redis.execute("HGETALL", self._keys.push(user_id, txid))
         return push_from_hash(user_id, txid, flat_to_dict(reply))
+
+    async def state(self, user_id: str, txid: str) -> Push:
+        """The push's state only (what a verdict and a long poll need: no listing, no log
+        facts to parse); state UNKNOWN when there is none."""
+        values = await self._ctx.redis.execute("HMGET", self._keys.push(user_id, txid),
+                                               *_STATE_FIELDS)
+        return push_from_hash(user_id, txid, {name: value for name, value
+                                              in zip(_STATE_FIELDS, values, strict=True)
+                                              if value is not None})
 
     async def mark_polled(self, user_id: str, txid: str, seq: str) -> None:
         await self._ctx.redis.execute("HSET", self._keys.push(user_id, txid), "polled_seq", seq)
