@@ -105,11 +105,6 @@ class Workers:
         self._monitors: set[asyncio.Task[None]] = set()
         self.stopping = False
 
-    @property
-    def pids(self) -> list[int]:
-        """The running workers' process ids."""
-        return [process.pid for process in self._slots if process is not None]
-
     async def _spawn(self, slot: int) -> asyncio.subprocess.Process:
         """One worker, once it serves; raises ServeError if it dies or hangs first."""
         read_fd, write_fd = os.pipe()
@@ -197,7 +192,7 @@ class Workers:
             self._watch(slot, process)
         await _terminate(old)
         log.info("reloaded: %d new workers serve (pids %s)", len(fresh),
-                 " ".join(str(pid) for pid in self.pids))
+                 " ".join(str(process.pid) for process in fresh))
 
     async def stop(self) -> None:
         """Drain and stop every worker."""
@@ -209,11 +204,10 @@ class Workers:
 
 
 async def _terminate(processes: Sequence[asyncio.subprocess.Process]) -> None:
-    """SIGTERM, then at most the shutdown timeout (and a margin) before SIGKILL."""
-    for process in processes:
+    """SIGTERM, then at most the shutdown timeout (and a margin) before SIGKILL; all at once."""
+    async def reap(process: asyncio.subprocess.Process) -> None:
         with contextlib.suppress(ProcessLookupError):
             process.terminate()
-    for process in processes:
         try:
             async with asyncio.timeout(SHUTDOWN_TIMEOUT_S + 5):
                 await process.wait()
@@ -221,6 +215,8 @@ async def _terminate(processes: Sequence[asyncio.subprocess.Process]) -> None:
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
             await process.wait()
+
+    await asyncio.gather(*(reap(process) for process in processes))
 
 
 async def _signals() -> asyncio.Queue[signal.Signals]:
