@@ -22,6 +22,7 @@ import errno
 import functools
 import logging
 import os
+import resource
 import signal
 import socket
 import ssl
@@ -174,6 +175,15 @@ def tls_context(settings: Settings) -> ssl.SSLContext | None:
     return context
 
 
+def raise_open_files_limit() -> None:
+    """Every connection (a phone's long poll, a kept-alive client) is a file descriptor: take
+    the hard limit, not the soft one (often 1,024)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def worker_count(settings: Settings) -> int:
     """``--workers``; 0 means one per CPU core this process may run on."""
     if settings.workers:
@@ -184,6 +194,7 @@ def worker_count(settings: Settings) -> int:
 def serve(settings: Settings) -> int:
     """`authsvc serve`: run until SIGINT/SIGTERM; the embedded Redis (if any) is supervised and
     stops with the service. More than one worker: `authsvc.supervisor`."""
+    raise_open_files_limit()
     workers = worker_count(settings)
     if workers > 1:
         from authsvc.supervisor import serve_workers  # it imports this module

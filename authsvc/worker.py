@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from authsvc.app import create_app
 from authsvc.loops import run
-from authsvc.server import ServeError, serve_app, tls_context
+from authsvc.server import ServeError, raise_open_files_limit, serve_app, tls_context
 from authsvc.settings import Settings, SettingsError
 
 
@@ -36,6 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Serve on the inherited sockets until SIGTERM."""
     args = _parser().parse_args(argv)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise_open_files_limit()
     try:
         settings = Settings.from_env(os.environ)
     except SettingsError as exc:
