@@ -52,6 +52,7 @@ FLEET_MARGIN_SECONDS = 30.0  # the fleet is stopped when the driver is done; thi
 RAMP_PER_SECOND = 500  # slots started per second by default
 FLEET_SETTLE_SECONDS = 3.0
 LATENCY_THRESHOLD_MS = 50
+OPEN_WARMUP = 250  # phones whose first long polls settle per second of warm-up (open loop)
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +230,8 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     add("--phones", type=int, default=1000, help="users, one activated phone each (1000)")
     add("--in-flight", type=int, default=1000, help="pushes kept outstanding by the driver (1000)")
     add("--duration", type=int, default=15, help="seconds measured (15)")
-    add("--warmup", type=int, default=5, help="seconds before measuring (5)")
+    add("--warmup", type=int, default=5,
+        help="seconds before measuring (5; open loop: at least one per 250 phones)")
     add("--delay-ms", type=float, default=50.0, help="the phones' mean answer delay (50)")
     add("--jitter-ms", type=float, default=10.0,
         help="spread of that delay, a normal distribution's sigma (10)")
@@ -266,6 +268,9 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m loadtests pus
     args = parser.parse_args(argv)
     _check(parser, args)
     key_pool = (64 if args.phones > 1000 else 0) if args.key_pool is None else args.key_pool
+    if args.rate:  # no slots: one push per user at a time is plenty; the phones' first long
+        # polls (a TLS handshake and an RSA signature each) must be in before measuring
+        args.in_flight, args.warmup = args.phones, max(args.warmup, args.phones // OPEN_WARMUP)
     options = PushOptions(args.phones, args.in_flight, args.duration, args.warmup, args.delay_ms,
                           args.jitter_ms, args.mix, args.run_async,
                           args.in_flight / RAMP_PER_SECOND if args.ramp is None else args.ramp,
@@ -288,13 +293,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m loadtests pus
 
 
 def _options_dict(options: PushOptions) -> dict[str, Any]:
-    return {"phones": options.phones, "in_flight": options.in_flight,
-            "per_user": options.per_user, "duration": options.duration,
-            "warmup": options.warmup, "delay_ms": options.delay_ms,
-            "jitter_ms": options.jitter_ms, "mix": options.mix,
-            "mode": "async" if options.run_async else "sync",
-            "ramp": options.ramp, "rate": options.rate, "workers": options.workers,
-            "key_pool": options.key_pool,
-            "loop": (f"open loop, {options.rate:g} pushes/s offered" if options.rate
-                     else f"{options.in_flight:,} pushes in flight"),
-            "cpus": os.cpu_count() or 0}
+    loop = (f"open loop, {options.rate:g} pushes/s offered" if options.rate
+            else f"{options.in_flight:,} pushes in flight")
+    return {**{name: getattr(options, name) for name in PushOptions.__dataclass_fields__},
+            "per_user": options.per_user, "mode": "async" if options.run_async else "sync",
+            "loop": loop, "cpus": os.cpu_count() or 0}
