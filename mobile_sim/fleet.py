@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 
 from mobile_sim.client import DeviceClient, activate, resolve_activation
-from mobile_sim.phone import Mix, serve_account
+from mobile_sim.phone import LONG_POLL_S, Mix, serve_account
 from mobile_sim.protocol import new_device_key
 from mobile_sim.state import Account
 
@@ -52,10 +52,12 @@ class FleetStats:
 class Fleet:
     """Activate many accounts and serve them all from one session."""
 
-    def __init__(self, mix: Mix, *, ca_file: str | None = None, key_pool: int = 0) -> None:
+    def __init__(self, mix: Mix, *, ca_file: str | None = None, key_pool: int = 0,
+                 poll_wait: float = LONG_POLL_S) -> None:
         self.mix = mix
         self.ca_file = ca_file
         self.key_pool = key_pool
+        self.poll_wait = poll_wait
         self.accounts: list[Account] = []
         self.stats = FleetStats()
         self._session: aiohttp.ClientSession | None = None
@@ -95,7 +97,7 @@ class Fleet:
         stop = asyncio.Event()
         tasks = [asyncio.create_task(serve_account(
             self.session, DeviceClient(self.session, account), self.mix.decide,
-            self.stats.record, stop)) for account in self.accounts]
+            self.stats.record, stop, self.poll_wait)) for account in self.accounts]
         try:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for((stopped or asyncio.Event()).wait(), duration)

@@ -101,12 +101,13 @@ async def answer_one(client: DeviceClient, transaction: dict[str, Any],
 
 
 async def serve_account(session: aiohttp.ClientSession, client: DeviceClient, decide: Decider,
-                        report: Callable[[str], None], stop: asyncio.Event) -> None:
-    """Long-poll the account's pushes and answer each once until `stop` is set."""
+                        report: Callable[[str], None], stop: asyncio.Event,
+                        poll_wait: float = LONG_POLL_S) -> None:
+    """Long-poll the account's pushes (`poll_wait` s each) and answer each once until `stop`."""
     seen: set[str] = set()
     while not stop.is_set():
         try:
-            pending = await client.transactions(wait=LONG_POLL_S)
+            pending = await client.transactions(wait=poll_wait)
         except (aiohttp.ClientError, TimeoutError, DeviceError) as exc:
             report(f"{client.account.pkey} poll failed: {exc}")
             await asyncio.sleep(1)

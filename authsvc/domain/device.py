@@ -182,8 +182,10 @@ class DeviceService:
         phone_id = phone.phone_id
         with self._waiters.watch(f"phone:{phone_id}") as arrived:
             found = await self._pending(phone_id)
-            if not found and wait > 0:
-                await self._clock.wait(arrived, min(wait, MAX_DEVICE_WAIT_S))
+            if not found and wait > 0 and await self._clock.wait(arrived,
+                                                                 min(wait, MAX_DEVICE_WAIT_S)):
+                # Announced (or the subscriber reconnected): read again. A wait that ran out
+                # unannounced found nothing new: the inbox was empty and stays so.
                 found = await self._pending(phone_id)
         now = int(self._clock.now())
         if now - (phone.phone.last_seen or 0) >= LAST_SEEN_EVERY_S:

@@ -1,18 +1,15 @@
 """Duo Push end to end: pushes per second and their round trip, with a simulated phone fleet.
 
-``python -m loadtests push [--phones N] [--in-flight 1000] [--duration S] [--delay-ms M]
-[--runs R] [--json]`` (also ``python -m loadtests.push_bench``). One run, in a fresh temporary
-directory: a private redis-server as production's embedded one; ``python -m authsvc serve`` over
-HTTPS with a development certificate (the device protocol is HTTPS only); an admin and an auth
-integration (`loadtests.core.seeding`), then N users with one Android phone each through the
-Admin API (``push_max_outstanding`` raised through ``/admin/v1/settings`` only if the in-flight
-pushes need more than 3 per user); ``mobile-sim fleet`` activating every phone and answering
-pushes (`loadtests.core.fleet`); and the driver (`loadtests.scenarios.push_driver`, its own
-process) keeping ``--in-flight`` pushes outstanding, warming up, then measuring ``--duration``
-seconds: pushes completed per second, their round trip (request -> the phone sees the push ->
-answers -> the final answer) p50/p90/p99, the outcomes, the CPU of the service, Redis, the fleet
-and the driver, and the Redis commands per push. Children are stopped on every exit, Ctrl-C and
-SIGTERM included.
+``python -m loadtests push [--phones N] [--in-flight 1000 | --rate R] [--duration S]
+[--workers N] [--runs R] [--json]`` (also ``python -m loadtests.push_bench``). One run, in a fresh
+temporary directory: a private redis-server; ``python -m authsvc serve`` over HTTPS (a dev
+certificate); an admin and an auth integration, then N users with one Android phone each through
+the Admin API (``push_max_outstanding`` raised only if the in-flight pushes need more than 3 per
+user); ``mobile-sim fleet`` activating every phone and answering pushes; and the driver
+(`loadtests.scenarios.push_driver`) keeping ``--in-flight`` pushes outstanding (or starting
+``--rate`` per second), then measuring ``--duration`` seconds: pushes completed per second, their
+round trip p50/p90/p99, the outcomes, the CPU of the service, Redis, the fleet and the driver,
+and the Redis commands per push. Children are stopped on every exit, SIGTERM included.
 """
 
 from __future__ import annotations
@@ -122,7 +119,8 @@ class Run:
             self.children, self.workdir, values, ca_file,
             answers=Answers(options.mix, options.delay_ms, options.jitter_ms),
             phones=options.phones, serve_for=max(options.warmup, MAX_WARMUP_SECONDS)
-            + options.duration + DRAIN_SECONDS + FLEET_MARGIN_SECONDS, key_pool=options.key_pool)
+            + options.duration + DRAIN_SECONDS + FLEET_MARGIN_SECONDS, key_pool=options.key_pool,
+            poll_wait=60 if options.rate else 25)  # idle phones: one poll a minute each
         return fleet, time.monotonic() - began
 
     def start_driver(self, population: Path) -> tuple[subprocess.Popen[bytes], Path]:
@@ -205,8 +203,9 @@ def run_once(children: Children, workdir: Path, options: PushOptions, log: Log,
                                                       stack.admin, stack.auth)
         log(f"enrolled in {seed_seconds:.1f} s")
         fleet, activation_seconds = run.fleet(values, stack.ca_file)
-        log(f"fleet activated in {activation_seconds:.1f} s; driving {options.in_flight} pushes "
-            f"in flight ({options.warmup} s warm-up, {options.duration} s measured)")
+        log(f"fleet activated in {activation_seconds:.1f} s; driving "
+            f"{_options_dict(options)['loop']} ({options.warmup} s warm-up, "
+            f"{options.duration} s measured)")
         driver, cpu = run.drive(population, {"service": stack.service.pid,
                                              "redis": stack.redis_pid, "fleet": fleet.process.pid},
                                 url, profile)
