@@ -207,7 +207,8 @@ async def _fleet(args: argparse.Namespace) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stopped.set)
         _say(f"fleet of {len(fleet.accounts)} phones serving")
-        await fleet.run(args.duration or None, stopped)
+        await fleet.run(args.duration or None, stopped, lambda: _say(
+            f"all {len(fleet.accounts)} phones polling"))
     _say(json.dumps(fleet.stats.summary()))
     return 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -92,12 +93,22 @@ class Fleet:
                                                     for number, text in enumerate(values))))
 
     async def run(self, duration: float | None = None,
-                  stopped: asyncio.Event | None = None) -> None:
-        """Serve every account until `duration` seconds pass (None: forever) or `stopped` is set."""
+                  stopped: asyncio.Event | None = None,
+                  all_polling: Callable[[], None] | None = None) -> None:
+        """Serve every account until `duration` seconds pass (None: forever) or `stopped` is
+        set; `all_polling` is called once every phone's first poll was answered (its
+        connection is up: the long polls that follow hold it)."""
         stop = asyncio.Event()
+        waiting = [len(self.accounts)]
+
+        def polled() -> None:
+            waiting[0] -= 1
+            if waiting[0] == 0 and all_polling is not None:
+                all_polling()
+
         tasks = [asyncio.create_task(serve_account(
             self.session, DeviceClient(self.session, account), self.mix.decide,
-            self.stats.record, stop, self.poll_wait)) for account in self.accounts]
+            self.stats.record, stop, self.poll_wait, polled)) for account in self.accounts]
         try:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for((stopped or asyncio.Event()).wait(), duration)

@@ -19,6 +19,7 @@ from loadtests.core.processes import Children, wait_for_line
 from loadtests.core.service import ROOT
 
 READY = "phones serving"
+POLLING = "phones polling"  # every phone's first poll answered: its connection is up
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,4 +63,5 @@ def start_fleet(children: Children, workdir: Path, values: Path, ca_file: Path, 
                "--key-pool", str(key_pool), "--poll-wait", str(poll_wait)]
     process = children.start(command, log=log, cwd=ROOT)
     wait_for_line(log, READY, process, timeout=120 + phones * (0.05 if key_pool else 0.5))
+    wait_for_line(log, POLLING, process, timeout=120 + phones * 0.05)
     return Fleet(process, log)

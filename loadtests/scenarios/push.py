@@ -49,7 +49,6 @@ FLEET_MARGIN_SECONDS = 30.0  # the fleet is stopped when the driver is done; thi
 RAMP_PER_SECOND = 500  # slots started per second by default
 FLEET_SETTLE_SECONDS = 3.0
 LATENCY_THRESHOLD_MS = 50
-OPEN_WARMUP = 250  # phones whose first long polls settle per second of warm-up (open loop)
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,9 +266,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m loadtests pus
     args = parser.parse_args(argv)
     _check(parser, args)
     key_pool = (64 if args.phones > 1000 else 0) if args.key_pool is None else args.key_pool
-    if args.rate:  # no slots: one push per user at a time is plenty; the phones' first long
-        # polls (a TLS handshake and an RSA signature each) must be in before measuring
-        args.in_flight, args.warmup = args.phones, max(args.warmup, args.phones // OPEN_WARMUP)
+    if args.rate:  # no slots: one push per user at a time is plenty
+        args.in_flight = args.phones
     options = PushOptions(args.phones, args.in_flight, args.duration, args.warmup, args.delay_ms,
                           args.jitter_ms, args.mix, args.run_async,
                           args.in_flight / RAMP_PER_SECOND if args.ramp is None else args.ramp,
