@@ -76,8 +76,11 @@ def create_app(
     redis: Redis | None = None,
     clock: Clock | None = None,
     box: SecretBox | None = None,
+    announce: bool = True,
 ) -> web.Application:
-    """The service. Without `redis`, connects to ``settings.redis_url`` (which must be set)."""
+    """The service. Without `redis`, connects to ``settings.redis_url`` (which must be set).
+    `announce`: this process announces its base URL and the outbox (the workers of
+    `authsvc serve --workers N` leave that to their supervisor, which outlives them)."""
     if redis is None:
         if not settings.redis_url:
             raise SettingsError("AUTHSVC_REDIS_URL is not set (authsvc serve sets it)")
@@ -96,7 +99,9 @@ def create_app(
     app[SERVICES] = Services.build(settings, store, box or secret_box(settings),
                                    clock or SystemClock())
     app.cleanup_ctx.extend([_store_lifetime, _events_lifetime, _background_lifetime,
-                            _announce, metrics_listener])
+                            metrics_listener])  # every worker: the port is SO_REUSEPORT
+    if announce:
+        app.cleanup_ctx.append(_announce)
     app.on_shutdown.append(_release_waiters)
     for module in ROUTES:
         module.setup_routes(app)
@@ -145,19 +150,26 @@ async def _background_lifetime(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _announce(app: web.Application) -> AsyncIterator[None]:
-    """Tell CLI commands which base URL to put in links, as long as this process runs (a
-    heartbeat; withdrawn on stop), and a carrier where the outbox is."""
-    services = app[SERVICES]
+    async with announcing(app[SERVICES]):
+        yield
+
+
+@contextlib.asynccontextmanager
+async def announcing(services: Services) -> AsyncIterator[None]:
+    """Tell CLI commands which base URL to put in links, as long as the block runs (a
+    heartbeat; withdrawn on exit), and a carrier where the outbox is."""
     _announce_outbox(services, only_if_missing=False)
     heartbeat = asyncio.get_running_loop().create_task(_keep_announcing(services))
-    yield
-    heartbeat.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await heartbeat
-    with contextlib.suppress(StoreUnavailable):
-        await services.store.withdraw_base_url(services.links.base_url)
-    if services.outbox is not None:
-        withdraw_outbox(services.settings.data_dir, services.links.base_url)
+    try:
+        yield
+    finally:
+        heartbeat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heartbeat
+        with contextlib.suppress(StoreUnavailable):
+            await services.store.withdraw_base_url(services.links.base_url)
+        if services.outbox is not None:
+            withdraw_outbox(services.settings.data_dir, services.links.base_url)
 
 
 def _announce_outbox(services: Services, *, only_if_missing: bool) -> None:

@@ -8,6 +8,10 @@ by `DuoRequestHandler`, so that requests aiohttp cannot parse still get Duo's en
 Everything else is aiohttp's public runner: `AppRunner.setup` runs the cleanup contexts,
 `AppRunner.cleanup` closes connections (waiting up to `SHUTDOWN_TIMEOUT_S` for requests in
 flight) and runs them backwards.
+
+With ``--workers N`` (default: one per CPU core) `authsvc.supervisor` binds the port once and
+runs N processes that serve it through `serve_app` on the inherited sockets; ``--workers 1`` is
+the single process described here.
 """
 
 from __future__ import annotations
@@ -17,8 +21,12 @@ import contextlib
 import errno
 import functools
 import logging
+import os
+import resource
 import signal
+import socket
 import ssl
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -30,12 +38,13 @@ from authsvc.errors import StoreUnavailable
 from authsvc.http.middleware import SERVICES
 from authsvc.http.protocol import DuoRequestHandler
 from authsvc.http.redaction import RedactingAccessLogger
+from authsvc.loops import loop_factory, run
 from authsvc.settings import Settings
+from authsvc.store import Store
 
 log = logging.getLogger("authsvc")
 SHUTDOWN_TIMEOUT_S = 5.0
 KEEPALIVE_TIMEOUT_S = 75.0
-BACKLOG = 128
 REDIS_START_TRIES = 5
 REDIS_START_PAUSE_S = 0.5
 
@@ -44,9 +53,8 @@ class ServeError(Exception):
     """The service cannot start; the message says why and what to do, in one line."""
 
 
-async def check_redis(app: web.Application, *, embedded: bool) -> None:
+async def check_redis(store: Store, *, embedded: bool) -> None:
     """Raise ServeError unless Redis answers (a few tries: it may be starting too)."""
-    store = app[SERVICES].store
     for attempt in range(REDIS_START_TRIES):
         try:
             await store.ping()
@@ -70,8 +78,34 @@ def busy_port_message(settings: Settings) -> str:
     return hint
 
 
-async def _bind(runner: web.AppRunner, settings: Settings,
-                ssl_context: ssl.SSLContext | None) -> asyncio.Server:
+def listen_sockets(settings: Settings) -> list[socket.socket]:
+    """Bind and listen on every address of the host (as asyncio's create_server would), with
+    the configured backlog; a busy port or an address that cannot be bound is a ServeError."""
+    infos = socket.getaddrinfo(settings.host or None, settings.port, type=socket.SOCK_STREAM,
+                               flags=socket.AI_PASSIVE)
+    sockets: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(
+                (info[0], info[1], info[2], "", info[4]) for info in infos):
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+            sock.listen(settings.listen_backlog)
+    except OSError as exc:
+        for sock in sockets:
+            sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ServeError(busy_port_message(settings)) from None
+        raise ServeError(f"cannot listen on {settings.host}:{settings.port}: "
+                         f"{exc.strerror or exc}") from None
+    return sockets
+
+
+async def _serve_on(runner: web.AppRunner, settings: Settings, ssl_context: ssl.SSLContext | None,
+                    sockets: Sequence[socket.socket]) -> list[asyncio.Server]:
     loop = asyncio.get_running_loop()
     assert runner.server is not None  # noqa: S101 - after setup()
     # access_log=None turns the access log off (aiohttp's stub types it as a Logger only).
@@ -80,32 +114,36 @@ async def _bind(runner: web.AppRunner, settings: Settings,
     factory = functools.partial(
         DuoRequestHandler, runner.server, loop=loop, keepalive_timeout=KEEPALIVE_TIMEOUT_S,
         access_log_class=RedactingAccessLogger, **access)
-    try:
-        return await loop.create_server(factory, settings.host, settings.port, ssl=ssl_context,
-                                        backlog=BACKLOG)
-    except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            raise ServeError(busy_port_message(settings)) from None
-        raise ServeError(f"cannot listen on {settings.host}:{settings.port}: "
-                         f"{exc.strerror or exc}") from None
+    return [await loop.create_server(factory, sock=sock, ssl=ssl_context,
+                                     backlog=settings.listen_backlog) for sock in sockets]
 
 
 async def serve_app(app: web.Application, settings: Settings, ssl_context: ssl.SSLContext | None,
-                    embedded: EmbeddedRedis | None = None) -> None:
-    """Serve `app` until SIGINT or SIGTERM; raises ServeError if it cannot start."""
-    await check_redis(app, embedded=embedded is not None)
+                    embedded: EmbeddedRedis | None = None, *,
+                    sockets: Sequence[socket.socket] | None = None,
+                    on_ready: Callable[[], None] | None = None,
+                    stop_signals: Sequence[signal.Signals] = (signal.SIGINT, signal.SIGTERM)
+                    ) -> None:
+    """Serve `app` until one of `stop_signals`; raises ServeError if it cannot start.
+    `sockets`: already bound (a worker's, inherited); `on_ready` replaces the "listening on"
+    line."""
+    await check_redis(app[SERVICES].store, embedded=embedded is not None)
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
     await runner.setup()
     supervisor = None
     try:
-        server = await _bind(runner, settings, ssl_context)
-        scheme = "https" if ssl_context else "http"
-        log.info("authsvc %s listening on %s://%s:%d", __version__, scheme, settings.host,
-                 settings.port)
+        servers = await _serve_on(runner, settings, ssl_context,
+                                  listen_sockets(settings) if sockets is None else sockets)
+        if on_ready is None:
+            log.info("authsvc %s listening on %s (1 process, %s loop)", __version__,
+                     base_url(settings, ssl_context), loop_factory(settings.event_loop)[1])
+        else:
+            on_ready()
         if embedded is not None:
             supervisor = asyncio.get_running_loop().create_task(embedded.supervise())
-        await _signalled()
-        server.close()
+        await signalled(stop_signals)
+        for server in servers:
+            server.close()
     finally:
         if supervisor is not None:
             supervisor.cancel()
@@ -114,31 +152,65 @@ async def serve_app(app: web.Application, settings: Settings, ssl_context: ssl.S
         await runner.cleanup()
 
 
-async def _signalled() -> None:
+def base_url(settings: Settings, ssl_context: ssl.SSLContext | None) -> str:
+    """What "listening on" names."""
+    return f"{'https' if ssl_context else 'http'}://{settings.host}:{settings.port}"
+
+
+async def signalled(signals: Sequence[signal.Signals]) -> None:
+    """Return at one of `signals`."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in signals:
         loop.add_signal_handler(signum, stop.set)
     await stop.wait()
 
 
+def tls_context(settings: Settings) -> ssl.SSLContext | None:
+    """The server's TLS context, when a certificate and key are configured."""
+    if not (settings.tls_cert and settings.tls_key):
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(settings.tls_cert, settings.tls_key)
+    return context
+
+
+def raise_open_files_limit() -> None:
+    """Every connection (a phone's long poll, a kept-alive client) is a file descriptor: take
+    the hard limit, not the soft one (often 1,024)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def worker_count(settings: Settings) -> int:
+    """``--workers``; 0 means one per CPU core this process may run on."""
+    if settings.workers:
+        return settings.workers
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def serve(settings: Settings) -> int:
     """`authsvc serve`: run until SIGINT/SIGTERM; the embedded Redis (if any) is supervised and
-    stops with the service."""
+    stops with the service. More than one worker: `authsvc.supervisor`."""
+    raise_open_files_limit()
+    workers = worker_count(settings)
+    if workers > 1:
+        from authsvc.supervisor import serve_workers  # it imports this module
+
+        return serve_workers(settings, workers)
     embedded = None
     if not settings.redis_url:
         embedded = EmbeddedRedis(settings.data_dir, settings.redis_server)
         settings = settings.replace(redis_url=embedded.start())
     try:
-        ssl_context = None
-        if settings.tls_cert and settings.tls_key:
-            ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            ssl_context.load_cert_chain(settings.tls_cert, settings.tls_key)
+        ssl_context = tls_context(settings)
 
-        async def run() -> None:
+        async def main() -> None:
             await serve_app(create_app(settings), settings, ssl_context, embedded)
 
-        asyncio.run(run())
+        run(main(), settings.event_loop)
     finally:
         if embedded is not None:
             embedded.stop()

@@ -62,6 +62,12 @@ ENV_TABLE: tuple[EnvVar, ...] = (
     EnvVar("AUTHSVC_TLS_KEY", "tls_key", "", "PEM private key for `AUTHSVC_TLS_CERT`"),
     EnvVar("AUTHSVC_PUBLIC_HOST", "public_host", "",
            "host[:port] written into links and codes; also accepted as the signed host"),
+    EnvVar("AUTHSVC_WORKERS", "workers", "0",
+           "service processes sharing the port (`--workers`); 0 = one per CPU core"),
+    EnvVar("AUTHSVC_EVENT_LOOP", "event_loop", "auto",
+           "auto (uvloop when installed and supported), asyncio or uvloop"),
+    EnvVar("AUTHSVC_LISTEN_BACKLOG", "listen_backlog", "4096",
+           "connections the kernel queues before they are accepted (capped by somaxconn)"),
     EnvVar("AUTHSVC_REDIS_URL", "redis_url", "",
            "external Redis (`redis://[:password@]host:port/db`, `unix:///path.sock?db=0`, any "
            "node of a Redis Cluster, `redis+sentinel://host:26379,host2:26379/master/db`); "
@@ -202,6 +208,13 @@ def _to_listen(text: str) -> tuple[str, int] | None:
     return host.strip("[]"), _to_port(port)
 
 
+def _to_workers(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 256:
+        raise ValueError("must be 0 (one per CPU core) to 256")
+    return value
+
+
 def _to_log_level(text: str) -> str:
     level = text.strip().lower()
     if level not in ("debug", "info", "warning", "error"):
@@ -216,6 +229,9 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "tls_key": _to_optional_path,
     "public_host": _to_optional_str,
     "redis_url": _to_optional_str,
+    "workers": _to_workers,
+    "event_loop": _one_of("auto", "asyncio", "uvloop"),
+    "listen_backlog": _to_positive_int,
     "data_dir": Path,
     "redis_server": str,
     "secret_key": _to_secret,
@@ -255,6 +271,9 @@ class Settings:
     tls_key: Path | None = None
     public_host: str | None = None
     redis_url: str | None = None
+    workers: int = 0
+    event_loop: str = "auto"
+    listen_backlog: int = 4096
     data_dir: Path = Path("./var")
     redis_server: str = "redis-server"
     secret_key: Secret | None = None

@@ -103,6 +103,11 @@ def _parser() -> OneLineParser:
     fleet.add_argument("--mix", default="approve=1", help="answer mix, e.g. approve=0.9,deny=0.1")
     fleet.add_argument("--delay-ms", type=float, default=0.0, help="mean answer delay")
     fleet.add_argument("--jitter-ms", type=float, default=0.0, help="answer delay spread")
+    fleet.add_argument("--key-pool", type=int, default=0, metavar="N",
+                       help="share N RSA keys among the phones (0: a key per phone); for "
+                            "fleets of tens of thousands")
+    fleet.add_argument("--poll-wait", type=int, default=25, metavar="S",
+                       help="seconds each long poll may wait (25; the service allows 60)")
     fleet.add_argument("--duration", type=float, default=0.0,
                        help="seconds (0 = until SIGTERM or Ctrl-C; the summary line is printed "
                             "either way)")
@@ -189,7 +194,8 @@ def _passcode(args: argparse.Namespace) -> int:
 
 async def _fleet(args: argparse.Namespace) -> int:
     values = [line.strip() for line in args.values.read_text().splitlines() if line.strip()]
-    fleet = Fleet(parse_mix(args.mix, args.delay_ms, args.jitter_ms), ca_file=args.ca_file)
+    fleet = Fleet(parse_mix(args.mix, args.delay_ms, args.jitter_ms), ca_file=args.ca_file,
+                  key_pool=args.key_pool, poll_wait=args.poll_wait)
     async with fleet:
         await fleet.activate_all(values)
         StateFile(args.state).save(fleet.accounts)
@@ -201,7 +207,8 @@ async def _fleet(args: argparse.Namespace) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stopped.set)
         _say(f"fleet of {len(fleet.accounts)} phones serving")
-        await fleet.run(args.duration or None, stopped)
+        await fleet.run(args.duration or None, stopped, lambda: _say(
+            f"all {len(fleet.accounts)} phones polling"))
     _say(json.dumps(fleet.stats.summary()))
     return 0
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 import pyotp
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from mobile_sim.protocol import (
     ActivationInputError,
@@ -73,9 +74,10 @@ async def resolve_activation(session: aiohttp.ClientSession, text: str,
 
 
 async def activate(session: aiohttp.ClientSession, value: ActivationValue,
-                   ca_file: str | None = None) -> Account:
-    """Activate a new app instance: a fresh RSA key, then POST /push/v2/activation/<code>."""
-    key = new_device_key()
+                   ca_file: str | None = None, key: rsa.RSAPrivateKey | None = None) -> Account:
+    """Activate a new app instance: a fresh RSA key (or `key`), then POST
+    /push/v2/activation/<code>."""
+    key = key or new_device_key()
     form = {**APP_FACTS, "pubkey": public_pem(key), "pkpush": "rsa-sha512"}
     url = f"https://{value.host}/push/v2/activation/{value.code}"
     async with session.post(url, data=form, ssl=ssl_context(ca_file)) as reply:

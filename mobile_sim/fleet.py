@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -12,7 +13,8 @@ from typing import Any
 import aiohttp
 
 from mobile_sim.client import DeviceClient, activate, resolve_activation
-from mobile_sim.phone import Mix, serve_account
+from mobile_sim.phone import LONG_POLL_S, Mix, serve_account
+from mobile_sim.protocol import new_device_key
 from mobile_sim.state import Account
 
 ANSWERS = ("approve", "deny", "fraud", "ignore")
@@ -51,9 +53,12 @@ class FleetStats:
 class Fleet:
     """Activate many accounts and serve them all from one session."""
 
-    def __init__(self, mix: Mix, *, ca_file: str | None = None) -> None:
+    def __init__(self, mix: Mix, *, ca_file: str | None = None, key_pool: int = 0,
+                 poll_wait: float = LONG_POLL_S) -> None:
         self.mix = mix
         self.ca_file = ca_file
+        self.key_pool = key_pool
+        self.poll_wait = poll_wait
         self.accounts: list[Account] = []
         self.stats = FleetStats()
         self._session: aiohttp.ClientSession | None = None
@@ -74,21 +79,36 @@ class Fleet:
     async def activate_all(self, values: list[str]) -> None:
         """Activate one phone per activation value (URL, duo:// value or QR URL)."""
         limit = asyncio.Semaphore(ACTIVATION_CONCURRENCY)
+        # An RSA-2048 key takes ~50 ms of CPU to generate: tens of thousands of phones share a
+        # pool of keys when asked (each phone still signs every call; the service checks each).
+        keys = [new_device_key() for _ in range(self.key_pool)]
 
-        async def one(text: str) -> Account:
+        async def one(number: int, text: str) -> Account:
             async with limit:
                 value = await resolve_activation(self.session, text, self.ca_file)
-                return await activate(self.session, value, self.ca_file)
+                key = keys[number % len(keys)] if keys else None
+                return await activate(self.session, value, self.ca_file, key)
 
-        self.accounts = list(await asyncio.gather(*(one(text) for text in values)))
+        self.accounts = list(await asyncio.gather(*(one(number, text)
+                                                    for number, text in enumerate(values))))
 
     async def run(self, duration: float | None = None,
-                  stopped: asyncio.Event | None = None) -> None:
-        """Serve every account until `duration` seconds pass (None: forever) or `stopped` is set."""
+                  stopped: asyncio.Event | None = None,
+                  all_polling: Callable[[], None] | None = None) -> None:
+        """Serve every account until `duration` seconds pass (None: forever) or `stopped` is
+        set; `all_polling` is called once every phone's first poll was answered (its
+        connection is up: the long polls that follow hold it)."""
         stop = asyncio.Event()
+        waiting = [len(self.accounts)]
+
+        def polled() -> None:
+            waiting[0] -= 1
+            if waiting[0] == 0 and all_polling is not None:
+                all_polling()
+
         tasks = [asyncio.create_task(serve_account(
             self.session, DeviceClient(self.session, account), self.mix.decide,
-            self.stats.record, stop)) for account in self.accounts]
+            self.stats.record, stop, self.poll_wait, polled)) for account in self.accounts]
         try:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for((stopped or asyncio.Event()).wait(), duration)

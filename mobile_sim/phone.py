@@ -101,16 +101,23 @@ async def answer_one(client: DeviceClient, transaction: dict[str, Any],
 
 
 async def serve_account(session: aiohttp.ClientSession, client: DeviceClient, decide: Decider,
-                        report: Callable[[str], None], stop: asyncio.Event) -> None:
-    """Long-poll the account's pushes and answer each once until `stop` is set."""
+                        report: Callable[[str], None], stop: asyncio.Event,
+                        poll_wait: float = LONG_POLL_S,
+                        first_poll: Callable[[], None] | None = None) -> None:
+    """Long-poll the account's pushes (`poll_wait` s each) and answer each once until `stop`;
+    the first poll does not wait, and `first_poll` is called once it is answered."""
     seen: set[str] = set()
+    polled = False
     while not stop.is_set():
         try:
-            pending = await client.transactions(wait=LONG_POLL_S)
+            pending = await client.transactions(wait=poll_wait if polled else 0)
         except (aiohttp.ClientError, TimeoutError, DeviceError) as exc:
             report(f"{client.account.pkey} poll failed: {exc}")
             await asyncio.sleep(1)
             continue
+        if not polled and first_poll is not None:
+            first_poll()
+        polled = True
         fresh = [t for t in pending if t["urgid"] not in seen]
         for transaction in fresh:
             seen.add(transaction["urgid"])

@@ -21,6 +21,9 @@ from typing import Protocol
 
 TEST_SECRET_KEY = "test-master-key-0123456789abcdef-0123456789"
 CLUSTER_ENV = "AUTHSVC_TEST_REDIS_CLUSTER"
+# The suite's services run one process unless AUTHSVC_TEST_WORKERS asks for more (the worker
+# tests start their own supervisors): a test about one rule should not also be about processes.
+WORKERS_ENV = "AUTHSVC_TEST_WORKERS"
 
 
 def free_port() -> int:
@@ -114,7 +117,8 @@ class RedisServer:
 def service_env(redis_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("AUTHSVC_")}
     env.update({"AUTHSVC_REDIS_URL": redis_url, "AUTHSVC_SECRET_KEY": TEST_SECRET_KEY,
-                "AUTHSVC_DATA_DIR": str(data_dir), "AUTHSVC_LOG_LEVEL": "warning", **extra})
+                "AUTHSVC_DATA_DIR": str(data_dir), "AUTHSVC_LOG_LEVEL": "warning",
+                "AUTHSVC_WORKERS": os.environ.get(WORKERS_ENV, "1"), **extra})
     return env
 
 

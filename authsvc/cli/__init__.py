@@ -60,6 +60,9 @@ def _serve_command(commands: Commands) -> None:
     serve.add_argument("--tls-key", type=Path, help="PEM private key (AUTHSVC_TLS_KEY)")
     serve.add_argument("--public-host", metavar="NAME[:PORT]",
                        help="host written into links and codes (AUTHSVC_PUBLIC_HOST)")
+    serve.add_argument("--workers", type=int, metavar="N",
+                       help="processes serving the port (AUTHSVC_WORKERS, default: one per "
+                            "CPU core; 1 = a single process)")
     add_store_flags(serve)
 
 
@@ -105,7 +108,7 @@ def _tls_commands(commands: Commands) -> None:
 def _settings(args: argparse.Namespace) -> Settings:
     overrides = {name: getattr(args, name, None)
                  for name in ("host", "port", "tls_cert", "tls_key", "public_host", "data_dir",
-                              "redis_url")}
+                              "redis_url", "workers")}
     return Settings.from_env(os.environ, **overrides)
 
 

@@ -211,5 +211,6 @@ class Authenticator:
             return await self._final(request, subject, started.refused, started.txid)
         if request.run_async:
             return AuthAnswer(PENDING, started.txid, subject.user_id)
-        verdict = await self._pushes.wait_final(subject.user_id, started.txid)
+        verdict = await self._pushes.wait_final(subject.user_id, started.txid, started.waiter,
+                                                started.expires_ms)
         return AuthAnswer(verdict, started.txid, subject.user_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import secrets
@@ -27,6 +28,7 @@ from authsvc.crypto import SecretBox, constant_time_equal, random_id, secret_has
 from authsvc.domain.events import Waiters
 from authsvc.domain.phones import otp_copy
 from authsvc.domain.push import PushService
+from authsvc.domain.push_json import CUSTOMER_NAME
 from authsvc.errors import (
     BadSignature,
     DateSkew,
@@ -39,11 +41,10 @@ from authsvc.errors import (
     WrongStepUpCode,
 )
 from authsvc.model.phones import AppCredentials, PhoneRecord
-from authsvc.model.pushes import Push, PushKind, PushOperation, PushState, ResolveStatus
+from authsvc.model.pushes import PushOperation, ResolveStatus, owner_of_urgid
 from authsvc.store import Store
 from authsvc.wire import duo_sig
 
-CUSTOMER_NAME = "authsvc"
 MAX_SKEW_S = 300
 MAX_DEVICE_WAIT_S = 60
 LAST_SEEN_EVERY_S = 60  # phones poll every second: record "last seen" once a minute, not each poll
@@ -67,6 +68,7 @@ class DeviceRequest:
         return next((value for key, value in self.params if key == name), None)
 
 
+@functools.lru_cache(maxsize=65_536)  # a PEM parse is ~20 us; phones sign every call
 def _rsa_public_key(pem: str) -> rsa.RSAPublicKey:
     try:
         key = serialization.load_pem_public_key(pem.encode())
@@ -180,8 +182,10 @@ class DeviceService:
         phone_id = phone.phone_id
         with self._waiters.watch(f"phone:{phone_id}") as arrived:
             found = await self._pending(phone_id)
-            if not found and wait > 0:
-                await self._clock.wait(arrived, min(wait, MAX_DEVICE_WAIT_S))
+            if not found and wait > 0 and await self._clock.wait(arrived,
+                                                                 min(wait, MAX_DEVICE_WAIT_S)):
+                # Announced (or the subscriber reconnected): read again. A wait that ran out
+                # unannounced found nothing new: the inbox was empty and stays so.
                 found = await self._pending(phone_id)
         now = int(self._clock.now())
         if now - (phone.phone.last_seen or 0) >= LAST_SEEN_EVERY_S:
@@ -189,42 +193,42 @@ class DeviceService:
         return {"transactions": found, "current_time": now}
 
     async def _pending(self, phone_id: str) -> list[dict[str, Any]]:
+        """The phone's inbox (one read); pushes whose time ran out are ended and dropped."""
         live, expired = await self._store.pushes.inbox(phone_id, self._clock.now_ms())
-        for owner in await self._store.pushes.owners_by_urgid(expired):
-            if owner is not None:
-                await self._pushes.expire(*owner)
-        await self._store.pushes.take_from_inbox(phone_id, expired)
-        owners = await self._store.pushes.owners_by_urgid(live)
-        refs = [owner for owner in owners if owner is not None]
-        pushes = await self._store.pushes.read_many(refs)
-        return [transaction_json(push) for push in pushes
-                if push.state is PushState.PENDING and push.phone_id == phone_id]
+        if expired:
+            for entry in expired:
+                await self._pushes.expire(entry.user_id, entry.txid)
+            await self._store.pushes.take_from_inbox(phone_id, [e.urgid for e in expired])
+        return [entry.transaction for entry in live]
 
     async def answer(self, phone: PhoneRecord, urgid: str,
                      request: DeviceRequest) -> dict[str, str]:
-        """POST /push/v2/device/transactions/<urgid>: approve, deny or report fraud, once."""
+        """POST /push/v2/device/transactions/<urgid>: approve, deny or report fraud, once.
+        The urgid names the push (push_resolve.lua accepts it only as stored with the push,
+        from the phone it was sent to)."""
         answer = _ANSWERS.get(request.param("answer") or "")
         if answer is None:
             raise InvalidParameter("answer (approve or deny)")
         if answer is PushOperation.DENY and request.param("fraud") in ("1", "true"):
             answer = PushOperation.FRAUD
-        owner = await self._store.pushes.by_urgid(urgid)
+        owner = owner_of_urgid(urgid)
         if owner is None:
             raise PushNotFound("urgid")
         user_id, txid = owner
         code = request.param("step_up_code")
-        settings = await self._store.account.get()
+        fraud_locks = (answer is PushOperation.FRAUD
+                       and (await self._store.account.get()).fraud_locks_user)
         resolution = await self._store.pushes.resolve(
             user_id, txid, now_ms=self._clock.now_ms(), operation=answer,
-            phone_id=phone.phone_id,
+            phone_id=phone.phone_id, urgid=urgid,
             code_hash=self._pushes.step_up_hash(txid, code) if code else "",
-            fraud_locks=settings.fraud_locks_user)
+            fraud_locks=fraud_locks)
         if resolution.status is ResolveStatus.WRONG_CODE:
             raise WrongStepUpCode(f"{resolution.tries_left} tries left")
-        await self._store.pushes.take_from_inbox(phone.phone_id, [urgid])
+        await self._store.pushes.take_from_inbox_later(phone.phone_id, urgid)
         if resolution.status is ResolveStatus.NOT_PENDING:
             raise PushNotFound("urgid (already answered or expired)")
-        await self._pushes.log_end(user_id, txid)
+        await self._pushes.log_resolution(resolution)
         return {"result": "SUCCESS"}
 
     async def register(self, phone: PhoneRecord, request: DeviceRequest) -> dict[str, str]:
@@ -243,27 +247,3 @@ class DeviceService:
                 "platform": phone.platform, "model": phone.model,
                 "last_seen": "" if phone.last_seen is None else str(phone.last_seen)}
 
-
-def transaction_json(push: Push) -> dict[str, Any]:
-    """A pending push as the apps parse it: groups of [label, value] attributes."""
-    details: list[list[Any]] = [["Username", push.display_username],
-                                ["Organization", CUSTOMER_NAME], ["Application", push.app],
-                                ["Time", push.created_ms // 1000]]
-    if push.ipaddr:
-        details.append(["IP Address", push.ipaddr])
-    groups: list[list[list[Any]]] = [details]
-    if push.confirmation_code:
-        groups.append([["Confirmation Code", push.confirmation_code]])
-    if push.pushinfo:
-        groups.append([[key, value] for key, value in push.pushinfo])
-    verification = push.kind is PushKind.VERIFICATION
-    transaction: dict[str, Any] = {
-        "urgid": push.urgid, "type": push.type or "login",
-        "expiration": push.expires_ms // 1000, "attributes": groups,
-        "summary": f"{push.app}: verify it is you" if verification
-        else f"Login request to {push.app}",
-        "title": "Are you logging in?" if push.kind is PushKind.AUTH else "Verify your identity",
-        "urgency": "high"}
-    if push.code_hash:
-        transaction["step_up_code_info"] = {"num_digits": push.digits or 3}
-    return transaction

@@ -14,6 +14,32 @@ from collections.abc import Iterator
 from authsvc.obs.metrics import WAITING
 
 
+class Waiter:
+    """One registration: `event` is set at the next announcement of `topic` until `close()`."""
+
+    __slots__ = ("_open", "_waiters", "_waiting", "event", "topic")
+
+    def __init__(self, waiters: Waiters, topic: str) -> None:
+        self._waiters = waiters
+        self.topic = topic
+        self.event = asyncio.Event()
+        self._open = True
+        self._waiting = WAITING.labels(topic.partition(":")[0])  # tx (pushes, calls) or phone
+        self._waiting.inc()
+
+    def close(self) -> None:
+        """Stop listening (idempotent)."""
+        if not self._open:
+            return
+        self._open = False
+        self._waiting.dec()
+        group = self._waiters._events.get(self.topic)
+        if group is not None:
+            group.discard(self.event)
+            if not group:
+                del self._waiters._events[self.topic]
+
+
 class Waiters:
     """asyncio events keyed by topic, set when the topic is announced."""
 
@@ -21,24 +47,23 @@ class Waiters:
         self._events: dict[str, set[asyncio.Event]] = {}
         self.closed = False
 
+    def register(self, topic: str) -> Waiter:
+        """Listen for `topic` from now on, until the waiter is closed (a push registers before
+        it exists, so that its answer cannot come before anybody listens)."""
+        waiter = Waiter(self, topic)
+        if self.closed:
+            waiter.event.set()
+        self._events.setdefault(topic, set()).add(waiter.event)
+        return waiter
+
     @contextlib.contextmanager
     def watch(self, topic: str) -> Iterator[asyncio.Event]:
         """An event set at the next announcement of `topic` while the block runs."""
-        event = asyncio.Event()
-        if self.closed:
-            event.set()
-        self._events.setdefault(topic, set()).add(event)
-        waiting = WAITING.labels(topic.partition(":")[0])  # tx (pushes, calls) or phone
-        waiting.inc()
+        waiter = self.register(topic)
         try:
-            yield event
+            yield waiter.event
         finally:
-            waiting.dec()
-            group = self._events.get(topic)
-            if group is not None:
-                group.discard(event)
-                if not group:
-                    del self._events[topic]
+            waiter.close()
 
     def announce(self, topic: str) -> None:
         for event in self._events.get(topic, ()):

@@ -60,7 +60,8 @@ class OutOfBandSender:
         return await self._pushes.start(PushRequest(
             user_id=subject.user_id, phone_id=phone.phone_id, facts=facts, type=options.type,
             display_username=options.display_username, pushinfo=options.pushinfo,
-            verified_txid=options.txid, gate=subject.standing.gate), subject.settings)
+            verified_txid=options.txid, gate=subject.standing.gate,
+            wait=not request.run_async), subject.settings)
 
     async def _refuse(self, facts: AttemptFacts, refusal: Verdict) -> Started:
         await self._authlog.record(facts, refusal, self._clock.now())

@@ -5,21 +5,27 @@ answer (device API, possibly in another process) or by its time running out (who
 first: a waiting request, auth_status, the phone's inbox listing, the next push). Whoever ends it
 writes the authentication-log record, from the facts stored with the push, so every decision is
 logged once. Phone calls live the same way (kind "call", answered through the carrier).
+
+The lean path of a synchronous push (docs/performance.md counts its Redis commands): the request
+listens for the push's end before creating it (so the answer cannot slip by unheard, and it
+needs no read before waiting), push_create.lua checks every limit and creates it in one call,
+push_deliver.lua puts the rendered transaction in the phone's inbox and wakes the phone in one
+call, and whoever ends the push gets from push_resolve.lua what the log record needs.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import secrets
 import uuid
 from dataclasses import dataclass, field
 
 from authsvc.clock import Clock
 from authsvc.crypto import SecretBox, random_digits
 from authsvc.domain.authlog import AuthLog
-from authsvc.domain.events import Waiters
+from authsvc.domain.events import Waiter, Waiters
+from authsvc.domain.push_json import transaction_json
 from authsvc.domain.verdicts import BYPASS_USER, DISABLED, LOCKED, UNKNOWN_USER
-from authsvc.errors import GroupsChanged, InvalidParameter, ServiceStopping
+from authsvc.errors import GroupsChanged, InvalidParameter, ServiceStopping, StoreUnavailable
 from authsvc.model.authlog import AttemptFacts
 from authsvc.model.factors import LogFactor
 from authsvc.model.groups import NO_GROUPS, GateArgs
@@ -30,13 +36,16 @@ from authsvc.model.pushes import (
     PushLimits,
     PushOperation,
     PushState,
+    Resolution,
     ResolveStatus,
+    urgid_of,
 )
 from authsvc.model.settings import AccountSettings
 from authsvc.model.verdicts import Result, Verdict
 from authsvc.store import Store
 
 STEP_UP_TRIES = 3
+OVERDUE_TRIES = 3
 MAX_STATUS_WAIT_S = 60.0
 STEP_UP_PURPOSE = "stepup"
 PUSH, CALL = LogFactor.DUO_PUSH, LogFactor.PHONE_CALL
@@ -92,14 +101,20 @@ class PushRequest:
     call_token: str = ""
     gate: GateArgs = NO_GROUPS
     """What the user's groups impose, and the membership version read (push_create.lua)."""
+    wait: bool = False
+    """The caller waits for the end in this process (a synchronous auth): it listens before
+    the push exists, and nobody asks for the push by txid (no txid index)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Started:
-    """A push that was sent (txid), or the verdict that refused it."""
+    """A push that was sent (txid), or the verdict that refused it; with `PushRequest.wait`,
+    the registered listener for its end and its expiry."""
 
     txid: str
     refused: Verdict | None = None
+    waiter: Waiter | None = None
+    expires_ms: int = 0
 
 
 def limits_of(settings: AccountSettings) -> PushLimits:
@@ -136,10 +151,35 @@ class PushService:
     async def start(self, request: PushRequest, settings: AccountSettings) -> Started:
         """Create the push and put it in the phone's inbox, unless refused."""
         push = self._new_push(request, settings)
-        await self._expire_overdue(request.user_id, self._clock.now_ms())
-        status, _ = await self._store.pushes.create(
-            push, now_ms=self._clock.now_ms(), limits=limits_of(settings),
-            prepared=request.verified_txid is not None, gate=request.gate)
+        waiter = self._waiters.register(f"tx:{push.txid}") if request.wait else None
+        try:
+            refused, digits = await self._create(push, request, settings)
+            if refused is None:
+                await self._deliver(dataclasses.replace(push, digits=digits), request)
+        except BaseException:
+            if waiter is not None:
+                waiter.close()
+            raise
+        if refused is not None:
+            if waiter is not None:
+                waiter.close()
+            return Started(push.txid, refused)
+        return Started(push.txid, waiter=waiter, expires_ms=push.expires_ms)
+
+    async def _create(self, push: Push, request: PushRequest, settings: AccountSettings
+                      ) -> tuple[Verdict | None, int]:
+        """push_create.lua, after ending the user's pushes that ran out of time (it names
+        them); (the logged refusal or None, the Verified Push code's digits)."""
+        for _ in range(OVERDUE_TRIES):
+            status, detail = await self._store.pushes.create(
+                push, now_ms=self._clock.now_ms(), limits=limits_of(settings),
+                prepared=request.verified_txid is not None, gate=request.gate)
+            if not isinstance(detail, list):
+                break
+            for txid in detail:
+                await self.expire(push.user_id, txid)
+        else:
+            raise StoreUnavailable("pushes that ran out of time could not be ended")
         if status is CreateStatus.STALE:
             raise GroupsChanged()
         if status is CreateStatus.NO_PREPARED_TX:
@@ -148,47 +188,54 @@ class PushService:
             refusal = _REFUSALS.get(status, UNKNOWN_USER)
             if push.facts is not None:
                 await self._authlog.record(push.facts, refusal, self._clock.now())
-            return Started(push.txid, refusal)
-        if push.kind is PushKind.CALL:  # a call is answered through the carrier, not the app
+            return refusal, 0
+        return None, detail
+
+    async def _deliver(self, push: Push, request: PushRequest) -> None:
+        if push.kind is PushKind.CALL or not (request.wait or request.verified_txid):
+            # auth_status, the carrier and the Help Desk ask by txid (Verified Push: indexed
+            # by preauth already); a synchronous push's txid is never handed out.
             await self._store.pushes.index(push.user_id, push.txid, push.expires_ms)
-        else:
-            await self._store.pushes.deliver(push.user_id, push.txid, push.phone_id, push.urgid,
-                                             push.expires_ms)
-        return Started(push.txid)
+        if push.kind is not PushKind.CALL:  # a call is answered through the carrier
+            await self._store.pushes.deliver(push, transaction_json(push))
 
     def _new_push(self, request: PushRequest, settings: AccountSettings) -> Push:
         txid = request.verified_txid or request.facts.txid
         facts = dataclasses.replace(request.facts, txid=txid)
         call = request.kind is PushKind.CALL
         timeout_ms = settings.call_timeout_ms if call else settings.push_timeout_ms
+        now_ms = self._clock.now_ms()
         return Push(
             txid=txid, user_id=request.user_id, kind=request.kind, phone_id=request.phone_id,
-            urgid=secrets.token_hex(10), expires_ms=self._clock.now_ms() + timeout_ms,
+            urgid=urgid_of(request.user_id, txid), created_ms=now_ms, expires_ms=now_ms + timeout_ms,
             type=request.type, display_username=request.display_username or facts.username,
             pushinfo=request.pushinfo, app=facts.app_name, ipaddr=facts.ipaddr or "",
             confirmation_code=request.confirmation_code, call_token=request.call_token,
             facts=facts)
 
-    async def _expire_overdue(self, user_id: str, now_ms: int) -> None:
-        for txid in await self._store.pushes.expired_outstanding(user_id, now_ms):
-            await self.expire(user_id, txid)
-
     async def expire(self, user_id: str, txid: str) -> None:
         """End the push as timed out if its time has run out (and log it, once)."""
-        resolution = await self._store.pushes.resolve(
-            user_id, txid, now_ms=self._clock.now_ms(), operation=PushOperation.EXPIRE)
-        if resolution.status is ResolveStatus.ENDED:
-            await self.log_end(user_id, txid)
+        await self.log_resolution(await self._store.pushes.resolve(
+            user_id, txid, now_ms=self._clock.now_ms(), operation=PushOperation.EXPIRE))
 
-    async def log_end(self, user_id: str, txid: str) -> None:
-        """Write the log record of a push that just ended."""
-        push = await self._store.pushes.read(user_id, txid)
-        if push.facts is not None:
+    async def log_resolution(self, resolution: Resolution) -> None:
+        """Write the log record of a push that this resolution ended (nothing otherwise)."""
+        push = resolution.ended
+        if resolution.status is ResolveStatus.ENDED and push is not None \
+                and push.facts is not None:
             await self._authlog.record(push.facts, verdict_of(push), self._clock.now())
 
-    async def wait_final(self, user_id: str, txid: str) -> Verdict:
-        """Block until the push has ended (answer or timeout); the final verdict."""
+    async def wait_final(self, user_id: str, txid: str, waiter: Waiter | None = None,
+                         expires_ms: int = 0) -> Verdict:
+        """Block until the push has ended (answer or timeout); the final verdict. `waiter`:
+        registered before the push was created (`Started.waiter`), so the first wait needs no
+        read; it is closed here."""
         seen = "1"
+        if waiter is not None:
+            push = await self._first_wait(user_id, txid, waiter, expires_ms)
+            if not push.waiting:
+                return verdict_of(push) if push.exists else _ENDED[PushState.TIMEOUT]
+            seen = push.seq or seen
         while True:
             if self._waiters.closed:
                 raise ServiceStopping()
@@ -201,17 +248,33 @@ class PushService:
             if not changed or self._overdue(push):
                 await self.expire(user_id, txid)
 
+    async def _first_wait(self, user_id: str, txid: str, waiter: Waiter, expires_ms: int
+                          ) -> Push:
+        """Wait on the listener registered before the push existed; the push afterwards
+        (ended as timed out if its time ran out unanswered)."""
+        try:
+            remaining = (expires_ms - self._clock.now_ms()) / 1000
+            changed = await self._clock.wait(waiter.event, min(max(remaining, 0.0) + 0.05,
+                                                               MAX_STATUS_WAIT_S))
+        finally:
+            waiter.close()
+        push = await self._store.pushes.state(user_id, txid)
+        if push.waiting and (not changed or self._overdue(push)):
+            await self.expire(user_id, txid)
+            push = await self._store.pushes.state(user_id, txid)
+        return push
+
     async def status(self, user_id: str, txid: str) -> Verdict:
         """auth_status's long poll: at once if the state changed since the caller's last poll,
         else after the next change or a bounded wait."""
-        push = await self._store.pushes.read(user_id, txid)
+        push = await self._store.pushes.state(user_id, txid)
         if push.seq != push.polled_seq:
             await self._store.pushes.mark_polled(user_id, txid, push.seq)
             return verdict_of(push)
         push, _ = await self._wait_change(user_id, txid, seen_seq=push.seq)
         if push.waiting and self._overdue(push):
             await self.expire(user_id, txid)
-            push = await self._store.pushes.read(user_id, txid)
+            push = await self._store.pushes.state(user_id, txid)
         await self._store.pushes.mark_polled(user_id, txid, push.seq)
         return verdict_of(push)
 
@@ -220,10 +283,11 @@ class PushService:
 
     async def _wait_change(self, user_id: str, txid: str, seen_seq: str) -> tuple[Push, bool]:
         with self._waiters.watch(f"tx:{txid}") as event:
-            push = await self._store.pushes.read(user_id, txid)
+            push = await self._store.pushes.state(user_id, txid)
             if push.seq != seen_seq or push.state is not PushState.PENDING:
                 return push, True
             remaining = (push.expires_ms - self._clock.now_ms()) / 1000
             changed = await self._clock.wait(event, min(max(remaining, 0.0) + 0.05,
                                                         MAX_STATUS_WAIT_S))
-        return await self._store.pushes.read(user_id, txid), changed
+        return await self._store.pushes.state(user_id, txid), changed
+

@@ -145,7 +145,7 @@ class PhoneCalls:
             user_id, call_id, now_ms=self._clock.now_ms(), operation=operation,
             phone_id=call.phone_id, fraud_locks=settings.fraud_locks_user, deny_reason=reason)
         if resolution.status is ResolveStatus.ENDED:
-            await self._pushes.log_end(user_id, call_id)
+            await self._pushes.log_resolution(resolution)
         return resolution.state
 
 

@@ -3,6 +3,7 @@ decision scripts' answers."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 
@@ -91,6 +92,8 @@ class CreateStatus(IntEnum):
     NO_PREPARED_TX = 10
     STALE = 11
     """The user's groups changed since they were read: nothing was done (decide again)."""
+    OVERDUE = 12
+    """Pushes of the user ran out of time and are not ended yet: end them, then create again."""
 
 
 class ResolveStatus(IntEnum):
@@ -120,3 +123,20 @@ class Resolution:
     status: ResolveStatus
     state: str = ""
     tries_left: int = 0
+    ended: Push | None = None
+    """The push as its end's log record needs it (ENDED only)."""
+
+
+_URGID_OWNER = re.compile(r"([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9-]{1,64})")
+
+
+def urgid_of(user_id: str, txid: str) -> str:
+    """The urgid a phone answers a push by: it names the push's owner, so the answer needs no
+    index (the answer is checked against the urgid stored with the push, from its phone only)."""
+    return f"{user_id}.{txid}"
+
+
+def owner_of_urgid(urgid: str) -> tuple[str, str] | None:
+    """(user id, txid) named by an urgid, or None for one that cannot be ours."""
+    match = _URGID_OWNER.fullmatch(urgid)
+    return (match[1], match[2]) if match else None

@@ -1,12 +1,19 @@
 """Push transactions in Redis: created and ended by scripts in the user's slot, found by txid
-and urgid through small global indexes, delivered through the phone's inbox, announced on the
-events channel so that a waiter in any process wakes up."""
+through a small global index (only when something will ask by txid: async auth, Verified Push,
+calls), delivered through the phone's inbox (push_deliver.lua, in the phone's slot, holding the
+rendered transaction so a listing reads nothing else), announced on the events channel so that a
+waiter in any process wakes up. A push's urgid names its owner (`model.pushes.urgid_of`), so a
+phone's answer finds the push without an index."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
-from collections.abc import Sequence
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from authsvc.model.authlog import AttemptFacts
 from authsvc.model.groups import NO_GROUPS, GateArgs
@@ -26,7 +33,20 @@ from authsvc.store.scripts import ScriptName
 
 INDEX_GRACE_MS = 600_000
 _ANSWERS = frozenset({PushOperation.APPROVE, PushOperation.DENY, PushOperation.FRAUD})
+_STATE_FIELDS = ("state", "kind", "phone_id", "expires_ms", "seq", "polled_seq", "reason",
+                 "answered")
+log = logging.getLogger(__name__)
 
+
+@dataclass(frozen=True, slots=True)
+class InboxEntry:
+    """A push waiting in a phone's inbox: its urgid, expiry, owner and listing."""
+
+    urgid: str
+    expires_ms: int
+    user_id: str
+    txid: str
+    transaction: dict[str, Any]
 
 
 class PushStore:
@@ -47,10 +67,11 @@ class PushStore:
             ("SET", keys.tx_owner(txid), user_id, "PXAT", expires_ms + INDEX_GRACE_MS)])
 
     async def create(self, push: Push, *, now_ms: int, limits: PushLimits,
-                     prepared: bool, gate: GateArgs = NO_GROUPS) -> tuple[CreateStatus, int]:
-        """Run push_create.lua; returns the status and its detail (count or cooldown end).
-        `gate`: what the user's groups impose, and the membership version read (STALE when
-        it moved)."""
+                     prepared: bool, gate: GateArgs = NO_GROUPS
+                     ) -> tuple[CreateStatus, int | list[str]]:
+        """Run push_create.lua; returns the status and its detail (count or cooldown end; for
+        OVERDUE the txids to expire first). `gate`: what the user's groups impose, and the
+        membership version read (STALE when it moved)."""
         keys, user_id, txid = self._keys, push.user_id, push.txid
         args: list[str | int] = [now_ms, push.expires_ms, limits.lockout_expire_ms,
                                  limits.max_outstanding, limits.cooldown_after, limits.cooldown_ms,
@@ -60,17 +81,20 @@ class PushStore:
             ScriptName.PUSH_CREATE,
             [keys.user(user_id), keys.user_pushes(user_id), keys.push(user_id, txid),
              *keys.counting(user_id)], args)
-        return CreateStatus(int(reply[0])), int(reply[1]) if len(reply) > 1 else 0
+        status = CreateStatus(int(reply[0]))
+        if status is CreateStatus.OVERDUE:
+            return status, [str(txid) for txid in reply[1:]]
+        return status, int(reply[1]) if len(reply) > 1 else 0
 
-    async def deliver(self, user_id: str, txid: str, phone_id: str, urgid: str,
-                      expires_ms: int) -> None:
-        """Index the push by txid and urgid, put it in the phone's inbox, wake the phone."""
-        keys, until = self._keys, expires_ms + INDEX_GRACE_MS
-        await self._ctx.redis.pipeline([
-            ("SET", keys.tx_owner(txid), user_id, "PXAT", until),
-            ("SET", keys.urgid(urgid), f"{user_id} {txid}", "PXAT", until),
-            ("ZADD", keys.phone_inbox(phone_id), expires_ms, urgid),
-            ("PUBLISH", keys.events(), f"phone:{phone_id}")])
+    async def deliver(self, push: Push, transaction: Mapping[str, Any]) -> None:
+        """Put the push (as the phone lists it: `transaction`) in the phone's inbox and wake
+        the phone: one script call in the phone's slot."""
+        entry = json.dumps({"e": push.expires_ms, "u": push.user_id, "t": push.txid,
+                            "x": transaction}, separators=(",", ":"))
+        await self._ctx.scripts.run(
+            ScriptName.PUSH_DELIVER, [self._keys.phone_inbox(push.phone_id)],
+            [push.urgid, entry, push.expires_ms + INDEX_GRACE_MS, self._keys.events(),
+             push.phone_id])
 
     async def index(self, user_id: str, txid: str, expires_ms: int) -> None:
         """Index a transaction by txid only (phone calls: no app inbox)."""
@@ -86,27 +110,43 @@ class PushStore:
         reply = await self._ctx.redis.execute("HGETALL", self._keys.push(user_id, txid))
         return push_from_hash(user_id, txid, flat_to_dict(reply))
 
+    async def state(self, user_id: str, txid: str) -> Push:
+        """The push's state only (what a verdict and a long poll need: no listing, no log
+        facts to parse); state UNKNOWN when there is none."""
+        values = await self._ctx.redis.execute("HMGET", self._keys.push(user_id, txid),
+                                               *_STATE_FIELDS)
+        return push_from_hash(user_id, txid, {name: value for name, value
+                                              in zip(_STATE_FIELDS, values, strict=True)
+                                              if value is not None})
+
     async def mark_polled(self, user_id: str, txid: str, seq: str) -> None:
         await self._ctx.redis.execute("HSET", self._keys.push(user_id, txid), "polled_seq", seq)
 
-    async def by_urgid(self, urgid: str) -> tuple[str, str] | None:
-        value = await self._ctx.redis.execute("GET", self._keys.urgid(urgid))
-        if not value:
-            return None
-        user_id, txid = str(value).split(" ", 1)
-        return user_id, txid
-
-    async def inbox(self, phone_id: str, now_ms: int) -> tuple[list[str], list[str]]:
-        """(live urgids, expired urgids) waiting in the phone's inbox."""
-        key = self._keys.phone_inbox(phone_id)
-        live, expired = await self._ctx.redis.pipeline([
-            ("ZRANGE", key, f"({now_ms}", "+inf", "BYSCORE"),
-            ("ZRANGE", key, "-inf", now_ms, "BYSCORE")])
-        return list(live), list(expired)
+    async def inbox(self, phone_id: str, now_ms: int) -> tuple[list[InboxEntry], list[InboxEntry]]:
+        """(live, expired) entries of the phone's inbox, oldest first: one read."""
+        reply = await self._ctx.redis.execute("HGETALL", self._keys.phone_inbox(phone_id))
+        live: list[InboxEntry] = []
+        expired: list[InboxEntry] = []
+        for urgid, text in flat_to_dict(reply).items():
+            try:
+                data = json.loads(text)
+                entry = InboxEntry(urgid, int(data["e"]), str(data["u"]), str(data["t"]),
+                                   dict(data["x"]))
+            except (ValueError, KeyError, TypeError):
+                continue  # not written by push_deliver.lua: ignored, and it expires with the hash
+            (live if entry.expires_ms > now_ms else expired).append(entry)
+        live.sort(key=lambda entry: entry.expires_ms)
+        return live, expired
 
     async def take_from_inbox(self, phone_id: str, urgids: Sequence[str]) -> None:
         if urgids:
-            await self._ctx.redis.execute("ZREM", self._keys.phone_inbox(phone_id), *urgids)
+            await self._ctx.redis.execute("HDEL", self._keys.phone_inbox(phone_id), *urgids)
+
+    async def take_from_inbox_later(self, phone_id: str, urgid: str) -> None:
+        """HDEL without waiting for the reply (an ended push: the answer is decided, and a lost
+        HDEL only leaves an entry whose answer is refused, until it expires)."""
+        sent = await self._ctx.redis.send("HDEL", self._keys.phone_inbox(phone_id), urgid)
+        sent.add_done_callback(_report_lost)
 
     async def read_many(self, refs: Sequence[tuple[str, str]]) -> list[Push]:
         replies = await self._ctx.redis.pipeline(
@@ -114,36 +154,22 @@ class PushStore:
         return [push_from_hash(user_id, txid, flat_to_dict(reply))
                 for (user_id, txid), reply in zip(refs, replies, strict=True)]
 
-    async def owners_by_urgid(self, urgids: Sequence[str]) -> list[tuple[str, str] | None]:
-        if not urgids:
-            return []
-        # One GET each, pipelined: the urgid keys live in different slots (no MGET in a cluster).
-        values = await self._ctx.redis.pipeline([("GET", self._keys.urgid(u)) for u in urgids])
-        owners: list[tuple[str, str] | None] = []
-        for value in values:
-            user_id, _, txid = str(value or "").partition(" ")
-            owners.append((user_id, txid) if txid else None)
-        return owners
-
-    async def expired_outstanding(self, user_id: str, now_ms: int) -> list[str]:
-        """txids of the user's pushes whose time ran out but which nobody has ended yet."""
-        txids: list[str] = await self._ctx.redis.execute(
-            "ZRANGE", self._keys.user_pushes(user_id), "-inf", now_ms, "BYSCORE")
-        return txids
-
     async def resolve(self, user_id: str, txid: str, *, now_ms: int, operation: PushOperation,
                       phone_id: str = "", code_hash: str = "", max_tries: int = 3,
-                      fraud_locks: bool = False, deny_reason: str = "") -> Resolution:
-        """Run push_resolve.lua (answer or expire). Raises `ReplicaUnacknowledged` (503) when a
-        phone's answer ended the push but no replica acknowledged it in time (the phone
-        retries; a failover could otherwise bring the push back pending after its answer)."""
+                      fraud_locks: bool = False, deny_reason: str = "", urgid: str = ""
+                      ) -> Resolution:
+        """Run push_resolve.lua (answer or expire); an ENDED resolution carries the push as
+        its log record needs it (state, reason, kind, phone, facts). Raises
+        `ReplicaUnacknowledged` (503) when a phone's answer ended the push but no replica
+        acknowledged it in time (the phone retries; a failover could otherwise bring the push
+        back pending after its answer)."""
         keys = self._keys
         reply, confirmed = await self._ctx.scripts.run_waited(
             ScriptName.PUSH_RESOLVE,
             [keys.push(user_id, txid), keys.user(user_id), keys.user_pushes(user_id),
              *keys.counting(user_id)],
             [now_ms, operation.value, phone_id, code_hash, max_tries, "1" if fraud_locks else "0",
-             keys.events(), txid, deny_reason])
+             keys.events(), txid, deny_reason, urgid])
         status = ResolveStatus(int(reply[0]))
         if not confirmed and status is ResolveStatus.ENDED and operation in _ANSWERS:
             raise ReplicaUnacknowledged("no replica acknowledged a push answer in time")
@@ -151,7 +177,19 @@ class PushStore:
             return Resolution(status, "pending", int(reply[1]))
         if status is ResolveStatus.ANSWERED:
             return Resolution(status, "pending")
+        if status is ResolveStatus.ENDED:
+            state, reason, kind, phone, facts = (str(item) for item in reply[1:6])
+            facts_dict = json.loads(facts or "{}")
+            return Resolution(status, state, ended=Push(
+                txid=txid, user_id=user_id, state=PushState(state), kind=PushKind(kind or "auth"),
+                phone_id=phone, reason=reason,
+                facts=AttemptFacts(**facts_dict) if facts_dict else None))
         return Resolution(status, str(reply[1]))
+
+
+def _report_lost(done: asyncio.Future[Any]) -> None:
+    if not done.cancelled() and done.exception() is not None:
+        log.warning("an answered push stays in its phone's inbox: %s", done.exception())
 
 
 def _push_fields(push: Push) -> dict[str, str]:

@@ -33,6 +33,7 @@ class ScriptName(StrEnum):
     ZSET_APPEND = "zset_append"
     PUSH_CREATE = "push_create"
     PUSH_RESOLVE = "push_resolve"
+    PUSH_DELIVER = "push_deliver"
     LOG_APPEND = "log_append"
     SMS_ISSUE = "sms_issue"
     UNENROLLED_LOCK = "unenrolled_lock"

@@ -1,8 +1,8 @@
 """Who used the CPU during a measured window: named processes, wrk, and everything else.
 
 On a shared 2-core machine the rate a server reaches depends on what else runs, so every window
-records the CPU (in cores) of the processes the load test knows (the server, Redis, the phone
-fleet, the push driver; wrk, which is reaped inside the window) and the machine's busy cores
+records the CPU (in cores) of the processes the load test knows (the server with its workers,
+Redis, the phone fleet, the push driver; wrk, which is reaped inside the window) and the machine's busy cores
 that none of them account for ("foreign" load). Requests per server CPU-second is much steadier
 than requests per second, and a high foreign load marks a run as disturbed.
 
@@ -21,13 +21,36 @@ from types import TracebackType
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def _process_ticks(pid: int) -> int:
+def _own_ticks(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/stat") as stat:
             fields = stat.read().rpartition(")")[2].split()
     except OSError:
         return 0
     return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (the workers of `authsvc serve --workers N`)."""
+    found: list[int] = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            children = [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue
+        for child in children:
+            found += [child, *descendants(child)]
+    return found
+
+
+def _process_ticks(pid: int) -> int:
+    """CPU ticks of the process and of every process below it that is still running (a
+    supervisor's workers count as the service)."""
+    return sum(_own_ticks(each) for each in (pid, *descendants(pid)))
 
 
 def _machine_ticks() -> tuple[int, int]:

@@ -19,6 +19,7 @@ from loadtests.core.processes import Children, wait_for_line
 from loadtests.core.service import ROOT
 
 READY = "phones serving"
+POLLING = "phones polling"  # every phone's first poll answered: its connection is up
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +52,16 @@ class Fleet:
 
 
 def start_fleet(children: Children, workdir: Path, values: Path, ca_file: Path, *,
-                answers: Answers, phones: int, serve_for: float) -> Fleet:
+                answers: Answers, phones: int, serve_for: float, key_pool: int = 0,
+                poll_wait: int = 25) -> Fleet:
     """The fleet for the activation URLs in `values`, once every phone is activated."""
     log = workdir / "fleet.log"
     command = [sys.executable, "-m", "mobile_sim", "fleet",
                "--values", str(values), "--ca-file", str(ca_file), "--mix", answers.mix,
                "--delay-ms", str(answers.delay_ms), "--jitter-ms", str(answers.jitter_ms),
-               "--duration", str(serve_for), "--state", str(workdir / "fleet-state.json")]
+               "--duration", str(serve_for), "--state", str(workdir / "fleet-state.json"),
+               "--key-pool", str(key_pool), "--poll-wait", str(poll_wait)]
     process = children.start(command, log=log, cwd=ROOT)
-    wait_for_line(log, READY, process, timeout=120 + phones * 0.5)
+    wait_for_line(log, READY, process, timeout=120 + phones * (0.05 if key_pool else 0.5))
+    wait_for_line(log, POLLING, process, timeout=120 + phones * 0.05)
     return Fleet(process, log)

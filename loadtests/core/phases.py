@@ -35,6 +35,7 @@ class Options:
     appendfsync: str = "always"
     tokens: int = 1
     factor: str = "hotp"
+    workers: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +85,8 @@ class ServiceDriver:
         self._plan = plan
         self.environ = service_env(stack.redis_url, stack.secret_key, stack.workdir / "service",
                                    plan.service_env())
-        self._service = start_service(stack.children, stack.workdir, self.environ)
+        self._service = start_service(stack.children, stack.workdir, self.environ,
+                                      workers=stack.options.workers)
         self.base = self._service.base_url
         plan.service_started(self.base)
 

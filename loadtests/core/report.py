@@ -22,7 +22,7 @@ _TITLES = {"hotp": "passcode", "yubikey": "YubiKey OTP", "webauthn": "WebAuthn a
 PASSCODE = (
     "machine    {o[cpus]} CPUs; Redis AOF appendfsync {o[appendfsync]}",
     "load       wrk 1 thread, {o[connections]} connections, {o[duration]} s per phase; "
-    "{o[users]:,} users; {x[runs]}",
+    "{o[users]:,} users; service {o[workers]} worker(s); {x[runs]}",
     "memory     {m[memory_per_user_bytes]:,.0f} B of Redis per user (user + {x[holding]})",
     "ceiling    {m[ceiling_rps]:>7,.0f} req/s            p50 {m[ceiling_p50_ms]:5.2f} ms  p99 "
     "{m[ceiling_p99_ms]:6.2f} ms  (bare aiohttp + 1 EVALSHA)",
@@ -43,12 +43,12 @@ PASSCODE = (
 )
 PUSH = (
     "machine    {o[cpus]} CPUs; Redis AOF appendfsync always; HTTPS (dev cert)",
-    "load       {o[in_flight]:,} pushes in flight ({o[mode]}), {o[phones]:,} phones (<= "
+    "load       {o[loop]} ({o[mode]}), {o[phones]:,} phones (<= "
     "{o[per_user]} per user), {o[duration]} s measured after >= {o[warmup]} s; slots started "
-    "over {o[ramp]:g} s; {x[runs]}",
+    "over {o[ramp]:g} s; service {o[workers]} worker(s); {x[runs]}",
     "phones     mobile-sim fleet, mix {o[mix]}, answer delay {o[delay_ms]:g} +- {o[jitter_ms]:g} ms",
     "pushes     {m[pushes_per_s]:>7,.1f} completed/s   ({m[allowed_per_s]:,.1f} allowed/s; slowest "
-    "second of the window {m[slowest_second]:,.0f})",
+    "second of the window {m[slowest_second]:,.0f}; {m[offered_per_s]:,.1f}/s started)",
     "round trip p50 {m[round_trip_p50_ms]:,.0f} ms  p90 {m[round_trip_p90_ms]:,.0f} ms  p99 "
     "{m[round_trip_p99_ms]:,.0f} ms  max {m[round_trip_max_ms]:,.0f} ms (auth request -> final "
     "answer)",
@@ -57,9 +57,10 @@ PUSH = (
     "unfinished after the drain",
     "cpu        service {m[cpu_service]:.2f}  Redis {m[cpu_redis]:.2f}  fleet {m[cpu_fleet]:.2f}  "
     "driver {m[cpu_driver]:.2f}  other {m[cpu_foreign]:.2f} cores",
-    "           {m[pushes_per_service_cpu_s]:,.0f} pushes per service CPU-second; "
-    "{m[redis_commands_per_push]:.1f} Redis commands per push ({m[redis_scripts_per_push]:.1f} "
-    "scripts and what they run included)",
+    "           {m[pushes_per_service_cpu_s]:,.0f} pushes per service CPU-second = "
+    "{m[service_cpu_us_per_push]:,.0f} us of service CPU per push",
+    "           {m[redis_commands_per_push]:.1f} Redis commands per push ({m[redis_scripts_per_push]:.1f} "
+    "scripts and what they run included; idle phones' polls too)",
     "           Redis latency monitor: worst event {m[redis_worst_stall_ms]:,.0f} ms (0: none "
     "over 50 ms; events per run in the JSON)",
     "fleet      {m[fleet_approved]:,.0f} approvals over the whole run (driver saw "
@@ -177,6 +178,8 @@ class PushFigures:
     cpu_driver: float
     cpu_foreign: float
     pushes_per_service_cpu_s: float
+    service_cpu_us_per_push: float
+    offered_per_s: float
     redis_commands_per_push: float
     redis_scripts_per_push: float
     redis_worst_stall_ms: float
@@ -205,6 +208,8 @@ class PushFigures:
             cpu_service=cpu.of("service"), cpu_redis=cpu.of("redis"), cpu_fleet=cpu.of("fleet"),
             cpu_driver=cpu.of("driver"), cpu_foreign=cpu.foreign,
             pushes_per_service_cpu_s=_per_cpu(rate, cpu.of("service")),
+            service_cpu_us_per_push=cpu.of("service") / rate * 1e6 if rate else 0.0,
+            offered_per_s=float(driver.get("offered_per_s", 0.0)),
             redis_commands_per_push=_per_push(driver, sum(calls.values())),
             redis_scripts_per_push=_per_push(driver, calls.get("evalsha", 0)),
             redis_worst_stall_ms=float(max(driver.get("redis_stalls_ms", {}).values(), default=0)),

@@ -218,3 +218,11 @@ async def enroll_phones(base_url: str, ca_file: str, admin_keys: tuple[str, str]
                                                            f"+1555{index:07d}"),
             concurrency=ENROLL_CONCURRENCY)
     return PushPopulation(base_url, ca_file, *auth_keys, list(names)), urls
+
+
+async def integration_pair(environ: Mapping[str, str], name: str
+                           ) -> tuple[tuple[str, str], tuple[str, str]]:
+    """An admin and an auth integration named after `name`: their (ikey, skey)."""
+    async with seeder(environ) as seeding:
+        return (await seeding.integration("admin", f"{name} admin"),
+                await seeding.integration("auth", f"{name} app"))

@@ -48,10 +48,12 @@ class Service:
 
 
 def start_service(children: Children, workdir: Path, env: dict[str, str], *,
-                  cert: DevCert | None = None) -> Service:
-    """``python -m authsvc serve`` on a free port (HTTPS with `cert`), once it is healthy."""
+                  cert: DevCert | None = None, workers: int = 1) -> Service:
+    """``python -m authsvc serve --workers N`` on a free port (HTTPS with `cert`), once it is
+    healthy (with N > 1 the process is the supervisor; the CPU meter counts its workers)."""
     port, log = free_port(), workdir / "service.log"
-    args = [sys.executable, "-m", "authsvc", "serve", "--host", HOST, "--port", str(port)]
+    args = [sys.executable, "-m", "authsvc", "serve", "--host", HOST, "--port", str(port),
+            "--workers", str(workers)]
     if cert is not None:
         args += ["--tls-cert", str(cert.cert), "--tls-key", str(cert.key)]
     process = children.start(args, env=env, log=log, cwd=ROOT)

@@ -181,6 +181,9 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     add("--appendfsync", choices=["always", "everysec"], default="always",
         help="Redis AOF fsync policy; production's is always (the default); everysec shows what "
              "the disk's fsync costs")
+    add("--workers", type=int, default=1, metavar="N",
+        help="authsvc serve --workers N (1); the ceiling stays one process, so the ratio "
+             "compares N processes with one")
     add("--tokens", type=int, default=1,
         help="h6 tokens per user (1); codes come from the first, so every further token is one "
              "the service must rule out")
@@ -212,7 +215,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m loadtests pas
     args = parser.parse_args(argv)
     _check(parser, args)
     options = Options(args.users, args.duration, args.connections, args.appendfsync, args.tokens,
-                      args.factor)
+                      args.factor, args.workers)
     log = progress("bench")
     runs = run_all(args, "bench", lambda children, workdir, profile: run_once(
         children, workdir, options, log, profile))
@@ -228,4 +231,4 @@ def _options_dict(options: Options) -> dict[str, int | str]:
     return {"users": options.users, "duration": options.duration,
             "connections": options.connections, "wrk_threads": 1, "cpus": os.cpu_count() or 0,
             "appendfsync": options.appendfsync, "tokens": options.tokens,
-            "factor": options.factor}
+            "factor": options.factor, "workers": options.workers}

@@ -1,18 +1,15 @@
 """Duo Push end to end: pushes per second and their round trip, with a simulated phone fleet.
 
-``python -m loadtests push [--phones N] [--in-flight 1000] [--duration S] [--delay-ms M]
-[--runs R] [--json]`` (also ``python -m loadtests.push_bench``). One run, in a fresh temporary
-directory: a private redis-server as production's embedded one; ``python -m authsvc serve`` over
-HTTPS with a development certificate (the device protocol is HTTPS only); an admin and an auth
-integration (`loadtests.core.seeding`), then N users with one Android phone each through the
-Admin API (``push_max_outstanding`` raised through ``/admin/v1/settings`` only if the in-flight
-pushes need more than 3 per user); ``mobile-sim fleet`` activating every phone and answering
-pushes (`loadtests.core.fleet`); and the driver (`loadtests.scenarios.push_driver`, its own
-process) keeping ``--in-flight`` pushes outstanding, warming up, then measuring ``--duration``
-seconds: pushes completed per second, their round trip (request -> the phone sees the push ->
-answers -> the final answer) p50/p90/p99, the outcomes, the CPU of the service, Redis, the fleet
-and the driver, and the Redis commands per push. Children are stopped on every exit, Ctrl-C and
-SIGTERM included.
+``python -m loadtests push [--phones N] [--in-flight 1000 | --rate R] [--duration S]
+[--workers N] [--runs R] [--json]`` (also ``python -m loadtests.push_bench``). One run, in a fresh
+temporary directory: a private redis-server; ``python -m authsvc serve`` over HTTPS (a dev
+certificate); an admin and an auth integration, then N users with one Android phone each through
+the Admin API (``push_max_outstanding`` raised only if the in-flight pushes need more than 3 per
+user); ``mobile-sim fleet`` activating every phone and answering pushes; and the driver
+(`loadtests.scenarios.push_driver`) keeping ``--in-flight`` pushes outstanding (or starting
+``--rate`` per second), then measuring ``--duration`` seconds: pushes completed per second, their
+round trip p50/p90/p99, the outcomes, the CPU of the service, Redis, the fleet and the driver,
+and the Redis commands per push. Children are stopped on every exit, SIGTERM included.
 """
 
 from __future__ import annotations
@@ -41,7 +38,7 @@ from loadtests.core.population import usernames, write_private
 from loadtests.core.processes import ChildFailed, Children, wait_for_line
 from loadtests.core.profile import record
 from loadtests.core.report import PushFigures, render_push_json, render_push_text
-from loadtests.core.seeding import enroll_phones, seeder
+from loadtests.core.seeding import enroll_phones, integration_pair
 from loadtests.core.service import ROOT, Service, service_env, start_service
 from loadtests.scenarios.push_driver import MEASURED, MEASURING
 
@@ -67,6 +64,9 @@ class PushOptions:
     mix: str
     run_async: bool
     ramp: float = 0.0
+    rate: float = 0.0
+    workers: int = 1
+    key_pool: int = 0
 
     @property
     def per_user(self) -> int:
@@ -80,13 +80,6 @@ class RunResult:
     figures: PushFigures
     driver: dict[str, Any]
     fleet: dict[str, Any]
-
-
-async def integrations(environ: dict[str, str]) -> tuple[tuple[str, str], tuple[str, str]]:
-    """An admin and an auth integration: their (ikey, skey)."""
-    async with seeder(environ) as seeding:
-        return (await seeding.integration("admin", "push bench admin"),
-                await seeding.integration("auth", "push bench app"))
 
 
 class Run:
@@ -125,7 +118,8 @@ class Run:
             self.children, self.workdir, values, ca_file,
             answers=Answers(options.mix, options.delay_ms, options.jitter_ms),
             phones=options.phones, serve_for=max(options.warmup, MAX_WARMUP_SECONDS)
-            + options.duration + DRAIN_SECONDS + FLEET_MARGIN_SECONDS)
+            + options.duration + DRAIN_SECONDS + FLEET_MARGIN_SECONDS, key_pool=options.key_pool,
+            poll_wait=60 if options.rate else 25)  # idle phones: one poll a minute each
         return fleet, time.monotonic() - began
 
     def start_driver(self, population: Path) -> tuple[subprocess.Popen[bytes], Path]:
@@ -136,7 +130,8 @@ class Run:
              "--in-flight", str(options.in_flight), "--warmup", str(options.warmup),
              "--duration", str(options.duration), "--drain", str(DRAIN_SECONDS),
              "--max-warmup", str(MAX_WARMUP_SECONDS), "--ramp", str(options.ramp),
-             "--out", str(out), *(["--async"] if options.run_async else [])],
+             "--rate", str(options.rate), "--out", str(out),
+             *(["--async"] if options.run_async else [])],
             log=self.workdir / "driver.log", cwd=ROOT)
         return process, out
 
@@ -184,10 +179,11 @@ def _stack(run: Run, url: str) -> Stack:
     """The run's integrations and TLS service; Redis keeps slow events for the summary."""
     key = secrets.token_urlsafe(32)
     env = service_env(url, key, run.workdir / "service")
-    admin, auth = asyncio.run(integrations(env))
+    admin, auth = asyncio.run(integration_pair(env, "push bench"))
     redisinfo.config_set(url, "latency-monitor-threshold", str(LATENCY_THRESHOLD_MS))
     cert = write_dev_cert(run.workdir / "tls")
-    service = start_service(run.children, run.workdir, env, cert=cert)
+    service = start_service(run.children, run.workdir, env, cert=cert,
+                            workers=run.options.workers)
     return Stack(admin, auth, redisinfo.info_field(url, "server", "process_id"), service,
                  cert.ca_cert)
 
@@ -206,8 +202,9 @@ def run_once(children: Children, workdir: Path, options: PushOptions, log: Log,
                                                       stack.admin, stack.auth)
         log(f"enrolled in {seed_seconds:.1f} s")
         fleet, activation_seconds = run.fleet(values, stack.ca_file)
-        log(f"fleet activated in {activation_seconds:.1f} s; driving {options.in_flight} pushes "
-            f"in flight ({options.warmup} s warm-up, {options.duration} s measured)")
+        log(f"fleet activated in {activation_seconds:.1f} s; driving "
+            f"{_options_dict(options)['loop']} ({options.warmup} s warm-up, "
+            f"{options.duration} s measured)")
         driver, cpu = run.drive(population, {"service": stack.service.pid,
                                              "redis": stack.redis_pid, "fleet": fleet.process.pid},
                                 url, profile)
@@ -231,7 +228,8 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     add("--phones", type=int, default=1000, help="users, one activated phone each (1000)")
     add("--in-flight", type=int, default=1000, help="pushes kept outstanding by the driver (1000)")
     add("--duration", type=int, default=15, help="seconds measured (15)")
-    add("--warmup", type=int, default=5, help="seconds before measuring (5)")
+    add("--warmup", type=int, default=5,
+        help="seconds before measuring (5; open loop: at least one per 250 phones)")
     add("--delay-ms", type=float, default=50.0, help="the phones' mean answer delay (50)")
     add("--jitter-ms", type=float, default=10.0,
         help="spread of that delay, a normal distribution's sigma (10)")
@@ -242,6 +240,13 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         help="the phones' answers, e.g. approve=0.9,deny=0.1 (approve=1)")
     add("--async", dest="run_async", action="store_true",
         help="async=1 + auth_status long polls instead of a blocking auth")
+    add("--rate", type=float, default=0.0, metavar="R",
+        help="open loop: R pushes started per second whatever is still out (--in-flight is "
+             "then ignored); e.g. --phones 10000 --rate 200 --delay-ms 0 --jitter-ms 0")
+    add("--workers", type=int, default=1, metavar="N",
+        help="authsvc serve --workers N (1); the service CPU is the supervisor's and workers'")
+    add("--key-pool", type=int, default=None, metavar="N",
+        help="phones share N RSA keys (default: 64 above 1,000 phones, else one key each)")
     add_run_options(parser, "sample the service with py-spy during the first run's measured "
                     "window into FILE (python -m loadtests hotspots --requests FILE)")
     return parser
@@ -260,9 +265,13 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m loadtests pus
     parser = _parser(prog)
     args = parser.parse_args(argv)
     _check(parser, args)
+    key_pool = (64 if args.phones > 1000 else 0) if args.key_pool is None else args.key_pool
+    if args.rate:  # no slots: one push per user at a time is plenty
+        args.in_flight = args.phones
     options = PushOptions(args.phones, args.in_flight, args.duration, args.warmup, args.delay_ms,
                           args.jitter_ms, args.mix, args.run_async,
-                          args.in_flight / RAMP_PER_SECOND if args.ramp is None else args.ramp)
+                          args.in_flight / RAMP_PER_SECOND if args.ramp is None else args.ramp,
+                          args.rate, args.workers, key_pool)
     log = progress("push-bench")
 
     def done(number: int, result: RunResult) -> None:
@@ -281,10 +290,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m loadtests pus
 
 
 def _options_dict(options: PushOptions) -> dict[str, Any]:
-    return {"phones": options.phones, "in_flight": options.in_flight,
-            "per_user": options.per_user, "duration": options.duration,
-            "warmup": options.warmup, "delay_ms": options.delay_ms,
-            "jitter_ms": options.jitter_ms, "mix": options.mix,
-            "mode": "async" if options.run_async else "sync",
-            "ramp": options.ramp,
-            "cpus": os.cpu_count() or 0}
+    loop = (f"open loop, {options.rate:g} pushes/s offered" if options.rate
+            else f"{options.in_flight:,} pushes in flight")
+    return {**{name: getattr(options, name) for name in PushOptions.__dataclass_fields__},
+            "per_user": options.per_user, "mode": "async" if options.run_async else "sync",
+            "loop": loop, "cpus": os.cpu_count() or 0}

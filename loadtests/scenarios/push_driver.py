@@ -1,7 +1,11 @@
 """The push bench's driver: keeps exactly N pushes outstanding for a fixed time.
 
 ``python -m loadtests push-driver --population FILE --in-flight N --warmup W --duration D
---out RESULT.json [--ramp S] [--async]`` (also ``python -m loadtests.push_driver``)
+--out RESULT.json [--ramp S] [--async] [--rate R]`` (also ``python -m loadtests.push_driver``)
+
+``--rate R`` is the open loop: one push started every 1/R s (each to the next user, round robin)
+whatever is still out, so the service's latency at that offered rate is measured without the
+closed loop's self-throttling; ``--in-flight`` is then ignored.
 
 N slots each loop: take the next idle user, send ``POST /auth/v2/auth factor=push
 device=auto`` (signed as duo_client signs it) and wait for the answer (synchronous: the call
@@ -27,11 +31,9 @@ import asyncio
 import contextlib
 import json
 import math
-import statistics
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,80 +41,11 @@ import aiohttp
 
 from loadtests.core.population import PushPopulation
 from loadtests.core.signing import DuoApi, client_ssl
+from loadtests.core.tally import Tally, outcome_of
 
 REQUEST_TIMEOUT_S = 75.0  # the service's push_timeout (60 s) plus a margin
 MEASURING = "[driver] measuring"
 MEASURED = "[driver] measured"
-
-
-def outcome_of(answer: dict[str, Any]) -> str:
-    """allow, deny or timeout (a deny whose status is ``timeout``)."""
-    result = str(answer.get("result", ""))
-    if result == "deny" and answer.get("status") == "timeout":
-        return "timeout"
-    return result if result in ("allow", "deny") else f"other:{result}"
-
-
-def quantile(sorted_values: Sequence[float], q: float) -> float:
-    """The nearest-rank quantile (0 for no values)."""
-    if not sorted_values:
-        return 0.0
-    rank = max(1, math.ceil(q * len(sorted_values)))
-    return sorted_values[min(rank, len(sorted_values)) - 1]
-
-
-@dataclass
-class Tally:
-    """Pushes that ended inside the measured window, and everything else that happened."""
-
-    window_start: float = math.inf
-    window_end: float = math.inf
-    outcomes: Counter[str] = field(default_factory=Counter)
-    statuses: Counter[str] = field(default_factory=Counter)
-    round_trips_ms: list[float] = field(default_factory=list)
-    per_second: Counter[int] = field(default_factory=Counter)
-    all_outcomes: Counter[str] = field(default_factory=Counter)
-    errors: Counter[str] = field(default_factory=Counter)
-    first_error: str = ""
-
-    def record(self, began: float, ended: float, outcome: str, status: str = "") -> None:
-        self.all_outcomes[outcome] += 1
-        if self.window_start <= ended < self.window_end:
-            self.outcomes[outcome] += 1
-            if status:
-                self.statuses[status] += 1
-            self.round_trips_ms.append((ended - began) * 1000)
-            self.per_second[int(ended - self.window_start)] += 1
-
-    def error(self, began: float, ended: float, exc: BaseException) -> None:
-        kind = f"{type(exc).__name__}: {exc}"[:160]
-        self.errors[type(exc).__name__] += 1
-        self.first_error = self.first_error or kind
-        self.record(began, ended, "error")
-
-    def summary(self, seconds: float, unfinished: int) -> dict[str, Any]:
-        trips = sorted(self.round_trips_ms)
-        ended = sum(self.outcomes.values())
-        return {
-            "seconds": seconds,
-            "ended": ended,
-            "pushes_per_s": ended / seconds if seconds else 0.0,
-            "allowed_per_s": self.outcomes["allow"] / seconds if seconds else 0.0,
-            "allow": self.outcomes["allow"], "deny": self.outcomes["deny"],
-            "timeout": self.outcomes["timeout"], "errors": self.outcomes["error"],
-            "other": sum(n for name, n in self.outcomes.items() if name.startswith("other:")),
-            "statuses": dict(self.statuses),
-            "round_trip_p50_ms": quantile(trips, 0.50),
-            "round_trip_p90_ms": quantile(trips, 0.90),
-            "round_trip_p99_ms": quantile(trips, 0.99),
-            "round_trip_max_ms": trips[-1] if trips else 0.0,
-            "round_trip_mean_ms": statistics.fmean(trips) if trips else 0.0,
-            "per_second": [self.per_second[second] for second in range(int(seconds))],
-            "whole_run": dict(self.all_outcomes),
-            "error_kinds": dict(self.errors),
-            "first_error": self.first_error,
-            "unfinished": unfinished,
-        }
 
 
 def user_pool(usernames: Sequence[str], in_flight: int) -> tuple[deque[str], int]:
@@ -137,6 +70,7 @@ class Driver:
 
     async def _one(self, username: str) -> None:
         began = time.monotonic()
+        self.tally.start(began)
         try:
             if self._async:
                 answer = await self._api.push_async(username, self._timeout)
@@ -162,6 +96,26 @@ class Driver:
                 self.started_slots += 1
                 if self.started_slots == self._slots:
                     self.all_started.set()
+
+
+    async def paced(self, rate: float) -> None:
+        """The open loop: a push every 1/`rate` s until stopping (late ticks fire at once, so
+        the offered rate holds when the loop falls behind); cancelled, it cancels what is out."""
+        users, began, number = list(self._pool), time.monotonic(), 0
+        out: set[asyncio.Task[None]] = set()
+        try:
+            while not self.stopping:
+                task = asyncio.create_task(self._one(users[number % len(users)]))
+                out.add(task)
+                task.add_done_callback(out.discard)
+                number += 1
+                if number == 1:
+                    self.all_started.set()
+                await asyncio.sleep(max(0.0, began + number / rate - time.monotonic()))
+            await asyncio.gather(*out)
+        finally:
+            for task in out:
+                task.cancel()
 
 
 def _say(line: str) -> None:
@@ -205,8 +159,9 @@ async def _window(driver: Driver, start: float, warmup: float, duration: float,
 
 async def drive(population: PushPopulation, *, in_flight: int, warmup: float, duration: float,
                 drain: float, run_async: bool, ramp: float = 0.0,
-                max_warmup: float = 60.0) -> dict[str, Any]:
-    """Run the slots through warm-up, the measured window and the drain; the summary."""
+                max_warmup: float = 60.0, rate: float = 0.0) -> dict[str, Any]:
+    """Run the slots (or, with `rate`, the open loop) through warm-up, the measured window and
+    the drain; the summary."""
     pool, per_user = user_pool(population.usernames, in_flight)
     connector = aiohttp.TCPConnector(limit=0, ssl=client_ssl(population.ca_file))
     async with aiohttp.ClientSession(connector=connector) as session:
@@ -214,16 +169,22 @@ async def drive(population: PushPopulation, *, in_flight: int, warmup: float, du
                      client_ssl(population.ca_file))
         driver = Driver(api, pool, slots=in_flight, run_async=run_async)
         start = time.monotonic()
-        slots = [asyncio.create_task(driver.slot(ramp * number / in_flight))
-                 for number in range(in_flight)]
-        _say(f"[driver] {in_flight} pushes in flight over {len(population.usernames)} users "
-             f"(at most {per_user} per user), {'async' if run_async else 'sync'}, slots started "
-             f"over {ramp:g} s")
+        if rate > 0:
+            slots = [asyncio.create_task(driver.paced(rate))]
+            _say(f"[driver] open loop: {rate:g} pushes/s over {len(population.usernames)} users, "
+                 f"{'async' if run_async else 'sync'}")
+        else:
+            slots = [asyncio.create_task(driver.slot(ramp * number / in_flight))
+                     for number in range(in_flight)]
+            _say(f"[driver] {in_flight} pushes in flight over {len(population.usernames)} users "
+                 f"(at most {per_user} per user), {'async' if run_async else 'sync'}, slots "
+                 f"started over {ramp:g} s")
         startup = await _started(driver, max_warmup)
         window_start = await _window(driver, start, warmup, duration, startup)
         pending = await _drain(driver, slots, drain)
     summary = driver.tally.summary(duration, pending)
     summary.update(in_flight=in_flight, per_user=per_user, users=len(population.usernames),
+                   rate=rate,
                    mode="async" if run_async else "sync", ramp_s=ramp, startup_s=startup,
                    warmup_s=window_start - start)
     _say(f"[driver] done: {summary['ended']} pushes ended in the window, "
@@ -250,6 +211,9 @@ def _parser(prog: str) -> argparse.ArgumentParser:
                         help="seconds to wait for the pushes still out at the end (10)")
     parser.add_argument("--async", dest="run_async", action="store_true",
                         help="async=1 + auth_status long polls instead of a blocking auth")
+    parser.add_argument("--rate", type=float, default=0.0, metavar="R",
+                        help="open loop: start R pushes per second whatever is still out "
+                             "(0: the closed loop of --in-flight)")
     parser.add_argument("--out", type=Path, required=True, help="JSON figures to write")
     return parser
 
@@ -266,7 +230,7 @@ def main(argv: Sequence[str] | None = None,
         summary = asyncio.run(drive(population, in_flight=args.in_flight, warmup=args.warmup,
                                     duration=args.duration, drain=args.drain,
                                     run_async=args.run_async, ramp=args.ramp,
-                                    max_warmup=args.max_warmup))
+                                    max_warmup=args.max_warmup, rate=args.rate))
     except KeyboardInterrupt:
         return 130
     args.out.write_text(json.dumps(summary, indent=2))

@@ -161,13 +161,15 @@ def test_bulk_enroll_from_a_csv_reports_every_row_and_refuses_a_bad_file(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("workers", ["1", "2"])
 def test_serve_on_a_busy_port_says_so_and_never_claims_to_listen(
-        redis_server: RedisServer, tmp_path: Path) -> None:
+        redis_server: RedisServer, tmp_path: Path, workers: str) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
         result = _run("serve", "--port", str(port), "--data-dir", str(tmp_path),
+                      "--workers", workers,
                       env=_env(AUTHSVC_REDIS_URL=redis_server.url, AUTHSVC_LOG_LEVEL="info"))
     assert result.returncode == 1
     assert f"authsvc: error: port {port} on 127.0.0.1 is already in use" in result.stderr
@@ -180,9 +182,12 @@ def test_the_busy_port_message_has_a_hint_for_8443() -> None:
 
 
 @pytest.mark.slow
-def test_serve_refuses_to_start_when_the_redis_url_does_not_answer(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_refuses_to_start_when_the_redis_url_does_not_answer(tmp_path: Path,
+                                                                   workers: str) -> None:
     nobody = f"redis://127.0.0.1:{free_port()}/0"
     result = _run("serve", "--port", str(free_port()), "--data-dir", str(tmp_path),
+                  "--workers", workers,
                   env=_env(AUTHSVC_REDIS_URL=nobody, AUTHSVC_LOG_LEVEL="info"))
     assert result.returncode == 1
     line = result.stderr.strip().splitlines()[-1]

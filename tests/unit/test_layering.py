@@ -46,7 +46,7 @@ LAYERS: dict[str, frozenset[str]] = {
 }
 TOP = frozenset({"__init__", "__main__", "app", "cli", "cli_admin", "services", "settings",
                  "embedded_redis", "tls", "discovery", "integration_cli", "server", "cli_tools",
-                 "wiring"})
+                 "wiring", "loops", "supervisor", "worker"})
 
 
 def _layer_of(path: Path) -> str:

@@ -104,10 +104,6 @@ class SharedKeys:
         """STRING: user id owning a push txid (or push_id). TTL: the push's lifetime + 10 min."""
         return f"{self.prefix}:txowner:{txid}"
 
-    def urgid(self, urgid: str) -> str:
-        """STRING: ``<user id> <txid>`` of the push a phone answers by urgid. TTL as tx_owner."""
-        return f"{self.prefix}:urgid:{urgid}"
-
     def device_signature(self, digest: str) -> str:
         """STRING: a device request signature already seen (replay guard). TTL 600 s."""
         return f"{self.prefix}:devsig:{digest}"

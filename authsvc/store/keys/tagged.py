@@ -108,8 +108,11 @@ class TaggedKeys:
         return f"{self.prefix}:{{p:{phone_id}}}:users"
 
     def phone_inbox(self, phone_id: str) -> str:
-        """ZSET: urgids of pushes waiting for the phone's answer, scored by expiry ms."""
-        return f"{self.prefix}:{{p:{phone_id}}}:inbox"
+        """HASH: urgid -> JSON entry (expiry ms, owner, the transaction as the phone lists it)
+        of each push waiting for the phone's answer (push_deliver.lua). TTL: the latest push's
+        expiry + 10 min. (Named ``pending``: the ``inbox`` ZSET of earlier versions is
+        another type.)"""
+        return f"{self.prefix}:{{p:{phone_id}}}:pending"
 
     # --- administrators: hash tag {admins} (the Owner invariant is one script over them) -------
 

@@ -20,24 +20,33 @@ ARGV[6]  "1" = a fraud report also locks the user out
 ARGV[7]  events channel
 ARGV[8]  txid
 ARGV[9]  reason of a deny ("" = user_cancelled)
-Returns {1, state}             ended in state (approved, denied, fraud, timeout)
+ARGV[10] the urgid the phone answered ("" = not checked: expiry, a call's carrier)
+Returns {1, state, reason, kind, phone_id, facts}
+                               ended in state (approved, denied, fraud, timeout), with what the
+                               log record of the end needs (no second read)
         {2, state}             not pending (already ended, unknown, or another phone's push)
         {3, tries_left}        wrong step-up code, still pending
         {4}                    marked answered, still pending
 ]]
 local now, op, phone = tonumber(ARGV[1]), ARGV[2], ARGV[3]
 local code_hash, max_tries, fraud_locks = ARGV[4], tonumber(ARGV[5]), ARGV[6] == '1'
-local channel, txid, deny_reason = ARGV[7], ARGV[8], ARGV[9]
+local channel, txid, deny_reason, urgid = ARGV[7], ARGV[8], ARGV[9], ARGV[10]
 local push_key, user_key, pushes_key = KEYS[1], KEYS[2], KEYS[3]
 --#include user_counts
 
-local push = redis.call('HMGET', push_key, 'state', 'phone_id', 'expires_ms', 'code_hash', 'tries')
-local state, expires = push[1], tonumber(push[3] or '0')
-if state ~= 'pending' then return {2, state or 'unknown'} end
+local push = redis.call('HMGET', push_key, 'state', 'phone_id', 'expires_ms', 'code_hash', 'tries',
+                       'seq', 'urgid', 'kind', 'facts')
+local state, expires, seq = push[1], tonumber(push[3] or '0'), tonumber(push[6] or '0')
+if state ~= 'pending' then
+  -- an expiry asked for a push that is gone (its hash outlived by its ZSET entry): forget it,
+  -- or push_create.lua would name it overdue forever
+  if op == 'expire' then redis.call('ZREM', pushes_key, txid) end
+  return {2, state or 'unknown'}
+end
 
 local function finish(new_state, reason)
-  redis.call('HSET', push_key, 'state', new_state, 'reason', reason, 'answered_ms', now)
-  redis.call('HINCRBY', push_key, 'seq', 1)
+  redis.call('HSET', push_key, 'state', new_state, 'reason', reason, 'answered_ms', now,
+             'seq', seq + 1)
   redis.call('ZREM', pushes_key, txid)
   local exists = redis.call('EXISTS', user_key) == 1
   if new_state == 'approved' and exists then
@@ -55,15 +64,14 @@ local function finish(new_state, reason)
     count_user(user_key, counting_keys(4))
   end
   redis.call('PUBLISH', channel, 'tx:' .. txid)
-  return {1, new_state}
+  return {1, new_state, reason, push[8] or '', push[2] or '', push[9] or ''}
 end
 
 if now >= expires then return finish('timeout', 'no_response') end
 if op == 'expire' then return {2, state} end
-if phone ~= push[2] then return {2, 'not_yours'} end
+if phone ~= push[2] or (urgid ~= '' and urgid ~= push[7]) then return {2, 'not_yours'} end
 if op == 'answered' then
-  redis.call('HSET', push_key, 'answered', 1)
-  redis.call('HINCRBY', push_key, 'seq', 1)
+  redis.call('HSET', push_key, 'answered', 1, 'seq', seq + 1)
   redis.call('PUBLISH', channel, 'tx:' .. txid)
   return {4}
 end

@@ -1,0 +1,113 @@
+"""What one Duo Push costs Redis, counted by Redis itself (MONITOR): the phone's long poll, the
+application's synchronous auth, the phone's answer and the wake-up, end to end.
+
+The bounds are the lean push path's (docs/performance.md lists the commands one by one): a
+change that adds a round trip to the push path fails here, with the trace printed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from authsvc.tls import DevCert
+from mobile_sim.client import DeviceClient
+from tests.conftest import IntegrationPair
+from tests.e2e.push_helpers import Clients, activate_phone, new_phone, tls_clients
+from tests.harness import RedisServer, ServiceProcess, service_env
+
+SENT_AT_MOST = 22  # 12 of the push path, 10 of every Auth API request (rate limits, user load)
+RUN_AT_MOST = 55  # ... plus what the scripts run inside Redis
+
+
+class Monitor:
+    """Every command Redis runs while the block runs, as MONITOR prints them."""
+
+    def __init__(self, port: int) -> None:
+        self._port = port
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._raw = b""
+        self._thread = threading.Thread(target=self._run)
+
+    def _run(self) -> None:
+        with socket.create_connection(("127.0.0.1", self._port)) as sock:
+            sock.sendall(b"MONITOR\r\n")
+            sock.settimeout(0.1)
+            while not self._stop.is_set():
+                try:
+                    self._raw += sock.recv(1 << 20)
+                except TimeoutError:
+                    pass
+                self._ready.set()
+
+    def __enter__(self) -> Monitor:
+        self._thread.start()
+        self._ready.wait(5)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def commands(self) -> list[tuple[str, bool]]:
+        """(command, run by a script) for each line, MONITOR's own lines left out."""
+        found = []
+        for line in self._raw.decode(errors="replace").splitlines():
+            if '"' in line:
+                name = line.split('"')[1].lower()
+                if name not in ("monitor", "info", "ping"):
+                    found.append((name, " lua]" in line))
+        return found
+
+
+@pytest.fixture
+def tls_one(redis_server: RedisServer, dev_cert: DevCert,
+            tmp_path: Path) -> Iterator[ServiceProcess]:
+    service = ServiceProcess(service_env(redis_server.url, tmp_path / "data"),
+                             args=("--tls-cert", str(dev_cert.cert), "--tls-key",
+                                   str(dev_cert.key)), tls_ca=dev_cert.ca_cert)
+    yield service.start(tmp_path / "serve.log")
+    service.stop()
+
+
+async def _push(clients: Clients, device: DeviceClient) -> None:
+    """The phone long-polls first, as it does all day; then the push, the answer, the end."""
+    poll = asyncio.create_task(device.transactions(wait=10))
+    await asyncio.sleep(0.3)
+    auth = asyncio.create_task(asyncio.to_thread(
+        clients.auth.auth, "push", username="counted", device="auto"))
+    pending = await poll
+    await device.answer(pending[0]["urgid"], "approve")
+    assert (await auth)["result"] == "allow"
+
+
+@pytest.mark.slow
+async def test_one_push_end_to_end_costs_redis_at_most_the_lean_path(
+        tls_one: ServiceProcess, redis_server: RedisServer, integrations: IntegrationPair,
+        dev_cert: DevCert) -> None:
+    clients = tls_clients(tls_one, integrations, dev_cert)
+    user = clients.admin.add_user("counted")
+    phone = new_phone(clients.admin, user["user_id"])
+    async with aiohttp.ClientSession() as session:
+        account = await activate_phone(session, clients.admin, phone["phone_id"], clients.ca_file)
+        device = DeviceClient(session, account)
+        await _push(clients, device)  # warm: caches filled, scripts loaded, connections open
+        with Monitor(redis_server.port) as monitor:
+            await _push(clients, device)
+            await asyncio.sleep(0.3)  # the log record is sent without waiting for Redis
+    commands = monitor.commands()
+    sent = Counter(name for name, in_script in commands if not in_script)
+    run = Counter(name for name, _ in commands)
+    print(f"sent {sum(sent.values())}: {dict(sent.most_common())}")
+    print(f"run {sum(run.values())} (scripts' commands included): {dict(run.most_common())}")
+    assert sent["evalsha"] >= 4  # create, deliver, resolve, log: the path was traced
+    assert sum(sent.values()) <= SENT_AT_MOST
+    assert sum(run.values()) <= RUN_AT_MOST
