@@ -59,7 +59,6 @@ class Store:
         self.authlog = LogStream(ctx, ctx.keys.authlog(), authlog_max_entries)
         self.telephony = LogStream(ctx, ctx.keys.telephony(), TELEPHONY_MAX_ENTRIES)
         self.adminlog = LogStream(ctx, ctx.keys.adminlog(), adminlog_max_entries)
-        self.attempts = AttemptStore(ctx)
         self.transactions = TransactionStore(ctx)
         self.phones = PhoneStore(ctx)
         self.pushes = PushStore(ctx)
@@ -73,6 +72,7 @@ class Store:
         self.admins = AdminStore(ctx)
         self.prompts = PromptStore(ctx)
         self.rate_limits = RateLimitStore(ctx)
+        self.attempts = AttemptStore(ctx, self.rate_limits)
         self.counts = CountStore(ctx)
         self.trash = TrashStore(ctx)
 

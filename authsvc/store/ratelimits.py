@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from authsvc.model.ratelimits import RateLimit
 from authsvc.store.core import StoreContext
 from authsvc.store.redis_client import Arg, RedisError
-from authsvc.store.scripts import ScriptName
+from authsvc.store.scripts import ScriptCall, ScriptName
 
 
 class RateMode(StrEnum):
@@ -69,29 +70,37 @@ class RateLimitStore:
     def __init__(self, ctx: StoreContext) -> None:
         self._ctx = ctx
 
-    def _call(self, step: RateStep, now_ms: int) -> tuple[list[str], list[Arg]]:
+    def calls(self, steps: Sequence[RateStep], now_ms: int) -> list[ScriptCall]:
+        """The script calls of `steps`, to send along with other commands
+        (`ScriptRunner.run_pipeline`); `decisions` reads their replies."""
         rate_limit = self._ctx.keys.rate_limit
-        keys = [rate_limit(step.kind, step.subject, check.counter) for check in step.checks]
-        args: list[Arg] = [now_ms]
-        for check in step.checks:
-            args += check.wire
-        return keys, args
+        calls = []
+        for step in steps:
+            args: list[Arg] = [now_ms]
+            for check in step.checks:
+                args += check.wire
+            calls.append(ScriptCall(
+                ScriptName.RATE_LIMIT,
+                [rate_limit(step.kind, step.subject, check.counter) for check in step.checks],
+                args))
+        return calls
+
+    @staticmethod
+    def decisions(steps: Sequence[RateStep], replies: Sequence[Any]) -> list[RateDecision]:
+        """The decisions of `steps` from the replies of their `calls`; an error reply raises."""
+        decisions = []
+        for step, reply in zip(steps, replies, strict=True):
+            if isinstance(reply, RedisError):
+                raise reply
+            decisions.append(_decision(step, reply))
+        return decisions
 
     async def apply(self, steps: Sequence[RateStep], now_ms: int) -> list[RateDecision]:
         """Run each step (one script call per subject, all in one round trip); decisions in
-        the same order. A script Redis forgot (NOSCRIPT after a restart) is run again on its own
-        for the steps that got it, so nothing is counted twice."""
-        name = ScriptName.RATE_LIMIT
-        calls = [self._call(step, now_ms) for step in steps]
-        replies = await self._ctx.scripts.run_many(name, calls)
-        decisions = []
-        for step, (keys, args), reply in zip(steps, calls, replies, strict=True):
-            if isinstance(reply, RedisError):
-                if not str(reply).startswith("NOSCRIPT"):
-                    raise reply
-                reply = await self._ctx.scripts.run(name, keys, args)
-            decisions.append(_decision(step, reply))
-        return decisions
+        the same order. A script Redis forgot (NOSCRIPT after a restart) is run again for the
+        steps that got it, so nothing is counted twice."""
+        replies = await self._ctx.scripts.run_pipeline(self.calls(steps, now_ms))
+        return self.decisions(steps, replies)
 
 
 def _decision(step: RateStep, reply: list[int]) -> RateDecision:
