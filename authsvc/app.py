@@ -75,7 +75,8 @@ def create_app(
             raise SettingsError("AUTHSVC_REDIS_URL is not set (authsvc serve sets it)")
         redis = Redis.from_url(settings.redis_url, timeout=settings.redis_timeout)
     store = Store(redis, prefix=settings.key_prefix,
-                  authlog_max_entries=settings.authlog_max_entries)
+                  authlog_max_entries=settings.authlog_max_entries,
+                  authlog_retention_ms=settings.authlog_retention_days * 86_400_000)
     app = web.Application(middlewares=[error_middleware, page_middleware, signature_middleware],
                           client_max_size=settings.max_body_bytes)
     setup_templates(app)

@@ -76,6 +76,8 @@ ENV_TABLE: tuple[EnvVar, ...] = (
            "seconds a Redis call may take before the request answers 503"),
     EnvVar("AUTHSVC_AUTHLOG_MAX_ENTRIES", "authlog_max_entries", "1000000",
            "authentication log entries kept (oldest trimmed)"),
+    EnvVar("AUTHSVC_AUTHLOG_RETENTION_DAYS", "authlog_retention_days", "0",
+           "days authentication log entries are kept (older ones trimmed); 0 = no limit by age"),
     EnvVar("AUTHSVC_DELIVERY", "delivery", "outbox",
            "where SMS, calls and email go: outbox (Redis, read by mobile-sim) or webhook"),
     EnvVar("AUTHSVC_WEBHOOK_URL", "webhook_url", "", "the webhook provider's URL"),
@@ -142,6 +144,13 @@ def _to_positive_int(text: str) -> int:
     return value
 
 
+def _to_non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError("must be 0 or a positive integer")
+    return value
+
+
 def _to_positive_float(text: str) -> float:
     value = float(text)
     if value <= 0:
@@ -177,6 +186,7 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "max_skew_seconds": _to_positive_int,
     "redis_timeout": _to_positive_float,
     "authlog_max_entries": _to_positive_int,
+    "authlog_retention_days": _to_non_negative_int,
     "log_level": _to_log_level,
     "delivery": _to_delivery,
     "webhook_url": _to_optional_str,
@@ -210,6 +220,7 @@ class Settings:
     max_skew_seconds: int = 300
     redis_timeout: float = 2.0
     authlog_max_entries: int = 1_000_000
+    authlog_retention_days: int = 0
     log_level: str = "info"
     access_log: bool = False
     delivery: str = "outbox"

@@ -44,7 +44,7 @@ class Store:
     """Every store over one Redis connection."""
 
     def __init__(self, redis: Redis, *, prefix: str = "as",
-                 authlog_max_entries: int = 1_000_000,
+                 authlog_max_entries: int = 1_000_000, authlog_retention_ms: int = 0,
                  adminlog_max_entries: int = ADMINLOG_MAX_ENTRIES) -> None:
         self.redis = redis
         self.scripts = ScriptRunner(redis)
@@ -56,7 +56,8 @@ class Store:
         self.bypass = BypassStore(ctx)
         self.integrations = IntegrationStore(ctx)
         self.account = AccountStore(ctx)
-        self.authlog = LogStream(ctx, ctx.keys.authlog(), authlog_max_entries)
+        self.authlog = LogStream(ctx, ctx.keys.authlog(), authlog_max_entries,
+                                 authlog_retention_ms)
         self.telephony = LogStream(ctx, ctx.keys.telephony(), TELEPHONY_MAX_ENTRIES)
         self.adminlog = LogStream(ctx, ctx.keys.adminlog(), adminlog_max_entries)
         self.transactions = TransactionStore(ctx)
