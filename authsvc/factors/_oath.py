@@ -10,9 +10,10 @@ import hashlib
 import hmac
 import struct
 
-from authsvc.crypto import constant_time_equal
+from authsvc.crypto import SecretBox, constant_time_equal
 
 RESYNC_RANGE = 1000
+OPENED_CACHE_SIZE = 100_000
 
 
 class Hotp:
@@ -43,3 +44,22 @@ class Hotp:
 def time_step(now: float, step_seconds: int) -> int:
     """RFC 6238's T for T0 = 0."""
     return int(now) // step_seconds
+
+
+_opened: dict[tuple[str, str, int], Hotp] = {}
+
+
+def opened_codes(box: SecretBox, sealed_seed: str, *, bound_to: str, digits: int) -> Hotp:
+    """The code generator of a sealed seed, opened (AES-GCM) once per process and kept in
+    memory only, keyed by the sealed form: a new seed is a new ciphertext, so a changed token
+    or a reactivated app is never served an old key. Never logged, never written anywhere.
+    Bounded (`OPENED_CACHE_SIZE`, forgotten all at once beyond). Raises what `box.open`
+    raises."""
+    key = (sealed_seed, bound_to, digits)
+    found = _opened.get(key)
+    if found is None:
+        found = Hotp(box.open(sealed_seed, bound_to=bound_to), digits)
+        if len(_opened) >= OPENED_CACHE_SIZE:
+            _opened.clear()
+        _opened[key] = found
+    return found

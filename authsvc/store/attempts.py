@@ -27,6 +27,7 @@ from authsvc.store.redis_client import RedisError
 from authsvc.store.scripts import ScriptCall, ScriptName
 
 _NONE = ""  # how an absent counter travels to Lua (tonumber("") is nil)
+KEYS_CACHE_SIZE = 100_000
 
 
 def _match_args(match: Match) -> list[str | int]:
@@ -89,6 +90,7 @@ class AttemptStore:
         self._ctx = ctx
         self._keys = ctx.keys
         self._rate_limits = rate_limits
+        self._decide_keys: dict[str, list[str]] = {}  # user id -> the decision's KEYS
 
     async def resolve(self, name: str) -> str | None:
         """The user id answering to `name` (lowercased)."""
@@ -114,16 +116,25 @@ class AttemptStore:
 
     def _decide_call(self, user_id: str, now_ms: int, settings: AccountSettings,
                      matches: Sequence[Match], gate: GateArgs, view: str) -> ScriptCall:
-        keys = self._keys
         args: list[str | int] = [now_ms, settings.lockout_threshold, settings.lockout_expire_ms,
                                  gate.status, gate.version, view, len(matches)]
         for match in matches:
             args += _match_args(match)
-        return ScriptCall(ScriptName.PASSCODE_ATTEMPT, [
-            keys.user(user_id), keys.user_bypass(user_id), keys.user_tokens(user_id),
-            keys.user_mobile_otp(user_id), keys.user_sms(user_id),
-            keys.user_security_keys(user_id), *keys.counting(user_id),
-            keys.user_groups(user_id)], args)
+        return ScriptCall(ScriptName.PASSCODE_ATTEMPT, self._keys_of(user_id), args)
+
+    def _keys_of(self, user_id: str) -> list[str]:
+        """The decision's KEYS for this user (built once: the counting keys need its slot)."""
+        found = self._decide_keys.get(user_id)
+        if found is None:
+            keys = self._keys
+            found = [keys.user(user_id), keys.user_bypass(user_id), keys.user_tokens(user_id),
+                     keys.user_mobile_otp(user_id), keys.user_sms(user_id),
+                     keys.user_security_keys(user_id), *keys.counting(user_id),
+                     keys.user_groups(user_id)]
+            if len(self._decide_keys) >= KEYS_CACHE_SIZE:
+                self._decide_keys.clear()
+            self._decide_keys[user_id] = found
+        return found
 
     async def decide(self, user_id: str, *, now_ms: int, settings: AccountSettings,
                      matches: Sequence[Match], gate: GateArgs = NO_GROUPS,

@@ -19,6 +19,8 @@ from authsvc.store.core import StoreContext
 from authsvc.store.redis_client import Arg, RedisError
 from authsvc.store.scripts import ScriptCall, ScriptName
 
+KEY_CACHE_SIZE = 100_000
+
 
 class RateMode(StrEnum):
     """What a check does to its counter (see rate_limit.lua)."""
@@ -69,21 +71,34 @@ class RateLimitStore:
 
     def __init__(self, ctx: StoreContext) -> None:
         self._ctx = ctx
+        self._key_cache: dict[tuple[str, str], dict[str, str]] = {}
 
     def calls(self, steps: Sequence[RateStep], now_ms: int) -> list[ScriptCall]:
         """The script calls of `steps`, to send along with other commands
         (`ScriptRunner.run_pipeline`); `decisions` reads their replies."""
-        rate_limit = self._ctx.keys.rate_limit
         calls = []
         for step in steps:
             args: list[Arg] = [now_ms]
             for check in step.checks:
                 args += check.wire
-            calls.append(ScriptCall(
-                ScriptName.RATE_LIMIT,
-                [rate_limit(step.kind, step.subject, check.counter) for check in step.checks],
-                args))
+            calls.append(ScriptCall(ScriptName.RATE_LIMIT, self._keys_of(step), args))
         return calls
+
+    def _keys_of(self, step: RateStep) -> list[str]:
+        """The counters' keys of a step (each built once per subject)."""
+        known = self._key_cache.get((step.kind, step.subject))
+        if known is None:
+            if len(self._key_cache) >= KEY_CACHE_SIZE:
+                self._key_cache.clear()
+            known = self._key_cache[(step.kind, step.subject)] = {}
+        keys = []
+        for check in step.checks:
+            key = known.get(check.counter)
+            if key is None:
+                key = known[check.counter] = self._ctx.keys.rate_limit(
+                    step.kind, step.subject, check.counter)
+            keys.append(key)
+        return keys
 
     @staticmethod
     def decisions(steps: Sequence[RateStep], replies: Sequence[Any]) -> list[RateDecision]:

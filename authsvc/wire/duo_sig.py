@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import email.utils
+import functools
 import hashlib
 import hmac
 from collections.abc import Iterable, Mapping, Sequence
@@ -65,8 +66,8 @@ def canonicalize(
 
 
 def sign(skey: str, canonical: str, digestmod: str = "sha512") -> str:
-    """Lowercase hex HMAC of the canonical string."""
-    return hmac.new(skey.encode("utf-8"), canonical.encode("utf-8"), digestmod).hexdigest()
+    """Lowercase hex HMAC of the canonical string (one-shot: no HMAC object per request)."""
+    return hmac.digest(skey.encode("utf-8"), canonical.encode("utf-8"), digestmod).hex()
 
 
 def authorization_header(ikey: str, signature_hex: str) -> str:
@@ -90,6 +91,7 @@ def parse_authorization(value: str) -> tuple[str, str] | None:
     return ikey, signature
 
 
+@functools.lru_cache(maxsize=256)
 def parse_date(value: str) -> float | None:
     """Seconds since the epoch for an RFC 2822 date (``-0000``, ``+0000`` and ``GMT`` forms)."""
     parsed = email.utils.parsedate_tz(value)
