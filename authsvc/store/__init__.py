@@ -27,6 +27,7 @@ from authsvc.store.redis_client import Redis, RedisError, RedisUnavailable
 from authsvc.store.scripts import ScriptRunner
 from authsvc.store.security_keys import SecurityKeyStore
 from authsvc.store.sms import SmsStore
+from authsvc.store.token_definitions import TokenDefinitions
 from authsvc.store.tokens import TokenStore
 from authsvc.store.transactions import TransactionStore
 from authsvc.store.trash import TrashStore
@@ -52,7 +53,8 @@ class Store:
         self.keys = ctx.keys
         self.users = UserStore(ctx)
         self.unenrolled = UnenrolledStore(ctx)
-        self.tokens = TokenStore(ctx)
+        self.token_definitions = TokenDefinitions(ctx)
+        self.tokens = TokenStore(ctx, self.token_definitions)
         self.bypass = BypassStore(ctx)
         self.integrations = IntegrationStore(ctx)
         self.account = AccountStore(ctx)
@@ -69,13 +71,13 @@ class Store:
         self.enrollments = EnrollmentStore(ctx)
         self.security_keys = SecurityKeyStore(ctx)
         self.groups = GroupStore(ctx)
-        self.profiles = ProfileStore(ctx, self.groups)
+        self.profiles = ProfileStore(ctx, self.groups, self.token_definitions)
         self.admins = AdminStore(ctx)
         self.prompts = PromptStore(ctx)
         self.rate_limits = RateLimitStore(ctx)
-        self.attempts = AttemptStore(ctx, self.rate_limits)
+        self.attempts = AttemptStore(ctx, self.rate_limits, self.token_definitions)
         self.counts = CountStore(ctx)
-        self.trash = TrashStore(ctx)
+        self.trash = TrashStore(ctx, self.token_definitions)
 
     async def start(self) -> None:
         """Register the scripts, and mark an empty store's user counters as complete (Redis may

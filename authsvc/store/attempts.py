@@ -22,9 +22,10 @@ from authsvc.model.settings import AccountSettings
 from authsvc.model.tokens import Token
 from authsvc.store.core import StoreContext, flat_to_dict
 from authsvc.store.ratelimits import RateDecision, RateLimitStore, RateStep
-from authsvc.store.records import mobile_otp_from_json, token_from_json, user_from_hash
+from authsvc.store.records import mobile_otp_from_json, user_from_hash
 from authsvc.store.redis_client import RedisError
 from authsvc.store.scripts import ScriptCall, ScriptName
+from authsvc.store.token_definitions import TokenDefinitions
 
 _NONE = ""  # how an absent counter travels to Lua (tonumber("") is nil)
 KEYS_CACHE_SIZE = 100_000
@@ -36,19 +37,20 @@ def _match_args(match: Match) -> list[str | int]:
             _NONE if match.far is None else match.far, match.factor.value]
 
 
-def _committed(user_id: str, matches: Sequence[Match], object_id: str, raw: str
-               ) -> Token | MobileOtp | None:
+def _committed(definitions: TokenDefinitions, user_id: str, matches: Sequence[Match],
+               object_id: str, raw: str) -> Token | MobileOtp | None:
     match = next((m for m in matches if m.object_id == object_id), None)
     if match is None or not raw:
         return None
     if match.home is Home.TOKENS:
-        return token_from_json(raw, user_id)
+        return definitions.copy(raw, object_id, user_id)
     if match.home is Home.MOBILE_OTP:
         return mobile_otp_from_json(object_id, raw)
     return None
 
 
-def outcome_of(reply: Any, user_id: str = "", matches: Sequence[Match] = ()) -> AttemptOutcome:
+def outcome_of(reply: Any, definitions: TokenDefinitions, user_id: str = "",
+               matches: Sequence[Match] = ()) -> AttemptOutcome:
     """passcode_attempt.lua's reply as a value (`matches`: what it was given); an error reply
     raises."""
     if isinstance(reply, RedisError):
@@ -58,25 +60,21 @@ def outcome_of(reply: Any, user_id: str = "", matches: Sequence[Match] = ()) -> 
         object_id = str(reply[2])
         return AttemptOutcome(status, LogFactor(str(reply[1])), object_id, str(reply[3]),
                               view=str(reply[4]),
-                              committed=_committed(user_id, matches, object_id, str(reply[5])))
+                              committed=_committed(definitions, user_id, matches, object_id,
+                                                   str(reply[5])))
     if status in (AttemptStatus.INVALID, AttemptStatus.LOCKED_NOW):
         clone = len(reply) > 2 and str(reply[2]) == "possible_clone"
         return AttemptOutcome(status, fails=int(reply[1]), possible_clone=clone)
     return AttemptOutcome(status)
 
 
-def loaded_of(user_id: str, reply: Any, settings_version: str | None,
-              groups_version: str | None) -> LoadedUser | None:
-    """user_load.lua's reply as a value (None: no such user); an error reply raises."""
-    if isinstance(reply, RedisError):
-        raise reply
-    if not reply:
-        return None
-    user, tokens, mobile_otp, phone_ids, group_ids, view = reply
+def loaded_of(user_id: str, reply: Any, tokens: list[Token], settings_version: str | None,
+              groups_version: str | None) -> LoadedUser:
+    """user_load.lua's reply as a value, with the user's token copies as read."""
+    user, _, mobile_otp, phone_ids, group_ids, view = reply
     record = flat_to_dict(user)
     return LoadedUser(
-        user_from_hash(record),
-        [token_from_json(raw, user_id) for raw in flat_to_dict(tokens).values()],
+        user_from_hash(record), tokens,
         [mobile_otp_from_json(phone_id, raw)
          for phone_id, raw in flat_to_dict(mobile_otp).items()],
         list(phone_ids), settings_version, sorted(group_ids), record.get("groups_v") or "0",
@@ -86,10 +84,12 @@ def loaded_of(user_id: str, reply: Any, settings_version: str | None,
 class AttemptStore:
     """Reads and the atomic decision for one authentication attempt."""
 
-    def __init__(self, ctx: StoreContext, rate_limits: RateLimitStore) -> None:
+    def __init__(self, ctx: StoreContext, rate_limits: RateLimitStore,
+                 definitions: TokenDefinitions) -> None:
         self._ctx = ctx
         self._keys = ctx.keys
         self._rate_limits = rate_limits
+        self._definitions = definitions
         self._decide_keys: dict[str, list[str]] = {}  # user id -> the decision's KEYS
 
     async def resolve(self, name: str) -> str | None:
@@ -106,13 +106,19 @@ class AttemptStore:
 
     async def load(self, user_id: str) -> LoadedUser | None:
         """The user's record, tokens, Duo Mobile passcode state, phones and groups with the
-        digest of that state (one round trip), or None when there is no such user."""
+        digest of that state (one round trip; one more for token definitions this process does
+        not know yet), or None when there is no such user."""
         keys = self._keys
         reply, version, groups_version = await self._ctx.scripts.run_pipeline([
             self._load_call(user_id),
             ("HGET", keys.account_settings(), "_version"),
             ("GET", keys.groups_version())])
-        return loaded_of(user_id, reply, version, groups_version)
+        if isinstance(reply, RedisError):
+            raise reply
+        if not reply:
+            return None
+        tokens = await self._definitions.read(flat_to_dict(reply[1]), user_id)
+        return loaded_of(user_id, reply, tokens, version, groups_version)
 
     def _decide_call(self, user_id: str, now_ms: int, settings: AccountSettings,
                      matches: Sequence[Match], gate: GateArgs, view: str) -> ScriptCall:
@@ -146,7 +152,7 @@ class AttemptStore:
         moved)."""
         call = self._decide_call(user_id, now_ms, settings, matches, gate, view)
         [reply] = await self._ctx.scripts.run_pipeline([call])
-        return outcome_of(reply, user_id, matches)
+        return outcome_of(reply, self._definitions, user_id, matches)
 
     async def decide_admitted(
             self, user_id: str, admission: Sequence[RateStep], *, now_ms: int,
@@ -163,7 +169,7 @@ class AttemptStore:
         replies = await self._ctx.scripts.run_pipeline([
             *calls, ("HGET", self._keys.account_settings(), "_version"),
             self._decide_call(user_id, now_ms, settings, matches, gate, view)])
-        outcome = outcome_of(replies[-1], user_id, matches)
+        outcome = outcome_of(replies[-1], self._definitions, user_id, matches)
         version = replies[-2]
         if isinstance(version, RedisError):
             raise version

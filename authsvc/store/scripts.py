@@ -49,6 +49,7 @@ class ScriptName(StrEnum):
     USER_RECOUNT = "user_recount"
     USER_SEEN = "user_seen"
     USER_LOAD = "user_load"
+    TOKEN_HOLDERS = "token_holders"  # noqa: S105 - a script name, not a secret
 
 
 @dataclass(frozen=True, slots=True)
