@@ -25,6 +25,8 @@ SCENARIOS: dict[str, tuple[str, str]] = {
                     "N pushes in flight against a running service"),
     "ceiling": ("loadtests.scenarios.ceiling:main",
                 "bare aiohttp + N EVALSHAs: the machine's ceiling"),
+    "memory": ("loadtests.scenarios.memory:main",
+               "Redis bytes per user and per authentication-log entry, by key kind"),
 }
 SHIMS = ("the documented commands run the same scenarios: python -m loadtests.bench (passcode),\n"
          "loadtests.push_bench (push), .hotspots, .push_hotspots, .seed, .push_seed,\n"
