@@ -13,6 +13,7 @@ for its end. Every decision is written to the authentication log.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Sequence
 
 from authsvc.clock import Clock
@@ -48,8 +49,9 @@ from authsvc.factors.base import PasscodeContext
 from authsvc.model.attempts import AttemptStatus, Match
 from authsvc.model.factors import FactorKind, LogFactor
 from authsvc.model.verdicts import Verdict
-from authsvc.store import Store
+from authsvc.store import RedisError, Store
 
+log = logging.getLogger(__name__)
 MAX_PASSCODE_LENGTH = 64
 STALE_RETRIES = 3
 # Replies after which nothing was decided: decide again from a fresh load.
@@ -134,7 +136,7 @@ class Authenticator:
         decisions, outcome, version = await self._store.attempts.decide_admitted(
             subject.user_id, steps, now_ms=int(now * 1000), settings=subject.settings,
             matches=matches, gate=subject.standing.gate, view=subject.loaded.view)
-        await self._store.account.for_version(version)
+        await self._settings_at(version)
         if outcome.status in _NOT_DECIDED:
             self._subjects.forget(subject.user_id)
             return await self._limits.conclude(request, steps, decisions), None
@@ -187,6 +189,14 @@ class Authenticator:
         if gate is not None:
             await self._authlog.record(subject.facts(request), gate, now)
         return gate
+
+    async def _settings_at(self, version: str | None | RedisError) -> None:
+        """Follow the settings' version read with a decision (re-read only when it moved); a
+        failed read leaves the settings as they are (the decision already stands)."""
+        if isinstance(version, RedisError):
+            log.warning("settings version not read: %s", version)
+        elif not self._store.account.is_current(version):
+            await self._store.account.for_version(version)
 
     def _matches(self, subject: Subject, code: str, now: float) -> list[Match]:
         """What `code` would consume. A user whose status already decides the attempt costs no

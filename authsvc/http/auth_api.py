@@ -20,7 +20,7 @@ from authsvc.domain.auth_requests import (
     WebauthnAssertion,
 )
 from authsvc.errors import InvalidParameter, MissingParameter
-from authsvc.http.envelope import ok
+from authsvc.http.envelope import ok, ok_answer
 from authsvc.http.middleware import credentials, params, services
 from authsvc.http.params import Params
 
@@ -117,7 +117,7 @@ def _proof(args: Params, factor: str) -> Proof:
 def _render(answer: AuthAnswer, run_async: bool) -> web.Response:
     if run_async:
         return ok({"txid": answer.txid})
-    return ok(answer.verdict.answer())
+    return ok_answer(answer.verdict.answer())
 
 
 async def auth(request: web.Request) -> web.Response:

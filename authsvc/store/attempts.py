@@ -157,20 +157,21 @@ class AttemptStore:
     async def decide_admitted(
             self, user_id: str, admission: Sequence[RateStep], *, now_ms: int,
             settings: AccountSettings, matches: Sequence[Match], gate: GateArgs,
-            view: str) -> tuple[list[RateDecision], AttemptOutcome, str | None]:
+            view: str) -> tuple[list[RateDecision], AttemptOutcome, str | None | RedisError]:
         """The rate limiters' admission, the settings' version and the decision in one round
         trip: (the admission's decisions, the outcome, the version read just before it).
 
         Redis runs them in that order but the decision does not wait for the admission's
         verdict: the caller answers 429 if the admission refused, whatever was decided, and
         only sends both together while its budgets were comfortable (domain/ratelimits.py
-        says what that bounds)."""
+        says what that bounds). The decision's reply is the one that counts: an error reply to
+        it raises, while one to an admission call (logged; as if admitted) or to the version
+        (returned as the error: the caller keeps the settings it has) does not undo a decision
+        already committed, on a Redis Cluster node the others' failure did not reach."""
         calls = self._rate_limits.calls(admission, now_ms)
         replies = await self._ctx.scripts.run_pipeline([
             *calls, ("HGET", self._keys.account_settings(), "_version"),
             self._decide_call(user_id, now_ms, settings, matches, gate, view)])
         outcome = outcome_of(replies[-1], self._definitions, user_id, matches)
-        version = replies[-2]
-        if isinstance(version, RedisError):
-            raise version
-        return self._rate_limits.decisions(admission, replies[:len(calls)]), outcome, version
+        decisions = self._rate_limits.decisions(admission, replies[:len(calls)], lenient=True)
+        return decisions, outcome, replies[-2]

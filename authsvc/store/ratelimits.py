@@ -9,6 +9,7 @@ gives back what one took when the other refused).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -16,10 +17,11 @@ from typing import Any
 
 from authsvc.model.ratelimits import RateLimit
 from authsvc.store.core import StoreContext
-from authsvc.store.redis_client import Arg, RedisError
+from authsvc.store.redis_client import Arg, RedisError, RedisUnavailable
 from authsvc.store.scripts import ScriptCall, ScriptName
 
 KEY_CACHE_SIZE = 100_000
+log = logging.getLogger(__name__)
 
 
 class RateMode(StrEnum):
@@ -101,12 +103,18 @@ class RateLimitStore:
         return keys
 
     @staticmethod
-    def decisions(steps: Sequence[RateStep], replies: Sequence[Any]) -> list[RateDecision]:
-        """The decisions of `steps` from the replies of their `calls`; an error reply raises."""
+    def decisions(steps: Sequence[RateStep], replies: Sequence[Any], *,
+                  lenient: bool = False) -> list[RateDecision]:
+        """The decisions of `steps` from the replies of their `calls`; an error reply raises,
+        or with `lenient` (the decision they were sent with is already made) is logged and
+        read as admitted, nothing taken."""
         decisions = []
         for step, reply in zip(steps, replies, strict=True):
-            if isinstance(reply, RedisError):
-                raise reply
+            if isinstance(reply, RedisError | RedisUnavailable):
+                if not lenient:
+                    raise reply
+                log.warning("rate limits: a step was not counted: %s", reply)
+                reply = ADMITTED_REPLY
             decisions.append(_decision(step, reply))
         return decisions
 
@@ -118,9 +126,15 @@ class RateLimitStore:
         return self.decisions(steps, replies)
 
 
+ADMITTED_REPLY = [1, 0]
+ADMITTED = RateDecision(True)
+
+
 def _decision(step: RateStep, reply: list[int]) -> RateDecision:
     if not reply[0]:
         return RateDecision(False, int(reply[1]), step.checks[int(reply[2]) - 1].counter)
     mask = int(reply[1])
+    if not mask:
+        return ADMITTED
     return RateDecision(True, taken=frozenset(
         check.counter for bit, check in enumerate(step.checks) if mask >> bit & 1))
