@@ -40,7 +40,7 @@ from authsvc.domain.auth_requests import AuthRequest
 from authsvc.errors import RateLimited, StoreUnavailable
 from authsvc.model.ratelimits import Limiter, RateLimit
 from authsvc.model.verdicts import Verdict
-from authsvc.store import RateCheck, RateDecision, RateMode, RateStep, Store
+from authsvc.store import ADMITTED, RateCheck, RateDecision, RateMode, RateStep, Store
 
 log = logging.getLogger(__name__)
 # The verdict reasons that are failed guesses (a wrong code, a key that did not verify).
@@ -88,6 +88,7 @@ class RateLimits:
         self._unknown = self._plan([(Limiter.UNKNOWN_USERS, RateMode.TAKE)])
         # (kind, subject) -> until when (ms) its admission is awaited before any decision.
         self._tight: dict[tuple[str, str], float] = {}
+        self._known_steps: dict[tuple[bool, str | None, str, str | None], list[RateStep]] = {}
 
     def _plan(self, wanted: Iterable[tuple[Limiter, RateMode]]) -> Plan:
         by_kind: dict[str, list[RateCheck]] = {}
@@ -123,9 +124,16 @@ class RateLimits:
         """The steps `admit_attempt` runs, for a caller that sends them along with the decision
         (`store.attempts.decide_admitted`) and then calls `conclude`."""
         who = request.username.lower() if request.username is not None else request.user_id
-        return self._steps(self._attempt[guess], {
-            "ip": request.client_ip, "ikey": request.integration.ikey,
-            "user": secret_hash(who) if who else None})
+        key = (guess, request.client_ip, request.integration.ikey, who)
+        steps = self._known_steps.get(key)
+        if steps is None:  # built once per caller and user (the user's subject is a SHA-256)
+            steps = self._steps(self._attempt[guess], {
+                "ip": request.client_ip, "ikey": request.integration.ikey,
+                "user": secret_hash(who) if who else None})
+            if len(self._known_steps) >= MAX_TIGHT:
+                self._known_steps.clear()
+            self._known_steps[key] = steps
+        return steps
 
     def comfortable(self, steps: Sequence[RateStep]) -> bool:
         """True when this process last saw every budget of these subjects more than half full:
@@ -155,6 +163,8 @@ class RateLimits:
                        decisions: Sequence[RateDecision]) -> Reservation:
         """The admission's verdict from its decisions: raises RateLimited (after giving back
         what the other subjects reserved) or returns what the attempt holds, for `settle`."""
+        if all(decision is ADMITTED for decision in decisions):  # honest load: nothing held
+            return Reservation(request)
         held = frozenset(Limiter.of(step.kind, counter)
                          for step, decision in zip(steps, decisions, strict=True)
                          for counter in decision.taken)

@@ -16,9 +16,9 @@ opened ones, memory only) and is bounded (`WARM_CACHE_SIZE` users, forgotten all
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from dataclasses import dataclass
 
+from authsvc.crypto import random_uuid4
 from authsvc.domain.auth_requests import AuthRequest
 from authsvc.errors import InvalidParameter
 from authsvc.model.attempts import AttemptOutcome, AttemptStatus, LoadedUser, Match, MobileOtp
@@ -59,7 +59,7 @@ class Subject:
         """What the log records about an attempt by this user through `request`."""
         user = self.user
         return AttemptFacts(
-            txid=str(uuid.uuid4()), app_key=request.integration.ikey,
+            txid=random_uuid4(), app_key=request.integration.ikey,
             app_name=request.integration.name, user_id=user.user_id, username=user.username,
             alias=self.name_used if self.name_used not in ("", user.username) else "",
             email=user.email, ipaddr=request.ipaddr, hostname=request.hostname)
@@ -135,8 +135,8 @@ class Subjects:
         loaded = _committed(subject.loaded, outcome)
         if loaded is None:
             self.forget(user_id)
-        else:
-            self._keep(dataclasses.replace(subject, loaded=loaded))
+        elif loaded is not subject.loaded:
+            self._keep(Subject(loaded, subject.settings, subject.name_used, subject.standing))
 
     def _keep(self, subject: Subject) -> None:
         if len(self._warm) >= WARM_CACHE_SIZE:
@@ -174,12 +174,14 @@ def _committed(loaded: LoadedUser, outcome: AttemptOutcome) -> LoadedUser | None
     if outcome.view == loaded.view:
         return loaded
     committed = outcome.committed
+    tokens, states = loaded.tokens, loaded.mobile_otp
     if isinstance(committed, Token):
         tokens = [committed if token.token_id == committed.token_id else token
-                  for token in loaded.tokens]
-        return dataclasses.replace(loaded, tokens=tokens, view=outcome.view)
-    if isinstance(committed, MobileOtp):
+                  for token in tokens]
+    elif isinstance(committed, MobileOtp):
         states = [committed if state.phone_id == committed.phone_id else state
-                  for state in loaded.mobile_otp]
-        return dataclasses.replace(loaded, mobile_otp=states, view=outcome.view)
-    return None
+                  for state in states]
+    else:
+        return None
+    return LoadedUser(loaded.user, tokens, states, loaded.phone_ids, loaded.settings_version,
+                      loaded.group_ids, loaded.groups_v, loaded.groups_version, outcome.view)

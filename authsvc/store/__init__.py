@@ -22,7 +22,14 @@ from authsvc.store.profiles import ProfileStore
 from authsvc.store.prompts import PromptStore
 from authsvc.store.pubsub import Subscriber
 from authsvc.store.pushes import PushStore
-from authsvc.store.ratelimits import RateCheck, RateDecision, RateLimitStore, RateMode, RateStep
+from authsvc.store.ratelimits import (
+    ADMITTED,
+    RateCheck,
+    RateDecision,
+    RateLimitStore,
+    RateMode,
+    RateStep,
+)
 from authsvc.store.redis_client import Redis, RedisError, RedisUnavailable
 from authsvc.store.scripts import ScriptRunner
 from authsvc.store.security_keys import SecurityKeyStore
@@ -34,7 +41,7 @@ from authsvc.store.trash import TrashStore
 from authsvc.store.unenrolled import UnenrolledStore
 from authsvc.store.users import UserStore
 
-__all__ = ["RateCheck", "RateDecision", "RateMode", "RateStep", "Redis", "RedisError",
+__all__ = ["ADMITTED", "RateCheck", "RateDecision", "RateMode", "RateStep", "Redis", "RedisError",
            "RedisUnavailable", "Store"]
 
 TELEPHONY_MAX_ENTRIES = 1_000_000

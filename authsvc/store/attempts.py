@@ -32,9 +32,10 @@ KEYS_CACHE_SIZE = 100_000
 
 
 def _match_args(match: Match) -> list[str | int]:
-    return [match.rule.value, match.home.value, match.object_id,
+    # The enums are StrEnums: sent as their values without an enum lookup each.
+    return [match.rule, match.home, match.object_id,
             _NONE if match.counter is None else match.counter,
-            _NONE if match.far is None else match.far, match.factor.value]
+            _NONE if match.far is None else match.far, match.factor]
 
 
 def _committed(definitions: TokenDefinitions, user_id: str, matches: Sequence[Match],

@@ -26,6 +26,9 @@ from authsvc.store.scripts import ScriptName
 _SCAN_BATCH = 500
 JSON_FIELD = "e"  # a record as JSON (telephony, administrator log; authentication log before rows)
 ROW_FIELD = "r"  # an authentication-log row (model.authlog.auth_row)
+# Built once: json.dumps with options builds an encoder per call.
+_compact = json.JSONEncoder(separators=(",", ":")).encode
+_row_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 log = logging.getLogger(__name__)
 
 
@@ -69,13 +72,12 @@ class LogStream:
         """Add one record without waiting for Redis to confirm it: the decision it records is
         already committed, so the request does not wait. If the script was flushed from Redis
         (NOSCRIPT) the record is sent again once it is reloaded; any other failure is logged."""
-        await self._send(self._args(now_ms, JSON_FIELD, json.dumps(record, separators=(",", ":"))))
+        await self._send(self._args(now_ms, JSON_FIELD, _compact(record)))
 
     async def append_row(self, row: list[Any], now_ms: int) -> None:
         """`append` for an authentication-log row (`model.authlog.auth_row`: a JSON array,
         expanded to Duo's record shape when read)."""
-        await self._send(self._args(now_ms, ROW_FIELD, json.dumps(
-            row, separators=(",", ":"), ensure_ascii=False)))
+        await self._send(self._args(now_ms, ROW_FIELD, _row_json(row)))
 
     async def _send(self, args: tuple[Arg, ...]) -> None:
         sent = await self._ctx.scripts.send(ScriptName.LOG_APPEND, [self._key], args)
@@ -84,7 +86,7 @@ class LogStream:
     async def append_awaited(self, record: Mapping[str, Any], now_ms: int) -> None:
         """Add one record and wait until Redis has it (administrator actions: the caller is
         told only once the record of the change is stored)."""
-        args = self._args(now_ms, JSON_FIELD, json.dumps(record, separators=(",", ":")))
+        args = self._args(now_ms, JSON_FIELD, _compact(record))
         await self._ctx.scripts.run(ScriptName.LOG_APPEND, [self._key], args)
 
     def _check(self, done: asyncio.Future[Any], args: tuple[Arg, ...]) -> None:
