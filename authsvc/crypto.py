@@ -124,7 +124,7 @@ class SecretBox:
     def code_hash(self, purpose: str, owner: str, code: str) -> str:
         """Keyed hash under which a one-time code is stored (and looked up) for one owner."""
         message = f"{purpose}\x00{owner}\x00{code}".encode()
-        return hmac.new(self._pepper, message, "sha256").hexdigest()
+        return hmac.digest(self._pepper, message, "sha256").hex()  # one-shot: no HMAC object
 
     def derive_token(self, purpose: str) -> str:
         """A bearer token for `purpose` (64 hex digits), the same in every process sharing the

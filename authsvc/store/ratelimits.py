@@ -74,16 +74,22 @@ class RateLimitStore:
     def __init__(self, ctx: StoreContext) -> None:
         self._ctx = ctx
         self._key_cache: dict[tuple[str, str], dict[str, str]] = {}
+        self._prepared: dict[int, tuple[RateStep, list[str], tuple[Arg, ...]]] = {}
 
     def calls(self, steps: Sequence[RateStep], now_ms: int) -> list[ScriptCall]:
         """The script calls of `steps`, to send along with other commands
         (`ScriptRunner.run_pipeline`); `decisions` reads their replies."""
         calls = []
         for step in steps:
-            args: list[Arg] = [now_ms]
-            for check in step.checks:
-                args += check.wire
-            calls.append(ScriptCall(ScriptName.RATE_LIMIT, self._keys_of(step), args))
+            # Built once per step object (the domain reuses them); holding the step keeps its
+            # id from being reused while cached.
+            prepared = self._prepared.get(id(step))
+            if prepared is None or prepared[0] is not step:
+                if len(self._prepared) >= KEY_CACHE_SIZE:
+                    self._prepared.clear()
+                prepared = self._prepared[id(step)] = (step, self._keys_of(step), tuple(
+                    wire for check in step.checks for wire in check.wire))
+            calls.append(ScriptCall(ScriptName.RATE_LIMIT, prepared[1], (now_ms, *prepared[2])))
         return calls
 
     def _keys_of(self, step: RateStep) -> list[str]:

@@ -82,8 +82,8 @@ def parse_authorization(value: str) -> tuple[str, str] | None:
     if scheme.lower() != "basic" or not token:
         return None
     try:
-        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+        decoded = binascii.a2b_base64(token.strip(), strict_mode=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
     ikey, sep, signature = decoded.partition(":")
     if not sep or not ikey or not signature:
