@@ -27,6 +27,8 @@ SCENARIOS: dict[str, tuple[str, str]] = {
                 "bare aiohttp + N EVALSHAs: the machine's ceiling"),
     "memory": ("loadtests.scenarios.memory:main",
                "Redis bytes per user and per authentication-log entry, by key kind"),
+    "chaos": ("loadtests.scenarios.chaos:main",
+              "sign-ins while Redis and a process are killed: decisions lost must be 0"),
 }
 SHIMS = ("the documented commands run the same scenarios: python -m loadtests.bench (passcode),\n"
          "loadtests.push_bench (push), .hotspots, .push_hotspots, .seed, .push_seed,\n"

@@ -15,6 +15,7 @@ from authsvc.model.authlog import (
     auth_row,
 )
 from authsvc.model.verdicts import Verdict
+from authsvc.obs.metrics import DECISIONS
 from authsvc.store import Store
 
 MAX_LIMIT = 1000
@@ -82,7 +83,8 @@ class AuthLog:
         self._store = store
 
     async def record(self, facts: AttemptFacts, verdict: Verdict, now: float) -> None:
-        """Append the record of one decision."""
+        """Append the record of one decision (and count it: `authsvc_decisions_total`)."""
+        DECISIONS.labels(verdict.factor or "none", verdict.log_result or "none").inc()
         now_ms = int(now * 1000)
         await self._store.authlog.append_row(_row(facts, verdict, now_ms), now_ms)
 

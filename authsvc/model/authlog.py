@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+# The id of the HTTP request being served (set by `http/observe.py`, echoed as X-Request-Id);
+# a task started while serving it inherits it. Empty outside a request.
+REQUEST_ID: ContextVar[str] = ContextVar("authsvc_request_id", default="")
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +26,9 @@ class AttemptFacts:
     email: str = ""
     ipaddr: str | None = None
     hostname: str | None = None
+    # The request that started the attempt (kept with a push, so its answer, decided in
+    # another request, is logged with the request that asked).
+    request_id: str = field(default_factory=REQUEST_ID.get)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +64,7 @@ class LogPage:
 # authlog v2 shape is constant and rebuilt on reading): a fixed schema, no field names, and
 # every free-text field cut to its limit, so an entry's size is bounded (docs/api.md).
 ROW_FIELDS = ("txid", "ts_ms", "result", "reason", "factor", "user_key", "user_name", "alias",
-              "email", "app_key", "app_name", "ip", "hostname", "device")
+              "email", "app_key", "app_name", "ip", "hostname", "device", "request_id")
 TEXT_LIMIT = 255  # characters of any free-text field kept in the log
 ROW_VERSION = 1
 
@@ -70,13 +78,14 @@ def auth_row(facts: AttemptFacts, result: str, reason: str, factor: str, device:
     """The stored form of one authentication-log record (`auth_record_of_row` reads it)."""
     return [ROW_VERSION, facts.txid, now_ms, result, reason, factor, facts.user_id,
             _cut(facts.username), _cut(facts.alias), _cut(facts.email), facts.app_key,
-            _cut(facts.app_name), _cut(facts.ipaddr), _cut(facts.hostname), _cut(device) or None]
+            _cut(facts.app_name), _cut(facts.ipaddr), _cut(facts.hostname), _cut(device) or None,
+            _cut(facts.request_id) or None]
 
 
 def auth_record_of_row(row: list[Any]) -> dict[str, Any]:
     """Duo's authlog v2 record of a stored row."""
     (_, txid, ts_ms, result, reason, factor, user_key, user_name, alias, email, app_key,
-     app_name, ip, hostname, device) = row
+     app_name, ip, hostname, device, *rest) = row
     nowhere = {"city": None, "state": None, "country": None}
     return {
         "txid": txid,
@@ -95,4 +104,5 @@ def auth_record_of_row(row: list[Any]) -> dict[str, Any]:
         "auth_device": {"ip": None, "name": device, "location": dict(nowhere)},
         "ood_software": None,
         "trusted_endpoint_status": None,
+        "request_id": rest[0] if rest else None,  # authsvc: the X-Request-Id of the attempt
     }

@@ -31,6 +31,7 @@ from authsvc.store.ratelimits import (
     RateStep,
 )
 from authsvc.store.redis_client import Redis, RedisError, RedisUnavailable
+from authsvc.store.scope import ScopeStore
 from authsvc.store.scripts import ScriptRunner
 from authsvc.store.security_keys import SecurityKeyStore
 from authsvc.store.sms import SmsStore
@@ -39,6 +40,7 @@ from authsvc.store.tokens import TokenStore
 from authsvc.store.transactions import TransactionStore
 from authsvc.store.trash import TrashStore
 from authsvc.store.unenrolled import UnenrolledStore
+from authsvc.store.units import UnitStore
 from authsvc.store.users import UserStore
 
 __all__ = ["ADMITTED", "RateCheck", "RateDecision", "RateMode", "RateStep", "Redis", "RedisError",
@@ -80,6 +82,8 @@ class Store:
         self.groups = GroupStore(ctx)
         self.profiles = ProfileStore(ctx, self.groups, self.token_definitions)
         self.admins = AdminStore(ctx)
+        self.units = UnitStore(ctx)
+        self.scope = ScopeStore(ctx)
         self.prompts = PromptStore(ctx)
         self.rate_limits = RateLimitStore(ctx)
         self.attempts = AttemptStore(ctx, self.rate_limits, self.token_definitions)
