@@ -89,7 +89,8 @@ def create_app(
                                wait_ms=settings.redis_wait_ms)
     redis.on_round_trip = count_round_trip
     store = Store(redis, prefix=settings.key_prefix,
-                  authlog_max_entries=settings.authlog_max_entries)
+                  authlog_max_entries=settings.authlog_max_entries,
+                  authlog_retention_ms=settings.authlog_retention_days * 86_400_000)
     middlewares: list[Middleware] = [error_middleware, page_middleware, signature_middleware]
     if settings.trusted_proxies:
         middlewares.insert(0, proxy_middleware(settings.trusted_proxies))

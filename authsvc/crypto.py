@@ -50,6 +50,15 @@ def random_id(prefix: str, length: int = 20) -> str:
     return prefix + "".join(secrets.choice(_ID_ALPHABET) for _ in range(length - len(prefix)))
 
 
+def random_uuid4() -> str:
+    """A random (version 4) UUID as text, without building a `uuid.UUID` (the log's txids)."""
+    raw = bytearray(secrets.token_bytes(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
 def random_secret_key(length: int = 40) -> str:
     """An integration secret key (40 characters, letters and digits)."""
     return "".join(secrets.choice(_SKEY_ALPHABET) for _ in range(length))
@@ -115,7 +124,7 @@ class SecretBox:
     def code_hash(self, purpose: str, owner: str, code: str) -> str:
         """Keyed hash under which a one-time code is stored (and looked up) for one owner."""
         message = f"{purpose}\x00{owner}\x00{code}".encode()
-        return hmac.new(self._pepper, message, "sha256").hexdigest()
+        return hmac.digest(self._pepper, message, "sha256").hex()  # one-shot: no HMAC object
 
     def derive_token(self, purpose: str) -> str:
         """A bearer token for `purpose` (64 hex digits), the same in every process sharing the

@@ -91,6 +91,8 @@ ENV_TABLE: tuple[EnvVar, ...] = (
            "how long WAIT waits for them; none in time = 503 / 50301"),
     EnvVar("AUTHSVC_AUTHLOG_MAX_ENTRIES", "authlog_max_entries", "1000000",
            "authentication log entries kept (oldest trimmed)"),
+    EnvVar("AUTHSVC_AUTHLOG_RETENTION_DAYS", "authlog_retention_days", "0",
+           "days authentication log entries are kept (older ones trimmed); 0 = no limit by age"),
     EnvVar("AUTHSVC_DELIVERY", "delivery", "outbox",
            "where SMS, calls and email go: outbox (Redis, read by mobile-sim) or webhook"),
     EnvVar("AUTHSVC_WEBHOOK_URL", "webhook_url", "", "the webhook provider's URL"),
@@ -163,6 +165,13 @@ def _to_positive_int(text: str) -> int:
     value = int(text)
     if value <= 0:
         raise ValueError("must be a positive integer")
+    return value
+
+
+def _to_non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError("must be 0 or a positive integer")
     return value
 
 
@@ -242,6 +251,7 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "redis_wait_replicas": _to_wait_replicas,
     "redis_wait_ms": _to_positive_int,
     "authlog_max_entries": _to_positive_int,
+    "authlog_retention_days": _to_non_negative_int,
     "log_level": _to_log_level,
     "delivery": _one_of("outbox", "webhook"),
     "webhook_url": _to_optional_str,
@@ -284,6 +294,7 @@ class Settings:
     redis_wait_replicas: int | None = None
     redis_wait_ms: int = 250
     authlog_max_entries: int = 1_000_000
+    authlog_retention_days: int = 0
     log_level: str = "info"
     access_log: bool = False
     log_format: str = "text"

@@ -27,6 +27,8 @@ SCENARIOS: dict[str, tuple[str, str]] = {
                 "bare aiohttp + N EVALSHAs: the machine's ceiling"),
     "topologies": ("loadtests.scenarios.topologies:main",
                    "decision calls/s: one server, replica (WAIT off/on), 3+3 cluster"),
+    "memory": ("loadtests.scenarios.memory:main",
+               "Redis bytes per user and per authentication-log entry, by key kind"),
     "chaos": ("loadtests.scenarios.chaos:main",
               "sign-ins while Redis and a process are killed: decisions lost must be 0"),
 }

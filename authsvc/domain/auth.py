@@ -13,6 +13,7 @@ for its end. Every decision is written to the authentication log.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Sequence
 
 from authsvc.clock import Clock
@@ -29,7 +30,7 @@ from authsvc.domain.auth_requests import (
 from authsvc.domain.authlog import AuthLog
 from authsvc.domain.out_of_band import OutOfBandSender
 from authsvc.domain.push import PENDING, PushService
-from authsvc.domain.ratelimits import RateLimits, counts_as_failure
+from authsvc.domain.ratelimits import RateLimits, Reservation, counts_as_failure
 from authsvc.domain.security_keys import SecurityKeys
 from authsvc.domain.subjects import Subject, Subjects, UnknownUser
 from authsvc.domain.transactions import Transactions
@@ -48,10 +49,13 @@ from authsvc.factors.base import PasscodeContext
 from authsvc.model.attempts import AttemptStatus, Match
 from authsvc.model.factors import FactorKind, LogFactor
 from authsvc.model.verdicts import Verdict
-from authsvc.store import Store
+from authsvc.store import RedisError, Store
 
+log = logging.getLogger(__name__)
 MAX_PASSCODE_LENGTH = 64
 STALE_RETRIES = 3
+# Replies after which nothing was decided: decide again from a fresh load.
+_NOT_DECIDED = frozenset({AttemptStatus.STALE, AttemptStatus.STALE_VIEW, AttemptStatus.NO_USER})
 
 
 def check_passcode(code: str) -> str:
@@ -87,17 +91,26 @@ class Authenticator:
         A decision computed from the user's groups is committed only if they did not change
         meanwhile (the scripts compare the user's membership version); when they did, nothing
         was done and the attempt is decided again from a fresh load, up to `STALE_RETRIES`
-        times (then GroupsChanged, a 503)."""
+        times (then GroupsChanged, a 503).
+
+        A passcode for a user this process has seen, while the caller's budgets are
+        comfortable, is one round trip (`_passcode_warm`); otherwise the admission, the load
+        and the decision are awaited in turn."""
         proof = request.proof
         if proof is None:
             raise MissingParameter("factor")
+        reservation: Reservation | None = None
+        answer: AuthAnswer | None = None
         if isinstance(proof, Passcode):
             check_passcode(proof.code)
-        reservation = await self._limits.admit_attempt(
-            request, guess=not isinstance(proof, OutOfBand))
+            reservation, answer = await self._passcode_warm(request, proof.code)
+        if reservation is None:
+            reservation = await self._limits.admit_attempt(
+                request, guess=not isinstance(proof, OutOfBand))
         failed = False  # other errors (bad input, Redis gone) are not failed guesses
         try:
-            answer = await self._decide_fresh(request, proof)
+            if answer is None:
+                answer = await self._decide_fresh(request, proof)
             failed = counts_as_failure(answer.verdict)
             return answer
         except UnknownUser:
@@ -105,6 +118,34 @@ class Authenticator:
             raise
         finally:
             await self._limits.settle(reservation, failed=failed)
+
+    async def _passcode_warm(self, request: AuthRequest, code: str
+                             ) -> tuple[Reservation | None, AuthAnswer | None]:
+        """One round trip: the admission, the settings' version and the decision computed from
+        this process's copy of the user, pipelined. (None, None) when the copy or the budgets
+        do not allow it; (reservation, None) when the copy was stale (nothing was decided: the
+        caller decides from a fresh load, already admitted)."""
+        subject = self._subjects.warm(request)
+        if subject is None or not self._store.attempts.pipelines_decisions \
+                or permitted_verdict(request.integration, subject.standing):
+            return None, None
+        steps = self._limits.attempt_steps(request, guess=True)
+        if not self._limits.comfortable(steps):
+            return None, None
+        now = self._clock.now()
+        matches = self._matches(subject, code, now)
+        decisions, outcome, version = await self._store.attempts.decide_admitted(
+            subject.user_id, steps, now_ms=int(now * 1000), settings=subject.settings,
+            matches=matches, gate=subject.standing.gate, view=subject.loaded.view)
+        await self._settings_at(version)
+        if outcome.status in _NOT_DECIDED:
+            self._subjects.forget(subject.user_id)
+            return await self._limits.conclude(request, steps, decisions), None
+        self._subjects.decided(subject, matches, outcome)
+        verdict = passcode_verdict(outcome)
+        await self._authlog.record(subject.facts(request), verdict, now)
+        reservation = await self._limits.conclude(request, steps, decisions)
+        return reservation, await self._final(request, subject, verdict)
 
     async def _decide_fresh(self, request: AuthRequest, proof: Proof) -> AuthAnswer:
         verified: dict[str, Match | None] = {}  # a security key's assertion is checked once
@@ -150,11 +191,18 @@ class Authenticator:
             await self._authlog.record(subject.facts(request), gate, now)
         return gate
 
-    async def _passcode(self, request: AuthRequest, subject: Subject, code: str) -> Verdict:
-        now = self._clock.now()
-        # A user whose status already decides the attempt costs no HMAC work: the script still
-        # takes the decision (atomically, on the current status) with nothing to consume.
-        # A factor the user's groups turn off matches nothing.
+    async def _settings_at(self, version: str | None | RedisError) -> None:
+        """Follow the settings' version read with a decision (re-read only when it moved); a
+        failed read leaves the settings as they are (the decision already stands)."""
+        if isinstance(version, RedisError):
+            log.warning("settings version not read: %s", version)
+        elif not self._store.account.is_current(version):
+            await self._store.account.for_version(version)
+
+    def _matches(self, subject: Subject, code: str, now: float) -> list[Match]:
+        """What `code` would consume. A user whose status already decides the attempt costs no
+        HMAC work: the script still takes the decision (atomically, on the current status) with
+        nothing to consume. A factor the user's groups turn off matches nothing."""
         matches: list[Match] = []
         standing = subject.standing
         if status_verdict(subject.user, subject.settings, now, standing) is None:
@@ -163,11 +211,18 @@ class Authenticator:
             for factor in self._factors:
                 if standing.allows(factor.kind):
                     matches += factor.matches(context, code)
+        return matches
+
+    async def _passcode(self, request: AuthRequest, subject: Subject, code: str) -> Verdict:
+        now = self._clock.now()
+        matches = self._matches(subject, code, now)
         outcome = await self._store.attempts.decide(
             subject.user_id, now_ms=int(now * 1000), settings=subject.settings, matches=matches,
-            gate=standing.gate)
-        if outcome.status is AttemptStatus.STALE:
+            gate=subject.standing.gate, view=subject.loaded.view)
+        if outcome.status in _NOT_DECIDED:  # changed since the load: load again
+            self._subjects.forget(subject.user_id)
             raise GroupsChanged()
+        self._subjects.decided(subject, matches, outcome)
         verdict = passcode_verdict(outcome)
         await self._authlog.record(subject.facts(request), verdict, now)
         return verdict

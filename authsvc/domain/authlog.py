@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from authsvc.errors import InvalidParameter
-from authsvc.model.authlog import AttemptFacts, LogPage, LogQuery
+from authsvc.model.authlog import (
+    AttemptFacts,
+    LogPage,
+    LogQuery,
+    auth_record_of_row,
+    auth_row,
+)
 from authsvc.model.verdicts import Verdict
 from authsvc.obs.metrics import DECISIONS
 from authsvc.store import Store
@@ -33,26 +38,12 @@ FILTER_FIELDS = {
 
 def auth_record(facts: AttemptFacts, verdict: Verdict, now: float) -> dict[str, Any]:
     """One authlog v2 record. Never holds a code or seed: only ids, names and outcomes."""
-    return {
-        "txid": facts.txid,
-        "timestamp": int(now),
-        "isotimestamp": datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds"),
-        "event_type": "authentication",
-        "result": verdict.log_result,
-        "reason": verdict.reason,
-        "factor": verdict.factor,
-        "user": {"key": facts.user_id, "name": facts.username, "groups": []},
-        "alias": facts.alias,
-        "email": facts.email,
-        "application": {"key": facts.app_key, "name": facts.app_name},
-        "access_device": {"ip": facts.ipaddr, "hostname": facts.hostname,
-                          "location": {"city": None, "state": None, "country": None}},
-        "auth_device": {"ip": None, "name": verdict.device or None,
-                        "location": {"city": None, "state": None, "country": None}},
-        "ood_software": None,
-        "trusted_endpoint_status": None,
-        "request_id": facts.request_id or None,  # authsvc: the X-Request-Id of the attempt
-    }
+    return auth_record_of_row(_row(facts, verdict, int(now * 1000)))
+
+
+def _row(facts: AttemptFacts, verdict: Verdict, now_ms: int) -> list[Any]:
+    return auth_row(facts, verdict.log_result, verdict.reason, verdict.factor, verdict.device,
+                    now_ms)
 
 
 def build_query(
@@ -94,7 +85,8 @@ class AuthLog:
     async def record(self, facts: AttemptFacts, verdict: Verdict, now: float) -> None:
         """Append the record of one decision (and count it: `authsvc_decisions_total`)."""
         DECISIONS.labels(verdict.factor or "none", verdict.log_result or "none").inc()
-        await self._store.authlog.append(auth_record(facts, verdict, now), int(now * 1000))
+        now_ms = int(now * 1000)
+        await self._store.authlog.append_row(_row(facts, verdict, now_ms), now_ms)
 
     async def query(self, query: LogQuery) -> LogPage:
         """One page of records."""

@@ -40,12 +40,13 @@ from authsvc.domain.auth_requests import AuthRequest
 from authsvc.errors import RateLimited, StoreUnavailable
 from authsvc.model.ratelimits import Limiter, RateLimit
 from authsvc.model.verdicts import Verdict
-from authsvc.store import RateCheck, RateDecision, RateMode, RateStep, Store
+from authsvc.store import ADMITTED, RateCheck, RateDecision, RateMode, RateStep, Store
 
 log = logging.getLogger(__name__)
 # The verdict reasons that are failed guesses (a wrong code, a key that did not verify).
 FAILED_REASONS = frozenset({"invalid_passcode", "invalid_device", "possible_clone"})
 ALL = "all"
+MAX_TIGHT = 100_000  # subjects remembered as tight (forgotten all at once beyond)
 
 
 def counts_as_failure(verdict: Verdict) -> bool:
@@ -85,6 +86,9 @@ class RateLimits:
             (limiter, RateMode.RESERVE if guess else RateMode.ASK) for limiter in FAILURES)])
             for guess in (True, False)}
         self._unknown = self._plan([(Limiter.UNKNOWN_USERS, RateMode.TAKE)])
+        # (kind, subject) -> until when (ms) its admission is awaited before any decision.
+        self._tight: dict[tuple[str, str], float] = {}
+        self._known_steps: dict[tuple[bool, str | None, str, str | None], list[RateStep]] = {}
 
     def _plan(self, wanted: Iterable[tuple[Limiter, RateMode]]) -> Plan:
         by_kind: dict[str, list[RateCheck]] = {}
@@ -111,18 +115,74 @@ class RateLimits:
         if the caller fails `admit_caller`, the named user is over its request rate, or the
         integration or the client IP has spent its failure budget; otherwise returns what the
         attempt holds, for `settle`. One round trip, one script call per subject."""
+        steps = self.attempt_steps(request, guess=guess)
+        decisions = await self._store.rate_limits.apply(steps, self._clock.now_ms()) \
+            if steps else []
+        return await self.conclude(request, steps, decisions)
+
+    def attempt_steps(self, request: AuthRequest, *, guess: bool) -> list[RateStep]:
+        """The steps `admit_attempt` runs, for a caller that sends them along with the decision
+        (`store.attempts.decide_admitted`) and then calls `conclude`."""
         who = request.username.lower() if request.username is not None else request.user_id
-        steps, decisions = await self._run(self._attempt[guess], {
-            "ip": request.client_ip, "ikey": request.integration.ikey,
-            "user": secret_hash(who) if who else None})
+        key = (guess, request.client_ip, request.integration.ikey, who)
+        steps = self._known_steps.get(key)
+        if steps is None:  # built once per caller and user (the user's subject is a SHA-256)
+            steps = self._steps(self._attempt[guess], {
+                "ip": request.client_ip, "ikey": request.integration.ikey,
+                "user": secret_hash(who) if who else None})
+            if len(self._known_steps) >= MAX_TIGHT:
+                self._known_steps.clear()
+            self._known_steps[key] = steps
+        return steps
+
+    def comfortable(self, steps: Sequence[RateStep]) -> bool:
+        """True when this process last saw every budget of these subjects more than half full:
+        then the admission may be sent in one write with the decision, which runs whatever the
+        admission says (its answer is a 429 all the same if the admission refused).
+
+        What that gives away, bounded: a subject is marked tight here as soon as a reply shows
+        a reserve taken (less than half its budget left) or a refusal, and from then on its
+        admission is awaited before any decision, as always. So the decisions that run although
+        their admission refused are those sent by a process that had not yet heard that the
+        subject's budget went below half (others spent it), at most the requests it has in
+        flight for that subject at that moment; their failures are counted (reserved) like any
+        other, the user's lockout count included, and their answer is the 429."""
+        tight = self._tight
+        if not tight:
+            return True
+        now_ms = self._clock.now_ms()
+        for step in steps:
+            until = tight.get((step.kind, step.subject))
+            if until is not None:
+                if until > now_ms:
+                    return False
+                del tight[(step.kind, step.subject)]
+        return True
+
+    async def conclude(self, request: AuthRequest, steps: Sequence[RateStep],
+                       decisions: Sequence[RateDecision]) -> Reservation:
+        """The admission's verdict from its decisions: raises RateLimited (after giving back
+        what the other subjects reserved) or returns what the attempt holds, for `settle`."""
+        if all(decision is ADMITTED for decision in decisions):  # honest load: nothing held
+            return Reservation(request)
         held = frozenset(Limiter.of(step.kind, counter)
                          for step, decision in zip(steps, decisions, strict=True)
                          for counter in decision.taken)
+        self._remember_tight(steps, decisions)
         refusal = _refusal(steps, decisions)
         if refusal is not None:
             await self._failures(request, held, RateMode.GIVE)
             raise refusal
         return Reservation(request, held)
+
+    def _remember_tight(self, steps: Sequence[RateStep],
+                        decisions: Sequence[RateDecision]) -> None:
+        for step, decision in zip(steps, decisions, strict=True):
+            if decision.taken or not decision.allowed:
+                if len(self._tight) >= MAX_TIGHT:
+                    self._tight.clear()
+                window_ms = max(check.limit.seconds for check in step.checks) * 1000
+                self._tight[(step.kind, step.subject)] = self._clock.now_ms() + window_ms
 
     async def settle(self, reservation: Reservation, *, failed: bool) -> None:
         """After the attempt: count a failed guess (unless it was reserved), or give a right
@@ -146,11 +206,15 @@ class RateLimits:
             await self._run(self._plan((limiter, mode) for limiter in which),
                             {"ip": request.client_ip, "ikey": request.integration.ikey})
 
+    @staticmethod
+    def _steps(plan: Plan, subjects: Mapping[str, str | None]) -> list[RateStep]:
+        return [RateStep(kind, subject, checks) for kind, checks in plan
+                if (subject := subjects.get(kind))]
+
     async def _run(self, plan: Plan, subjects: Mapping[str, str | None]
                    ) -> tuple[list[RateStep], list[RateDecision]]:
         """One script call per subject, in one round trip (none when every limiter is off)."""
-        steps = [RateStep(kind, subject, checks) for kind, checks in plan
-                 if (subject := subjects.get(kind))]
+        steps = self._steps(plan, subjects)
         if not steps:
             return [], []
         return steps, await self._store.rate_limits.apply(steps, self._clock.now_ms())

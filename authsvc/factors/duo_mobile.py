@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from authsvc.factors._oath import Hotp
+from authsvc.factors._oath import opened_codes
 from authsvc.factors.base import PasscodeContext
 from authsvc.model.attempts import Match
 from authsvc.model.factors import CommitRule, FactorKind, Home, LogFactor, Method
@@ -27,8 +27,9 @@ class DuoMobileFactor:
         window = max(MIN_WINDOW, ctx.settings.hotp_window)
         found = []
         for state in ctx.mobile_otp:
-            seed = ctx.box.open(state.sealed_seed, bound_to=f"{state.phone_id}:{state.cred}")
-            counter = Hotp(seed, DIGITS).find(passcode, state.counter, state.counter + window)
+            hotp = opened_codes(ctx.box, state.sealed_seed, bound_to=f"{state.phone_id}:{state.cred}",
+                             digits=DIGITS)
+            counter = hotp.find(passcode, state.counter, state.counter + window)
             if counter is not None:
                 found.append(Match(self.log_name, CommitRule.HOTP_COUNTER, Home.MOBILE_OTP,
                                    state.phone_id, counter=counter))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import ClassVar
 
-from authsvc.factors._oath import RESYNC_RANGE, Hotp
+from authsvc.factors._oath import RESYNC_RANGE, Hotp, opened_codes
 from authsvc.factors.base import PasscodeContext
 from authsvc.model.attempts import Match
 from authsvc.model.factors import CommitRule, FactorKind, Home, LogFactor, Method
@@ -54,8 +54,8 @@ class HotpFactor:
         """Two phases: every token's look-ahead window first (a match ends the search); only
         when none matches, the resync range of each token."""
         window = ctx.settings.hotp_window
-        usable = [(token, Hotp(ctx.box.open(token.sealed_seed, bound_to=token.token_id),
-                               token.type.digits))
+        usable = [(token, opened_codes(ctx.box, token.sealed_seed, bound_to=token.token_id,
+                                       digits=token.type.digits))
                   for token in ctx.tokens
                   if token.type.is_hotp and len(passcode) == token.type.digits]
         for token, generator in usable:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from authsvc.factors._oath import Hotp, time_step
+from authsvc.factors._oath import opened_codes, time_step
 from authsvc.factors.base import PasscodeContext
 from authsvc.model.attempts import Match
 from authsvc.model.factors import CommitRule, FactorKind, Home, LogFactor, Method
@@ -34,8 +34,8 @@ class TotpFactor:
     def _step(ctx: PasscodeContext, token: Token, passcode: str) -> int | None:
         """The time step `passcode` has: oldest first, skipping steps already used, so a code is
         matched to the step that the decision script can still accept."""
-        generator = Hotp(ctx.box.open(token.sealed_seed, bound_to=token.token_id),
-                         token.type.digits)
+        codes = opened_codes(ctx.box, token.sealed_seed, bound_to=token.token_id,
+                             digits=token.type.digits)
         now_step = time_step(ctx.now, token.totp_step)
         first = max(now_step - SKEW_STEPS, token.last_step + 1)
-        return generator.find(passcode, first, now_step + SKEW_STEPS + 1)
+        return codes.find(passcode, first, now_step + SKEW_STEPS + 1)

@@ -3,7 +3,6 @@ render Duo's envelope."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Any
 from urllib.parse import parse_qsl
@@ -21,7 +20,7 @@ from authsvc.domain.auth_requests import (
     WebauthnAssertion,
 )
 from authsvc.errors import InvalidParameter, MissingParameter
-from authsvc.http.envelope import ok
+from authsvc.http.envelope import ok, ok_answer
 from authsvc.http.middleware import credentials, params, services
 from authsvc.http.params import Params
 
@@ -30,17 +29,23 @@ MAX_PUSHINFO_BYTES = 20_000
 MAX_ASSERTION_BYTES = 16_384
 
 
-def _auth_request(request: web.Request, args: Params) -> AuthRequest:
+def _auth_request(request: web.Request, args: Params, factor: str | None = None
+                  ) -> AuthRequest:
+    """The request's subject, then (for `auth`) its proof: parameters checked in that order."""
     username = args.text("username", max_length=255)
     user_id = args.text("user_id", max_length=64)
     if (username is None) == (user_id is None):
         if username is None:
             raise MissingParameter("user_id or username")
         raise InvalidParameter("user_id or username (not both)")
+    ipaddr = args.text("ipaddr", max_length=64)
+    hostname = args.text("hostname", max_length=255)
+    proof = _proof(args, factor) if factor is not None else None
     return AuthRequest(
         integration=credentials(request).integration, username=username, user_id=user_id,
-        ipaddr=args.text("ipaddr", max_length=64),
-        hostname=args.text("hostname", max_length=255), client_ip=request.remote)
+        ipaddr=ipaddr, hostname=hostname, client_ip=request.remote, proof=proof,
+        run_async=factor is not None and args.flag("async")
+        and factor not in ("webauthn", "u2f"))
 
 
 async def ping(request: web.Request) -> web.Response:
@@ -112,7 +117,7 @@ def _proof(args: Params, factor: str) -> Proof:
 def _render(answer: AuthAnswer, run_async: bool) -> web.Response:
     if run_async:
         return ok({"txid": answer.txid})
-    return ok(answer.verdict.answer())
+    return ok_answer(answer.verdict.answer())
 
 
 async def auth(request: web.Request) -> web.Response:
@@ -121,10 +126,8 @@ async def auth(request: web.Request) -> web.Response:
     factor = args.required_text("factor")
     if factor not in FACTORS_AVAILABLE:
         raise InvalidParameter(f"factor (available: {', '.join(FACTORS_AVAILABLE)})")
-    subject = _auth_request(request, args)
-    run_async = args.flag("async") and factor not in ("webauthn", "u2f")
-    auth_request = dataclasses.replace(subject, proof=_proof(args, factor), run_async=run_async)
-    return _render(await services(request).auth.auth(auth_request), run_async)
+    auth_request = _auth_request(request, args, factor)
+    return _render(await services(request).auth.auth(auth_request), auth_request.run_async)
 
 
 async def auth_status(request: web.Request) -> web.Response:

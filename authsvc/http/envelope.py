@@ -20,6 +20,21 @@ def ok(response: Any, metadata: dict[str, Any] | None = None) -> web.Response:
     return web.Response(body=_dumps(body).encode(), content_type="application/json")
 
 
+_ANSWERS: dict[tuple[tuple[str, str], ...], bytes] = {}
+
+
+def ok_answer(fields: dict[str, str]) -> web.Response:
+    """`ok` for an answer of a few fixed strings (an authentication's result, status and
+    message): its body is encoded once per distinct answer and reused."""
+    key = tuple(fields.items())
+    body = _ANSWERS.get(key)
+    if body is None:
+        body = _dumps({"stat": "OK", "response": fields}).encode()
+        if len(_ANSWERS) < 1000:
+            _ANSWERS[key] = body
+    return web.Response(body=body, content_type="application/json")
+
+
 def fail(error: AuthsvcError) -> web.Response:
     """A failure envelope; the HTTP status is the first three digits of the code, and a
     `Retry-After` header says when to try again for the errors that have one (503, 429)."""

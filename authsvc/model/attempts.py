@@ -35,6 +35,9 @@ class LoadedUser:
     """The user's membership version (``groups_v``), which the decision scripts compare."""
     groups_version: str | None = None
     """The version of the group records (`store.groups.records` caches by it)."""
+    view: str = ""
+    """The digest of the state this was loaded from (lib/user_view.lua): a decision computed
+    from this copy names it, and the script refuses it if the state moved on."""
 
     @property
     def activated_phones(self) -> list[str]:
@@ -73,6 +76,9 @@ class AttemptStatus(IntEnum):
     NO_USER = 7
     STALE = 11
     """The user's groups changed since they were read: nothing was done (decide again)."""
+    STALE_VIEW = 12
+    """The user's state is no longer the copy the matches were computed from: nothing was done
+    (load again and decide again)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,3 +92,7 @@ class AttemptOutcome:
     detail: str = ""
     fails: int = 0
     possible_clone: bool = False
+    view: str = ""
+    """ALLOW: the digest of the user's state now ("" when unknown: drop the copy)."""
+    committed: Token | MobileOtp | None = None
+    """ALLOW on a token or Duo Mobile state: the user's copy of it as stored now."""

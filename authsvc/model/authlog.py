@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 # The id of the HTTP request being served (set by `http/observe.py`, echoed as X-Request-Id);
@@ -57,3 +58,51 @@ class LogPage:
     records: list[dict[str, Any]]
     next_offset: tuple[int, str] | None
     total: int
+
+
+# An authentication-log entry is stored as a JSON array of these fields (the rest of Duo's
+# authlog v2 shape is constant and rebuilt on reading): a fixed schema, no field names, and
+# every free-text field cut to its limit, so an entry's size is bounded (docs/api.md).
+ROW_FIELDS = ("txid", "ts_ms", "result", "reason", "factor", "user_key", "user_name", "alias",
+              "email", "app_key", "app_name", "ip", "hostname", "device", "request_id")
+TEXT_LIMIT = 255  # characters of any free-text field kept in the log
+ROW_VERSION = 1
+
+
+def _cut(value: str | None) -> str | None:
+    return value if value is None or len(value) <= TEXT_LIMIT else value[:TEXT_LIMIT]
+
+
+def auth_row(facts: AttemptFacts, result: str, reason: str, factor: str, device: str,
+             now_ms: int) -> list[Any]:
+    """The stored form of one authentication-log record (`auth_record_of_row` reads it)."""
+    return [ROW_VERSION, facts.txid, now_ms, result, reason, factor, facts.user_id,
+            _cut(facts.username), _cut(facts.alias), _cut(facts.email), facts.app_key,
+            _cut(facts.app_name), _cut(facts.ipaddr), _cut(facts.hostname), _cut(device) or None,
+            _cut(facts.request_id) or None]
+
+
+def auth_record_of_row(row: list[Any]) -> dict[str, Any]:
+    """Duo's authlog v2 record of a stored row."""
+    (_, txid, ts_ms, result, reason, factor, user_key, user_name, alias, email, app_key,
+     app_name, ip, hostname, device, *rest) = row
+    nowhere = {"city": None, "state": None, "country": None}
+    return {
+        "txid": txid,
+        "timestamp": ts_ms // 1000,
+        "isotimestamp": datetime.fromtimestamp(ts_ms / 1000, UTC).isoformat(
+            timespec="milliseconds"),
+        "event_type": "authentication",
+        "result": result,
+        "reason": reason,
+        "factor": factor,
+        "user": {"key": user_key, "name": user_name, "groups": []},
+        "alias": alias,
+        "email": email,
+        "application": {"key": app_key, "name": app_name},
+        "access_device": {"ip": ip, "hostname": hostname, "location": dict(nowhere)},
+        "auth_device": {"ip": None, "name": device, "location": dict(nowhere)},
+        "ood_software": None,
+        "trusted_endpoint_status": None,
+        "request_id": rest[0] if rest else None,  # authsvc: the X-Request-Id of the attempt
+    }

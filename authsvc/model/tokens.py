@@ -17,15 +17,21 @@ class TokenType(StrEnum):
 
     @property
     def digits(self) -> int:
-        return 8 if self in (TokenType.HOTP8, TokenType.TOTP8) else 6
+        return 8 if self in _EIGHT_DIGITS else 6
 
     @property
     def is_totp(self) -> bool:
-        return self in (TokenType.TOTP6, TokenType.TOTP8)
+        return self in _TOTP
 
     @property
     def is_hotp(self) -> bool:
-        return self in (TokenType.HOTP6, TokenType.HOTP8)
+        return self in _HOTP
+
+
+# Plain strings: membership is a str comparison, not an enum lookup (the passcode hot path).
+_EIGHT_DIGITS = frozenset({"h8", "t8"})
+_TOTP = frozenset({"t6", "t8"})
+_HOTP = frozenset({"h6", "h8"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,12 +22,20 @@ from authsvc.store.profiles import ProfileStore
 from authsvc.store.prompts import PromptStore
 from authsvc.store.pubsub import Subscriber
 from authsvc.store.pushes import PushStore
-from authsvc.store.ratelimits import RateCheck, RateDecision, RateLimitStore, RateMode, RateStep
+from authsvc.store.ratelimits import (
+    ADMITTED,
+    RateCheck,
+    RateDecision,
+    RateLimitStore,
+    RateMode,
+    RateStep,
+)
 from authsvc.store.redis_client import Redis, RedisError, RedisUnavailable
 from authsvc.store.scope import ScopeStore
 from authsvc.store.scripts import ScriptRunner
 from authsvc.store.security_keys import SecurityKeyStore
 from authsvc.store.sms import SmsStore
+from authsvc.store.token_definitions import TokenDefinitions
 from authsvc.store.tokens import TokenStore
 from authsvc.store.transactions import TransactionStore
 from authsvc.store.trash import TrashStore
@@ -35,7 +43,7 @@ from authsvc.store.unenrolled import UnenrolledStore
 from authsvc.store.units import UnitStore
 from authsvc.store.users import UserStore
 
-__all__ = ["RateCheck", "RateDecision", "RateMode", "RateStep", "Redis", "RedisError",
+__all__ = ["ADMITTED", "RateCheck", "RateDecision", "RateMode", "RateStep", "Redis", "RedisError",
            "RedisUnavailable", "Store"]
 
 TELEPHONY_MAX_ENTRIES = 1_000_000
@@ -46,7 +54,7 @@ class Store:
     """Every store over one Redis connection."""
 
     def __init__(self, redis: Redis, *, prefix: str = "as",
-                 authlog_max_entries: int = 1_000_000,
+                 authlog_max_entries: int = 1_000_000, authlog_retention_ms: int = 0,
                  adminlog_max_entries: int = ADMINLOG_MAX_ENTRIES) -> None:
         self.redis = redis
         self.scripts = ScriptRunner(redis)
@@ -54,14 +62,15 @@ class Store:
         self.keys = ctx.keys
         self.users = UserStore(ctx)
         self.unenrolled = UnenrolledStore(ctx)
-        self.tokens = TokenStore(ctx)
+        self.token_definitions = TokenDefinitions(ctx)
+        self.tokens = TokenStore(ctx, self.token_definitions)
         self.bypass = BypassStore(ctx)
         self.integrations = IntegrationStore(ctx)
         self.account = AccountStore(ctx)
-        self.authlog = LogStream(ctx, ctx.keys.authlog(), authlog_max_entries)
+        self.authlog = LogStream(ctx, ctx.keys.authlog(), authlog_max_entries,
+                                 authlog_retention_ms)
         self.telephony = LogStream(ctx, ctx.keys.telephony(), TELEPHONY_MAX_ENTRIES)
         self.adminlog = LogStream(ctx, ctx.keys.adminlog(), adminlog_max_entries)
-        self.attempts = AttemptStore(ctx)
         self.transactions = TransactionStore(ctx)
         self.phones = PhoneStore(ctx)
         self.pushes = PushStore(ctx)
@@ -71,14 +80,15 @@ class Store:
         self.enrollments = EnrollmentStore(ctx)
         self.security_keys = SecurityKeyStore(ctx)
         self.groups = GroupStore(ctx)
-        self.profiles = ProfileStore(ctx, self.groups)
+        self.profiles = ProfileStore(ctx, self.groups, self.token_definitions)
         self.admins = AdminStore(ctx)
         self.units = UnitStore(ctx)
         self.scope = ScopeStore(ctx)
         self.prompts = PromptStore(ctx)
         self.rate_limits = RateLimitStore(ctx)
+        self.attempts = AttemptStore(ctx, self.rate_limits, self.token_definitions)
         self.counts = CountStore(ctx)
-        self.trash = TrashStore(ctx)
+        self.trash = TrashStore(ctx, self.token_definitions)
 
     async def start(self) -> None:
         """Register the scripts, and mark an empty store's user counters as complete (Redis may

@@ -35,6 +35,16 @@ class AccountStore:
             return self._cached[1]
         return await self.get()
 
+    def is_current(self, version: str | None) -> bool:
+        """True when the settings this process holds are those of `version`."""
+        return self._cached is not None and self._cached[0] == version
+
+    def settled(self) -> AccountSettings | None:
+        """The settings last read (None before the first read), without reading: the hot path
+        reads their version along with each decision and calls `for_version` with it, so these
+        are never older than the last decision this process made."""
+        return self._cached[1] if self._cached is not None else None
+
     async def cached(self) -> AccountSettings:
         """The settings as of the current version (one HGET when unchanged)."""
         return await self.for_version(await self._ctx.redis.execute(*self.version_command()))

@@ -1,54 +1,98 @@
 """The hot path's store calls: resolve a name, load a user's factors, and run the passcode
-decision script.
+decision script, alone or in one round trip with the rate limiters' admission.
 
-A passcode verification costs two round trips that wait for an answer: (1) the user record
-pipelined with its tokens, Duo Mobile state, phones, the settings' version, the user's group ids
-and the groups' version (group records come from a per-process cache, `store/groups.py`), (2) the
-decision script; the name -> id lookup is cached per process (and checked against the record read in
-(1)), the account settings are re-read only when their version (read in (1)) changed, and the
-log record is written without waiting. The decision re-checks everything it is given against
-current state, so what (1) read may be stale without harm.
+A user is loaded by one script (`user_load.lua`: the record, token copies, Duo Mobile state,
+phones and group ids, with the digest of that state, lib/user_view.lua) pipelined with the
+settings' and the groups' versions. The domain may keep that copy and compute later attempts
+from it without reading again: the decision script is given the copy's digest and refuses
+(STALE_VIEW, nothing done) when the state moved, so what a process cached can be stale without
+harm. A warm verification is then one round trip: the rate-limit calls, the settings' version and
+the decision, pipelined (`decide_admitted`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from authsvc.model.attempts import AttemptOutcome, AttemptStatus, LoadedUser, Match
-from authsvc.model.factors import LogFactor
+from authsvc.model.attempts import AttemptOutcome, AttemptStatus, LoadedUser, Match, MobileOtp
+from authsvc.model.factors import Home, LogFactor
 from authsvc.model.groups import NO_GROUPS, GateArgs
 from authsvc.model.settings import AccountSettings
+from authsvc.model.tokens import Token
 from authsvc.store.core import StoreContext, flat_to_dict
-from authsvc.store.records import mobile_otp_from_json, token_from_json, user_from_hash
+from authsvc.store.ratelimits import RateDecision, RateLimitStore, RateStep
+from authsvc.store.records import mobile_otp_from_json, user_from_hash
+from authsvc.store.redis_client import RedisError
 from authsvc.store.redis_errors import ReplicaUnacknowledged
-from authsvc.store.scripts import ScriptName
+from authsvc.store.scripts import ScriptCall, ScriptName
+from authsvc.store.token_definitions import TokenDefinitions
 
 _NONE = ""  # how an absent counter travels to Lua (tonumber("") is nil)
+KEYS_CACHE_SIZE = 100_000
 
 
 def _match_args(match: Match) -> list[str | int]:
-    return [match.rule.value, match.home.value, match.object_id,
+    # The enums are StrEnums: sent as their values without an enum lookup each.
+    return [match.rule, match.home, match.object_id,
             _NONE if match.counter is None else match.counter,
-            _NONE if match.far is None else match.far, match.factor.value]
+            _NONE if match.far is None else match.far, match.factor]
 
 
-def outcome_of(reply: Sequence[object]) -> AttemptOutcome:
-    """passcode_attempt.lua's reply as a value."""
-    status = AttemptStatus(int(str(reply[0])))
+def _committed(definitions: TokenDefinitions, user_id: str, matches: Sequence[Match],
+               object_id: str, raw: str) -> Token | MobileOtp | None:
+    match = next((m for m in matches if m.object_id == object_id), None)
+    if match is None or not raw:
+        return None
+    if match.home is Home.TOKENS:
+        return definitions.copy(raw, object_id, user_id)
+    if match.home is Home.MOBILE_OTP:
+        return mobile_otp_from_json(object_id, raw)
+    return None
+
+
+def outcome_of(reply: Any, definitions: TokenDefinitions, user_id: str = "",
+               matches: Sequence[Match] = ()) -> AttemptOutcome:
+    """passcode_attempt.lua's reply as a value (`matches`: what it was given); an error reply
+    raises."""
+    if isinstance(reply, RedisError):
+        raise reply
+    status = AttemptStatus(int(reply[0]))
     if status is AttemptStatus.ALLOW:
-        return AttemptOutcome(status, LogFactor(str(reply[1])), str(reply[2]), str(reply[3]))
+        object_id = str(reply[2])
+        return AttemptOutcome(status, LogFactor(str(reply[1])), object_id, str(reply[3]),
+                              view=str(reply[4]),
+                              committed=_committed(definitions, user_id, matches, object_id,
+                                                   str(reply[5])))
     if status in (AttemptStatus.INVALID, AttemptStatus.LOCKED_NOW):
         clone = len(reply) > 2 and str(reply[2]) == "possible_clone"
-        return AttemptOutcome(status, fails=int(str(reply[1])), possible_clone=clone)
+        return AttemptOutcome(status, fails=int(reply[1]), possible_clone=clone)
     return AttemptOutcome(status)
+
+
+def loaded_of(user_id: str, reply: Any, tokens: list[Token], settings_version: str | None,
+              groups_version: str | None) -> LoadedUser:
+    """user_load.lua's reply as a value, with the user's token copies as read."""
+    user, _, mobile_otp, phone_ids, group_ids, view = reply
+    record = flat_to_dict(user)
+    return LoadedUser(
+        user_from_hash(record), tokens,
+        [mobile_otp_from_json(phone_id, raw)
+         for phone_id, raw in flat_to_dict(mobile_otp).items()],
+        list(phone_ids), settings_version, sorted(group_ids), record.get("groups_v") or "0",
+        groups_version, view)
 
 
 class AttemptStore:
     """Reads and the atomic decision for one authentication attempt."""
 
-    def __init__(self, ctx: StoreContext) -> None:
+    def __init__(self, ctx: StoreContext, rate_limits: RateLimitStore,
+                 definitions: TokenDefinitions) -> None:
         self._ctx = ctx
         self._keys = ctx.keys
+        self._rate_limits = rate_limits
+        self._definitions = definitions
+        self._decide_keys: dict[str, list[str]] = {}  # user id -> the decision's KEYS
 
     async def resolve(self, name: str) -> str | None:
         """The user id answering to `name` (lowercased)."""
@@ -56,52 +100,96 @@ class AttemptStore:
             "HGET", self._keys.username_index(), name)
         return user_id
 
-    async def load(self, user_id: str) -> LoadedUser | None:
-        """The user's record, tokens, Duo Mobile passcode state and phones (one round trip),
-        or None when there is no such user."""
+    def _load_call(self, user_id: str) -> ScriptCall:
         keys = self._keys
-        user, tokens, mobile_otp, phone_ids, version, group_ids, groups_version = \
-            await self._ctx.redis.pipeline([
-                ("HGETALL", keys.user(user_id)),
-                ("HGETALL", keys.user_tokens(user_id)),
-                ("HGETALL", keys.user_mobile_otp(user_id)),
-                ("ZRANGE", keys.user_phones(user_id), 0, -1),
-                ("HGET", keys.account_settings(), "_version"),
-                ("SMEMBERS", keys.user_groups(user_id)),
-                ("GET", keys.groups_version()),
-            ])
-        if not user:
+        return ScriptCall(ScriptName.USER_LOAD, [
+            keys.user(user_id), keys.user_tokens(user_id), keys.user_mobile_otp(user_id),
+            keys.user_phones(user_id), keys.user_groups(user_id)], ())
+
+    async def load(self, user_id: str) -> LoadedUser | None:
+        """The user's record, tokens, Duo Mobile passcode state, phones and groups with the
+        digest of that state (one round trip; one more for token definitions this process does
+        not know yet), or None when there is no such user."""
+        keys = self._keys
+        reply, version, groups_version = await self._ctx.scripts.run_pipeline([
+            self._load_call(user_id),
+            ("HGET", keys.account_settings(), "_version"),
+            ("GET", keys.groups_version())])
+        if isinstance(reply, RedisError):
+            raise reply
+        if not reply:
             return None
-        record = flat_to_dict(user)
-        return LoadedUser(
-            user_from_hash(record),
-            [token_from_json(raw, user_id) for raw in flat_to_dict(tokens).values()],
-            [mobile_otp_from_json(phone_id, raw)
-             for phone_id, raw in flat_to_dict(mobile_otp).items()],
-            list(phone_ids), version, sorted(group_ids), record.get("groups_v") or "0",
-            groups_version)
+        tokens = await self._definitions.read(flat_to_dict(reply[1]), user_id)
+        return loaded_of(user_id, reply, tokens, version, groups_version)
+
+    def _decide_call(self, user_id: str, now_ms: int, settings: AccountSettings,
+                     matches: Sequence[Match], gate: GateArgs, view: str) -> ScriptCall:
+        args: list[str | int] = [now_ms, settings.lockout_threshold, settings.lockout_expire_ms,
+                                 gate.status, gate.version, view, len(matches)]
+        for match in matches:
+            args += _match_args(match)
+        return ScriptCall(ScriptName.PASSCODE_ATTEMPT, self._keys_of(user_id), args)
+
+    def _keys_of(self, user_id: str) -> list[str]:
+        """The decision's KEYS for this user (built once: the counting keys need its slot)."""
+        found = self._decide_keys.get(user_id)
+        if found is None:
+            keys = self._keys
+            found = [keys.user(user_id), keys.user_bypass(user_id), keys.user_tokens(user_id),
+                     keys.user_mobile_otp(user_id), keys.user_sms(user_id),
+                     keys.user_security_keys(user_id), *keys.counting(user_id),
+                     keys.user_groups(user_id)]
+            if len(self._decide_keys) >= KEYS_CACHE_SIZE:
+                self._decide_keys.clear()
+            self._decide_keys[user_id] = found
+        return found
 
     async def decide(self, user_id: str, *, now_ms: int, settings: AccountSettings,
-                     matches: Sequence[Match], gate: GateArgs = NO_GROUPS) -> AttemptOutcome:
+                     matches: Sequence[Match], gate: GateArgs = NO_GROUPS,
+                     view: str = "") -> AttemptOutcome:
         """Run passcode_attempt.lua: commit at most one match and count the outcome. `gate`:
         the status the user's groups impose and the membership version it was read at (the
-        script answers STALE, changing nothing, when that version moved).
+        script answers STALE, changing nothing, when that version moved); `view`: the digest
+        of the state the matches were computed from ("" = not checked; STALE_VIEW when it
+        moved).
 
         Raises `ReplicaUnacknowledged` (503) when the script accepted a code but no replica
         acknowledged the write in time (``AUTHSVC_REDIS_WAIT_*``): answering "allow" then
         could let the same code in again after a failover. A refused code's failure count
         is not waited for (losing it in a failover gives back at most that one guess)."""
-        keys = self._keys
-        args: list[str | int] = [now_ms, settings.lockout_threshold, settings.lockout_expire_ms,
-                                 gate.status, gate.version, len(matches)]
-        for match in matches:
-            args += _match_args(match)
-        reply, confirmed = await self._ctx.scripts.run_waited(
-            ScriptName.PASSCODE_ATTEMPT,
-            [keys.user(user_id), keys.user_bypass(user_id), keys.user_tokens(user_id),
-             keys.user_mobile_otp(user_id), keys.user_sms(user_id),
-             keys.user_security_keys(user_id), *keys.counting(user_id)], args)
-        outcome = outcome_of(reply)
+        call = self._decide_call(user_id, now_ms, settings, matches, gate, view)
+        reply, confirmed = await self._ctx.scripts.run_waited(call.name, call.keys, call.args)
+        outcome = outcome_of(reply, self._definitions, user_id, matches)
         if not confirmed and outcome.status is AttemptStatus.ALLOW:
             raise ReplicaUnacknowledged("no replica acknowledged an accepted code in time")
         return outcome
+
+    @property
+    def pipelines_decisions(self) -> bool:
+        """True when a decision may be pipelined with other commands (`decide_admitted`): no
+        replica has to acknowledge it (a WAIT must follow the decision on its own connection,
+        which only `decide` does)."""
+        return not self._ctx.redis.may_wait
+
+    async def decide_admitted(
+            self, user_id: str, admission: Sequence[RateStep], *, now_ms: int,
+            settings: AccountSettings, matches: Sequence[Match], gate: GateArgs,
+            view: str) -> tuple[list[RateDecision], AttemptOutcome, str | None | RedisError]:
+        """The rate limiters' admission, the settings' version and the decision in one round
+        trip: (the admission's decisions, the outcome, the version read just before it).
+
+        Redis runs them in that order but the decision does not wait for the admission's
+        verdict: the caller answers 429 if the admission refused, whatever was decided, and
+        only sends both together while its budgets were comfortable (domain/ratelimits.py
+        says what that bounds). The decision's reply is the one that counts: an error reply to
+        it raises, while one to an admission call (logged; as if admitted) or to the version
+        (returned as the error: the caller keeps the settings it has) does not undo a decision
+        already committed, on a Redis Cluster node the others' failure did not reach.
+        Only while `pipelines_decisions` (nothing to WAIT for)."""
+        calls = self._rate_limits.calls(admission, now_ms)
+        replies = await self._ctx.scripts.run_pipeline([
+            *calls, ("HGET", self._keys.account_settings(), "_version"),
+            self._decide_call(user_id, now_ms, settings, matches, gate, view)])
+        outcome = outcome_of(replies[-1], self._definitions, user_id, matches)
+        decisions = self._rate_limits.decisions(admission, replies[:len(calls)], lenient=True)
+        return decisions, outcome, replies[-2]

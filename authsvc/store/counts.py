@@ -79,8 +79,8 @@ class CountStore:
 
     async def register(self, user_id: str) -> None:
         """Make sure the user's shard is read by `totals` (before the user is created)."""
-        await self._ctx.redis.execute("SADD", self._keys.count_slots(),
-                                      self._keys.user_slot(user_id))
+        await self._ctx.redis.execute("SETBIT", self._keys.count_slots(),
+                                      self._keys.user_slot(user_id), 1)
 
     async def recount(self, user_id: str) -> bool:
         """Put the user in the right place in its counters; False if there is no such user."""
@@ -96,8 +96,13 @@ class CountStore:
 
     async def slots(self) -> list[int]:
         """The slots whose shards hold counters, in order."""
-        members = await self._ctx.redis.execute("SMEMBERS", self._keys.count_slots())
-        return sorted(int(member) for member in members)
+        bits, older = await self._ctx.redis.pipeline([
+            ("GET", self._keys.count_slots()), ("SMEMBERS", self._keys.count_slots_set())])
+        found = {int(member) for member in older}
+        data = (bits or "").encode("utf-8", "surrogateescape")  # the bytes as stored
+        found.update(index * 8 + bit for index, byte in enumerate(data) if byte
+                     for bit in range(8) if byte & (0x80 >> bit))
+        return sorted(found)
 
     async def totals(self, *, inactive_by_s: int, locked_after_ms: int | None) -> UserCounts:
         """Sum every shard: `inactive_by_s` is the last activity that still counts as inactive,
@@ -167,8 +172,8 @@ class CountStore:
         redis, seen, offset = self._ctx.redis, 0, 0
         while ids := await redis.execute("ZRANGE", self._keys.users(), offset,
                                          offset + REBUILD_PAGE - 1):
-            await redis.pipeline([("SADD", self._keys.count_slots(), *{
-                self._keys.user_slot(user_id) for user_id in ids})])
+            await redis.pipeline([("SETBIT", self._keys.count_slots(), slot, 1) for slot in {
+                self._keys.user_slot(user_id) for user_id in ids}])
             for user_id in ids:
                 await self.recount(user_id)
             seen, offset = seen + len(ids), offset + len(ids)

@@ -1,7 +1,10 @@
 """Log streams (authentication log, telephony log): JSON records in a Redis stream whose ids are
 ``<timestamp ms>-<seq>``, so time-window queries are stream ranges; a record from a clock behind
 the newest entry takes the next automatic id instead (log_append.lua). Each stream is trimmed
-(approximately) to its configured length.
+(approximately) to its configured length, and to its retention when one is set (entries older
+than that go, whole stream nodes at a time). Authentication-log entries are rows (a JSON array
+of the fields that vary, `model.authlog.auth_row`, field ``r``), expanded to Duo's record shape
+on reading; entries written as whole JSON records (field ``e``, older versions) read as before.
 
 The stream keys have no user hash tag: they are never touched by a script together with user
 keys, so a record is one extra command after the decision (see docs/architecture.md).
@@ -15,14 +18,28 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from authsvc.model.authlog import LogPage, LogQuery
+from authsvc.model.authlog import LogPage, LogQuery, auth_record_of_row
 from authsvc.store.core import StoreContext
-from authsvc.store.redis_client import RedisError
+from authsvc.store.redis_client import Arg, RedisError
 from authsvc.store.scripts import ScriptName
 
 _SCAN_BATCH = 500
+JSON_FIELD = "e"  # a record as JSON (telephony, administrator log; authentication log before rows)
+ROW_FIELD = "r"  # an authentication-log row (model.authlog.auth_row)
+# Built once: json.dumps with options builds an encoder per call.
+_compact = json.JSONEncoder(separators=(",", ":")).encode
+_row_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 log = logging.getLogger(__name__)
 
+
+
+def _record(fields: list[str]) -> dict[str, Any]:
+    """A stream entry's record: a row (`ROW_FIELD`) expanded, or JSON as written."""
+    name, value = fields[0], fields[1]
+    if name == ROW_FIELD:
+        return auth_record_of_row(json.loads(value))
+    record: dict[str, Any] = json.loads(value)
+    return record
 
 
 def _field(record: Mapping[str, Any], path: str) -> Any:
@@ -39,27 +56,40 @@ def _matches(record: Mapping[str, Any], filters: Mapping[str, frozenset[str]]) -
 class LogStream:
     """Append records to one log stream and read them back in pages."""
 
-    def __init__(self, ctx: StoreContext, key: str, max_entries: int) -> None:
+    def __init__(self, ctx: StoreContext, key: str, max_entries: int,
+                 retention_ms: int = 0) -> None:
         self._ctx = ctx
         self._key = key
         self._max_entries = max_entries
+        self._retention_ms = retention_ms
         self._retries: set[asyncio.Future[Any]] = set()
+
+    def _args(self, now_ms: int, field: str, value: str) -> tuple[Arg, ...]:
+        oldest = now_ms - self._retention_ms if self._retention_ms else 0
+        return (now_ms, self._max_entries, field, value, oldest)
 
     async def append(self, record: Mapping[str, Any], now_ms: int) -> None:
         """Add one record without waiting for Redis to confirm it: the decision it records is
         already committed, so the request does not wait. If the script was flushed from Redis
         (NOSCRIPT) the record is sent again once it is reloaded; any other failure is logged."""
-        args = (now_ms, self._max_entries, json.dumps(record, separators=(",", ":")))
+        await self._send(self._args(now_ms, JSON_FIELD, _compact(record)))
+
+    async def append_row(self, row: list[Any], now_ms: int) -> None:
+        """`append` for an authentication-log row (`model.authlog.auth_row`: a JSON array,
+        expanded to Duo's record shape when read)."""
+        await self._send(self._args(now_ms, ROW_FIELD, _row_json(row)))
+
+    async def _send(self, args: tuple[Arg, ...]) -> None:
         sent = await self._ctx.scripts.send(ScriptName.LOG_APPEND, [self._key], args)
         sent.add_done_callback(lambda done: self._check(done, args))
 
     async def append_awaited(self, record: Mapping[str, Any], now_ms: int) -> None:
         """Add one record and wait until Redis has it (administrator actions: the caller is
         told only once the record of the change is stored)."""
-        args = (now_ms, self._max_entries, json.dumps(record, separators=(",", ":")))
+        args = self._args(now_ms, JSON_FIELD, _compact(record))
         await self._ctx.scripts.run(ScriptName.LOG_APPEND, [self._key], args)
 
-    def _check(self, done: asyncio.Future[Any], args: tuple[int, int, str]) -> None:
+    def _check(self, done: asyncio.Future[Any], args: tuple[Arg, ...]) -> None:
         error = done.exception()
         if isinstance(error, RedisError) and str(error).startswith("NOSCRIPT"):
             retry = asyncio.ensure_future(
@@ -105,7 +135,7 @@ class LogStream:
             else:
                 batch = await redis.execute("XREVRANGE", self._key, high, low, "COUNT", _SCAN_BATCH)
             for entry_id, fields in batch:
-                yield entry_id, json.loads(dict(zip(fields[0::2], fields[1::2], strict=True))["e"])
+                yield entry_id, _record(fields)
             if len(batch) < _SCAN_BATCH:
                 return
             if query.ascending:

@@ -1,6 +1,7 @@
 """Admin views of users: a page of users with their tokens, phones, security keys and groups in
-a constant number of round trips (two, three when the groups' version moved, whatever the page
-size), for the Admin API's user lists and the Admin Panel's pages."""
+a constant number of round trips (two, one more when the groups' version moved, one more when
+a token's definition is not known to this process yet, whatever the page size), for the Admin
+API's user lists and the Admin Panel's pages."""
 
 from __future__ import annotations
 
@@ -10,17 +11,20 @@ from authsvc.model.users import UserDevices
 from authsvc.store.core import StoreContext, flat_to_dict
 from authsvc.store.groups import GroupStore
 from authsvc.store.phones import phone_from_hash
-from authsvc.store.records import token_from_json, user_from_hash
+from authsvc.store.records import user_from_hash
 from authsvc.store.security_keys import key_from_json
+from authsvc.store.token_definitions import TokenDefinitions
 
 
 class ProfileStore:
     """Users with their devices and groups, loaded together."""
 
-    def __init__(self, ctx: StoreContext, groups: GroupStore) -> None:
+    def __init__(self, ctx: StoreContext, groups: GroupStore,
+                 definitions: TokenDefinitions) -> None:
         self._ctx = ctx
         self._keys = ctx.keys
         self._groups = groups
+        self._definitions = definitions
 
     async def load(self, user_ids: Sequence[str]) -> list[UserDevices]:
         """The users that exist among `user_ids`, in that order, with their devices and groups:
@@ -41,12 +45,13 @@ class ProfileStore:
                   for phone_id, reply in zip(phone_ids, phone_replies, strict=True) if reply}
         groups = {group.group_id: group for group in await self._groups.records(
             sorted({group_id for row in rows for group_id in row[4]}), replies[0])}
+        await self._definitions.fetch({token_id for row in rows for token_id in row[1][0::2]})
         found = []
         for user_id, (user, tokens, ids, security_keys, group_ids) in zip(user_ids, rows,
                                                                            strict=True):
             if not user:
                 continue
-            held = [token_from_json(raw, user_id) for raw in flat_to_dict(tokens).values()]
+            held = self._definitions.copies(flat_to_dict(tokens), user_id)
             found.append(UserDevices(
                 user_from_hash(flat_to_dict(user)),
                 sorted(held, key=lambda token: (token.created, token.token_id)),

@@ -9,14 +9,19 @@ gives back what one took when the other refused).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from authsvc.model.ratelimits import RateLimit
 from authsvc.store.core import StoreContext
-from authsvc.store.redis_client import Arg, RedisError
-from authsvc.store.scripts import ScriptName
+from authsvc.store.redis_client import Arg, RedisError, RedisUnavailable
+from authsvc.store.scripts import ScriptCall, ScriptName
+
+KEY_CACHE_SIZE = 100_000
+log = logging.getLogger(__name__)
 
 
 class RateMode(StrEnum):
@@ -68,35 +73,74 @@ class RateLimitStore:
 
     def __init__(self, ctx: StoreContext) -> None:
         self._ctx = ctx
+        self._key_cache: dict[tuple[str, str], dict[str, str]] = {}
+        self._prepared: dict[int, tuple[RateStep, list[str], tuple[Arg, ...]]] = {}
 
-    def _call(self, step: RateStep, now_ms: int) -> tuple[list[str], list[Arg]]:
-        rate_limit = self._ctx.keys.rate_limit
-        keys = [rate_limit(step.kind, step.subject, check.counter) for check in step.checks]
-        args: list[Arg] = [now_ms]
+    def calls(self, steps: Sequence[RateStep], now_ms: int) -> list[ScriptCall]:
+        """The script calls of `steps`, to send along with other commands
+        (`ScriptRunner.run_pipeline`); `decisions` reads their replies."""
+        calls = []
+        for step in steps:
+            # Built once per step object (the domain reuses them); holding the step keeps its
+            # id from being reused while cached.
+            prepared = self._prepared.get(id(step))
+            if prepared is None or prepared[0] is not step:
+                if len(self._prepared) >= KEY_CACHE_SIZE:
+                    self._prepared.clear()
+                prepared = self._prepared[id(step)] = (step, self._keys_of(step), tuple(
+                    wire for check in step.checks for wire in check.wire))
+            calls.append(ScriptCall(ScriptName.RATE_LIMIT, prepared[1], (now_ms, *prepared[2])))
+        return calls
+
+    def _keys_of(self, step: RateStep) -> list[str]:
+        """The counters' keys of a step (each built once per subject)."""
+        known = self._key_cache.get((step.kind, step.subject))
+        if known is None:
+            if len(self._key_cache) >= KEY_CACHE_SIZE:
+                self._key_cache.clear()
+            known = self._key_cache[(step.kind, step.subject)] = {}
+        keys = []
         for check in step.checks:
-            args += check.wire
-        return keys, args
+            key = known.get(check.counter)
+            if key is None:
+                key = known[check.counter] = self._ctx.keys.rate_limit(
+                    step.kind, step.subject, check.counter)
+            keys.append(key)
+        return keys
+
+    @staticmethod
+    def decisions(steps: Sequence[RateStep], replies: Sequence[Any], *,
+                  lenient: bool = False) -> list[RateDecision]:
+        """The decisions of `steps` from the replies of their `calls`; an error reply raises,
+        or with `lenient` (the decision they were sent with is already made) is logged and
+        read as admitted, nothing taken."""
+        decisions = []
+        for step, reply in zip(steps, replies, strict=True):
+            if isinstance(reply, RedisError | RedisUnavailable):
+                if not lenient:
+                    raise reply
+                log.warning("rate limits: a step was not counted: %s", reply)
+                reply = ADMITTED_REPLY
+            decisions.append(_decision(step, reply))
+        return decisions
 
     async def apply(self, steps: Sequence[RateStep], now_ms: int) -> list[RateDecision]:
         """Run each step (one script call per subject, all in one round trip); decisions in
-        the same order. A script Redis forgot (NOSCRIPT after a restart) is run again on its own
-        for the steps that got it, so nothing is counted twice."""
-        name = ScriptName.RATE_LIMIT
-        calls = [self._call(step, now_ms) for step in steps]
-        replies = await self._ctx.scripts.run_many(name, calls)
-        decisions = []
-        for step, (keys, args), reply in zip(steps, calls, replies, strict=True):
-            if isinstance(reply, RedisError):
-                if not str(reply).startswith("NOSCRIPT"):
-                    raise reply
-                reply = await self._ctx.scripts.run(name, keys, args)
-            decisions.append(_decision(step, reply))
-        return decisions
+        the same order. A script Redis forgot (NOSCRIPT after a restart) is run again for the
+        steps that got it, so nothing is counted twice."""
+        replies = await self._ctx.scripts.run_pipeline(self.calls(steps, now_ms))
+        return self.decisions(steps, replies)
+
+
+ADMITTED_REPLY = [1, 0]
+ADMITTED = RateDecision(True)
 
 
 def _decision(step: RateStep, reply: list[int]) -> RateDecision:
     if not reply[0]:
         return RateDecision(False, int(reply[1]), step.checks[int(reply[2]) - 1].counter)
     mask = int(reply[1])
+    if not mask:
+        return ADMITTED
     return RateDecision(True, taken=frozenset(
         check.counter for bit, check in enumerate(step.checks) if mask >> bit & 1))

@@ -69,9 +69,9 @@ def mobile_otp_to_json(state: MobileOtp) -> str:
 
 
 def token_to_json(token: Token) -> str:
-    """A token record as its scripts expect it."""
+    """A token's own record (`Keys.token_records`): its definition, the counter a new holder
+    starts from, and its holders (kept by token_holders.lua)."""
     return json.dumps({
-        "id": token.token_id,
         "type": token.type.value,
         "serial": token.serial,
         "seed": token.sealed_seed,
@@ -79,16 +79,46 @@ def token_to_json(token: Token) -> str:
         "counter": token.counter,
         "step": token.totp_step,
         "last_step": token.last_step,
-        "rs_n": token.resync_count,
-        "rs_next": token.resync_next,
-    })
+        "holders": [],
+    }, separators=(",", ":"))
 
 
-def token_from_json(raw: str, owner: str | None) -> Token:
-    """The token stored as JSON (the scripts may have added resync fields)."""
+def token_copy_to_json(token: Token) -> str:
+    """A holder's copy: only what the decision script moves (the counter, the last TOTP step;
+    it adds the resync state itself). The definition (type, serial, sealed seed) is the token
+    record's alone (`TokenDefinitions`): no seed is stored twice."""
+    return json.dumps({"counter": token.counter, "last_step": token.last_step},
+                      separators=(",", ":"))
+
+
+def copy_of(raw: str, token_id: str, owner: str, definition: Token | None) -> Token | None:
+    """A holder's copy merged with the token's definition (None when there is none: a token
+    deleted meanwhile). A copy stored whole (versions before copies were cut down) stands alone."""
+    data = json.loads(raw)
+    if "seed" in data:
+        return token_from_json(raw, owner, token_id)
+    if definition is None:
+        return None
+    return Token(
+        token_id=token_id, type=definition.type, serial=definition.serial,
+        sealed_seed=definition.sealed_seed, created=definition.created,
+        counter=int(data["counter"]), totp_step=definition.totp_step,
+        last_step=int(data.get("last_step", -1)), owner=owner,
+        resync_next=int(data.get("rs_next") or 0), resync_count=int(data.get("rs_n") or 0))
+
+
+def token_holders_of(raw: str) -> tuple[str, ...] | None:
+    """The holders a token record lists (None: a record from before holders were kept in it)."""
+    holders = json.loads(raw).get("holders")
+    return None if holders is None else tuple(sorted(holders))
+
+
+def token_from_json(raw: str, owner: str | None, token_id: str | None = None) -> Token:
+    """The token stored as JSON (the scripts may have added resync fields); `token_id`: the
+    hash field it is stored under (records no longer repeat it; older ones do)."""
     data = json.loads(raw)
     return Token(
-        token_id=data["id"],
+        token_id=token_id or data["id"],
         type=TokenType(data["type"]),
         serial=data["serial"],
         sealed_seed=data["seed"],

@@ -78,6 +78,16 @@ class Redis:
         self._learned_at = 0.0
         self._relearning: asyncio.Task[None] | None = None
         self._hooks = Hooks()
+        self._replica_seen = False
+
+    @property
+    def may_wait(self) -> bool:
+        """True when `execute_waited` may WAIT for replicas (the policy asks for N, or `auto`
+        has seen a master with a replica): a caller that would pipeline a decision with other
+        commands must then run it alone through `execute_waited`."""
+        if self.wait_replicas is not None:
+            return self.wait_replicas > 0
+        return self._replica_seen
 
     @property
     def on_round_trip(self) -> Callable[[int], None] | None:
@@ -149,6 +159,7 @@ class Redis:
     def configure(self, connection: Connection, replicas: int) -> None:
         """Set a master connection's WAIT from the policy and its replica count."""
         wanted = self.wait_replicas
+        self._replica_seen = self._replica_seen or replicas > 0  # stays: errs on waiting
         connection.wait_replicas = (1 if replicas > 0 else 0) if wanted is None else wanted
         connection.wait_ms = self.wait_ms
 

@@ -52,6 +52,17 @@ class ScriptName(StrEnum):
     USER_PURGE = "user_purge"
     USER_RECOUNT = "user_recount"
     USER_SEEN = "user_seen"
+    USER_LOAD = "user_load"
+    TOKEN_HOLDERS = "token_holders"  # noqa: S105 - a script name, not a secret
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptCall:
+    """One script call to send with others (`ScriptRunner.run_pipeline`)."""
+
+    name: ScriptName
+    keys: Sequence[str]
+    args: Sequence[Arg]
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,4 +188,24 @@ class ScriptRunner:
         for reply in replies:
             if isinstance(reply, RedisError):
                 raise reply
+        return replies
+
+    async def run_pipeline(self, calls: Sequence[ScriptCall | tuple[Arg, ...]]) -> list[Any]:
+        """Several script calls (and plain read commands) of any slots in one write, replies in
+        order, error replies as `RedisError` values. Script calls answered NOSCRIPT ran nothing:
+        their scripts are loaded and those calls sent again, in their order, in one more round
+        trip (so a call's relative order to the others it came with is kept)."""
+        commands = [self.command(call.name, call.keys, call.args)
+                    if isinstance(call, ScriptCall) else call
+                    for call in calls]
+        replies = await self._redis.pipeline(commands)
+        missing = [i for i, reply in enumerate(replies)
+                   if isinstance(reply, RedisError) and str(reply).startswith("NOSCRIPT")]
+        if missing:
+            names = {call.name for i in missing if isinstance(call := calls[i], ScriptCall)}
+            await self._redis.pipeline(
+                [("SCRIPT", "LOAD", self._scripts[name].source) for name in sorted(names)])
+            again = await self._redis.pipeline([commands[i] for i in missing])
+            for i, reply in zip(missing, again, strict=True):
+                replies[i] = reply
         return replies

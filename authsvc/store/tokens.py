@@ -1,10 +1,13 @@
-"""Hardware tokens in Redis: one record per token, and one copy per holder.
+"""Hardware tokens in Redis: one record per token, and one copy of its counters per holder.
 
 A token may be assigned to several users (seed 003). A passcode is decided with one user's
-lockout count in that user's slot, so each holder keeps its own copy of the token's record, with
-its own counter, in its token hash (as each user of a shared phone keeps its own copy of the
-app's passcode state). The token's own record (`Keys.token_records`) holds the definition and
-the counter a new holder starts from; the holders are a set (`Keys.token_holders`).
+lockout count in that user's slot, so each holder keeps its own copy of the token's counters
+in its token hash (as each user of a shared phone keeps its own copy of the app's passcode
+state). The token's own record (`Keys.token_records`) holds the definition (type, serial, the
+sealed seed: stored once, merged into the copies by `TokenDefinitions`), the counter a new
+holder starts from, and the holders (`token_holders.lua`). Records and copies written by older
+versions (a whole record in each copy, the holders in a set `Keys.token_holders`) are read as
+they are and replaced as they change.
 
 Consequences, accepted: a code one holder used can still be used once by each other holder (they
 hold the same device); each holder's counter moves on its own, so a holder who rarely uses the
@@ -12,8 +15,8 @@ token may need the look-ahead window or automatic resync. A new holder starts at
 counter (time step) any holder has reached, and a removed holder's copy is folded into the
 token's record first, so no code already accepted for anyone works for a new holder.
 
-Order across slots: the holder set is written before a copy is made and after one is removed,
-so it always names every user who holds a copy (a crash in between leaves a name with no copy,
+Order across slots: the holders are written before a copy is made and after one is removed,
+so they always name every user who holds a copy (a crash in between leaves a name with no copy,
 shown by the token listing and removed by the next unassign); a copy nobody lists would be a
 device the administrators cannot see.
 """
@@ -26,16 +29,23 @@ from collections.abc import Iterable
 from authsvc.errors import Conflict, NotFound
 from authsvc.model.tokens import Token
 from authsvc.store.core import StoreContext, flat_to_dict
-from authsvc.store.records import token_from_json, token_to_json
+from authsvc.store.records import (
+    token_copy_to_json,
+    token_from_json,
+    token_holders_of,
+    token_to_json,
+)
 from authsvc.store.scripts import ScriptName
+from authsvc.store.token_definitions import TokenDefinitions
 
 
 class TokenStore:
     """CRUD of tokens, their holders' copies, and counter moves."""
 
-    def __init__(self, ctx: StoreContext) -> None:
+    def __init__(self, ctx: StoreContext, definitions: TokenDefinitions) -> None:
         self._ctx = ctx
         self._keys = ctx.keys
+        self._definitions = definitions
 
     async def create(self, token: Token, *, order_ms: int) -> None:
         """Store a new token (no holder), listed at `order_ms`; Conflict when the serial is
@@ -46,6 +56,7 @@ class TokenStore:
         if not claimed:
             raise Conflict(f"serial already in use: {token.serial}")
         await redis.execute("HSET", keys.token_records(), token.token_id, token_to_json(token))
+        self._definitions.remember(token)
         await self._ctx.scripts.append_to_listing(keys.tokens(), order_ms, token.token_id)
 
     async def get(self, token_id: str) -> Token | None:
@@ -58,12 +69,20 @@ class TokenStore:
         ids = list(token_ids)
         if not ids:
             return []
-        redis, keys = self._ctx.redis, self._keys
-        raws, *holders = await redis.pipeline([
-            ("HMGET", keys.token_records(), *ids),
-            *[("SMEMBERS", keys.token_holders(token_id)) for token_id in ids]])
-        return [dataclasses.replace(token_from_json(raw, None), holders=tuple(sorted(users)))
-                for raw, users in zip(raws, holders, strict=True) if raw]
+        raws = await self._ctx.redis.execute("HMGET", self._keys.token_records(), *ids)
+        found = [(token_id, raw) for token_id, raw in zip(ids, raws, strict=True) if raw]
+        holders = {token_id: token_holders_of(raw) for token_id, raw in found}
+        older = [token_id for token_id, listed in holders.items() if listed is None]
+        if older:  # records from before the holders were kept in them
+            for token_id, members in zip(older, await self._ctx.redis.pipeline(
+                    [("SMEMBERS", self._keys.token_holders(t)) for t in older]), strict=True):
+                holders[token_id] = tuple(sorted(members))
+        tokens = []
+        for token_id, raw in found:
+            token = token_from_json(raw, None, token_id)
+            self._definitions.remember(token)
+            tokens.append(dataclasses.replace(token, holders=holders[token_id] or ()))
+        return tokens
 
     async def by_serial(self, serial: str) -> Token | None:
         """The token with this serial, or None."""
@@ -81,27 +100,37 @@ class TokenStore:
     async def of_user(self, user_id: str) -> list[Token]:
         """The user's copies of the tokens it holds, oldest first."""
         raw = flat_to_dict(await self._ctx.redis.execute("HGETALL", self._keys.user_tokens(user_id)))
-        tokens = [token_from_json(value, user_id) for value in raw.values()]
+        tokens = await self._definitions.read(raw, user_id)
         return sorted(tokens, key=lambda token: (token.created, token.token_id))
 
     async def copies(self, token: Token) -> list[Token]:
         """Each holder's copy of the token (holders listed without a copy are left out)."""
         replies = await self._ctx.redis.pipeline(
             [("HGET", self._keys.user_tokens(user_id), token.token_id) for user_id in token.holders])
-        return [token_from_json(raw, user_id)
-                for user_id, raw in zip(token.holders, replies, strict=True) if raw]
+        self._definitions.remember(token)
+        found = (self._definitions.copy(raw, token.token_id, user_id)
+                 for user_id, raw in zip(token.holders, replies, strict=True) if raw)
+        return [copy for copy in found if copy is not None]
+
+    async def _holders(self, op: str, token_id: str, user_id: str) -> int:
+        """token_holders.lua (an older record's holder set is handed over the first time)."""
+        keys = self._keys
+        older = await self._ctx.redis.execute("SMEMBERS", keys.token_holders(token_id))
+        return int(await self._ctx.scripts.run(
+            ScriptName.TOKEN_HOLDERS, [keys.token_records()], [op, token_id, user_id, *older]))
 
     async def give(self, user_id: str, copy: Token) -> bool:
-        """Make `user_id` a holder with `copy` as its record; False if it held one already.
-        Raises NotFound when the user does not exist (the holder set is left as it was)."""
+        """Make `user_id` a holder with `copy`'s counters; False if it held one already.
+        Raises NotFound when the user does not exist (the holders are left as they were)."""
         keys = self._keys
-        added = await self._ctx.redis.execute("SADD", keys.token_holders(copy.token_id), user_id)
+        added = await self._holders("add", copy.token_id, user_id) == 1
+        self._definitions.remember(copy)
         reply = await self._ctx.scripts.run(
             ScriptName.TOKEN_GIVE, [keys.user(user_id), *keys.counting(user_id)],
-            [copy.token_id, token_to_json(copy)])
+            [copy.token_id, token_copy_to_json(copy)])
         if reply == 0:
             if added:
-                await self._ctx.redis.execute("SREM", keys.token_holders(copy.token_id), user_id)
+                await self._holders("remove", copy.token_id, user_id)
             raise NotFound("user_id")
         return bool(reply == 1)
 
@@ -111,10 +140,13 @@ class TokenStore:
         keys = self._keys
         raw = await self._ctx.scripts.run(
             ScriptName.TOKEN_TAKE, [keys.user(user_id), *keys.counting(user_id)], [token_id])
-        copy = token_from_json(raw, user_id) if raw else None
+        copy = None
+        if raw:
+            await self._definitions.fetch([token_id])
+            copy = self._definitions.copy(raw, token_id, user_id)
         if copy is not None:
             await self.fold(copy)
-        await self._ctx.redis.execute("SREM", keys.token_holders(token_id), user_id)
+        await self._holders("remove", token_id, user_id)
         return copy
 
     async def fold(self, copy: Token) -> None:
@@ -131,7 +163,7 @@ class TokenStore:
         await self._ctx.redis.pipeline([
             ("HDEL", keys.token_records(), token.token_id),
             ("HDEL", keys.token_serial_index(), token.serial),
-            ("DEL", keys.token_holders(token.token_id)),
+            ("DEL", keys.token_holders(token.token_id)),  # an older version's holder set
             ("ZREM", keys.tokens(), token.token_id),
         ])
 

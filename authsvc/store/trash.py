@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from authsvc.model.tokens import Token
 from authsvc.model.users import TrashOutcome
-from authsvc.store.core import StoreContext
-from authsvc.store.records import token_from_json
+from authsvc.store.core import StoreContext, flat_to_dict
 from authsvc.store.scripts import ScriptName
+from authsvc.store.token_definitions import TokenDefinitions
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,9 +35,10 @@ class Purged:
 class TrashStore:
     """The Trash scripts and the sweep's lock."""
 
-    def __init__(self, ctx: StoreContext) -> None:
+    def __init__(self, ctx: StoreContext, definitions: TokenDefinitions) -> None:
         self._ctx = ctx
         self._keys = ctx.keys
+        self._definitions = definitions
 
     def _counted(self, user_id: str) -> list[str]:
         return [self._keys.user(user_id), *self._keys.counting(user_id)]
@@ -71,7 +72,7 @@ class TrashStore:
         outcome = TrashOutcome(int(reply[0]))
         if outcome is not TrashOutcome.DONE:
             return outcome, None
-        copies = [token_from_json(raw, user_id) for raw in reply[1]]
+        copies = await self._definitions.read(flat_to_dict(reply[1]), user_id)
         return outcome, Purged(copies, list(reply[2]), list(reply[3]), list(reply[4]),
                                list(reply[5]))
 
@@ -88,11 +89,14 @@ class TrashStore:
         if purged.bypass_codes:
             commands.append(("ZREM", keys.bypass_codes(), *purged.bypass_codes))
             commands.append(("HDEL", keys.bypass_owner_index(), *purged.bypass_codes))
-        commands += [("SREM", keys.token_holders(copy.token_id), user_id)
+        commands += [("SREM", keys.token_holders(copy.token_id), user_id)  # older versions'
                      for copy in purged.token_copies]
         commands += [("ZREM", keys.group_members(group_id), user_id)
                      for group_id in purged.group_ids]
         await redis.pipeline(commands)
+        for copy in purged.token_copies:
+            await self._ctx.scripts.run(ScriptName.TOKEN_HOLDERS, [keys.token_records()],
+                                        ["remove", copy.token_id, user_id])
         if names:
             await self._ctx.scripts.run(ScriptName.NAMES_CLAIM, [keys.username_index()],
                                         [user_id, len(names), *names])

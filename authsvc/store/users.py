@@ -22,6 +22,12 @@ from authsvc.store.scripts import ScriptName
 _PROFILE_FIELDS = ("username", "realname", "email", "notes", "firstname", "lastname", "aliases")
 
 
+def _stored_fields(user: User) -> dict[str, str]:
+    """A new user's record without its empty fields (absent reads as empty: a user with only a
+    username costs about 100 bytes less)."""
+    return {name: value for name, value in user_to_hash(user).items() if value not in ("", "{}")}
+
+
 class UserStore:
     """CRUD for users, name resolution for the hot path."""
 
@@ -41,10 +47,10 @@ class UserStore:
         """Store a new user, listed at `order_ms`; raises Conflict when a name is taken."""
         keys = self._keys
         await self._claim_names(user.user_id, (), sorted(user.names))
-        await self._ctx.redis.execute("SADD", keys.count_slots(), keys.user_slot(user.user_id))
+        await self._ctx.redis.execute("SETBIT", keys.count_slots(), keys.user_slot(user.user_id), 1)
         created = await self._ctx.scripts.run(
             ScriptName.USER_CREATE, [keys.user(user.user_id), *keys.counting(user.user_id)],
-            _flatten(user_to_hash(user)))
+            _flatten(_stored_fields(user)))
         if not created:  # a random id drawn twice: give the names back to their owner
             existing = await self.get(user.user_id)
             await self._claim_names(user.user_id, sorted(user.names - (existing.names if existing

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import email.utils
+import functools
 import hashlib
 import hmac
 from collections.abc import Iterable, Mapping, Sequence
@@ -65,8 +66,8 @@ def canonicalize(
 
 
 def sign(skey: str, canonical: str, digestmod: str = "sha512") -> str:
-    """Lowercase hex HMAC of the canonical string."""
-    return hmac.new(skey.encode("utf-8"), canonical.encode("utf-8"), digestmod).hexdigest()
+    """Lowercase hex HMAC of the canonical string (one-shot: no HMAC object per request)."""
+    return hmac.digest(skey.encode("utf-8"), canonical.encode("utf-8"), digestmod).hex()
 
 
 def authorization_header(ikey: str, signature_hex: str) -> str:
@@ -81,8 +82,8 @@ def parse_authorization(value: str) -> tuple[str, str] | None:
     if scheme.lower() != "basic" or not token:
         return None
     try:
-        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+        decoded = binascii.a2b_base64(token.strip(), strict_mode=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
     ikey, sep, signature = decoded.partition(":")
     if not sep or not ikey or not signature:
@@ -90,6 +91,7 @@ def parse_authorization(value: str) -> tuple[str, str] | None:
     return ikey, signature
 
 
+@functools.lru_cache(maxsize=256)
 def parse_date(value: str) -> float | None:
     """Seconds since the epoch for an RFC 2822 date (``-0000``, ``+0000`` and ``GMT`` forms)."""
     parsed = email.utils.parsedate_tz(value)

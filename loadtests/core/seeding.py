@@ -29,6 +29,7 @@ import aiohttp
 
 from authsvc.app import KEY_FILE_NAME, secret_box
 from authsvc.clock import SystemClock
+from authsvc.domain.auth_requests import AuthRequest, Passcode
 from authsvc.domain.bypass import BypassRequest
 from authsvc.domain.tokens import NewToken
 from authsvc.domain.users import UserChanges
@@ -112,6 +113,22 @@ class Seeder:
         await keys.register(user.user_id, credential, KEY_NAME)
         return KeyHolder(user.username, user.user_id, str(credential["id"]), device.secret,
                          device.counter)
+
+    async def sign_in(self, ikey: str, person: Person, code: str) -> str:
+        """One passcode authentication through the service's own decision flow (no HTTP): the
+        verdict's result, and an authentication-log entry written as the Auth API writes it."""
+        services = self._services
+        credentials = await services.integrations.credentials(ikey)
+        assert credentials is not None  # noqa: S101 - created by `integration`
+        integration = credentials.integration
+        answer = await services.auth.auth(AuthRequest(
+            integration, username=person.username, ipaddr="198.51.100.7",
+            proof=Passcode(code), client_ip="127.0.0.1"))
+        return answer.verdict.result.value
+
+    async def settle(self) -> None:
+        """Wait until Redis has run every command sent so far (log entries are not awaited)."""
+        await self._services.store.ping()
 
     async def people(self, names: Sequence[str], shape: Shape, *, concurrency: int = 256,
                      progress: Callable[[int], None] | None = None) -> list[Person]:

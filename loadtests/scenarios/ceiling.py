@@ -1,11 +1,14 @@
-"""The machine's ceiling: bare aiohttp whose handler makes exactly one EVALSHA of a trivial script.
+"""The machine's ceiling: bare aiohttp whose handler computes one HOTP code and makes exactly one
+EVALSHA of a trivial script (issue 13's "bare aiohttp + HOTP + one pipelined EVALSHA").
 
 The benchmark drives this with the same wrk, connections and duration as the service, against
 the same redis-server, through the same lean client (`authsvc.store.redis_client.Redis`), with
 the same access-log setting and an answer of the service's size. What it cannot do faster is the
-cost of HTTP + one Redis round trip on this machine, so ``service / ceiling`` says how much of the
-budget the service's own work (signature check, three more round trips, HOTP, AES-GCM, the
-authentication log) takes.
+cost of HTTP + one HOTP code + one Redis round trip on this machine, so ``service / ceiling``
+says how much of the budget the service's own work (signature check, parameters, the rate
+limits, the decision's arguments and reply, the authentication log) takes. The HOTP code is
+RFC 4226's for a fixed 20-byte key and the request's number (one HMAC-SHA1, as a verification
+that matches at its first counter computes).
 
 The script writes (INCR), like every passcode attempt does, so the AOF ``appendfsync always``
 cost is in the ceiling too. ``--round-trips N`` makes N sequential EVALSHAs per request instead
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import hmac
 from collections.abc import AsyncIterator, Sequence
 
 from aiohttp import web
@@ -30,12 +34,26 @@ ANSWER = (b'{"stat":"OK","response":{"result":"allow","status":"allow",'
           b'"status_msg":"Success. Logging you in..."}}')
 SCRIPT_SHA = hashlib.sha1(TRIVIAL_SCRIPT.encode()).hexdigest()  # noqa: S324 - Redis's script id
 REDIS = web.AppKey("redis", Redis)
+COUNTER = web.AppKey("counter", list[int])
+HOTP_KEY = bytes(range(20))
 ROUND_TRIPS = web.AppKey("round_trips", int)
 
 
+def hotp(key: bytes, counter: int) -> str:
+    """RFC 4226 with 6 digits (what an h6 token shows)."""
+    digest = hmac.digest(key, counter.to_bytes(8, "big"), "sha1")
+    offset = digest[-1] & 0x0F
+    return f"{(int.from_bytes(digest[offset:offset + 4], 'big') & 0x7FFFFFFF) % 1_000_000:06d}"
+
+
 async def evalsha(request: web.Request) -> web.Response:
-    """Any path: one EVALSHA (or ``--round-trips``), then a fixed answer shaped like the service's."""
-    redis = request.app[REDIS]
+    """Any path: one HOTP code, one EVALSHA (or ``--round-trips``), then a fixed answer shaped
+    like the service's."""
+    app = request.app
+    app[COUNTER][0] += 1
+    if hmac.compare_digest(hotp(HOTP_KEY, app[COUNTER][0]), "-"):
+        raise web.HTTPBadRequest()  # never: a code is six digits; keeps the work observable
+    redis = app[REDIS]
     for _ in range(request.app[ROUND_TRIPS]):
         await redis.execute("EVALSHA", SCRIPT_SHA, 1, COUNTER_KEY)
     return web.Response(body=ANSWER, content_type="application/json")
@@ -50,6 +68,7 @@ def create_app(redis_url: str, round_trips: int = 1) -> web.Application:
     """The ceiling app on one pipelined Redis connection."""
     app = web.Application()
     app[REDIS] = Redis.from_url(redis_url)
+    app[COUNTER] = [0]
     app[ROUND_TRIPS] = round_trips
 
     async def redis_lifetime(app: web.Application) -> AsyncIterator[None]:

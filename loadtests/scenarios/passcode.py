@@ -10,8 +10,9 @@ One run, all in a fresh temporary directory:
    for more; ``--factor yubikey``: one yk token; ``--factor webauthn``: one registered soft
    security key, `loadtests.scenarios.webauthn`), seeded through the service's domain services
    (`loadtests.core.seeding`); Redis ``used_memory`` before and after gives the memory per user;
-2. the ceiling: `loadtests.scenarios.ceiling` (bare aiohttp, one EVALSHA per request over the
-   same lean client and Redis) driven by wrk with the same connections and duration;
+2. the ceiling: `loadtests.scenarios.ceiling` (bare aiohttp, one HOTP code and one EVALSHA per
+   request over the same lean client and Redis) driven by wrk with the same connections and
+   duration;
 3. ``python -m authsvc serve`` driven by wrk replaying pre-signed ``/auth/v2/auth`` requests
    (`loadtests.core.plan`: passcodes, HOTP or YubiKey OTP; the WebAuthn plan: assertions on
    challenges fetched just before the phase) as fast as it answers: allowed verifications per
@@ -127,7 +128,7 @@ def _holding(options: Options) -> str:
 def _phases(stack: Stack, plan: Plan, memory: float, log: Log, profile: Path | None) -> Figures:
     """The ceiling, the service at full rate and at half that; the run's figures."""
     options = stack.options
-    log(f"ceiling: bare aiohttp + 1 EVALSHA, {options.connections} connections")
+    log(f"ceiling: bare aiohttp + HOTP + 1 EVALSHA, {options.connections} connections")
     ceiling = measure_ceiling(stack, plan)
     log(f"ceiling: {ceiling.wrk.rate:,.0f} req/s; service at full rate")
     driver = ServiceDriver(stack, plan)

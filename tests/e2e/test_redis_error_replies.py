@@ -169,15 +169,17 @@ def test_loading_after_a_restart_is_503_then_the_service_carries_on(rig: Rig) ->
 
 
 def test_another_error_reply_is_50000_with_an_error_id_that_the_log_carries(rig: Rig) -> None:
-    settings_key = "as:settings"
-    kept = rig.redis.command("TYPE", settings_key)
-    rig.redis.command("DEL", settings_key)
-    rig.redis.command("SET", settings_key, "not a hash")  # every decision reads it: WRONGTYPE
+    # The user's group set, read by every decision (its digest) before it writes anything.
+    user_id = rig.redis.command("HGET", "as:idx:username", "ada").split(b"\r\n")[1].decode()
+    groups_key = f"as:{{u:{user_id}}}:groups"
+    kept = rig.redis.command("TYPE", groups_key)
+    rig.redis.command("DEL", groups_key)
+    rig.redis.command("SET", groups_key, "not a set")  # every decision reads it: WRONGTYPE
     try:
         status, headers, body = rig.passcode(rig.codes[5])
     finally:
-        rig.redis.command("DEL", settings_key)
-    assert kept.startswith(b"+none") or kept.startswith(b"+hash")
+        rig.redis.command("DEL", groups_key)
+    assert kept.startswith(b"+none") or kept.startswith(b"+set")
     assert (status, body["code"]) == (500, 50000) and "Retry-After" not in headers
     error_id = re.fullmatch(r"error id ([0-9a-f]{12})", body["message_detail"])
     assert error_id is not None, body
@@ -185,7 +187,22 @@ def test_another_error_reply_is_50000_with_an_error_id_that_the_log_carries(rig:
     log = rig.log.read_text()
     assert f"unexpected error {error_id[1]} on POST /auth/v2/auth" in log
     assert "WRONGTYPE" in log
-    rig.assert_allowed(rig.codes[5])
+    rig.assert_allowed(rig.codes[5])  # nothing was written: the code still works
+
+
+def test_a_broken_settings_read_beside_a_decision_leaves_the_decision_standing(
+        rig: Rig) -> None:
+    """The settings' version travels with each decision; its read failing (WRONGTYPE here, or
+    a Cluster node down) must not turn a committed decision into an error: the decision is
+    answered, the settings kept, the failure logged."""
+    rig.assert_allowed(rig.codes[6])  # this process now knows the user (one round trip)
+    rig.redis.command("DEL", "as:settings")
+    rig.redis.command("SET", "as:settings", "not a hash")
+    try:
+        rig.assert_allowed(rig.codes[7])
+    finally:
+        rig.redis.command("DEL", "as:settings")
+    assert "settings version not read: WRONGTYPE" in rig.log.read_text()
 
 
 def test_every_transient_reply_was_logged_as_a_warning_without_traceback(rig: Rig) -> None:

@@ -8,7 +8,10 @@ from typing import Any
 
 import pytest
 
-from authsvc.model.authlog import LogPage, LogQuery
+from authsvc.domain.authlog import AuthLog, auth_record
+from authsvc.model.authlog import TEXT_LIMIT, AttemptFacts, LogPage, LogQuery
+from authsvc.model.factors import LogFactor
+from authsvc.model.verdicts import Result, Verdict
 from authsvc.store import Redis, Store
 
 # Far enough ahead of any real clock that Redis's automatic ids never run ahead of these times.
@@ -216,3 +219,44 @@ async def test_the_stream_is_trimmed_near_its_configured_length(redis_url: str) 
     # MAXLEN ~ trims whole stream nodes (100 entries by default), never below the limit.
     assert 50 <= length < 2000
     assert txids(newest) == ["tx-1999"]
+
+
+async def test_entries_older_than_the_retention_are_trimmed(redis_url: str) -> None:
+    day_ms = 86_400_000
+    store = Store(Redis.from_url(redis_url), authlog_retention_ms=2 * day_ms)
+    try:
+        await store.start()
+        for n in range(500):  # five stream nodes, ten days old
+            await store.authlog.append(record(n), BASE_MS + n)
+        await store.authlog.append(record(500), BASE_MS + 10 * day_ms)
+        length = await store.redis.execute("XLEN", store.keys.authlog())
+        kept = await store.authlog.query(window(limit=10))
+    finally:
+        await store.close()
+
+    # MINID ~ trims whole stream nodes: at most one node of old entries may stay a while.
+    assert length <= 101
+    assert txids(kept)[0] == "tx-500"
+
+
+def facts(text: str) -> AttemptFacts:
+    return AttemptFacts(txid="8c5b0f3e-5a6f-4f0e-9f43-1f3c2b0a9d11", app_key="DIXXXXXXXXXXXXXXXXXX",
+                        app_name=text, user_id="DUXXXXXXXXXXXXXXXXXX", username=text,
+                        alias=text, email=text, ipaddr="2001:db8::1", hostname=text)
+
+
+async def test_an_authentication_entry_reads_back_as_duos_record_and_its_size_is_bounded(
+        store: Store) -> None:
+    verdict = Verdict(Result.ALLOW, "allow", "Success.", "valid_passcode",
+                      LogFactor.HARDWARE_TOKEN, device="")
+    now = 4_102_444_800.123
+    await AuthLog(store).record(facts("pat"), verdict, now)
+    await AuthLog(store).record(facts("é" * 100_000), verdict, now + 1)
+    page = await store.authlog.query(window(limit=10, ascending=True))
+    assert page.records[0] == auth_record(facts("pat"), verdict, now)
+    assert page.records[0]["isotimestamp"] == "2100-01-01T00:00:00.123+00:00"
+    assert page.records[1]["user"]["name"] == "é" * TEXT_LIMIT
+    entries = await store.redis.execute("XRANGE", store.keys.authlog(), "-", "+")
+    sizes = [len(fields[1].encode()) for _, fields in entries]
+    # Six free-text fields of at most TEXT_LIMIT characters (4 bytes each in UTF-8), plus ids.
+    assert sizes[0] < 250 and sizes[1] <= 6 * TEXT_LIMIT * 4 + 250

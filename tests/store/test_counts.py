@@ -276,3 +276,12 @@ async def test_a_user_created_with_an_id_in_use_is_refused(store: Store) -> None
 
     with pytest.raises(Conflict, match="user_id"):
         await store.users.create(dataclasses.replace(user, username="second"), order_ms=1)
+
+
+async def test_the_registered_slots_read_back_exactly_from_the_bitmap(store: Store) -> None:
+    # Bits that make bytes such as 0xC3 0xA9 (valid UTF-8: the client decodes them) included.
+    wanted = {0, 1, 7, 8, 15, 16, 17, 18, 19, 20, 21, 22, 23, 8_000, 16_383} | set(range(24, 40))
+    for slot in wanted:
+        await store.redis.execute("SETBIT", store.keys.count_slots(), slot, 1)
+    await store.redis.execute("SADD", store.keys.count_slots_set(), 5_000)  # an older store's
+    assert await store.counts.slots() == sorted(wanted | {5_000})

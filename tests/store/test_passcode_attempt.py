@@ -593,7 +593,7 @@ async def test_a_far_counter_behind_the_stored_counter_never_counts_towards_resy
 
     assert statuses == [INVALID] * 3
     record = await token_record(store, "U1", "T1")
-    assert (record["counter"], record["rs_n"]) == (50, 0)
+    assert (record["counter"], record.get("rs_n", 0)) == (50, 0)
 
 
 async def test_resync_through_real_hotp_codes_and_the_factor(

@@ -79,6 +79,8 @@ async def test_with_a_replica_an_accepted_code_is_answered_once_a_replica_has_it
         assert await _use(store, clock, "h1") is AttemptStatus.ALLOW
         assert waits(master) >= 1
         assert replica.command("HLEN", store.keys.user_bypass("U1")) == b":0\r\n"
+        # So the domain does not pipeline a decision with its admission (no WAIT would follow).
+        assert not store.attempts.pipelines_decisions
     finally:
         await store.close()
 
@@ -127,6 +129,7 @@ async def test_wait_replicas_zero_never_waits(pair: tuple[RedisServer, RedisServ
         os.kill(replica.process.pid, signal.SIGSTOP)
         assert await _use(store, clock, "h1") is AttemptStatus.ALLOW
         assert waits(master) == 0
+        assert store.attempts.pipelines_decisions
     finally:
         await store.close()
 
@@ -138,6 +141,7 @@ async def test_a_lone_redis_never_waits_by_default(tmp_path: Path, clock: FakeCl
         await _one_code(store, clock)
         assert await _use(store, clock, "h1") is AttemptStatus.ALLOW
         assert waits(lone) == 0
+        assert store.attempts.pipelines_decisions  # the one-round-trip passcode path
     finally:
         await store.close()
         lone.stop()
@@ -151,6 +155,7 @@ async def test_wait_replicas_one_on_a_lone_redis_refuses_every_accepted_code(
         await _one_code(store, clock)
         with pytest.raises(ReplicaUnacknowledged):
             await _use(store, clock, "h1")
+        assert not store.attempts.pipelines_decisions
     finally:
         await store.close()
         lone.stop()

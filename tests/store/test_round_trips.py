@@ -88,14 +88,36 @@ async def test_a_page_of_users_phones_or_tokens_costs_the_same_round_trips_at_an
     assert seen == {(3, 4, 3)}
 
 
-async def test_a_passcode_verification_waits_for_three_round_trips(services: Services) -> None:
-    """The user's load, the rate limiters' admission, the decision (the log is not awaited)."""
+async def test_a_passcode_verification_waits_for_one_round_trip_once_the_user_is_known(
+        services: Services, redis_url: str) -> None:
+    """Warm (this process decided the user's last attempt): the rate limiters' admission, the
+    settings' version and the decision in one write. Cold: a process that has never seen anyone
+    waits for five (the admission, the name, the user's load, the settings, the decision); one
+    whose copy another process made stale, three (the refused decision, which carried the
+    admission; the load; the decision), as one that knows the name but not the user (the
+    admission, the load, the decision). A wrong code waits for one more (its failure counted
+    against the caller's budgets). The log record is not awaited."""
     user = await services.users.add(UserChanges(username="pat"))
     token = await services.tokens.add(NewToken(type="h6", serial="P1", secret=SEED.hex()))
     await services.tokens.assign(user.user_id, token.token_id)
     app = (await services.integrations.create("auth", "app")).integration
-    request = AuthRequest(app, username="pat", proof=Passcode(oath_code(SEED, 0)))
-    await services.auth.auth(request)  # the first one also fills the per-process caches
-    second = AuthRequest(app, username="pat", proof=Passcode(oath_code(SEED, 1)))
-    answer, trips = await _counted(services.auth.auth(second))
-    assert answer.verdict.result.value == "allow" and trips == 3
+
+    async def attempt(svc: Services, counter: int) -> tuple[str, int]:
+        request = AuthRequest(app, username="pat", proof=Passcode(oath_code(SEED, counter)))
+        answer, trips = await _counted(svc.auth.auth(request))
+        return answer.verdict.result.value, trips
+
+    assert await attempt(services, 0) == ("allow", 5)  # nothing known yet
+    assert await attempt(services, 1) == ("allow", 1)
+    assert await attempt(services, 2) == ("allow", 1)
+    other = Store(Redis.from_url(redis_url))  # another process: its own connection and caches
+    await other.start()
+    try:
+        elsewhere = Services.build(services.settings, other, services.box, FakeClock())
+        assert (await elsewhere.auth.auth(AuthRequest(
+            app, username="pat", proof=Passcode(oath_code(SEED, 3))))).verdict.reason \
+            == "valid_passcode"
+        assert await attempt(services, 4) == ("allow", 3)  # this copy was stale
+        assert await attempt(services, 4) == ("deny", 2)  # a replay: decided warm; + its failure counted
+    finally:
+        await other.close()

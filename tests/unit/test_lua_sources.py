@@ -24,7 +24,7 @@ def test_every_script_that_changes_a_users_status_or_devices_counts_the_user() -
     """The user counters stay exact only if every script writing a status, a last login or a
     device in the user's slot moves the user's counters (lib/user_counts.lua) in the same call."""
     libraries = [resources.files("authsvc.store").joinpath(f"lua/lib/{name}.lua").read_text()
-                 for name in ("user_counts", "status_gate")]
+                 for name in ("user_counts", "status_gate", "user_view")]
     writes = ("'status'", "'last_login'", "'HSET', user_key, unpack(ARGV)", "ck.tokens", "ck.phones")
     # Scripts that write administrators (slot {admins}) or a group, never a user's slot.
     not_about_users = {ScriptName.HASH_SET_EXISTING, ScriptName.ADMIN_CHANGE,

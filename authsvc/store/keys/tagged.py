@@ -193,8 +193,14 @@ class TaggedKeys:
                 self.shard_activity(slot), self.shard_locked(slot), self.shard_trash(slot)]
 
     def count_slots(self) -> str:
-        """SET: the slots that have a counter shard (added before a user is created there). The
-        readers of the counters sum these shards and no others. No TTL."""
+        """STRING, a bitmap of 16,384 bits (2 KiB at most): bit S is set once slot S has a
+        counter shard (before a user is created there). The readers of the counters sum these
+        shards and no others. No TTL."""
+        return f"{self.prefix}:counts:slot_bits"
+
+    def count_slots_set(self) -> str:
+        """SET: what versions before the bitmap kept (slot numbers; about 30 B per user at
+        10,000 users); read along with the bitmap, never written."""
         return f"{self.prefix}:counts:slots"
 
     def counts_ready(self) -> str:

@@ -16,12 +16,15 @@ KEYS[5]  user's SMS passcode HASH (code hash -> {"pos","expires"}; expires 0 = n
 KEYS[6]  user's security key HASH (credential id -> {"count","kind","clone",...})
 KEYS[7..13] the counting keys (lib/user_counts.lua): a success moves the user's last activity,
          a lockout (or a lockout lifted on expiry) its status, in the same call
+KEYS[14] user's groups SET   (read for the view digest only)
 ARGV[1]  now_ms               (from the injected clock)
 ARGV[2]  lockout threshold    (0 = never lock)
 ARGV[3]  lockout expiry ms    (0 = only an admin unlocks)
 ARGV[4]  status the user's groups impose: "" | "bypass" | "disabled"  (lib/status_gate.lua)
 ARGV[5]  the user's membership version those groups were read at ("" = not checked)
-ARGV[6]  N matches, then N groups of 6, tried in order:
+ARGV[6]  the digest of the user's state the matches were computed from (lib/user_view.lua),
+         "" = not checked (security keys: their assertion was checked against a fresh read)
+ARGV[7]  N matches, then N groups of 6, tried in order:
          rule   "bypass"|"sms"|"hotp"|"totp"|"yk"|"key"  (model.factors.CommitRule)
          home   "bypass"|"sms"|"tokens"|"mobile_otp"|"security_keys"  (model.factors.Home)
          id     object id in that hash (code hash, token, phone or credential id)
@@ -29,9 +32,14 @@ ARGV[6]  N matches, then N groups of 6, tried in order:
          far    HOTP counter for automatic resync ("" = none)
          log    the log's factor name if this match is committed
 Returns
-  {1, log, id, detail}     ALLOW; id is the bypass code's id for a bypass code, "" for an SMS
+  {1, log, id, detail, view, raw}
+                           ALLOW; id is the bypass code's id for a bypass code, "" for an SMS
                            code; detail "" or "resynced" (tokens) or remaining uses (bypass,
-                           "0" = used up, "unlimited") or the SMS code's position
+                           "0" = used up, "unlimited") or the SMS code's position; view: the
+                           digest of the state now ("" when not checked, or when the status
+                           moved: a lockout lifted on expiry), raw: the committed token copy or
+                           Duo Mobile state as stored now ("" for other homes), so the caller
+                           can bring its copy up to that digest without reading it
   {2, fails, flag}         INVALID: a failure counted; fails = consecutive failures now; flag
                            "possible_clone" when a security key's sign count did not increase
   {3, fails, flag}         LOCKED_NOW: this failure reached the threshold; user locked out
@@ -40,12 +48,14 @@ Returns
   {6}                      BYPASS_USER (status bypass: allow without a code)
   {7}                      NO_USER
   {11}                     STALE: the user's groups changed since they were read; nothing done
+  {12}                     STALE_VIEW: the state differs from the digest given; nothing done
 ]]
 local now = tonumber(ARGV[1])
 local threshold = tonumber(ARGV[2])
 local expire_ms = tonumber(ARGV[3])
 local group_status, groups_v = ARGV[4], ARGV[5]
-local matches = tonumber(ARGV[6])
+local view = ARGV[6]
+local matches = tonumber(ARGV[7])
 local RESYNC_WINDOW_MS = 300000
 local RESYNC_CODES = 3
 
@@ -56,7 +66,12 @@ local flag = ''
 
 --#include status_gate
 --#include user_counts
+--#include user_view
 local counting = counting_keys(7)
+if view ~= '' then
+  if redis.call('EXISTS', user_key) == 0 then return {7} end
+  if user_view(user_key, homes.tokens, homes.mobile_otp, KEYS[14]) ~= view then return {12} end
+end
 local gate, lifted = status_gate(user_key, now, expire_ms, group_status, groups_v)
 if gate then return {gate} end
 -- Successive attempts are what automatic resync counts, so every attempt gets a number.
@@ -157,8 +172,15 @@ function rules.key(key, id, credential, counter)
   return ''
 end
 
+-- What the caller's copy of the user becomes: the new digest, and the object committed.
+local function view_after(key, id)
+  if view == '' or lifted then return '', '' end
+  if key ~= homes.tokens and key ~= homes.mobile_otp then return view, '' end
+  return user_view(user_key, homes.tokens, homes.mobile_otp, KEYS[14]), redis.call('HGET', key, id)
+end
+
 for i = 0, matches - 1 do
-  local base = 7 + i * 6
+  local base = 8 + i * 6
   local rule, key, id = rules[ARGV[base]], homes[ARGV[base + 1]], ARGV[base + 2]
   local counter, far, log = tonumber(ARGV[base + 3]), tonumber(ARGV[base + 4]), ARGV[base + 5]
   local raw = redis.call('HGET', key, id)
@@ -168,7 +190,8 @@ for i = 0, matches - 1 do
       redis.call('HSET', user_key, 'fails', 0, 'last_login', math.floor(now / 1000))
       if lifted then count_user(user_key, counting) else
         count_login(user_key, counting, math.floor(now / 1000)) end
-      return {1, log, shown_id or id, detail}
+      local digest, raw = view_after(key, id)
+      return {1, log, shown_id or id, detail, digest, raw or ''}
     end
   end
 end

@@ -16,7 +16,7 @@ KEYS[6..12] the counting keys (lib/user_counts.lua): phones, tokens and security
 KEYS[13]    user's groups SET (the groups' member lists, in their own slots, are the caller's)
 ARGV[1]     trashed_by_ms: only a user sent to the Trash at or before this
             ("" = any user, whatever its status)
-Returns {1, token copies (JSON), phone ids, security key ids, bypass code ids, group ids} deleted;
+Returns {1, token id -> copy (flat: id, JSON, ...), phone ids, security key ids, bypass code ids, group ids} deleted;
         {0} no such user; {2} not in the Trash; {3, trashed_at_ms} sent there after trashed_by.
 ]]
 local user_key, trashed_by = KEYS[1], tonumber(ARGV[1])
@@ -38,7 +38,7 @@ local function field_of_each(key, name)
   return ids
 end
 
-local tokens = redis.call('HVALS', ck.tokens)
+local tokens = redis.call('HGETALL', ck.tokens)
 local phones = redis.call('ZRANGE', ck.phones, 0, -1)
 local security_keys = field_of_each(ck.security_keys, 'key')
 local codes = field_of_each(KEYS[2], 'id')

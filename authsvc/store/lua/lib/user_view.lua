@@ -1,0 +1,43 @@
+--[[ user_view: the digest of everything a passcode decision computed in Python depends on.
+
+A process keeps, per user, what it last loaded (the record, the token copies, the Duo Mobile
+passcode states, the group ids) with this digest, and computes the next attempt's matches from
+that copy without reading Redis first. The decision script recomputes the digest from the
+current state and refuses (changing nothing) when it differs, so a decision is only ever
+committed from a copy equal to the state it is committed on: the same guarantee as a fresh load,
+whoever changed what in between (another process, an administrator, a plain command).
+
+Covered: the user's username, aliases, email (who the attempt names and logs), status and
+locked_at (the status gate Python applies before any HMAC work), groups_v (the group-imposed
+status), every token copy and Duo Mobile state (counters, resync state, seeds), the group ids.
+Not covered, because Python does not read them for a passcode: fails, attempt_seq, last_login,
+counted, the bypass and SMS hashes (their matches are keyed hashes the script looks up), security
+keys. Order-independent: hash fields and set members are sorted before hashing.
+
+view_digest(user_values, tokens_flat, mobile_flat, group_ids) -> 40 hex chars
+user_view(user_key, tokens_key, mobile_key, groups_key) -> the digest of the current state
+]]
+local VIEW_FIELDS = {'username', 'aliases', 'email', 'status', 'locked_at', 'groups_v'}
+
+local function sorted_flat(flat)
+  local items = {}
+  for i = 1, #flat, 2 do items[#items + 1] = flat[i] .. '\1' .. flat[i + 1] end
+  table.sort(items)
+  return table.concat(items, '\2')
+end
+
+local function view_digest(user_values, tokens_flat, mobile_flat, group_ids)
+  local fields = {}
+  for i = 1, #VIEW_FIELDS do fields[i] = user_values[i] or '' end
+  local groups = {}
+  for i = 1, #group_ids do groups[i] = group_ids[i] end
+  table.sort(groups)
+  return redis.sha1hex(table.concat(fields, '\1') .. '\3' .. sorted_flat(tokens_flat) .. '\3'
+                       .. sorted_flat(mobile_flat) .. '\3' .. table.concat(groups, '\1'))
+end
+
+local function user_view(user_key, tokens_key, mobile_key, groups_key)
+  return view_digest(redis.call('HMGET', user_key, unpack(VIEW_FIELDS)),
+                     redis.call('HGETALL', tokens_key), redis.call('HGETALL', mobile_key),
+                     redis.call('SMEMBERS', groups_key))
+end

@@ -1,0 +1,24 @@
+--[[ user_load: everything a decision reads of one user, with the digest of it, in one atomic
+read (lib/user_view.lua): the process caches the copy and the digest, and the decision script
+refuses a decision computed from a copy whose digest is no longer the state's.
+
+KEYS[1]  user HASH
+KEYS[2]  user's token HASH (token id -> the user's copy)
+KEYS[3]  user's Duo Mobile passcode HASH (phone id -> state)
+KEYS[4]  user's phones ZSET
+KEYS[5]  user's groups SET
+Returns {} when there is no such user, else
+  {user flat HGETALL, tokens flat HGETALL, mobile flat HGETALL, phone ids, group ids, digest}
+]]
+--#include user_view
+local user = redis.call('HGETALL', KEYS[1])
+if #user == 0 then return {} end
+local tokens = redis.call('HGETALL', KEYS[2])
+local mobile = redis.call('HGETALL', KEYS[3])
+local groups = redis.call('SMEMBERS', KEYS[5])
+local record = {}
+for i = 1, #user, 2 do record[user[i]] = user[i + 1] end
+local values = {}
+for i = 1, #VIEW_FIELDS do values[i] = record[VIEW_FIELDS[i]] or false end
+return {user, tokens, mobile, redis.call('ZRANGE', KEYS[4], 0, -1), groups,
+        view_digest(values, tokens, mobile, groups)}
