@@ -31,6 +31,7 @@ from authsvc.http import (
     oauth,
     outbox,
     pages,
+    panel,
     portal,
     prompt,
     prompt_devices,
@@ -46,7 +47,7 @@ KEY_FILE_NAME = "secret.key"
 SUBSCRIBE_WAIT_S = 2.0
 ROUTES = (auth_api, admin_admins, admin_enroll, admin_users, admin_tokens, admin_phones,
           admin_account, device_api, carrier, outbox, pages, portal, security_keys, oauth, prompt,
-          prompt_devices)
+          prompt_devices, panel)
 
 
 def secret_box(settings: Settings) -> SecretBox:
@@ -70,7 +71,8 @@ def create_app(
         redis = Redis.from_url(settings.redis_url, timeout=settings.redis_timeout)
     store = Store(redis, prefix=settings.key_prefix,
                   authlog_max_entries=settings.authlog_max_entries)
-    app = web.Application(middlewares=[error_middleware, page_middleware, signature_middleware],
+    app = web.Application(middlewares=[error_middleware, page_middleware, panel.panel_middleware,
+                                       signature_middleware],
                           client_max_size=settings.max_body_bytes)
     setup_templates(app)
     app[SERVICES] = Services.build(settings, store, box or secret_box(settings),

@@ -19,8 +19,12 @@ from authsvc.domain.account import AccountPolicy
 from authsvc.domain.admin import Administration
 from authsvc.domain.admin.account import AccountAdmin
 from authsvc.domain.admin.admins import AdminAdmin
+from authsvc.domain.admin.dashboard import Dashboard
 from authsvc.domain.admin.devices import DeviceAdmin
+from authsvc.domain.admin.directory import UserFinder
 from authsvc.domain.admin.users import UserAdmin
+from authsvc.domain.admin_factors import AdminFactors
+from authsvc.domain.admin_sessions import AdminSessions
 from authsvc.domain.admins import AdminAccounts
 from authsvc.domain.audit import AdminLog
 from authsvc.domain.auth import Authenticator
@@ -83,6 +87,17 @@ class Prompt:
 
 
 @dataclass(frozen=True, slots=True)
+class Panel:
+    """The Admin Panel's own services: sessions and sign-in, administrators' second factors,
+    and the Users page's reads (every change goes through `Services.admin`)."""
+
+    sessions: AdminSessions
+    factors: AdminFactors
+    finder: UserFinder
+    dashboard: Dashboard
+
+
+@dataclass(frozen=True, slots=True)
 class Services:
     """Everything the HTTP layer calls into."""
 
@@ -117,6 +132,7 @@ class Services:
     token_import: TokenImporter
     unenrolled: UnenrolledLockout
     prompt: Prompt
+    panel: Panel
 
     @classmethod
     def build(cls, settings: Settings, store: Store, box: SecretBox, clock: Clock,
@@ -268,18 +284,39 @@ class _Wiring:
         return Prompt(oidc, sessions, flow, devices)
 
     @cached_property
+    def _audit(self) -> AdminLog:
+        return AdminLog(self.store, self.clock)
+
+    @cached_property
+    def _access(self) -> Access:
+        return Access(self._audit)
+
+    @cached_property
+    def _admin_accounts(self) -> AdminAccounts:
+        return AdminAccounts(self.store, self.clock, self.links)
+
+    @cached_property
     def admin(self) -> Administration:
-        audit = AdminLog(self.store, self.clock)
-        access = Access(audit)
+        audit, access = self._audit, self._access
         return Administration(
             users=UserAdmin(self.store, access, audit, self.users, self.bypass, self.helpdesk,
                             self.invitations),
             devices=DeviceAdmin(access, audit, self.phones, self.tokens, self.token_import,
                                 self.security_keys, self.bypass, self.sms),
             account=AccountAdmin(access, audit, self.account, self.authlog, self.invitations),
-            admins=AdminAdmin(access, audit, AdminAccounts(self.store, self.clock, self.links),
-                              self.messenger),
+            admins=AdminAdmin(access, audit, self._admin_accounts, self.messenger,
+                              self.panel.factors, self.store),
             audit=audit)
+
+    @cached_property
+    def panel(self) -> Panel:
+        return Panel(
+            sessions=AdminSessions(self.store, self.clock, self.box, self._admin_accounts,
+                                   self._audit),
+            factors=AdminFactors(self.store, self.clock, self.auth, self.pushes, self.phones,
+                                 self.security_keys),
+            finder=UserFinder(self.store, self._access, self.users),
+            dashboard=Dashboard(self.store, self.clock, self._access))
 
 
 def _messaging(settings: Settings, store: Store, clock: Clock, box: SecretBox

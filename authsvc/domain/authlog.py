@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from authsvc.errors import InvalidParameter
+from authsvc.model.admin_factors import is_admin_subject
 from authsvc.model.authlog import AttemptFacts, LogPage, LogQuery
 from authsvc.model.verdicts import Verdict
 from authsvc.store import Store
@@ -90,7 +91,10 @@ class AuthLog:
         self._store = store
 
     async def record(self, facts: AttemptFacts, verdict: Verdict, now: float) -> None:
-        """Append the record of one decision."""
+        """Append the record of one decision. Administrators' second factors are not users'
+        authentications: the panel writes them to the administrator log instead."""
+        if is_admin_subject(facts.user_id):
+            return
         await self._store.authlog.append(auth_record(facts, verdict, now), int(now * 1000))
 
     async def query(self, query: LogQuery) -> LogPage:

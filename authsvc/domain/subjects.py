@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from authsvc.domain.auth_requests import AuthRequest
 from authsvc.errors import InvalidParameter
+from authsvc.model.admin_factors import may_authenticate
 from authsvc.model.attempts import LoadedUser
 from authsvc.model.authlog import AttemptFacts
 from authsvc.model.settings import AccountSettings
@@ -59,7 +60,10 @@ class Subjects:
         self._names: dict[str, str] = {}
 
     async def find(self, request: AuthRequest) -> Subject | None:
-        """The subject, or None when the request names nobody."""
+        """The subject, or None when the request names nobody (an administrator's internal
+        subject exists only for the panel's own integration, and only it)."""
+        if not may_authenticate(request.user_id, request.integration):
+            return None
         if request.user_id is not None:
             loaded = await self._store.attempts.load(request.user_id)
             name_used = ""

@@ -11,7 +11,9 @@ whose form may be answered by a redirect to the application adds that origin to
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -33,13 +35,33 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self';
        "connect-src 'self'; form-action 'self'{extra}; frame-ancestors 'none'; "
        "base-uri 'none'")
 MAX_FORM_BYTES = 16_384
+_ADMIN_API = re.compile(r"/admin/v[0-9]+/")
+
+
+def is_panel_path(path: str) -> bool:
+    """The Admin Panel's pages: ``/admin`` and everything under it but the Admin API
+    (``/admin/v1/...``, ``/admin/v2/...``, ...)."""
+    return path == "/admin" or (path.startswith("/admin/") and not _ADMIN_API.match(path))
 
 
 def setup_templates(app: web.Application) -> None:
     """Jinja2 (autoescape on for every template) and ``/static/``."""
-    aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(WEB_ROOT / "templates"),
-                         autoescape=True, undefined=jinja2.StrictUndefined)
+    env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(WEB_ROOT / "templates"),
+                               autoescape=True, undefined=jinja2.StrictUndefined)
+    env.filters["when"] = when
+    env.filters["hhmm"] = hhmm
     app.router.add_static("/static/", WEB_ROOT / "static", append_version=True)
+
+
+def when(timestamp: object) -> str:
+    """A unix time (s) as the pages show it ("" for none)."""
+    if not isinstance(timestamp, int | float) or isinstance(timestamp, bool) or timestamp <= 0:
+        return ""
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def hhmm(timestamp: object) -> str:
+    return when(timestamp)[11:16]
 
 
 def origin_of(url: str) -> str:
@@ -122,5 +144,13 @@ class PathOnlyAccessLogger(AbstractAccessLogger):
     client assertion in the query, and no log line may hold a code."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        self.logger.info('%s "%s %s" %d %.3f', request.remote, request.method, request.path,
-                         response.status, time)
+        self.logger.info('%s "%s %s" %d %.3f', request.remote, request.method,
+                         redacted_path(request.path), response.status, time)
+
+
+_SECRET_PATHS = re.compile(r"^(/admin/setup/|/portal/enroll/)[^/]+")
+
+
+def redacted_path(path: str) -> str:
+    """The path as the access log writes it: a setup link's token is a credential."""
+    return _SECRET_PATHS.sub(r"\1…", path)

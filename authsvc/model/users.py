@@ -10,6 +10,7 @@ from authsvc.model.security_keys import SecurityKey
 from authsvc.model.tokens import Token
 
 MAX_ALIASES = 8
+MAX_SEARCH_TERM = 64
 
 
 class UserStatus(StrEnum):
@@ -75,3 +76,11 @@ class UserDevices:
     def enrolled(self) -> bool:
         """Duo's `is_enrolled`: a token, a security key or an activated phone."""
         return bool(self.tokens or self.keys) or any(phone.activated for phone in self.phones)
+
+
+def search_terms(user: User) -> set[str]:
+    """What the Admin Panel's search finds a user by: username, aliases, email, full name and
+    each word of it, lowercased (at most MAX_SEARCH_TERM characters each)."""
+    words = [user.username, *user.aliases.values(), user.email, user.realname,
+             *user.realname.split(), user.firstname, user.lastname]
+    return {word.strip().lower()[:MAX_SEARCH_TERM] for word in words if word.strip()}

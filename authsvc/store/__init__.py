@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from authsvc.store.account import AccountStore
+from authsvc.store.admin_sessions import AdminSessionStore
+from authsvc.store.admin_subjects import AdminSubjectStore
 from authsvc.store.admins import AdminStore
 from authsvc.store.attempts import AttemptStore
 from authsvc.store.bypass import BypassStore
@@ -27,6 +29,7 @@ from authsvc.store.sms import SmsStore
 from authsvc.store.tokens import TokenStore
 from authsvc.store.transactions import TransactionStore
 from authsvc.store.unenrolled import UnenrolledStore
+from authsvc.store.user_search import UserSearchStore
 from authsvc.store.users import UserStore
 
 __all__ = ["Redis", "RedisError", "RedisUnavailable", "Store"]
@@ -51,7 +54,7 @@ class Store:
         self.bypass = BypassStore(ctx)
         self.integrations = IntegrationStore(ctx)
         self.account = AccountStore(ctx)
-        self.authlog = LogStream(ctx, ctx.keys.authlog(), authlog_max_entries)
+        self.authlog = LogStream(ctx, ctx.keys.authlog(), authlog_max_entries, tallied=True)
         self.telephony = LogStream(ctx, ctx.keys.telephony(), TELEPHONY_MAX_ENTRIES)
         self.adminlog = LogStream(ctx, ctx.keys.adminlog(), adminlog_max_entries)
         self.attempts = AttemptStore(ctx)
@@ -65,6 +68,9 @@ class Store:
         self.security_keys = SecurityKeyStore(ctx)
         self.profiles = ProfileStore(ctx)
         self.admins = AdminStore(ctx)
+        self.admin_sessions = AdminSessionStore(ctx)
+        self.admin_subjects = AdminSubjectStore(ctx)
+        self.user_search = UserSearchStore(ctx)
         self.prompts = PromptStore(ctx)
 
     async def start(self) -> None:

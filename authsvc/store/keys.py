@@ -127,11 +127,33 @@ class Keys:
         TTL: the link's validity."""
         return f"{self.prefix}:{{admins}}:setup:{token_hash}"
 
+    def admin_session(self, token_hash: str) -> str:
+        """HASH: one Admin Panel session (admin id, stage, CSRF value, created and last-seen
+        ms, the push being waited for, the setup link it belongs to) under the SHA-256 of its
+        cookie token. TTL: the idle timeout, renewed by every request."""
+        return f"{self.prefix}:{{admins}}:session:{token_hash}"
+
+    def admin_sessions_of(self, admin_id: str) -> str:
+        """SET: the session hashes of one administrator ("sign out everywhere"); members whose
+        session expired are pruned when the set is read. No TTL."""
+        return f"{self.prefix}:{{admins}}:sessions:{admin_id}"
+
     # --- global indexes and collections (no tag; never mixed with a user's keys in a script) -----
 
     def username_index(self) -> str:
         """HASH: lowercased username or alias -> user id. Claimed atomically by a script. No TTL."""
         return f"{self.prefix}:idx:username"
+
+    def user_search(self) -> str:
+        """ZSET (all scores 0): ``<term>\\x00<user id>`` for each lowercased username, alias,
+        email, full name and word of the full name, for the Admin Panel's prefix search
+        (ZRANGEBYLEX). Results are checked against the records read. No TTL."""
+        return f"{self.prefix}:idx:user_search"
+
+    def user_search_ready(self) -> str:
+        """STRING: set once every user stored before the search index existed is in it. No
+        TTL."""
+        return f"{self.prefix}:idx:user_search:ready"
 
     def users(self) -> str:
         """ZSET: user ids scored by creation time (ms), the order of `get_users`. No TTL."""
@@ -280,6 +302,17 @@ class Keys:
         """STREAM: administrator log entries (JSON: who, action, object, description), trimmed
         to AUTHSVC_ADMINLOG_MAX_ENTRIES."""
         return f"{self.prefix}:adminlog"
+
+    def authlog_hour(self, hour: int) -> str:
+        """HASH: result (success, denied, fraud) -> authentication log records of one hour
+        (unix hour), counted by log_append.lua; tagged with the stream's key, so in its slot.
+        TTL 50 hours."""
+        return f"{self.prefix}:{{{self.authlog()}}}:hour:{hour}"
+
+    def authlog_denials(self) -> str:
+        """LIST: the newest denied or fraud authentication log records (JSON, newest first,
+        the last 100), kept by log_append.lua in the stream's slot. No TTL."""
+        return f"{self.prefix}:{{{self.authlog()}}}:denials"
 
     def authlog(self) -> str:
         """STREAM: authentication log entries (JSON), trimmed to AUTHSVC_AUTHLOG_MAX_ENTRIES."""

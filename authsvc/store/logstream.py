@@ -16,11 +16,13 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from authsvc.model.authlog import LogPage, LogQuery
-from authsvc.store.core import StoreContext
-from authsvc.store.redis_client import RedisError
+from authsvc.store.core import StoreContext, flat_to_dict
+from authsvc.store.redis_client import Arg, RedisError
 from authsvc.store.scripts import ScriptName
 
 _SCAN_BATCH = 500
+HOUR_MS = 3_600_000
+RECENT_RESULTS = ("denied", "fraud")
 log = logging.getLogger(__name__)
 
 
@@ -39,31 +41,44 @@ def _matches(record: Mapping[str, Any], filters: Mapping[str, frozenset[str]]) -
 class LogStream:
     """Append records to one log stream and read them back in pages."""
 
-    def __init__(self, ctx: StoreContext, key: str, max_entries: int) -> None:
+    def __init__(self, ctx: StoreContext, key: str, max_entries: int, *,
+                 tallied: bool = False) -> None:
         self._ctx = ctx
         self._key = key
         self._max_entries = max_entries
+        self._tallied = tallied
         self._retries: set[asyncio.Future[Any]] = set()
+
+    def _call(self, record: Mapping[str, Any], now_ms: int) -> tuple[list[str], list[Arg]]:
+        """KEYS and ARGV of log_append.lua; a tallied log (authentication) also counts the
+        record's `result` in its hour and keeps denials and fraud in the recent list."""
+        args: list[Arg] = [now_ms, self._max_entries, json.dumps(record, separators=(",", ":"))]
+        if not self._tallied:
+            return [self._key], args
+        result = str(record.get("result", ""))
+        keys = [self._key, self._ctx.keys.authlog_hour(now_ms // HOUR_MS),
+                self._ctx.keys.authlog_denials()]
+        return keys, [*args, result, "1" if result in RECENT_RESULTS else "0"]
 
     async def append(self, record: Mapping[str, Any], now_ms: int) -> None:
         """Add one record without waiting for Redis to confirm it: the decision it records is
         already committed, so the request does not wait. If the script was flushed from Redis
         (NOSCRIPT) the record is sent again once it is reloaded; any other failure is logged."""
-        args = (now_ms, self._max_entries, json.dumps(record, separators=(",", ":")))
-        sent = await self._ctx.scripts.send(ScriptName.LOG_APPEND, [self._key], args)
-        sent.add_done_callback(lambda done: self._check(done, args))
+        keys, args = self._call(record, now_ms)
+        sent = await self._ctx.scripts.send(ScriptName.LOG_APPEND, keys, args)
+        sent.add_done_callback(lambda done: self._check(done, keys, args))
 
     async def append_awaited(self, record: Mapping[str, Any], now_ms: int) -> None:
         """Add one record and wait until Redis has it (administrator actions: the caller is
         told only once the record of the change is stored)."""
-        args = (now_ms, self._max_entries, json.dumps(record, separators=(",", ":")))
-        await self._ctx.scripts.run(ScriptName.LOG_APPEND, [self._key], args)
+        keys, args = self._call(record, now_ms)
+        await self._ctx.scripts.run(ScriptName.LOG_APPEND, keys, args)
 
-    def _check(self, done: asyncio.Future[Any], args: tuple[int, int, str]) -> None:
+    def _check(self, done: asyncio.Future[Any], keys: list[str], args: list[Arg]) -> None:
         error = done.exception()
         if isinstance(error, RedisError) and str(error).startswith("NOSCRIPT"):
             retry = asyncio.ensure_future(
-                self._ctx.scripts.run(ScriptName.LOG_APPEND, [self._key], args))
+                self._ctx.scripts.run(ScriptName.LOG_APPEND, keys, args))
             self._retries.add(retry)
             retry.add_done_callback(self._report)
         elif error is not None:
@@ -73,6 +88,20 @@ class LogStream:
         self._retries.discard(done)
         if done.exception() is not None:
             log.error("log record lost (%s): %s", self._key, done.exception())
+
+    async def hourly(self, first_hour: int, hours: int) -> list[dict[str, int]]:
+        """Each hour's counts by result, from `first_hour` (unix hours), in one round trip
+        (a tallied log only)."""
+        replies = await self._ctx.redis.pipeline(
+            [("HGETALL", self._ctx.keys.authlog_hour(first_hour + i)) for i in range(hours)])
+        return [{field: int(value) for field, value in flat_to_dict(reply).items()}
+                for reply in replies]
+
+    async def recent_denials(self, count: int) -> list[dict[str, Any]]:
+        """The newest denied and fraud records, newest first (a tallied log only)."""
+        raw = await self._ctx.redis.execute("LRANGE", self._ctx.keys.authlog_denials(), 0,
+                                            count - 1)
+        return [json.loads(entry) for entry in raw]
 
     async def query(self, query: LogQuery) -> LogPage:
         """One page of records in the window (a full scan of it, to count the matches)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from authsvc.model.admin_factors import is_admin_subject
 from authsvc.model.users import UserDevices
 from authsvc.store.core import StoreContext, flat_to_dict
 from authsvc.store.phones import phone_from_hash
@@ -22,7 +23,9 @@ class ProfileStore:
 
     async def load(self, user_ids: Sequence[str]) -> list[UserDevices]:
         """The users that exist among `user_ids`, in that order, with their devices: one
-        pipeline for the users' own keys, one for the phone records."""
+        pipeline for the users' own keys, one for the phone records. Administrators' internal
+        subjects are never among them."""
+        user_ids = [user_id for user_id in user_ids if not is_admin_subject(user_id)]
         if not user_ids:
             return []
         keys, redis = self._keys, self._ctx.redis
