@@ -19,6 +19,7 @@ from authsvc.domain.account import AccountPolicy
 from authsvc.domain.admin import Administration
 from authsvc.domain.admin.account import AccountAdmin
 from authsvc.domain.admin.admins import AdminAdmin
+from authsvc.domain.admin.bulk import BulkActions
 from authsvc.domain.admin.dashboard import Dashboard
 from authsvc.domain.admin.devices import DeviceAdmin
 from authsvc.domain.admin.directory import UserFinder
@@ -95,6 +96,7 @@ class Panel:
     factors: AdminFactors
     finder: UserFinder
     dashboard: Dashboard
+    bulk: BulkActions
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,18 +307,23 @@ class _Wiring:
                                 self.security_keys, self.bypass, self.sms),
             account=AccountAdmin(access, audit, self.account, self.authlog, self.invitations),
             admins=AdminAdmin(access, audit, self._admin_accounts, self.messenger,
-                              self.panel.factors, self.store),
+                              self._admin_factors, self.store),
             audit=audit)
+
+    @cached_property
+    def _admin_factors(self) -> AdminFactors:
+        return AdminFactors(self.store, self.clock, self.auth, self.pushes, self.phones,
+                            self.security_keys)
 
     @cached_property
     def panel(self) -> Panel:
         return Panel(
             sessions=AdminSessions(self.store, self.clock, self.box, self._admin_accounts,
                                    self._audit),
-            factors=AdminFactors(self.store, self.clock, self.auth, self.pushes, self.phones,
-                                 self.security_keys),
+            factors=self._admin_factors,
             finder=UserFinder(self.store, self._access, self.users),
-            dashboard=Dashboard(self.store, self.clock, self._access))
+            dashboard=Dashboard(self.store, self.clock, self._access),
+            bulk=BulkActions(self.store, self._access, self.admin.users))
 
 
 def _messaging(settings: Settings, store: Store, clock: Clock, box: SecretBox

@@ -171,6 +171,11 @@ class AdminSessions:
                                  {"everywhere": True, "sessions": ended})
         return ended
 
+    async def live(self, opened: Opened) -> list[AdminSession]:
+        """The administrator's signed-in sessions (this one among them)."""
+        return [session for session in await self._store.admin_sessions.live(
+            opened.admin.admin_id) if session.stage is Stage.FULL]
+
     async def end_all_of(self, admin_id: str) -> int:
         """End every session of an administrator (an Owner disabled or deleted them)."""
         return await self._store.admin_sessions.delete_all(admin_id)

@@ -10,9 +10,10 @@ keys, so a record is one extra command after the decision (see docs/architecture
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 from authsvc.model.authlog import LogPage, LogQuery
@@ -108,19 +109,26 @@ class LogStream:
         records: list[dict[str, Any]] = []
         last_ids: list[str] = []
         total = 0
-        async for entry_id, record in self._scan(query):
-            if not _matches(record, query.filters):
-                continue
-            total += 1
-            if len(records) < query.limit:
-                records.append(record)
-                last_ids.append(entry_id)
+        scanned = 0
+        async with contextlib.aclosing(self._scan(query)) as entries:
+            async for entry_id, record in entries:
+                scanned += 1
+                if query.scan_limit and scanned > query.scan_limit:
+                    break
+                if not _matches(record, query.filters):
+                    continue
+                total += 1
+                if len(records) < query.limit:
+                    records.append(record)
+                    last_ids.append(entry_id)
+                elif not query.count:
+                    break
         next_offset = None
         if total > len(records):
             next_offset = (int(last_ids[-1].split("-")[0]), last_ids[-1])
         return LogPage(records, next_offset, total)
 
-    async def _scan(self, query: LogQuery) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    async def _scan(self, query: LogQuery) -> AsyncGenerator[tuple[str, dict[str, Any]]]:
         redis = self._ctx.redis
         low, high = str(query.mintime), str(query.maxtime)
         if query.after:

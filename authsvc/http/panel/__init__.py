@@ -15,7 +15,21 @@ from aiohttp.typedefs import Handler
 
 from authsvc.errors import AuthsvcError, Forbidden, NotFound, StoreUnavailable
 from authsvc.http.middleware import services
-from authsvc.http.panel import dashboard, setup, signin
+from authsvc.http.panel import (
+    account_pages,
+    admins_pages,
+    dashboard,
+    devices_pages,
+    enrollment_pages,
+    logs_pages,
+    settings_pages,
+    setup,
+    signin,
+    user_actions,
+    user_devices,
+    user_page,
+    users_pages,
+)
 from authsvc.http.panel.common import OPENED, page, see_other, session_cookie_name
 from authsvc.http.web import is_panel_path, secure_headers
 from authsvc.model.admin_sessions import Stage
@@ -23,7 +37,9 @@ from authsvc.model.admin_sessions import Stage
 log = logging.getLogger(__name__)
 PUBLIC_PREFIXES = ("/admin/login", "/admin/setup/")
 SAFE_METHODS = ("GET", "HEAD")
-MODULES = (signin, setup, dashboard)
+MODULES = (signin, setup, dashboard, users_pages, user_page, user_actions, user_devices,
+           devices_pages, enrollment_pages, admins_pages, settings_pages, logs_pages,
+           account_pages)
 
 
 def _csrf_sent(request: web.Request, fields: object) -> str:
