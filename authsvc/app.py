@@ -22,6 +22,8 @@ from authsvc.http import (
     admin_account,
     admin_admins,
     admin_enroll,
+    admin_groups,
+    admin_integrations,
     admin_phones,
     admin_tokens,
     admin_users,
@@ -46,8 +48,8 @@ from authsvc.store import Redis, Store
 KEY_FILE_NAME = "secret.key"
 SUBSCRIBE_WAIT_S = 2.0
 ROUTES = (auth_api, admin_admins, admin_enroll, admin_users, admin_tokens, admin_phones,
-          admin_account, device_api, carrier, outbox, pages, portal, security_keys, oauth, prompt,
-          prompt_devices, panel)
+          admin_account, admin_groups, admin_integrations, device_api, carrier, outbox, pages,
+          portal, security_keys, oauth, prompt, prompt_devices, panel)
 
 
 def secret_box(settings: Settings) -> SecretBox:
@@ -93,9 +95,10 @@ async def _store_lifetime(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _events_lifetime(app: web.Application) -> AsyncIterator[None]:
-    """One subscriber per process wakes the local waiters of pushes and phones."""
+    """One subscriber per process wakes the local waiters of pushes and phones, and drops
+    changed integrations from the credentials cache."""
     services = app[SERVICES]
-    events = services.store.events(services.waiters.announce, services.waiters.announce_all)
+    events = services.store.events(services.on_event, services.on_events_reconnect)
     events.start()
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(SUBSCRIBE_WAIT_S):

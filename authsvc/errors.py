@@ -185,3 +185,8 @@ class InvalidScope(OAuthError):
     """A scope other than openid."""
 
     error = "invalid_scope"
+
+
+class GroupsChanged(StoreUnavailable):
+    """A user's groups changed between reading them and deciding, every time the decision was
+    retried (an admin changing them in a tight loop): nothing was decided; try again."""

@@ -23,6 +23,8 @@ from authsvc.domain.admin.bulk import BulkActions
 from authsvc.domain.admin.dashboard import Dashboard
 from authsvc.domain.admin.devices import DeviceAdmin
 from authsvc.domain.admin.directory import UserFinder
+from authsvc.domain.admin.groups import GroupAdmin
+from authsvc.domain.admin.integrations import IntegrationAdmin
 from authsvc.domain.admin.users import UserAdmin
 from authsvc.domain.admin_factors import AdminFactors
 from authsvc.domain.admin_sessions import AdminSessions
@@ -34,6 +36,7 @@ from authsvc.domain.bypass import BypassIssuer
 from authsvc.domain.device import DeviceService
 from authsvc.domain.enrollment import Enrollment
 from authsvc.domain.events import Waiters
+from authsvc.domain.groups import GroupDirectory
 from authsvc.domain.helpdesk import HelpDesk
 from authsvc.domain.integrations import IntegrationRegistry
 from authsvc.domain.invitations import Invitations
@@ -144,6 +147,17 @@ class Services:
         wiring = _Wiring(settings, store, box, clock, base_url)
         return cls(**{field.name: getattr(wiring, field.name)
                       for field in dataclasses.fields(cls)})
+
+    def on_event(self, topic: str) -> None:
+        """A message on the events channel: an integration changed (drop its cached
+        credentials), else a push or phone wake-up."""
+        if not self.integrations.notice(topic):
+            self.waiters.announce(topic)
+
+    def on_events_reconnect(self) -> None:
+        """The subscriber reconnected: messages may have been missed."""
+        self.integrations.forget()
+        self.waiters.announce_all()
 
     async def check_store(self) -> None:
         """Raise StoreUnavailable unless Redis answers."""
@@ -308,7 +322,8 @@ class _Wiring:
             account=AccountAdmin(access, audit, self.account, self.authlog, self.invitations),
             admins=AdminAdmin(access, audit, self._admin_accounts, self.messenger,
                               self._admin_factors, self.store),
-            audit=audit)
+            groups=GroupAdmin(access, audit, GroupDirectory(self.store, self.clock), self.users),
+            integrations=IntegrationAdmin(access, audit, self.integrations), audit=audit)
 
     @cached_property
     def _admin_factors(self) -> AdminFactors:

@@ -12,6 +12,7 @@ for its end. Every decision is written to the authentication log.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 from authsvc.clock import Clock
@@ -21,6 +22,7 @@ from authsvc.domain.auth_requests import (
     AuthRequest,
     OutOfBand,
     Passcode,
+    Proof,
     U2fResponse,
     WebauthnAssertion,
 )
@@ -30,16 +32,24 @@ from authsvc.domain.push import PENDING, PushService
 from authsvc.domain.security_keys import SecurityKeys
 from authsvc.domain.subjects import Subject, Subjects, UnknownUser
 from authsvc.domain.transactions import Transactions
-from authsvc.domain.verdicts import UNKNOWN_USER, key_verdict, passcode_verdict, status_verdict
-from authsvc.errors import InvalidParameter, MissingParameter
+from authsvc.domain.verdicts import (
+    UNKNOWN_USER,
+    key_verdict,
+    passcode_verdict,
+    permitted_verdict,
+    restricted,
+    status_verdict,
+)
+from authsvc.errors import GroupsChanged, InvalidParameter, MissingParameter
 from authsvc.factors import PasscodeFactor, passcode_factors
 from authsvc.factors.base import PasscodeContext
-from authsvc.model.attempts import Match
-from authsvc.model.factors import LogFactor
+from authsvc.model.attempts import AttemptStatus, Match
+from authsvc.model.factors import FactorKind, LogFactor
 from authsvc.model.verdicts import Verdict
 from authsvc.store import Store
 
 MAX_PASSCODE_LENGTH = 64
+STALE_RETRIES = 3
 
 
 def check_passcode(code: str) -> str:
@@ -69,19 +79,36 @@ class Authenticator:
 
     async def auth(self, request: AuthRequest) -> AuthAnswer:
         """Decide (or, for a push with `run_async`, start) one authentication; raises
-        UnknownUser when the request names nobody."""
+        UnknownUser when the request names nobody.
+
+        A decision computed from the user's groups is committed only if they did not change
+        meanwhile (the scripts compare the user's membership version); when they did, nothing
+        was done and the attempt is decided again from a fresh load, up to `STALE_RETRIES`
+        times (then GroupsChanged, a 503)."""
         proof = request.proof
         if proof is None:
             raise MissingParameter("factor")
         if isinstance(proof, Passcode):
             check_passcode(proof.code)
-        subject = await self._subjects.get(request)
+        verified: dict[str, Match | None] = {}  # a security key's assertion is checked once
+        for _ in range(STALE_RETRIES):
+            subject = await self._subjects.get(request)
+            with contextlib.suppress(GroupsChanged):
+                return await self._decide(request, subject, proof, verified)
+        raise GroupsChanged()
+
+    async def _decide(self, request: AuthRequest, subject: Subject, proof: Proof,
+                      verified: dict[str, Match | None]) -> AuthAnswer:
+        refusal = permitted_verdict(request.integration, subject.standing)
+        if refusal is not None:
+            await self._authlog.record(subject.facts(request), refusal, self._clock.now())
+            return await self._final(request, subject, refusal)
         if isinstance(proof, OutOfBand):
             return await self._out_of_band_answer(request, subject, proof)
         if isinstance(proof, Passcode):
             verdict = await self._passcode(request, subject, proof.code)
         else:
-            verdict = await self._security_key(request, subject, proof)
+            verdict = await self._security_key(request, subject, proof, verified)
         if verdict is UNKNOWN_USER:  # deleted between the load and the decision
             raise UnknownUser("user_id" if request.user_id is not None else "username")
         return await self._final(request, subject, verdict)
@@ -97,9 +124,9 @@ class Authenticator:
         return AuthAnswer(verdict, txid or "", subject.user_id)
 
     async def _gate(self, request: AuthRequest, subject: Subject) -> Verdict | None:
-        """The logged verdict the user's status forces before any factor, or None."""
+        """The logged verdict the user's effective status forces before any factor, or None."""
         now = self._clock.now()
-        gate = status_verdict(subject.user, subject.settings, now)
+        gate = status_verdict(subject.user, subject.settings, now, subject.standing)
         if gate is not None:
             await self._authlog.record(subject.facts(request), gate, now)
         return gate
@@ -108,32 +135,49 @@ class Authenticator:
         now = self._clock.now()
         # A user whose status already decides the attempt costs no HMAC work: the script still
         # takes the decision (atomically, on the current status) with nothing to consume.
+        # A factor the user's groups turn off matches nothing.
         matches: list[Match] = []
-        if status_verdict(subject.user, subject.settings, now) is None:
+        standing = subject.standing
+        if status_verdict(subject.user, subject.settings, now, standing) is None:
             context = PasscodeContext(subject.user_id, subject.loaded.tokens,
                                       subject.loaded.mobile_otp, subject.settings, now, self._box)
             for factor in self._factors:
-                matches += factor.matches(context, code)
+                if standing.allows(factor.kind):
+                    matches += factor.matches(context, code)
         outcome = await self._store.attempts.decide(
-            subject.user_id, now_ms=int(now * 1000), settings=subject.settings, matches=matches)
+            subject.user_id, now_ms=int(now * 1000), settings=subject.settings, matches=matches,
+            gate=standing.gate)
+        if outcome.status is AttemptStatus.STALE:
+            raise GroupsChanged()
         verdict = passcode_verdict(outcome)
         await self._authlog.record(subject.facts(request), verdict, now)
         return verdict
 
     async def _security_key(self, request: AuthRequest, subject: Subject,
-                            proof: WebauthnAssertion | U2fResponse) -> Verdict:
+                            proof: WebauthnAssertion | U2fResponse,
+                            verified: dict[str, Match | None]) -> Verdict:
         gate = await self._gate(request, subject)
         if gate is not None:
             return gate
-        if isinstance(proof, WebauthnAssertion):
-            match, log_name = await self._keys.webauthn_match(subject.user_id, proof), \
-                LogFactor.WEBAUTHN
-        else:
-            match, log_name = await self._keys.u2f_match(subject.user_id, proof), LogFactor.U2F
+        webauthn = isinstance(proof, WebauthnAssertion)
+        kind, log_name = ((FactorKind.WEBAUTHN, LogFactor.WEBAUTHN) if webauthn
+                          else (FactorKind.U2F, LogFactor.U2F))
+        if not subject.standing.allows(kind):
+            refusal = restricted(log_name)
+            await self._authlog.record(subject.facts(request), refusal, self._clock.now())
+            return refusal
+        if "match" not in verified:  # the challenge is taken by the first check
+            verified["match"] = await (
+                self._keys.webauthn_match(subject.user_id, proof)
+                if isinstance(proof, WebauthnAssertion)
+                else self._keys.u2f_match(subject.user_id, proof))
+        match = verified["match"]
         now = self._clock.now()
         outcome = await self._store.attempts.decide(
             subject.user_id, now_ms=int(now * 1000), settings=subject.settings,
-            matches=[match] if match else [])
+            matches=[match] if match else [], gate=subject.standing.gate)
+        if outcome.status is AttemptStatus.STALE:
+            raise GroupsChanged()
         verdict = key_verdict(outcome, log_name)
         await self._authlog.record(subject.facts(request), verdict, now)
         return verdict

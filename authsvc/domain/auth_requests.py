@@ -88,6 +88,9 @@ class PreauthResult:
     devices: list[dict[str, Any]] = field(default_factory=list)
     enroll_portal_url: str | None = None
     verified_push: tuple[str, str, int] | None = None
+    verdict: Verdict | None = None
+    """The logged verdict that decided an `allow` or `deny` (the status gate, the new-user
+    policy, a restriction), so callers such as the prompt need not guess why."""
 
 
 def mask_number(number: str) -> str:

@@ -8,6 +8,7 @@ import uuid
 from authsvc.clock import Clock
 from authsvc.crypto import random_digits
 from authsvc.domain.push import PushRequest, PushService
+from authsvc.domain.subjects import standing_of
 from authsvc.errors import InvalidParameter, NotFound
 from authsvc.model.authlog import AttemptFacts
 from authsvc.model.integrations import Integration
@@ -39,9 +40,10 @@ class HelpDesk:
                              app_name=f"{integration.name} (Help Desk)", user_id=user_id,
                              username=loaded.user.username, email=loaded.user.email)
         settings = await self._store.account.for_version(loaded.settings_version)
+        standing = await standing_of(self._store, loaded)
         started = await self._pushes.start(PushRequest(
             user_id=user_id, phone_id=phone_id, facts=facts, kind=PushKind.VERIFICATION,
-            type="verification", confirmation_code=code), settings)
+            type="verification", confirmation_code=code, gate=standing.gate), settings)
         if started.refused is not None:
             raise InvalidParameter(f"phone_id (push refused: {started.refused.status_msg})")
         return {"push_id": started.txid, "confirmation_code": code}

@@ -24,7 +24,9 @@ AUTO = "auto"
 
 
 class OutOfBandSender:
-    """Choose the factor and the phone, then send (or refuse, logged)."""
+    """Choose the factor and the phone, then send (or refuse, logged). A factor turned off by
+    an account setting or by one of the user's groups is refused as `factor_restricted`; `auto`
+    picks among what is left."""
 
     def __init__(self, store: Store, clock: Clock, authlog: AuthLog, pushes: PushService,
                  sms: SmsPasscodes, calls: PhoneCalls) -> None:
@@ -42,7 +44,7 @@ class OutOfBandSender:
         facts = subject.facts(request)
         phones = await self._store.phones.get_many(subject.loaded.phone_ids)
         factor, phone = self._choose(proof, phones, subject)
-        if not factor.enabled(subject.settings):
+        if not factor.enabled(subject.settings) or not subject.standing.allows(factor.kind):
             return await self._refuse(facts, restricted(factor.log_name))
         if phone is None:
             reason = ("no_activated_duo_mobile_account" if factor.api_name == "push"
@@ -53,12 +55,12 @@ class OutOfBandSender:
             return await self._send_sms(facts, subject, phone)
         if factor.api_name == "phone":
             return await self._calls.call(subject.user_id, phone.phone_id, phone.number, facts,
-                                          subject.settings)
+                                          subject.settings, subject.standing.gate)
         options = proof.options
         return await self._pushes.start(PushRequest(
             user_id=subject.user_id, phone_id=phone.phone_id, facts=facts, type=options.type,
             display_username=options.display_username, pushinfo=options.pushinfo,
-            verified_txid=options.txid), subject.settings)
+            verified_txid=options.txid, gate=subject.standing.gate), subject.settings)
 
     async def _refuse(self, facts: AttemptFacts, refusal: Verdict) -> Started:
         await self._authlog.record(facts, refusal, self._clock.now())
@@ -75,9 +77,9 @@ class OutOfBandSender:
     def _choose(self, proof: OutOfBand, phones: Sequence[Phone], subject: Subject
                 ) -> tuple[OutOfBandFactor, Phone | None]:
         """The factor to use (auto: push if a phone can, else a call) and the phone."""
-        settings = subject.settings
-        usable = [(phone, phone.capabilities_under(sms=settings.sms_enabled,
-                                                   calls=settings.calls_enabled))
+        settings, standing = subject.settings, subject.standing
+        usable = [(phone, standing.capabilities(phone.capabilities_under(
+                      sms=settings.sms_enabled, calls=settings.calls_enabled)))
                   for phone in phones]
         device = proof.options.device
         if device != AUTO:

@@ -1,7 +1,17 @@
-"""Preauth: whether a user may authenticate, and with which devices (or must enroll first)."""
+"""Preauth: whether a user may authenticate, and with which devices (or must enroll first).
+
+Order of the checks: the application's permitted groups (a user in none of them is denied,
+bypass or not), then the effective status (a deciding group's, else the user's own), then the
+devices, filtered by the account's factor policy and the user's groups' switches. A user the
+service does not know gets what the application's `enroll_policy` says: enroll (the enrollment
+prompt), allow (in without a second factor, logged `allow_unenrolled_user`) or deny (logged
+`deny_unenrolled_user`). Users who exist but never enrolled still get the enrollment prompt,
+as Duo's New User Policy leaves partially enrolled users to enroll.
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,11 +23,23 @@ from authsvc.domain.push import PushService
 from authsvc.domain.subjects import Subject, Subjects
 from authsvc.domain.telephony import SmsPasscodes
 from authsvc.domain.unenrolled import UnenrolledLockout
-from authsvc.domain.verdicts import LOCKED, restricted, status_verdict
-from authsvc.model.factors import LogFactor
+from authsvc.domain.verdicts import (
+    LOCKED,
+    NEW_USER_ALLOWED,
+    NEW_USER_DENIED,
+    NOT_PERMITTED,
+    permitted_verdict,
+    restricted,
+    status_verdict,
+)
+from authsvc.model.authlog import AttemptFacts
+from authsvc.model.factors import FactorKind, LogFactor
+from authsvc.model.integrations import EnrollPolicy
 from authsvc.model.phones import Phone
 from authsvc.model.verdicts import Verdict
 from authsvc.store import Store
+
+_NEW_USER = {EnrollPolicy.ALLOW: NEW_USER_ALLOWED, EnrollPolicy.DENY: NEW_USER_DENIED}
 
 
 class Preauth:
@@ -39,11 +61,13 @@ class Preauth:
         """Decide whether the user may authenticate, and with which devices."""
         subject = await self._subjects.find(request)
         if subject is None:
-            return self._enroll(request)
-        gate = status_verdict(subject.user, subject.settings, self._clock.now())
+            return await self._unknown(request)
+        gate = (permitted_verdict(request.integration, subject.standing)
+                or status_verdict(subject.user, subject.settings, self._clock.now(),
+                                  subject.standing))
         if gate is not None:
             await self._log(request, subject, gate)
-            return PreauthResult(gate.result.value, gate.status_msg)
+            return PreauthResult(gate.result.value, gate.status_msg, verdict=gate)
         phones = await self._store.phones.get_many(subject.loaded.phone_ids)
         devices = await self._phone_devices(subject, phones)
         devices += [{"device": token.token_id, "type": "token", "name": token.serial}
@@ -52,9 +76,26 @@ class Preauth:
             return await self._no_devices(request, subject, enrolled=bool(phones))
         digits = subject.settings.verified_push_code_digits
         extra = None
-        if verified_push and digits and subject.loaded.activated_phones:
+        if verified_push and digits and subject.loaded.activated_phones \
+                and subject.standing.allows(FactorKind.PUSH):
             extra = await self._pushes.prepare_verified(subject.user_id, digits, subject.settings)
         return PreauthResult("auth", "Account is active", devices, verified_push=extra)
+
+    async def _unknown(self, request: AuthRequest) -> PreauthResult:
+        """A user the service does not know: the application's `enroll_policy` decides (Duo's
+        New User Policy); an application limited to permitted groups admits nobody unknown."""
+        integration = request.integration
+        if integration.groups_allowed:
+            verdict: Verdict | None = NOT_PERMITTED
+        else:
+            verdict = _NEW_USER.get(integration.enroll_policy)
+        if verdict is None:
+            return self._enroll(request)
+        facts = AttemptFacts(txid=str(uuid.uuid4()), app_key=integration.ikey,
+                             app_name=integration.name, username=request.username or "",
+                             ipaddr=request.ipaddr, hostname=request.hostname)
+        await self._authlog.record(facts, verdict, self._clock.now())
+        return PreauthResult(verdict.result.value, verdict.status_msg, verdict=verdict)
 
     async def _has_codes_or_keys(self, user_id: str) -> bool:
         return bool(await self._store.bypass.of_user(user_id, self._clock.now_ms())
@@ -73,14 +114,15 @@ class Preauth:
                                          "contact your administrator.")
         if await self._unenrolled.lock_if_due(subject.user_id, subject.settings):
             await self._log(request, subject, LOCKED)
-            return PreauthResult("deny", LOCKED.status_msg)
+            return PreauthResult("deny", LOCKED.status_msg, verdict=LOCKED)
         return self._enroll(request)
 
     async def _phone_devices(self, subject: Subject, phones: Sequence[Phone]
                              ) -> list[dict[str, Any]]:
         settings, devices = subject.settings, []
         for phone in phones:
-            caps = phone.capabilities_under(sms=settings.sms_enabled, calls=settings.calls_enabled)
+            caps = subject.standing.capabilities(phone.capabilities_under(
+                sms=settings.sms_enabled, calls=settings.calls_enabled))
             if not caps:
                 continue
             name = phone.name or ("Duo Mobile" if phone.activated else "Phone")

@@ -30,7 +30,13 @@ from authsvc.domain.preauth import Preauth
 from authsvc.domain.prompt import Opened, PromptSessions
 from authsvc.domain.security_keys import SecurityKeys
 from authsvc.domain.subjects import Subjects, UnknownUser
-from authsvc.domain.verdicts import BYPASS_USER, DISABLED, LOCKED
+from authsvc.domain.verdicts import (
+    BYPASS_USER,
+    DISABLED,
+    LOCKED,
+    NEW_USER_ALLOWED,
+    NEW_USER_DENIED,
+)
 from authsvc.errors import InvalidParameter
 from authsvc.model.authlog import AttemptFacts
 from authsvc.model.factors import LogFactor
@@ -46,6 +52,8 @@ DENY_UNENROLLED = Verdict(Result.DENY, "deny", "You are not enrolled in two-fact
                           "Contact your administrator.", "deny_unenrolled_user",
                           LogFactor.NOT_AVAILABLE)
 
+_NEW_USER = {NEW_USER_ALLOWED: ALLOW_UNENROLLED, NEW_USER_DENIED: DENY_UNENROLLED}
+
 
 @dataclass(frozen=True, slots=True)
 class PhoneChoice:
@@ -56,6 +64,8 @@ class PhoneChoice:
     number: str
     capabilities: tuple[str, ...]
     last_used: bool = False
+
+_NEW_USER = {NEW_USER_ALLOWED: ALLOW_UNENROLLED, NEW_USER_DENIED: DENY_UNENROLLED}
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +78,8 @@ class PromptPage:
     has_tokens: bool = False
     has_keys: bool = False
     message: str = ""
+
+_NEW_USER = {NEW_USER_ALLOWED: ALLOW_UNENROLLED, NEW_USER_DENIED: DENY_UNENROLLED}
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +128,11 @@ class PromptFlow:
         if verdict is not None and verdict.result is Result.ALLOW:
             return opened, PromptPage("done")
         result = await self._preauth.preauth(self.request(opened, ipaddr))
+        if result.verdict in _NEW_USER:  # the application's new-user policy (preauth logged it)
+            return await self._decided(opened, _NEW_USER[result.verdict], ipaddr, logged=True)
         if result.result == "allow":  # a user in bypass status (preauth logged it)
-            return await self._decided(opened, BYPASS_USER, ipaddr, logged=True)
+            return await self._decided(opened, result.verdict or BYPASS_USER, ipaddr,
+                                       logged=True)
         if result.result == "deny":
             opened = await self._sessions.record(opened, _preauth_refusal(result))
             return opened, PromptPage("denied", message=result.status_msg)

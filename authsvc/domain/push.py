@@ -19,9 +19,10 @@ from authsvc.crypto import SecretBox, random_digits
 from authsvc.domain.authlog import AuthLog
 from authsvc.domain.events import Waiters
 from authsvc.domain.verdicts import BYPASS_USER, DISABLED, LOCKED, UNKNOWN_USER
-from authsvc.errors import InvalidParameter, ServiceStopping
+from authsvc.errors import GroupsChanged, InvalidParameter, ServiceStopping
 from authsvc.model.authlog import AttemptFacts
 from authsvc.model.factors import LogFactor
+from authsvc.model.groups import NO_GROUPS, GateArgs
 from authsvc.model.pushes import (
     CreateStatus,
     Push,
@@ -89,6 +90,8 @@ class PushRequest:
     verified_txid: str | None = None
     confirmation_code: str = ""
     call_token: str = ""
+    gate: GateArgs = NO_GROUPS
+    """What the user's groups impose, and the membership version read (push_create.lua)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +139,9 @@ class PushService:
         await self._expire_overdue(request.user_id, self._clock.now_ms())
         status, _ = await self._store.pushes.create(
             push, now_ms=self._clock.now_ms(), limits=limits_of(settings),
-            prepared=request.verified_txid is not None)
+            prepared=request.verified_txid is not None, gate=request.gate)
+        if status is CreateStatus.STALE:
+            raise GroupsChanged()
         if status is CreateStatus.NO_PREPARED_TX:
             raise InvalidParameter("txid (unknown or expired Verified Push transaction)")
         if status is not CreateStatus.CREATED:

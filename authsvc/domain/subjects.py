@@ -15,6 +15,7 @@ from authsvc.errors import InvalidParameter
 from authsvc.model.admin_factors import may_authenticate
 from authsvc.model.attempts import LoadedUser
 from authsvc.model.authlog import AttemptFacts
+from authsvc.model.groups import GroupStanding
 from authsvc.model.settings import AccountSettings
 from authsvc.model.users import User
 from authsvc.store import Store
@@ -33,6 +34,8 @@ class Subject:
     loaded: LoadedUser
     settings: AccountSettings
     name_used: str
+    standing: GroupStanding = GroupStanding()
+    """What the user's groups decide (status override, factor switches, permitted groups)."""
 
     @property
     def user(self) -> User:
@@ -50,6 +53,13 @@ class Subject:
             app_name=request.integration.name, user_id=user.user_id, username=user.username,
             alias=self.name_used if self.name_used not in ("", user.username) else "",
             email=user.email, ipaddr=request.ipaddr, hostname=request.hostname)
+
+
+async def standing_of(store: Store, loaded: LoadedUser) -> GroupStanding:
+    """What the loaded user's groups decide: their records from the per-process cache (read only
+    when the groups' version moved), at the user's membership version."""
+    groups = await store.groups.records(loaded.group_ids, loaded.groups_version)
+    return GroupStanding.of(groups, loaded.groups_v)
 
 
 class Subjects:
@@ -73,7 +83,7 @@ class Subjects:
         if loaded is None:
             return None
         settings = await self._store.account.for_version(loaded.settings_version)
-        return Subject(loaded, settings, name_used)
+        return Subject(loaded, settings, name_used, await standing_of(self._store, loaded))
 
     async def get(self, request: AuthRequest) -> Subject:
         """The subject; raises UnknownUser naming the field the caller used."""

@@ -23,6 +23,7 @@ from authsvc.errors import InvalidParameter, NotFound
 from authsvc.factors.sms_passcode import HASH_PURPOSE
 from authsvc.model.authlog import AttemptFacts
 from authsvc.model.factors import LogFactor
+from authsvc.model.groups import NO_GROUPS, GateArgs
 from authsvc.model.pushes import PushKind, PushOperation, ResolveStatus
 from authsvc.model.settings import AccountSettings
 from authsvc.model.telephony import IssueStatus
@@ -109,12 +110,14 @@ class PhoneCalls:
         self._links = links
 
     async def call(self, user_id: str, phone_id: str, number: str, facts: AttemptFacts,
-                   settings: AccountSettings) -> Started:
-        """Create the call transaction and ask the provider to place the call."""
+                   settings: AccountSettings, gate: GateArgs = NO_GROUPS) -> Started:
+        """Create the call transaction and ask the provider to place the call (`gate`: what
+        the user's groups impose, checked with the status by push_create.lua)."""
         token = secrets.token_urlsafe(24)
         started = await self._pushes.start(PushRequest(
             user_id=user_id, phone_id=phone_id, facts=facts, kind=PushKind.CALL, type="call",
-            call_token=self._box.code_hash(CALL_TOKEN_PURPOSE, facts.txid, token)), settings)
+            call_token=self._box.code_hash(CALL_TOKEN_PURPOSE, facts.txid, token), gate=gate),
+            settings)
         if started.refused is not None:
             return started
         prompt = (f"This is an authentication call for {facts.app_name}. Press "

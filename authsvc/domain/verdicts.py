@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from authsvc.model.attempts import AttemptOutcome, AttemptStatus
 from authsvc.model.factors import LogFactor
+from authsvc.model.groups import GroupStanding, effective_status
+from authsvc.model.integrations import Integration
 from authsvc.model.settings import AccountSettings
 from authsvc.model.users import User, UserStatus
 from authsvc.model.verdicts import Result, Verdict
@@ -22,6 +24,16 @@ LOCKED_NOW = Verdict(Result.DENY, "locked_out",
 UNKNOWN_USER = Verdict(Result.DENY, "deny", "Unknown user.", "deny_unenrolled_user",
                        LogFactor.NOT_AVAILABLE)
 NO_DEVICE = "No device can receive this request."
+NOT_PERMITTED = Verdict(Result.DENY, "deny", "You are not allowed to use this application.",
+                        "user_not_in_permitted_group", LogFactor.NOT_AVAILABLE)
+"""A user outside the application's permitted groups (Duo's authlog reason)."""
+NEW_USER_ALLOWED = Verdict(Result.ALLOW, "allow", "Allowing unknown user without 2FA.",
+                           "allow_unenrolled_user", LogFactor.NOT_AVAILABLE)
+"""Preauth of an unknown user under the application's enroll_policy "allow"."""
+NEW_USER_DENIED = Verdict(Result.DENY, "deny", "Unknown user; enrollment is not allowed.",
+                          "deny_unenrolled_user", LogFactor.NOT_AVAILABLE)
+"""Preauth of an unknown user under enroll_policy "deny"."""
+NO_STANDING = GroupStanding()
 
 _REFUSED = {
     AttemptStatus.INVALID: INVALID_PASSCODE,
@@ -62,14 +74,24 @@ def key_verdict(outcome: AttemptOutcome, log_name: LogFactor) -> Verdict:
     return _REFUSED[outcome.status]
 
 
-def status_verdict(user: User, settings: AccountSettings, now: float) -> Verdict | None:
-    """The verdict a user's status forces before any factor, or None (go on); the Python side
-    of store/lua/lib/status_gate.lua, read before any factor work is spent."""
-    if user.status is UserStatus.DISABLED:
+def permitted_verdict(integration: Integration, standing: GroupStanding) -> Verdict | None:
+    """NOT_PERMITTED when the application admits only some groups and the user is in none of
+    them (checked before the status: bypass skips the second factor, not the application's
+    access rule), else None."""
+    return None if standing.permits(integration.groups_allowed) else NOT_PERMITTED
+
+
+def status_verdict(user: User, settings: AccountSettings, now: float,
+                   standing: GroupStanding = NO_STANDING) -> Verdict | None:
+    """The verdict the user's effective status (their groups', else their own: see
+    model/groups.py) forces before any factor, or None (go on); the Python side of
+    store/lua/lib/status_gate.lua, read before any factor work is spent."""
+    status, _ = effective_status(user.status, standing)
+    if status is UserStatus.DISABLED:
         return DISABLED
-    if user.status is UserStatus.BYPASS:
+    if status is UserStatus.BYPASS:
         return BYPASS_USER
-    if user.status is UserStatus.LOCKED_OUT:
+    if status is UserStatus.LOCKED_OUT:
         expire_ms = settings.lockout_expire_ms
         if not expire_ms or user.locked_at + expire_ms > now * 1000:
             return LOCKED

@@ -1,4 +1,4 @@
-"""Duo's JSON shapes for users, tokens, bypass codes and paging metadata."""
+"""Duo's JSON shapes for users, groups, tokens, bypass codes and paging metadata."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from authsvc.model.bypass import BypassCode
+from authsvc.model.groups import Group, GroupStanding, effective_status
 from authsvc.model.phones import Phone
 from authsvc.model.security_keys import KeyKind, SecurityKey
 from authsvc.model.tokens import Token
@@ -52,8 +53,25 @@ def security_key_json(key: SecurityKey, user: User | None) -> dict[str, Any]:
     return webauthn_json(key, user) if key.kind is KeyKind.WEBAUTHN else u2f_json(key, user)
 
 
+def group_json(group: Group) -> dict[str, Any]:
+    """The Admin API group object (also nested in users)."""
+    return {"group_id": group.group_id, "name": group.name, "desc": group.desc,
+            "status": group.status.value, "push_enabled": group.push_enabled,
+            "sms_enabled": group.sms_enabled, "voice_enabled": group.voice_enabled,
+            "mobile_otp_enabled": group.mobile_otp_enabled, "u2f_enabled": group.u2f_enabled}
+
+
+def status_json(view: UserDevices) -> dict[str, Any]:
+    """authsvc's additions to the user object: the status that decides (`effective_status`)
+    and the group it comes from (`status_source`, null when it is the user's own)."""
+    status, source = effective_status(view.user.status, GroupStanding.of(view.groups, ""))
+    return {"effective_status": status.value,
+            "status_source": None if source is None else {"group_id": source.group_id,
+                                                           "name": source.name}}
+
+
 def user_json(view: UserDevices) -> dict[str, Any]:
-    """The Admin API user object."""
+    """The Admin API user object (`status` is the user's own; see `status_json`)."""
     user, keys = view.user, view.keys
     return {
         "user_id": user.user_id,
@@ -75,10 +93,11 @@ def user_json(view: UserDevices) -> dict[str, Any]:
                                 if k.kind is KeyKind.WEBAUTHN],
         "u2ftokens": [u2f_json(k, None) for k in keys if k.kind is KeyKind.U2F],
         "desktoptokens": [],
-        "groups": [],
+        "groups": [group_json(group) for group in view.groups],
         "external_id": None,
         "last_directory_sync": None,
         "enable_auto_prompt": True,
+        **status_json(view),
     }
 
 

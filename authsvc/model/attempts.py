@@ -29,6 +29,12 @@ class LoadedUser:
     mobile_otp: list[MobileOtp] = field(default_factory=list)
     phone_ids: list[str] = field(default_factory=list)
     settings_version: str | None = None
+    group_ids: list[str] = field(default_factory=list)
+    """The user's group ids (deleted groups included: their records decide which exist)."""
+    groups_v: str = "0"
+    """The user's membership version (``groups_v``), which the decision scripts compare."""
+    groups_version: str | None = None
+    """The version of the group records (`store.groups.records` caches by it)."""
 
     @property
     def activated_phones(self) -> list[str]:
@@ -65,6 +71,8 @@ class AttemptStatus(IntEnum):
     DISABLED = 5
     BYPASS_USER = 6
     NO_USER = 7
+    STALE = 11
+    """The user's groups changed since they were read: nothing was done (decide again)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,15 +17,19 @@ class IntegrationType(StrEnum):
 
     AUTH = "auth"
     ADMIN = "admin"
-    WEB = "web"  # a web application behind the Duo Prompt (OIDC, duo_universal)
+    WEB = "web"
+    """A web application using the Duo prompt (Duo's ``websdk``); signs no API call itself."""
 
 
 class EnrollPolicy(StrEnum):
-    """What the prompt does for a user with no device (Duo's "New User Policy")."""
+    """What preauth answers for a user the service does not know (Duo's New User Policy)."""
 
-    ENROLL = "enroll"  # require enrollment, inline
-    ALLOW = "allow"  # let them in without 2FA
-    DENY = "deny"  # refuse them
+    ENROLL = "enroll"
+    """Offer enrollment (the default)."""
+    ALLOW = "allow"
+    """Let the user in without a second factor."""
+    DENY = "deny"
+    """Refuse."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +49,13 @@ class Integration:
     created: int
     grants: frozenset[Grant] = frozenset()
     """Admin API permissions given explicitly (Duo's ``adminapi_*`` flags); empty = the
-    `role`'s."""
+    `role`'s unless `grants_only`."""
     redirect_uris: tuple[str, ...] = ()
     enroll_policy: EnrollPolicy = EnrollPolicy.ENROLL
     remember_days: int = 0
     self_service: bool = True
+    groups_allowed: tuple[str, ...] = ()
+    """Permitted groups: only their members may authenticate (empty = every user)."""
+    grants_only: bool = False
+    """Created through the Admin API: checked by `grants` alone, even when there are none."""
+    notes: str = ""

@@ -89,6 +89,8 @@ class CreateStatus(IntEnum):
     TOO_MANY_OUTSTANDING = 8
     COOLING_DOWN = 9
     NO_PREPARED_TX = 10
+    STALE = 11
+    """The user's groups changed since they were read: nothing was done (decide again)."""
 
 
 class ResolveStatus(IntEnum):

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from authsvc.model.phones import Phone
 from authsvc.model.security_keys import SecurityKey
 from authsvc.model.tokens import Token
+
+if TYPE_CHECKING:  # model/groups.py imports UserStatus from here
+    from authsvc.model.groups import Group
 
 MAX_ALIASES = 8
 MAX_SEARCH_TERM = 64
@@ -71,6 +75,7 @@ class UserDevices:
     tokens: list[Token]
     phones: list[Phone]
     keys: list[SecurityKey]
+    groups: list[Group] = field(default_factory=list)
 
     @property
     def enrolled(self) -> bool:

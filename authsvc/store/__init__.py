@@ -13,6 +13,7 @@ from authsvc.store.bypass import BypassStore
 from authsvc.store.core import StoreContext
 from authsvc.store.delivery import DeliveryQueue
 from authsvc.store.enrollments import EnrollmentStore
+from authsvc.store.groups import GroupStore
 from authsvc.store.integrations import IntegrationStore
 from authsvc.store.keys import Keys
 from authsvc.store.logstream import LogStream
@@ -66,7 +67,8 @@ class Store:
         self.sms = SmsStore(ctx)
         self.enrollments = EnrollmentStore(ctx)
         self.security_keys = SecurityKeyStore(ctx)
-        self.profiles = ProfileStore(ctx)
+        self.groups = GroupStore(ctx)
+        self.profiles = ProfileStore(ctx, self.groups)
         self.admins = AdminStore(ctx)
         self.admin_sessions = AdminSessionStore(ctx)
         self.admin_subjects = AdminSubjectStore(ctx)

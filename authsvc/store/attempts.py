@@ -2,8 +2,9 @@
 decision script.
 
 A passcode verification costs two round trips that wait for an answer: (1) the user record
-pipelined with its tokens, Duo Mobile state, phones and the settings' version, (2) the decision
-script; the name -> id lookup is cached per process (and checked against the record read in
+pipelined with its tokens, Duo Mobile state, phones, the settings' version, the user's group ids
+and the groups' version (group records come from a per-process cache, `store/groups.py`), (2) the
+decision script; the name -> id lookup is cached per process (and checked against the record read in
 (1)), the account settings are re-read only when their version (read in (1)) changed, and the
 log record is written without waiting. The decision re-checks everything it is given against
 current state, so what (1) read may be stale without harm.
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 
 from authsvc.model.attempts import AttemptOutcome, AttemptStatus, LoadedUser, Match
 from authsvc.model.factors import LogFactor
+from authsvc.model.groups import NO_GROUPS, GateArgs
 from authsvc.model.settings import AccountSettings
 from authsvc.store.core import StoreContext, flat_to_dict
 from authsvc.store.records import mobile_otp_from_json, token_from_json, user_from_hash
@@ -57,28 +59,35 @@ class AttemptStore:
         """The user's record, tokens, Duo Mobile passcode state and phones (one round trip),
         or None when there is no such user."""
         keys = self._keys
-        user, tokens, mobile_otp, phone_ids, version = await self._ctx.redis.pipeline([
-            ("HGETALL", keys.user(user_id)),
-            ("HGETALL", keys.user_tokens(user_id)),
-            ("HGETALL", keys.user_mobile_otp(user_id)),
-            ("ZRANGE", keys.user_phones(user_id), 0, -1),
-            ("HGET", keys.account_settings(), "_version"),
-        ])
+        user, tokens, mobile_otp, phone_ids, version, group_ids, groups_version = \
+            await self._ctx.redis.pipeline([
+                ("HGETALL", keys.user(user_id)),
+                ("HGETALL", keys.user_tokens(user_id)),
+                ("HGETALL", keys.user_mobile_otp(user_id)),
+                ("ZRANGE", keys.user_phones(user_id), 0, -1),
+                ("HGET", keys.account_settings(), "_version"),
+                ("SMEMBERS", keys.user_groups(user_id)),
+                ("GET", keys.groups_version()),
+            ])
         if not user:
             return None
+        record = flat_to_dict(user)
         return LoadedUser(
-            user_from_hash(flat_to_dict(user)),
+            user_from_hash(record),
             [token_from_json(raw, user_id) for raw in flat_to_dict(tokens).values()],
             [mobile_otp_from_json(phone_id, raw)
              for phone_id, raw in flat_to_dict(mobile_otp).items()],
-            list(phone_ids), version)
+            list(phone_ids), version, sorted(group_ids), record.get("groups_v") or "0",
+            groups_version)
 
     async def decide(self, user_id: str, *, now_ms: int, settings: AccountSettings,
-                     matches: Sequence[Match]) -> AttemptOutcome:
-        """Run passcode_attempt.lua: commit at most one match and count the outcome."""
+                     matches: Sequence[Match], gate: GateArgs = NO_GROUPS) -> AttemptOutcome:
+        """Run passcode_attempt.lua: commit at most one match and count the outcome. `gate`:
+        the status the user's groups impose and the membership version it was read at (the
+        script answers STALE, changing nothing, when that version moved)."""
         keys = self._keys
         args: list[str | int] = [now_ms, settings.lockout_threshold, settings.lockout_expire_ms,
-                                 len(matches)]
+                                 gate.status, gate.version, len(matches)]
         for match in matches:
             args += _match_args(match)
         reply = await self._ctx.scripts.run(

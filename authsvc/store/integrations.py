@@ -1,10 +1,14 @@
-"""Integrations (ikey, sealed skey, type, role) in Redis."""
+"""Integrations (ikey, sealed skey, type, role, grants, enroll policy, permitted groups) in
+Redis, and the notice every process gets when one changes (its credentials cache drops it)."""
 
 from __future__ import annotations
 
 from authsvc.model.integrations import Integration
 from authsvc.store.core import StoreContext, flat_to_dict
 from authsvc.store.records import integration_from_hash, integration_to_hash
+from authsvc.store.scripts import ScriptName
+
+CHANGED_TOPIC = "integration:"
 
 
 class IntegrationStore:
@@ -32,3 +36,45 @@ class IntegrationStore:
         replies = await self._ctx.redis.pipeline(
             [("HGETALL", self._keys.integration(ikey)) for ikey in ikeys])
         return [integration_from_hash(flat_to_dict(reply)) for reply in replies if reply]
+
+    async def page(self, offset: int, limit: int) -> tuple[list[Integration], int]:
+        """One page of integrations, oldest first, and the total."""
+        keys = self._keys
+        ikeys, total = await self._ctx.redis.pipeline([
+            ("ZRANGE", keys.integrations(), offset, offset + limit - 1),
+            ("ZCARD", keys.integrations())])
+        replies = await self._ctx.redis.pipeline(
+            [("HGETALL", keys.integration(ikey)) for ikey in ikeys])
+        return [integration_from_hash(flat_to_dict(reply)) for reply in replies if reply], \
+            int(total)
+
+    async def update(self, before: Integration, after: Integration) -> bool:
+        """Write the fields that differ from `before`; False if it was deleted meanwhile.
+        Every process is told to drop its cached copy."""
+        old = integration_to_hash(before)
+        fields = [item for name, value in integration_to_hash(after).items()
+                  if old.get(name) != value for item in (name, value)]
+        if fields:
+            written = await self._ctx.scripts.run(
+                ScriptName.HASH_SET_EXISTING, [self._keys.integration(after.ikey)], fields)
+            if not written:
+                return False
+        await self.announce_change(after.ikey)
+        return True
+
+    async def delete(self, ikey: str) -> None:
+        """Delete the integration; every process is told to drop its cached credentials."""
+        await self._ctx.redis.pipeline([
+            ("DEL", self._keys.integration(ikey)),
+            ("ZREM", self._keys.integrations(), ikey)])
+        await self.announce_change(ikey)
+
+    async def announce_change(self, ikey: str) -> None:
+        """PUBLISH ``integration:<ikey>`` on the events channel (every process's subscriber
+        drops that ikey from its credentials cache)."""
+        await self._ctx.redis.execute("PUBLISH", self._keys.events(), CHANGED_TOPIC + ikey)
+
+    @staticmethod
+    def changed_ikey(topic: str) -> str | None:
+        """The ikey an events-channel message says changed, or None for another message."""
+        return topic.removeprefix(CHANGED_TOPIC) if topic.startswith(CHANGED_TOPIC) else None

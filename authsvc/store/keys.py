@@ -87,6 +87,24 @@ class Keys:
         """ZSET: the user's outstanding push txids scored by expiry ms (push-fatigue limits)."""
         return f"{self.prefix}:{{u:{user_id}}}:pushes"
 
+    def user_groups(self, user_id: str) -> str:
+        """SET: ids of the groups the user is in (what decisions read; the group's member list
+        follows it). Changed only by user_groups.lua, which also moves ``groups_v`` in the user
+        record. No TTL."""
+        return f"{self.prefix}:{{u:{user_id}}}:groups"
+
+    # --- one group: hash tag {g:<group_id>} ---------------------------------------------------
+
+    def group(self, group_id: str) -> str:
+        """HASH: a group (name, desc, status, factor switches "1"/"0", created). No TTL."""
+        return f"{self.prefix}:{{g:{group_id}}}:group"
+
+    def group_members(self, group_id: str) -> str:
+        """ZSET: user ids of the group's members scored by joining time (ms), for listings and
+        for telling members' records that the group changed. May name a user who left in a
+        crash between two writes (readers check the user's own set). No TTL."""
+        return f"{self.prefix}:{{g:{group_id}}}:members"
+
     # --- one phone: hash tag {p:<phone_id>} ----------------------------------------------------
 
     def phone(self, phone_id: str) -> str:
@@ -199,6 +217,16 @@ class Keys:
     def integrations(self) -> str:
         """ZSET: integration keys scored by creation time (ms). No TTL."""
         return f"{self.prefix}:integrations"
+
+    def groups(self) -> str:
+        """ZSET: group ids scored by creation time (ms), the order of `get_groups`. No TTL."""
+        return f"{self.prefix}:groups"
+
+    def groups_version(self) -> str:
+        """STRING: counter incremented after every change to a group and every deletion; read
+        with each user record, so a process re-reads the group records it caches only when it
+        moved. No TTL."""
+        return f"{self.prefix}:groups:version"
 
     def account_settings(self) -> str:
         """HASH: account-wide settings changed through the Admin API. No TTL."""

@@ -9,6 +9,7 @@ import json
 from collections.abc import Sequence
 
 from authsvc.model.authlog import AttemptFacts
+from authsvc.model.groups import NO_GROUPS, GateArgs
 from authsvc.model.pushes import (
     CreateStatus,
     Push,
@@ -44,12 +45,14 @@ class PushStore:
             ("SET", keys.tx_owner(txid), user_id, "PXAT", expires_ms + INDEX_GRACE_MS)])
 
     async def create(self, push: Push, *, now_ms: int, limits: PushLimits,
-                     prepared: bool) -> tuple[CreateStatus, int]:
-        """Run push_create.lua; returns the status and its detail (count or cooldown end)."""
+                     prepared: bool, gate: GateArgs = NO_GROUPS) -> tuple[CreateStatus, int]:
+        """Run push_create.lua; returns the status and its detail (count or cooldown end).
+        `gate`: what the user's groups impose, and the membership version read (STALE when
+        it moved)."""
         keys, user_id, txid = self._keys, push.user_id, push.txid
         args: list[str | int] = [now_ms, push.expires_ms, limits.lockout_expire_ms,
                                  limits.max_outstanding, limits.cooldown_after, limits.cooldown_ms,
-                                 txid, "1" if prepared else "0"]
+                                 txid, "1" if prepared else "0", gate.status, gate.version]
         args += [item for pair in _push_fields(push).items() for item in pair]
         reply = await self._ctx.scripts.run(
             ScriptName.PUSH_CREATE,

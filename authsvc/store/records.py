@@ -138,6 +138,9 @@ def integration_to_hash(integration: Integration) -> dict[str, str]:
         "enroll_policy": integration.enroll_policy.value,
         "remember_days": str(integration.remember_days),
         "self_service": "1" if integration.self_service else "0",
+        "groups_allowed": ",".join(integration.groups_allowed),
+        "grants_only": "1" if integration.grants_only else "",
+        "notes": integration.notes,
     }
 
 
@@ -151,9 +154,12 @@ def integration_from_hash(data: Mapping[str, str]) -> Integration:
         sealed_skey=data["skey"],
         created=int(data["created"]),
         grants=frozenset(Grant(g) for g in (data.get("grants") or "").split(",") if g),
-        # Records written before web integrations existed have none of these fields.
+        # Records written before these fields existed have none of them.
         redirect_uris=tuple(json.loads(data.get("redirect_uris", "[]"))),
-        enroll_policy=EnrollPolicy(data.get("enroll_policy", EnrollPolicy.ENROLL.value)),
+        enroll_policy=EnrollPolicy(data.get("enroll_policy") or EnrollPolicy.ENROLL.value),
         remember_days=int(data.get("remember_days", "0")),
         self_service=data.get("self_service", "1") == "1",
+        groups_allowed=tuple(g for g in (data.get("groups_allowed") or "").split(",") if g),
+        grants_only=data.get("grants_only") == "1",
+        notes=data.get("notes", ""),
     )

@@ -37,6 +37,8 @@ class ScriptName(StrEnum):
     UNENROLLED_LOCK = "unenrolled_lock"
     ADMIN_CHANGE = "admin_change"
     ADMIN_SIGNIN_FAILED = "admin_signin_failed"
+    USER_GROUPS = "user_groups"
+    GROUP_MEMBER_ADD = "group_member_add"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,3 +121,23 @@ class ScriptRunner:
                 raise
         await self._redis.execute("SCRIPT", "LOAD", script.source)
         return await self._redis.execute("EVALSHA", script.sha, len(keys), *keys, *args)
+
+    async def run_many(self, name: ScriptName,
+                       calls: Sequence[tuple[Sequence[str], Sequence[Arg]]]) -> list[Any]:
+        """EVALSHA the script once per (keys, args) in one pipeline (each call may be in
+        another slot); calls answered NOSCRIPT are retried once after loading it. Any other
+        error reply raises RedisError."""
+        script = self._scripts[name]
+        commands = [("EVALSHA", script.sha, len(keys), *keys, *args) for keys, args in calls]
+        replies = await self._redis.pipeline(commands)
+        missing = [i for i, reply in enumerate(replies)
+                   if isinstance(reply, RedisError) and str(reply).startswith("NOSCRIPT")]
+        if missing:
+            await self._redis.execute("SCRIPT", "LOAD", script.source)
+            again = await self._redis.pipeline([commands[i] for i in missing])
+            for i, reply in zip(missing, again, strict=True):
+                replies[i] = reply
+        for reply in replies:
+            if isinstance(reply, RedisError):
+                raise reply
+        return replies

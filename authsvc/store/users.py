@@ -135,6 +135,7 @@ class UserStore:
         bypass = flat_to_dict(await redis.execute("HGETALL", keys.user_bypass(user.user_id)))
         security_keys = flat_to_dict(await redis.execute(
             "HGETALL", keys.user_security_keys(user.user_id)))
+        group_ids = await redis.execute("SMEMBERS", keys.user_groups(user.user_id))
         key_ids = [json.loads(raw)["key"] for raw in security_keys.values()]
         code_ids = [json.loads(raw)["id"] for raw in bypass.values()]
         commands: list[tuple[str | int, ...]] = [
@@ -151,6 +152,8 @@ class UserStore:
         if code_ids:
             commands.append(("ZREM", keys.bypass_codes(), *code_ids))
             commands.append(("HDEL", keys.bypass_owner_index(), *code_ids))
+        commands += [("ZREM", keys.group_members(group_id), user.user_id) for group_id in group_ids]
+        commands.append(("DEL", keys.user_groups(user.user_id)))
         commands += index_commands(keys, user, None)
         await redis.pipeline(commands)
         await self._claim_names(user.user_id, sorted(user.names), ())

@@ -65,6 +65,20 @@ def an_admin(owner: duo_client.Admin) -> Ids:
     return {"admin_id": admin["admin_id"]}
 
 
+def a_group_and_member(owner: duo_client.Admin) -> Ids:
+    ids = a_user(owner)
+    group = owner.create_group("Night shift")
+    owner.add_user_group(ids["user_id"], group["group_id"])
+    spare = owner.create_group("Day shift")
+    return {**ids, "group_id": group["group_id"], "spare_group_id": spare["group_id"]}
+
+
+def an_application(owner: duo_client.Admin) -> Ids:
+    made = owner.json_api_call("POST", "/admin/v3/integrations",
+                               {"name": "Payroll", "type": "authapi"})
+    return {"ikey": made["integration_key"]}
+
+
 def _resync(ids: Ids) -> dict[str, Any]:
     return {f"code{n}": oath_code(SEED, 500 + n) for n in (1, 2, 3)}
 
@@ -193,4 +207,42 @@ ACCOUNT = [
          "/admin/v1/admins/{admin_id}/setup_link", setup=an_admin),
 ]
 
-CASES = [*USERS, *ENROLLMENT, *DEVICES, *ACCOUNT]
+GROUPS = [
+    Case("list groups", Action.READ_USERS, "GET", "/admin/v1/groups", setup=a_group_and_member),
+    Case("create group", Action.MANAGE_GROUPS, "POST", "/admin/v1/groups",
+         params=lambda ids: {"name": "Contractors"}),
+    Case("get group v1", Action.READ_USERS, "GET", "/admin/v1/groups/{group_id}",
+         setup=a_group_and_member),
+    Case("get group v2", Action.READ_USERS, "GET", "/admin/v2/groups/{group_id}",
+         setup=a_group_and_member),
+    Case("modify group", Action.MANAGE_GROUPS, "POST", "/admin/v1/groups/{group_id}",
+         params=lambda ids: {"status": "disabled"}, setup=a_group_and_member),
+    Case("delete group", Action.MANAGE_GROUPS, "DELETE", "/admin/v1/groups/{group_id}",
+         setup=a_group_and_member),
+    Case("group members", Action.READ_USERS, "GET", "/admin/v2/groups/{group_id}/users",
+         setup=a_group_and_member),
+    Case("user groups", Action.READ_USERS, "GET", "/admin/v1/users/{user_id}/groups",
+         setup=a_group_and_member),
+    Case("add user to group", Action.MANAGE_GROUPS, "POST", "/admin/v1/users/{user_id}/groups",
+         params=lambda ids: {"group_id": ids["spare_group_id"]}, setup=a_group_and_member),
+    Case("remove user from group", Action.MANAGE_GROUPS, "DELETE",
+         "/admin/v1/users/{user_id}/groups/{group_id}", setup=a_group_and_member),
+]
+
+APPLICATIONS = [
+    Case("list applications", Action.READ_APPLICATIONS, "GET", "/admin/v3/integrations",
+         setup=an_application),
+    Case("create application", Action.MANAGE_APPLICATIONS, "POST", "/admin/v3/integrations",
+         params=lambda ids: {"name": "Wiki", "type": "authapi"}),
+    Case("get application", Action.READ_APPLICATIONS, "GET", "/admin/v3/integrations/{ikey}",
+         setup=an_application),
+    Case("update application", Action.MANAGE_APPLICATIONS, "POST",
+         "/admin/v3/integrations/{ikey}", params=lambda ids: {"name": "Payroll 2"},
+         setup=an_application),
+    Case("delete application", Action.MANAGE_APPLICATIONS, "DELETE",
+         "/admin/v3/integrations/{ikey}", setup=an_application),
+    Case("application secret key", Action.MANAGE_APPLICATIONS, "GET",
+         "/admin/v1/integrations/{ikey}/skey", setup=an_application),
+]
+
+CASES = [*USERS, *ENROLLMENT, *DEVICES, *ACCOUNT, *GROUPS, *APPLICATIONS]

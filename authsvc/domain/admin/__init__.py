@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from authsvc.domain.admin.account import AccountAdmin
 from authsvc.domain.admin.admins import AdminAdmin
 from authsvc.domain.admin.devices import DeviceAdmin
+from authsvc.domain.admin.groups import GroupAdmin
+from authsvc.domain.admin.integrations import IntegrationAdmin
 from authsvc.domain.admin.users import UserAdmin
 from authsvc.domain.audit import AdminLog
 
@@ -27,3 +29,5 @@ class Administration:
     account: AccountAdmin
     admins: AdminAdmin
     audit: AdminLog
+    groups: GroupAdmin
+    integrations: IntegrationAdmin

@@ -8,12 +8,10 @@ and the conditions the domain exposes; the domain checks the same again for ever
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
-from multidict import MultiDictProxy
 
 from authsvc.domain.admin_sessions import Opened
 from authsvc.errors import InvalidParameter
@@ -76,12 +74,28 @@ def actor(request: web.Request) -> Actor:
     return opened(request).actor
 
 
-async def form(request: web.Request) -> MultiDictProxy[str | bytes | bytearray | web.FileField]:
+class Form:
+    """A posted form as aiohttp parses it (a field may come more than once)."""
+
+    def __init__(self, data: Any) -> None:
+        self._data = data
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._data.get(key, default)
+
+    def getall(self, key: str) -> list[Any]:
+        return list(self._data.getall(key, []))
+
+
+async def form(request: web.Request) -> Form:
     """The posted form (urlencoded or multipart; size capped by the application)."""
-    return await request.post()
+    return Form(await request.post())
 
 
-def text(fields: Mapping[str, Any], name: str, *, max_length: int = MAX_FIELD) -> str:
+def text(fields: Form, name: str, *, max_length: int = MAX_FIELD) -> str:
     """A text field ("" when absent); too long or not text is a 400."""
     value = fields.get(name, "")
     if isinstance(value, web.FileField):
@@ -91,7 +105,7 @@ def text(fields: Mapping[str, Any], name: str, *, max_length: int = MAX_FIELD) -
     return value
 
 
-def integer(fields: Mapping[str, Any], name: str, default: int, low: int, high: int) -> int:
+def integer(fields: Form, name: str, default: int, low: int, high: int) -> int:
     raw = text(fields, name, max_length=20).strip()
     if not raw:
         return default

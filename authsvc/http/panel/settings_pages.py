@@ -99,8 +99,8 @@ async def update(request: web.Request) -> web.Response:
     changed: dict[str, object] = {}
     for name in [name for _, names in SECTIONS for name in names]:
         if isinstance(SCHEMA[name], BoolRule):
-            if name in fields.getall("shown", []):
-                value: object = "1" in fields.getall(name, [])
+            if name in fields.getall("shown"):
+                value: object = "1" in fields.getall(name)
                 if value != current[name]:
                     changed[name] = value
         elif name in fields:

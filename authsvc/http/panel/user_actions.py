@@ -5,7 +5,6 @@ form asks for nothing it may not do."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -14,7 +13,7 @@ from authsvc.domain.bypass import BypassRequest
 from authsvc.domain.users import UserChanges
 from authsvc.errors import InvalidParameter
 from authsvc.http.middleware import services
-from authsvc.http.panel.common import actor, form, integer, page, see_other, text
+from authsvc.http.panel.common import Form, actor, form, integer, page, see_other, text
 from authsvc.model.users import MAX_ALIASES, User
 
 PROFILE = ("realname", "email", "notes")
@@ -25,7 +24,7 @@ def _url(request: web.Request) -> str:
     return f"/admin/users/{request.match_info['user_id']}"
 
 
-def changes_from(fields: Mapping[str, Any], user: User) -> UserChanges:
+def changes_from(fields: Form, user: User) -> UserChanges:
     """The fields of the form that differ from the user's (nothing else is asked for)."""
     values: dict[str, Any] = {}
     if "username" in fields and text(fields, "username", max_length=300).strip().lower() \
@@ -66,7 +65,7 @@ async def delete(request: web.Request) -> web.Response:
     raise see_other("/admin/users", "trashed")
 
 
-def bypass_request(fields: Mapping[str, Any], policy: str) -> BypassRequest:
+def bypass_request(fields: Form, policy: str) -> BypassRequest:
     """Generate Bypass Code: one code with the defaults, or the options (which the domain
     refuses to a Help Desk admin under the ``limit`` setting)."""
     if text(fields, "options", max_length=5) != "1":

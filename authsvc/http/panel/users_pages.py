@@ -47,7 +47,7 @@ async def bulk(request: web.Request) -> web.Response:
     action = text(fields, "action", max_length=20)
     if action not in BULK_ACTIONS:
         raise InvalidParameter("action")
-    user_ids = [value for value in fields.getall("user_id", []) if isinstance(value, str)]
+    user_ids = [value for value in fields.getall("user_id") if isinstance(value, str)]
     if not user_ids or len(user_ids) > MAX_BULK:
         raise InvalidParameter(f"user_id (select 1 to {MAX_BULK} users)")
     report = await services(request).panel.bulk.run(actor(request), action, user_ids)

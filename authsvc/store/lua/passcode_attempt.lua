@@ -17,7 +17,9 @@ KEYS[6]  user's security key HASH (credential id -> {"count","kind","clone",...}
 ARGV[1]  now_ms               (from the injected clock)
 ARGV[2]  lockout threshold    (0 = never lock)
 ARGV[3]  lockout expiry ms    (0 = only an admin unlocks)
-ARGV[4]  N matches, then N groups of 6, tried in order:
+ARGV[4]  status the user's groups impose: "" | "bypass" | "disabled"  (lib/status_gate.lua)
+ARGV[5]  the user's membership version those groups were read at ("" = not checked)
+ARGV[6]  N matches, then N groups of 6, tried in order:
          rule   "bypass"|"sms"|"hotp"|"totp"|"yk"|"key"  (model.factors.CommitRule)
          home   "bypass"|"sms"|"tokens"|"mobile_otp"|"security_keys"  (model.factors.Home)
          id     object id in that hash (code hash, token, phone or credential id)
@@ -35,11 +37,13 @@ Returns
   {5}                      DISABLED
   {6}                      BYPASS_USER (status bypass: allow without a code)
   {7}                      NO_USER
+  {11}                     STALE: the user's groups changed since they were read; nothing done
 ]]
 local now = tonumber(ARGV[1])
 local threshold = tonumber(ARGV[2])
 local expire_ms = tonumber(ARGV[3])
-local matches = tonumber(ARGV[4])
+local group_status, groups_v = ARGV[4], ARGV[5]
+local matches = tonumber(ARGV[6])
 local RESYNC_WINDOW_MS = 300000
 local RESYNC_CODES = 3
 
@@ -49,7 +53,7 @@ local homes = {bypass = KEYS[2], tokens = KEYS[3], mobile_otp = KEYS[4], sms = K
 local flag = ''
 
 --#include status_gate
-local gate = status_gate(user_key, now, expire_ms)
+local gate = status_gate(user_key, now, expire_ms, group_status, groups_v)
 if gate then return {gate} end
 -- Successive attempts are what automatic resync counts, so every attempt gets a number.
 local seq = redis.call('HINCRBY', user_key, 'attempt_seq', 1)
@@ -150,7 +154,7 @@ function rules.key(key, id, credential, counter)
 end
 
 for i = 0, matches - 1 do
-  local base = 5 + i * 6
+  local base = 7 + i * 6
   local rule, key, id = rules[ARGV[base]], homes[ARGV[base + 1]], ARGV[base + 2]
   local counter, far, log = tonumber(ARGV[base + 3]), tonumber(ARGV[base + 4]), ARGV[base + 5]
   local raw = redis.call('HGET', key, id)

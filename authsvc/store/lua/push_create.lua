@@ -12,19 +12,23 @@ ARGV[5]  consecutive unanswered/denied pushes that start a cooldown (0 = never)
 ARGV[6]  cooldown ms
 ARGV[7]  txid
 ARGV[8]  "1" = continue a Verified Push transaction prepared by preauth
-ARGV[9..] field, value pairs of the push
+ARGV[9]  status the user's groups impose: "" | "bypass" | "disabled"  (lib/status_gate.lua)
+ARGV[10] the user's membership version those groups were read at ("" = not checked)
+ARGV[11..] field, value pairs of the push
 Returns {1} created; {4} locked out; {5} disabled; {6} bypass; {7} no user;
-        {8, outstanding} too many outstanding; {9, until_ms} cooling down; {10} no such prepared tx
+        {8, outstanding} too many outstanding; {9, until_ms} cooling down; {10} no such prepared tx;
+        {11} the user's groups changed since they were read (nothing done)
 ]]
 local now, expires = tonumber(ARGV[1]), tonumber(ARGV[2])
 local lock_expire_ms = tonumber(ARGV[3])
 local max_outstanding, streak_limit = tonumber(ARGV[4]), tonumber(ARGV[5])
 local cooldown_ms = tonumber(ARGV[6])
 local txid, prepared = ARGV[7], ARGV[8] == '1'
+local group_status, groups_v = ARGV[9], ARGV[10]
 local user_key, pushes_key, push_key = KEYS[1], KEYS[2], KEYS[3]
 
 --#include status_gate
-local gate = status_gate(user_key, now, lock_expire_ms)
+local gate = status_gate(user_key, now, lock_expire_ms, group_status, groups_v)
 if gate then return {gate} end
 
 local outstanding = redis.call('ZCOUNT', pushes_key, '(' .. now, '+inf')
@@ -43,7 +47,7 @@ elseif redis.call('EXISTS', push_key) == 1 then
   return {10}
 end
 redis.call('HSET', push_key, 'state', 'pending', 'seq', 1, 'polled_seq', 0, 'tries', 0,
-           'created_ms', now, 'expires_ms', expires, unpack(ARGV, 9))
+           'created_ms', now, 'expires_ms', expires, unpack(ARGV, 11))
 redis.call('PEXPIREAT', push_key, expires + 600000)
 redis.call('ZADD', pushes_key, expires, txid)
 return {1}

@@ -1,12 +1,27 @@
---[[ status_gate(user_key, now, lock_expire_ms): what the user's status decides before any factor.
+--[[ status_gate(user_key, now, lock_expire_ms, group_status, groups_v): what the user's status,
+and the status their groups impose, decide before any factor.
+
+group_status is what Python computed from the user's group records (model/groups.py): '' (no
+group decides), 'bypass' or 'disabled'. groups_v is the user's membership version that
+computation read ('' = not checked). Group records live in other slots, so this script cannot
+read them; instead every membership change and every change to a group that decides something
+increments the members' groups_v (user_groups.lua), and a decision computed from anything older
+is refused here as stale before it changes anything (the caller reloads and decides again).
+
+Precedence (model/groups.py): a disabled group, then a bypass group, then the user's own status.
+
 Returns nil when the user may go on, else the reply code the calling script returns at once:
-7 no such user, 5 disabled, 6 bypass, 4 locked out. A lockout older than lock_expire_ms
-(0 = never expires) is lifted here, so the attempt that finds it expired goes on.
+7 no such user, 11 stale groups, 5 disabled, 6 bypass, 4 locked out. A lockout older than
+lock_expire_ms (0 = never expires) is lifted here, so the attempt that finds it expired goes on.
 Pasted into the scripts that decide an attempt by their include line (store/scripts.py).
 ]]
-local function status_gate(user_key, now, lock_expire_ms)
-  local status = redis.call('HGET', user_key, 'status')
+local function status_gate(user_key, now, lock_expire_ms, group_status, groups_v)
+  local state = redis.call('HMGET', user_key, 'status', 'groups_v')
+  local status = state[1]
   if not status then return 7 end
+  if groups_v ~= '' and (state[2] or '0') ~= groups_v then return 11 end
+  if group_status == 'disabled' then return 5 end
+  if group_status == 'bypass' then return 6 end
   if status == 'disabled' then return 5 end
   if status == 'bypass' then return 6 end
   if status == 'locked out' then
