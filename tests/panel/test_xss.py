@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from authsvc.domain.groups import GroupChanges
 from authsvc.domain.users import UserChanges
 from authsvc.errors import InvalidParameter
 from authsvc.model.permissions import SYSTEM
@@ -16,6 +17,7 @@ from tests.panel.conftest import Panel, sign_in
 Client = TestClient[Any, Any]
 HOSTILE = '<img src=x onerror="alert(1)">'
 SCRIPT = "<script>alert('notes')</script>"
+GROUP = "<b>Contractors</b><script>alert(3)</script>"
 
 
 async def hostile_user(panel: Panel) -> tuple[str, str, str]:
@@ -29,6 +31,8 @@ async def hostile_user(panel: Panel) -> tuple[str, str, str]:
         user = await svc.users.add(UserChanges(username=username))
     await svc.admin.users.update(SYSTEM, user.user_id, UserChanges(
         realname=SCRIPT, notes=SCRIPT + HOSTILE, email="x@example.org", aliases={1: alias}))
+    group = await svc.admin.groups.create(SYSTEM, GroupChanges(name=GROUP, status="bypass"))
+    await svc.admin.groups.add_member(SYSTEM, user.user_id, group.group_id)
     return user.user_id, username.lower(), alias.lower()
 
 
@@ -37,15 +41,18 @@ async def test_markup_in_user_fields_is_shown_as_text_on_every_page(
     user_id, username, alias = await hostile_user(panel)
     owner = await panel.admin("owner@example.org")
     csrf = await sign_in(browser, owner)
+    groups, _ = await panel.services.admin.groups.page(SYSTEM, 0, 10)
     pages = [f"/admin/users/{user_id}", "/admin/users", f"/admin/users?q={username[:3]}",
-             f"/admin/users/{user_id}/verify", "/admin/logs/administrator"]
+             f"/admin/users/{user_id}/verify", "/admin/logs/administrator", "/admin/groups",
+             f"/admin/groups/{groups[0].group_id}"]
     for path in pages:
         html = await (await browser.get(path)).text()
-        for raw in (HOSTILE, SCRIPT, '"><svg', "onerror=\"alert"):
+        for raw in (HOSTILE, SCRIPT, GROUP, '"><svg', "onerror=\"alert"):
             assert raw not in html, (path, raw)
         assert "<script>" not in html.replace('<script src="/static/', "")
     page = await (await browser.get(f"/admin/users/{user_id}")).text()
     assert "&lt;script&gt;alert(&#39;notes&#39;)&lt;/script&gt;" in page
+    assert "&lt;b&gt;Contractors&lt;/b&gt;" in page and 'id="group-status"' in page
     assert (username.replace("'", "&#39;").replace('"', "&#34;").replace("<", "&lt;")
             .replace(">", "&gt;")) in page
     assert alias.replace("'", "&#39;").replace('"', "&#34;").replace("<", "&lt;") \

@@ -18,9 +18,11 @@ from authsvc.http.middleware import services
 from authsvc.http.panel import (
     account_pages,
     admins_pages,
+    applications_pages,
     dashboard,
     devices_pages,
     enrollment_pages,
+    groups_pages,
     logs_pages,
     settings_pages,
     setup,
@@ -39,7 +41,7 @@ PUBLIC_PREFIXES = ("/admin/login", "/admin/setup/")
 SAFE_METHODS = ("GET", "HEAD")
 MODULES = (signin, setup, dashboard, users_pages, user_page, user_actions, user_devices,
            devices_pages, enrollment_pages, admins_pages, settings_pages, logs_pages,
-           account_pages)
+           account_pages, groups_pages, applications_pages)
 
 
 def _csrf_sent(request: web.Request, fields: object) -> str:

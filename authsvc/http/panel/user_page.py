@@ -11,6 +11,7 @@ from authsvc.http.middleware import services
 from authsvc.http.panel.common import actor, form, page, text
 from authsvc.model.admin_factors import PANEL_INTEGRATION
 from authsvc.model.authlog import LogQuery
+from authsvc.model.groups import GroupStanding, effective_status
 from authsvc.model.permissions import Action
 from authsvc.model.users import MAX_ALIASES
 
@@ -35,10 +36,16 @@ async def user(request: web.Request) -> web.Response:
             filters={"user.key": frozenset({user_id})}, count=False,
             scan_limit=USER_LOG_SCAN))).records
     aliases = [(slot, view.user.aliases.get(slot, "")) for slot in range(1, MAX_ALIASES + 1)]
+    effective, deciding = effective_status(view.user.status, GroupStanding.of(view.groups, ""))
+    joinable = []
+    if who.may(Action.MANAGE_GROUPS):
+        every, _ = await svc.admin.groups.page(who, 0, 500)
+        joinable = [group for group in every if group not in view.groups]
     return page(request, "panel/user.html", title=view.user.username, section="users",
                 view=view, can=abilities, codes=codes, log=log, aliases=aliases,
                 activated=[phone for phone in view.phones if phone.activated],
-                platforms=PLATFORMS, new_codes=[])
+                platforms=PLATFORMS, effective=effective, deciding=deciding,
+                joinable=joinable)
 
 
 async def verify_page(request: web.Request) -> web.Response:
