@@ -15,6 +15,7 @@ ARGV[8]  "1" = continue a Verified Push transaction prepared by preauth
 ARGV[9]  status the user's groups impose: "" | "bypass" | "disabled"  (lib/status_gate.lua)
 ARGV[10] the user's membership version those groups were read at ("" = not checked)
 ARGV[11..] field, value pairs of the push
+A verification push (field kind "verification") skips the status gate (see below).
 Returns {1} created; {4} locked out; {5} disabled; {6} bypass; {7} no user;
         {8, outstanding} too many outstanding; {9, until_ms} cooling down; {10} no such prepared tx;
         {11} the user's groups changed since they were read (nothing done)
@@ -27,9 +28,20 @@ local txid, prepared = ARGV[7], ARGV[8] == '1'
 local group_status, groups_v = ARGV[9], ARGV[10]
 local user_key, pushes_key, push_key = KEYS[1], KEYS[2], KEYS[3]
 
+-- A Help Desk verification push (field kind = "verification") is not an authentication: it
+-- verifies the person behind a user before an admin changes something for them, typically a
+-- locked-out or disabled user (seed 001), so only the user's existence is checked.
+local verification = false
+for i = 11, #ARGV - 1, 2 do
+  if ARGV[i] == 'kind' and ARGV[i + 1] == 'verification' then verification = true end
+end
 --#include status_gate
-local gate = status_gate(user_key, now, lock_expire_ms, group_status, groups_v)
-if gate then return {gate} end
+if verification then
+  if redis.call('EXISTS', user_key) == 0 then return {7} end
+else
+  local gate = status_gate(user_key, now, lock_expire_ms, group_status, groups_v)
+  if gate then return {gate} end
+end
 
 local outstanding = redis.call('ZCOUNT', pushes_key, '(' .. now, '+inf')
 if outstanding >= max_outstanding then return {8, outstanding} end
