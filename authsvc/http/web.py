@@ -50,6 +50,7 @@ def setup_templates(app: web.Application) -> None:
                                autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters["when"] = when
     env.filters["hhmm"] = hhmm
+    env.filters["platform"] = platform_name
     app.router.add_static("/static/", WEB_ROOT / "static", append_version=True)
 
 
@@ -58,6 +59,18 @@ def when(timestamp: object) -> str:
     if not isinstance(timestamp, int | float) or isinstance(timestamp, bool) or timestamp <= 0:
         return ""
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+PLATFORM_NAMES = {"google android": "Android", "apple ios": "iOS",
+                  "generic smartphone": "Generic Smartphone", "windows phone": "Windows Phone",
+                  "rim blackberry": "BlackBerry", "symbian os": "Symbian OS",
+                  "palm webos": "Palm webOS", "java j2me": "Java J2ME", "unknown": "Unknown"}
+
+
+def platform_name(platform: object) -> str:
+    """Duo's platform value as the pages show it."""
+    text = str(platform)
+    return PLATFORM_NAMES.get(text, text.title())
 
 
 def hhmm(timestamp: object) -> str:
