@@ -10,6 +10,7 @@ whose form may be answered by a redirect to the application adds that origin to
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Mapping
@@ -51,6 +52,7 @@ def setup_templates(app: web.Application) -> None:
     env.filters["when"] = when
     env.filters["hhmm"] = hhmm
     env.filters["platform"] = platform_name
+    env.filters["described"] = described
     app.router.add_static("/static/", WEB_ROOT / "static", append_version=True)
 
 
@@ -71,6 +73,19 @@ def platform_name(platform: object) -> str:
     """Duo's platform value as the pages show it."""
     text = str(platform)
     return PLATFORM_NAMES.get(text, text.title())
+
+
+def described(description: object) -> str:
+    """An administrator log description (JSON of the changed fields) as ``name: value`` text."""
+    try:
+        fields = json.loads(str(description))
+    except ValueError:
+        return str(description)
+    if not isinstance(fields, dict):
+        return str(description)
+    return "; ".join(
+        f"{name}: {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}"
+        for name, value in fields.items())
 
 
 def hhmm(timestamp: object) -> str:
