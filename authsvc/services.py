@@ -19,15 +19,11 @@ from authsvc.domain.account import AccountPolicy
 from authsvc.domain.admin import Administration
 from authsvc.domain.admin.account import AccountAdmin
 from authsvc.domain.admin.admins import AdminAdmin
-from authsvc.domain.admin.bulk import BulkActions
-from authsvc.domain.admin.dashboard import Dashboard
 from authsvc.domain.admin.devices import DeviceAdmin
-from authsvc.domain.admin.directory import UserFinder
 from authsvc.domain.admin.groups import GroupAdmin
 from authsvc.domain.admin.integrations import IntegrationAdmin
 from authsvc.domain.admin.users import UserAdmin
 from authsvc.domain.admin_factors import AdminFactors
-from authsvc.domain.admin_sessions import AdminSessions
 from authsvc.domain.admins import AdminAccounts
 from authsvc.domain.audit import AdminLog
 from authsvc.domain.auth import Authenticator
@@ -44,6 +40,7 @@ from authsvc.domain.links import Links
 from authsvc.domain.messages import Messenger
 from authsvc.domain.oidc import Oidc
 from authsvc.domain.out_of_band import OutOfBandSender
+from authsvc.domain.panel import Panel
 from authsvc.domain.phones import PhoneDirectory
 from authsvc.domain.portal import Portals
 from authsvc.domain.preauth import Preauth
@@ -88,18 +85,6 @@ class Prompt:
     sessions: PromptSessions
     flow: PromptFlow
     devices: PromptDevices
-
-
-@dataclass(frozen=True, slots=True)
-class Panel:
-    """The Admin Panel's own services: sessions and sign-in, administrators' second factors,
-    and the Users page's reads (every change goes through `Services.admin`)."""
-
-    sessions: AdminSessions
-    factors: AdminFactors
-    finder: UserFinder
-    dashboard: Dashboard
-    bulk: BulkActions
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,17 +313,12 @@ class _Wiring:
     @cached_property
     def _admin_factors(self) -> AdminFactors:
         return AdminFactors(self.store, self.clock, self.auth, self.pushes, self.phones,
-                            self.security_keys)
+                            self.security_keys, self.links)
 
     @cached_property
     def panel(self) -> Panel:
-        return Panel(
-            sessions=AdminSessions(self.store, self.clock, self.box, self._admin_accounts,
-                                   self._audit),
-            factors=self._admin_factors,
-            finder=UserFinder(self.store, self._access, self.users),
-            dashboard=Dashboard(self.store, self.clock, self._access),
-            bulk=BulkActions(self.store, self._access, self.admin.users))
+        return Panel.build(self.store, self.clock, self.box, self._audit, self._access,
+                           self._admin_factors, self.users, self.admin.users)
 
 
 def _messaging(settings: Settings, store: Store, clock: Clock, box: SecretBox

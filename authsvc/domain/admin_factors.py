@@ -23,6 +23,7 @@ from authsvc.domain.auth_requests import (
     PushOptions,
     WebauthnAssertion,
 )
+from authsvc.domain.links import Links
 from authsvc.domain.phones import PhoneDirectory
 from authsvc.domain.push import PushService
 from authsvc.domain.security_keys import SecurityKeys
@@ -42,7 +43,8 @@ class AdminFactors:
     """Enroll, list, check and remove administrators' second factors."""
 
     def __init__(self, store: Store, clock: Clock, auth: Authenticator, pushes: PushService,
-                 phones: PhoneDirectory, keys: SecurityKeys) -> None:
+                 phones: PhoneDirectory, keys: SecurityKeys, links: Links) -> None:
+        self.links = links
         self._store = store
         self._clock = clock
         self._auth = auth
