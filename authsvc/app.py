@@ -113,16 +113,24 @@ async def _background_lifetime(app: web.Application) -> AsyncIterator[None]:
         await services.webhook.start()
     sweeper = asyncio.get_running_loop().create_task(
         services.unenrolled.run(services.settings.unenrolled_sweep_seconds))
+    indexer = asyncio.get_running_loop().create_task(_index_users(services))
     # Everything built at start-up lives as long as the process: keep it out of the
     # collector's full passes, which otherwise stop the loop for 15-35 ms at full load.
     gc.collect()
     gc.freeze()
     yield
-    sweeper.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await sweeper
+    for task in (sweeper, indexer):
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
     if services.webhook is not None:
         await services.webhook.close()
+
+
+async def _index_users(services: Services) -> None:
+    """Put users stored before the Admin Panel's search index existed into it (once)."""
+    with contextlib.suppress(StoreUnavailable):
+        await services.panel.finder.rebuild_index()
 
 
 async def _announce(app: web.Application) -> AsyncIterator[None]:
