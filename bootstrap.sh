@@ -27,8 +27,11 @@ apt_install() {
 }
 
 pick_python() {
+    # A pyenv shim exists for versions pyenv does not have and complains on stderr when run:
+    # trying a candidate is silent, only the one chosen matters.
     for py in python3.13 python3.12 python3.11 python3; do
-        if command -v "$py" >/dev/null && "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+        if command -v "$py" >/dev/null &&
+                "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
             echo "$py"; return; fi
     done
     apt_install python3 python3-venv

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from authsvc.clock import Clock, SystemClock
 from authsvc.crypto import SecretBox, load_or_create_master_key
-from authsvc.discovery import announce_outbox
+from authsvc.discovery import announce_outbox, withdraw_outbox
 from authsvc.errors import StoreUnavailable
 from authsvc.http import (
     admin_account,
@@ -47,6 +47,8 @@ from authsvc.store import Redis, Store
 
 KEY_FILE_NAME = "secret.key"
 SUBSCRIBE_WAIT_S = 2.0
+ANNOUNCE_EVERY_S = 5.0  # the base URL's heartbeat; a process that dies is forgotten after
+ANNOUNCE_TTL_MS = 15_000  # ... this long
 ROUTES = (auth_api, admin_admins, admin_enroll, admin_users, admin_tokens, admin_phones,
           admin_account, admin_groups, admin_integrations, device_api, carrier, outbox, pages,
           portal, security_keys, oauth, prompt, prompt_devices, panel)
@@ -134,14 +136,36 @@ async def _index_users(services: Services) -> None:
 
 
 async def _announce(app: web.Application) -> AsyncIterator[None]:
-    """Tell CLI commands which base URL to put in links, and a carrier where the outbox is."""
+    """Tell CLI commands which base URL to put in links, as long as this process runs (a
+    heartbeat; withdrawn on stop), and a carrier where the outbox is."""
     services = app[SERVICES]
+    _announce_outbox(services, only_if_missing=False)
+    heartbeat = asyncio.get_running_loop().create_task(_keep_announcing(services))
+    yield
+    heartbeat.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await heartbeat
     with contextlib.suppress(StoreUnavailable):
-        await services.store.announce_base_url(services.links.base_url)
+        await services.store.withdraw_base_url(services.links.base_url)
+    if services.outbox is not None:
+        withdraw_outbox(services.settings.data_dir, services.links.base_url)
+
+
+def _announce_outbox(services: Services, *, only_if_missing: bool) -> None:
     if services.outbox is not None:
         announce_outbox(services.settings.data_dir, services.links.base_url,
-                        services.outbox.token)
-    yield
+                        services.outbox.token, only_if_missing=only_if_missing)
+
+
+async def _keep_announcing(services: Services) -> None:
+    started_ms = services.clock.now_ms()
+    while True:
+        with contextlib.suppress(StoreUnavailable):
+            await services.store.announce_base_url(
+                services.links.base_url, started_ms=started_ms,
+                expires_ms=services.clock.now_ms() + ANNOUNCE_TTL_MS)
+        _announce_outbox(services, only_if_missing=True)  # another process withdrew it
+        await asyncio.sleep(ANNOUNCE_EVERY_S)
 
 
 async def _release_waiters(app: web.Application) -> None:

@@ -11,39 +11,30 @@ import asyncio
 import json
 import logging
 import os
-import ssl
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from aiohttp import web
 from tqdm import tqdm
 
 from authsvc import __version__, cli_admin
-from authsvc.app import create_app, secret_box
+from authsvc.app import secret_box
+from authsvc.cli_tools import NotText, OneLineParser, read_text
 from authsvc.clock import SystemClock
 from authsvc.domain.invitations import parse_bulk_csv
 from authsvc.embedded_redis import EmbeddedRedis, EmbeddedRedisError, running_url
 from authsvc.errors import InvalidParameter
-from authsvc.http.web import PathOnlyAccessLogger
 from authsvc.integration_cli import integration_create, integration_list
 from authsvc.model.integrations import Role
-from authsvc.services import Services
+from authsvc.server import ServeError, serve
+from authsvc.services import Services, public_base_url
 from authsvc.settings import Settings, SettingsError
 from authsvc.store import Redis, RedisUnavailable, Store
 from authsvc.tls import write_dev_cert
 
 T = TypeVar("T")
-SHUTDOWN_TIMEOUT_S = 5.0
 log = logging.getLogger("authsvc")
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line on stderr and exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def _parser() -> OneLineParser:
@@ -143,38 +134,18 @@ def _configure_logging(level: str) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-def serve(settings: Settings) -> int:
-    """Run until SIGINT/SIGTERM; the embedded Redis (if any) stops with the service."""
-    embedded = None
-    if not settings.redis_url:
-        embedded = EmbeddedRedis(settings.data_dir, settings.redis_server)
-        settings = settings.replace(redis_url=embedded.start())
-    try:
-        ssl_context = None
-        if settings.tls_cert and settings.tls_key:
-            ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            ssl_context.load_cert_chain(settings.tls_cert, settings.tls_key)
-        app = create_app(settings)
-        scheme = "https" if ssl_context else "http"
-        log.info("authsvc %s listening on %s://%s:%d", __version__, scheme, settings.host,
-                 settings.port)
-        web.run_app(app, host=settings.host, port=settings.port, ssl_context=ssl_context,
-                    shutdown_timeout=SHUTDOWN_TIMEOUT_S,
-                    access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
-                    access_log_class=PathOnlyAccessLogger,
-                    print=None)
-    finally:
-        if embedded is not None:
-            embedded.stop()
-    return 0
-
-
-async def _with_services(settings: Settings, action: Callable[[Services], Awaitable[T]]) -> T:
+async def _with_services(settings: Settings, action: Callable[[Services], Awaitable[T]],
+                         links: bool) -> T:
     assert settings.redis_url is not None  # noqa: S101 - set by _with_store
     redis = Redis.from_url(settings.redis_url, timeout=settings.redis_timeout)
     store = Store(redis, prefix=settings.key_prefix)
-    announced = None if settings.public_host else await store.announced_base_url()
-    services = Services.build(settings, store, secret_box(settings), SystemClock(), announced)
+    clock = SystemClock()
+    announced = None if settings.public_host else await store.announced_base_url(clock.now_ms())
+    if announced is None and not settings.public_host and links:
+        print(f"authsvc: note: no running service announced its address; links use "
+              f"{public_base_url(settings)} (start the service first, or set "
+              "AUTHSVC_PUBLIC_HOST)", file=sys.stderr)
+    services = Services.build(settings, store, secret_box(settings), clock, announced)
     if services.webhook is not None:
         await services.webhook.start()
     try:
@@ -185,16 +156,19 @@ async def _with_services(settings: Settings, action: Callable[[Services], Awaita
         await store.close()
 
 
-def _with_store(settings: Settings, action: Callable[[Services], Awaitable[T]]) -> T:
-    """Run against the configured Redis, the running embedded one, or a temporary one."""
+def _with_store(settings: Settings, action: Callable[[Services], Awaitable[T]], *,
+                links: bool = False) -> T:
+    """Run against the configured Redis, the running embedded one, or a temporary one;
+    `links`: the action mails links (a note says when no running service gives their base)."""
     if settings.redis_url:
-        return asyncio.run(_with_services(settings, action))
+        return asyncio.run(_with_services(settings, action, links))
     url = running_url(settings.data_dir)
     if url is not None:
-        return asyncio.run(_with_services(settings.replace(redis_url=url), action))
+        return asyncio.run(_with_services(settings.replace(redis_url=url), action, links))
     embedded = EmbeddedRedis(settings.data_dir, settings.redis_server)
     try:
-        return asyncio.run(_with_services(settings.replace(redis_url=embedded.start()), action))
+        return asyncio.run(_with_services(settings.replace(redis_url=embedded.start()), action,
+                                          links))
     finally:
         embedded.stop()
 
@@ -203,7 +177,7 @@ def bulk_enroll(settings: Settings, path: Path, valid_secs: int | None) -> int:
     """Enroll every ``username,email`` row of a CSV: all rows are checked first (a bad row
     changes nothing); then a progress bar on stderr and one report line per row on stdout."""
     try:
-        rows = parse_bulk_csv(path.read_text(encoding="utf-8"))
+        rows = parse_bulk_csv(read_text(path))
     except InvalidParameter as exc:
         print(f"authsvc: error: {exc.message_detail}", file=sys.stderr)
         return 1
@@ -214,14 +188,14 @@ def bulk_enroll(settings: Settings, path: Path, valid_secs: int | None) -> int:
             what = "mailed" if outcome["mailed"] else outcome["reason"]
             print(f"line {row.line}: {row.username} <{row.email}>: {what}", flush=True)
 
-    _with_store(settings, enroll_all)
+    _with_store(settings, enroll_all, links=True)
     return 0
 
 
 def import_tokens(settings: Settings, path: Path, token_type: str, partial: bool) -> int:
     """Import a token CSV: progress bar on stderr, one report line per row on stdout; a bad
     row fails the whole import (exit 1, nothing imported) unless --partial."""
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path)
     lines = sum(1 for line in text.splitlines() if line.strip())
 
     async def run(svc: Services) -> int:
@@ -274,6 +248,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "admin":
             return cli_admin.run(settings, args, _with_store)
         return tls_dev_cert(settings, args.out, args.name, args.days)
-    except (SettingsError, EmbeddedRedisError, RedisUnavailable, OSError) as exc:
+    except BrokenPipeError:  # `authsvc integration list | head -n1`: the reader left
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except (SettingsError, EmbeddedRedisError, RedisUnavailable, ServeError, NotText,
+            OSError) as exc:
         print(f"authsvc: error: {exc}", file=sys.stderr)
         return 1

@@ -9,6 +9,7 @@ dump therefore holds neither a usable seed nor a guessable code hash.
 from __future__ import annotations
 
 import base64
+import hashlib
 import hmac
 import os
 import secrets
@@ -34,6 +35,14 @@ def constant_time_equal(a: str | bytes, b: str | bytes) -> bool:
     left = a.encode() if isinstance(a, str) else a
     right = b.encode() if isinstance(b, str) else b
     return hmac.compare_digest(left, right)
+
+
+def secret_hash(secret: str) -> str:
+    """What Redis keeps of a random link secret (activation code, enrollment or session token),
+    and the name it is looked up by: SHA-256, hex. Unkeyed is enough because these secrets are
+    random and long (at least 119 bits), so the hash cannot be reversed by guessing; a dump of
+    Redis then holds nothing that activates a phone or opens a portal."""
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def random_id(prefix: str, length: int = 20) -> str:

@@ -1,7 +1,10 @@
 """Where a simulated carrier finds the outbox: ``DATA_DIR/outbox.json``.
 
 At start-up each process writes its base URL and the outbox token there (mode 0600), where a
-carrier on the same machine (`mobile-sim sms|mail|answer-call`) finds both. Whoever can read that
+carrier on the same machine (`mobile-sim sms|mail|answer-call`) finds both. A process that
+stops removes the file if it names that process, and a running one writes it again when it is
+gone (`announce_outbox(..., only_if_missing=True)` on its heartbeat), so the file names a
+service that runs. Whoever can read that
 file can read the data dir's ``secret.key`` as well, so it gives away nothing more.
 """
 
@@ -35,12 +38,25 @@ def write_discovery_file(data_dir: Path, url: str, token: str) -> Path:
     return path
 
 
-def announce_outbox(data_dir: Path, url: str, token: str) -> None:
-    """Write the discovery file; a read-only data dir is logged (the endpoint still works with
-    ``mobile-sim --service``)."""
+def announce_outbox(data_dir: Path, url: str, token: str, *, only_if_missing: bool = False
+                    ) -> None:
+    """Write the discovery file (with `only_if_missing`, only when there is none); a read-only
+    data dir is logged (the endpoint still works with ``mobile-sim --service``)."""
+    if only_if_missing and (data_dir / DISCOVERY_FILE).exists():
+        return
     try:
         path = write_discovery_file(data_dir, url, token)
     except OSError as exc:
         log.warning("outbox: could not write %s: %s", data_dir / DISCOVERY_FILE, exc.strerror)
         return
     log.info("outbox endpoint %s/outbox/v1/messages announced in %s", url, path)
+
+
+def withdraw_outbox(data_dir: Path, url: str) -> None:
+    """Remove the discovery file if it names `url` (this process stops)."""
+    path = data_dir / DISCOVERY_FILE
+    try:
+        if json.loads(path.read_text()).get("url") == url:
+            path.unlink()
+    except (OSError, ValueError, AttributeError):
+        return

@@ -13,6 +13,7 @@ class AuthsvcError(Exception):
 
     code = 50000
     message = "Internal server error"
+    retry_after: int | None = None  # seconds, sent as Retry-After when set
 
     def __init__(self, message_detail: str | None = None, *, message: str | None = None) -> None:
         super().__init__(message_detail or message or self.message)
@@ -51,42 +52,49 @@ class WrongStepUpCode(InvalidParameter):
     message = "Incorrect verification code"
 
 
-class MissingCredentials(AuthsvcError):
+class NotAuthenticated(AuthsvcError):
+    """A 401: the request does not prove who sent it (the failed-signature limits count these)."""
+
+    code = 40100
+    message = "Invalid request credentials"
+
+
+class MissingCredentials(NotAuthenticated):
     """No (or an unparsable) Authorization header."""
 
     code = 40101
     message = "Missing request credentials"
 
 
-class UnknownIntegration(AuthsvcError):
+class UnknownIntegration(NotAuthenticated):
     """The integration key is not known."""
 
     code = 40102
     message = "Invalid integration key in request credentials"
 
 
-class BadSignature(AuthsvcError):
+class BadSignature(NotAuthenticated):
     """The HMAC signature does not match the request."""
 
     code = 40103
     message = "Invalid signature in request credentials"
 
 
-class MissingDate(AuthsvcError):
+class MissingDate(NotAuthenticated):
     """Neither X-Duo-Date nor Date carries a parsable date."""
 
     code = 40104
     message = "Missing or invalid request date"
 
 
-class UnsupportedSignature(AuthsvcError):
+class UnsupportedSignature(NotAuthenticated):
     """A device activation without an RSA public key (pubkey, pkpush=rsa-sha512)."""
 
     code = 40112
     message = "Signature type is not supported"
 
 
-class DateSkew(AuthsvcError):
+class DateSkew(NotAuthenticated):
     """The signed date is too far from the server's clock."""
 
     code = 40105
@@ -134,18 +142,33 @@ class BodyTooLarge(AuthsvcError):
     message = "Request entity too large"
 
 
+class RateLimited(AuthsvcError):
+    """A rate limit refused the request (the detail names which); try again after
+    `retry_after` seconds. Nothing was decided or counted against the user."""
+
+    code = 42901
+    message = "Too Many Requests"
+
+    def __init__(self, message_detail: str, *, retry_after: int) -> None:
+        super().__init__(message_detail)
+        self.retry_after = max(1, retry_after)
+
+
 class ServiceStopping(AuthsvcError):
     """The process is shutting down; a waiting request is released (the push goes on)."""
 
     code = 50301
     message = "Service is shutting down"
+    retry_after = 1
 
 
 class StoreUnavailable(AuthsvcError):
-    """Redis cannot be reached or did not answer in time; the request changed nothing we know of."""
+    """Redis cannot be reached, did not answer in time, or answered "not now" (out of memory,
+    loading, read-only, ...); the request changed nothing we know of."""
 
     code = 50301
     message = "Service temporarily unavailable"
+    retry_after = 1
 
 
 class OAuthError(InvalidParameter):

@@ -48,6 +48,7 @@ from authsvc.domain.prompt import PromptSessions
 from authsvc.domain.prompt_devices import PromptDevices
 from authsvc.domain.prompt_flow import PromptFlow
 from authsvc.domain.push import PushService
+from authsvc.domain.ratelimits import RateLimits
 from authsvc.domain.security_keys import RelyingParty, SecurityKeys
 from authsvc.domain.subjects import Subjects
 from authsvc.domain.telephony import PhoneCalls, SmsPasscodes
@@ -123,6 +124,7 @@ class Services:
     unenrolled: UnenrolledLockout
     prompt: Prompt
     panel: Panel
+    limits: RateLimits
 
     @classmethod
     def build(cls, settings: Settings, store: Store, box: SecretBox, clock: Clock,
@@ -220,17 +222,21 @@ class _Wiring:
         return Subjects(self.store)
 
     @cached_property
+    def limits(self) -> RateLimits:
+        return RateLimits(self.store, self.clock, self.settings.rate_limits)
+
+    @cached_property
     def auth(self) -> Authenticator:
         out_of_band = OutOfBandSender(self.store, self.clock, self.authlog, self.pushes,
                                       self.sms, self.calls)
         return Authenticator(self.store, self.box, self.clock, self.authlog, self.subjects,
                              self.pushes, out_of_band, self.security_keys,
-                             Transactions(self.store, self.pushes))
+                             Transactions(self.store, self.pushes), self.limits)
 
     @cached_property
     def preauth(self) -> Preauth:
         return Preauth(self.store, self.clock, self.authlog, self.subjects, self.links,
-                       self.pushes, self.sms)
+                       self.pushes, self.sms, self.limits)
 
     @cached_property
     def invitations(self) -> Invitations:
@@ -327,7 +333,7 @@ def _messaging(settings: Settings, store: Store, clock: Clock, box: SecretBox
     that sends through it."""
     if settings.delivery == "webhook":
         assert settings.webhook_url and settings.webhook_secret  # noqa: S101 - Settings.check
-        webhook = WebhookProvider(store, clock, settings.webhook_url,
+        webhook = WebhookProvider(store, clock, box, settings.webhook_url,
                                   settings.webhook_secret.value, settings.webhook_max_attempts)
         return webhook, None, Messenger(store, clock, webhook)
     outbox = OutboxProvider(store, clock, box)

@@ -13,6 +13,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from authsvc.model.ratelimits import Limiter, RateLimit
+
+# Far above honest load (docs/configuration.md says why), far below an attack.
+DEFAULT_RATE_LIMITS: dict[Limiter, RateLimit] = {
+    Limiter.INTEGRATION: RateLimit(20_000, 2),
+    Limiter.IP: RateLimit(20_000, 2),
+    Limiter.USERNAME: RateLimit(120, 10),
+    Limiter.UNKNOWN_USERS: RateLimit(100, 10),
+    Limiter.BAD_SIGNATURES_IP: RateLimit(50, 60),
+    Limiter.BAD_SIGNATURES_IKEY: RateLimit(50, 60),
+    Limiter.FAILED_AUTH_INTEGRATION: RateLimit(200, 20),
+    Limiter.FAILED_AUTH_IP: RateLimit(200, 20),
+}
+
 
 class SettingsError(ValueError):
     """An environment variable holds a value that cannot be used; the message names it."""
@@ -80,6 +94,9 @@ ENV_TABLE: tuple[EnvVar, ...] = (
            "days without a device (\"Not enrolled\"); preauth applies it at once anyway"),
     EnvVar("AUTHSVC_LOG_LEVEL", "log_level", "info", "debug, info, warning or error"),
     EnvVar("AUTHSVC_ACCESS_LOG", "access_log", "0", "1 = log every HTTP request"),
+    *(EnvVar(f"AUTHSVC_RATE_LIMIT_{limiter.value.upper()}", f"rate_limit_{limiter.value}",
+             str(DEFAULT_RATE_LIMITS[limiter]), f"rate limit: {limiter.detail.split(': ')[1]} "
+             "(N/Ss: a burst of N, then N per S seconds; off)") for limiter in Limiter),
 )
 
 
@@ -167,6 +184,7 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "u2f_app_id": _to_optional_str,
     "unenrolled_sweep_seconds": _to_positive_float,
     "access_log": _to_bool,
+    **{f"rate_limit_{limiter.value}": RateLimit.parse for limiter in Limiter},
 }
 
 
@@ -198,6 +216,16 @@ class Settings:
     webauthn_origins: str | None = None
     u2f_app_id: str | None = None
     unenrolled_sweep_seconds: float = 600.0
+    rate_limit_integration: RateLimit | None = DEFAULT_RATE_LIMITS[Limiter.INTEGRATION]
+    rate_limit_ip: RateLimit | None = DEFAULT_RATE_LIMITS[Limiter.IP]
+    rate_limit_username: RateLimit | None = DEFAULT_RATE_LIMITS[Limiter.USERNAME]
+    rate_limit_unknown_users: RateLimit | None = DEFAULT_RATE_LIMITS[Limiter.UNKNOWN_USERS]
+    rate_limit_bad_signatures_ip: RateLimit | None = DEFAULT_RATE_LIMITS[Limiter.BAD_SIGNATURES_IP]
+    rate_limit_bad_signatures_ikey: RateLimit | None = \
+        DEFAULT_RATE_LIMITS[Limiter.BAD_SIGNATURES_IKEY]
+    rate_limit_failed_auth_integration: RateLimit | None = \
+        DEFAULT_RATE_LIMITS[Limiter.FAILED_AUTH_INTEGRATION]
+    rate_limit_failed_auth_ip: RateLimit | None = DEFAULT_RATE_LIMITS[Limiter.FAILED_AUTH_IP]
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
@@ -225,6 +253,11 @@ class Settings:
                                 "AUTHSVC_WEBHOOK_SECRET")
         if self.key_prefix and not self.key_prefix.replace("_", "").replace("-", "").isalnum():
             raise SettingsError("AUTHSVC_KEY_PREFIX may hold letters, digits, '-' and '_' only")
+
+    @property
+    def rate_limits(self) -> dict[Limiter, RateLimit | None]:
+        """Every limiter's limit (None: off)."""
+        return {limiter: getattr(self, f"rate_limit_{limiter.value}") for limiter in Limiter}
 
     @property
     def tls(self) -> bool:

@@ -5,7 +5,8 @@
     python examples/demo.py sms USER NUMBER      # adds a phone for SMS and sends passcodes to it
     python examples/demo.py passcode USER CODE   # verifies a passcode
 
-Reads admin.json and app.json (written by `authsvc integration create`). Talks to
+Reads var/admin.json and var/app.json (written by `authsvc integration create`; admin.json and
+app.json in the current directory, where older walkthroughs put them, work too). Talks to
 https://localhost:8443 trusting var/tls/ca.pem; AUTHSVC_DEMO_PORT and AUTHSVC_DEMO_CA override
 (AUTHSVC_DEMO_CA=HTTP for the plain-HTTP default service on port 8080).
 """
@@ -23,7 +24,9 @@ PORT = int(os.environ.get("AUTHSVC_DEMO_PORT", "8443"))
 CA = os.environ.get("AUTHSVC_DEMO_CA", "var/tls/ca.pem")
 
 
-def _keys(path: str) -> tuple[str, str]:
+def _keys(name: str) -> tuple[str, str]:
+    path = next((p for p in (os.path.join("var", name), name) if os.path.exists(p)),
+                os.path.join("var", name))
     with open(path) as handle:
         data = json.load(handle)
     return data["ikey"], data["skey"]

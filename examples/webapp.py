@@ -1,8 +1,8 @@
 """A web application protected by the Duo Prompt, as in Duo's own duo_universal demo, on aiohttp.
 
     authsvc integration create --type web --name "Demo web app" \\
-        --redirect-uri http://localhost:8081/duo-callback > web.json
-    python examples/webapp.py web.json        # then open http://localhost:8081
+        --redirect-uri http://localhost:8081/duo-callback > var/web.json
+    python examples/webapp.py var/web.json    # then open http://localhost:8081
 
 A username/password form (a stub: any password is accepted), then duo_universal's
 `create_auth_url` sends the browser to the prompt; the prompt sends it back to /duo-callback

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import difflib
 import json
 import os
 import signal
@@ -29,6 +30,7 @@ from mobile_sim.client import (
     passcode,
     resolve_activation,
 )
+from mobile_sim.errors import explain
 from mobile_sim.fleet import Fleet, parse_mix
 from mobile_sim.phone import Decider, Decision, describe, fixed, serve_account
 from mobile_sim.protocol import ActivationInputError
@@ -36,10 +38,36 @@ from mobile_sim.state import DEFAULT_STATE, Account, StateFile
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """Usage errors are one line on stderr and exit status 2."""
+    """argparse, but a usage error is one line on stderr and exit status 2, and an option
+    nobody knows is named with the closest one (``--aprove``: "did you mean --approve?")
+    instead of whatever argparse noticed first."""
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        self.given = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(2, f"{self.prog}: error: {self._unknown_option() or message} (see --help)\n")
+
+    def _unknown_option(self) -> str | None:
+        known = _options(self)
+        for word in getattr(self, "given", []):
+            name = word.split("=", 1)[0]
+            if name.startswith("--") and name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
+                return f"unknown option {name}" + (f": did you mean {close[0]}?" if close else "")
+        return None
+
+
+def _options(parser: argparse.ArgumentParser) -> list[str]:
+    """Every option string of the parser and of its subcommands."""
+    names: list[str] = []
+    for action in parser._actions:
+        names += action.option_strings
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                names += _options(sub)
+    return names
 
 
 def _parser() -> OneLineParser:
@@ -85,7 +113,8 @@ def _parser() -> OneLineParser:
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--state", type=Path, default=DEFAULT_STATE,
-                        help=f"state file of the accounts (default {DEFAULT_STATE})")
+                        help=f"state file of the accounts (MOBILE_SIM_STATE; default "
+                             f"{DEFAULT_STATE})")
     parser.add_argument("--ca-file", default=os.environ.get("MOBILE_SIM_CA_FILE"),
                         help="CA certificate to trust (MOBILE_SIM_CA_FILE)")
 
@@ -190,7 +219,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("sms", "mail", "answer-call"):
             return carrier_cli.run(args)
         return asyncio.run(_fleet(args))
+    except BrokenPipeError:  # `mobile-sim sms --codes | head -n1`: the reader has left
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (DeviceError, ActivationInputError, aiohttp.ClientError, OSError,
             CarrierError) as exc:
-        print(f"mobile-sim: error: {exc}", file=sys.stderr)
+        print(f"mobile-sim: error: {explain(exc)}", file=sys.stderr)
         return 1

@@ -14,7 +14,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-DEFAULT_STATE = Path("mobile-sim.json")
+STATE_ENV = "MOBILE_SIM_STATE"  # e.g. var/mobile-sim.json, to keep it out of a source tree
+DEFAULT_STATE = Path(os.environ.get(STATE_ENV) or "mobile-sim.json")
 
 
 @dataclass

@@ -1,5 +1,8 @@
 """Shared fixtures: a real redis-server per session (flushed per test), the service as a real
 process over HTTP and over TLS, fresh integrations per test, and duo_client clients bound to them.
+
+`tests/inprocess/conftest.py` overrides `service` and `tls_service` with the app built in the
+test's own process (on a clock the test moves); `admin_api` and `auth_api` follow the override.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from authsvc.crypto import SecretBox
 from authsvc.domain.integrations import IntegrationRegistry
 from authsvc.store import Redis, Store
 from authsvc.tls import DevCert, write_dev_cert
-from tests.harness import TEST_SECRET_KEY, RedisServer, ServiceProcess, service_env
+from tests.harness import TEST_SECRET_KEY, RedisServer, Service, ServiceProcess, service_env
 
 
 @pytest.fixture(scope="session")
@@ -113,14 +116,14 @@ def integrations(redis_url: str) -> IntegrationPair:
 
 
 @pytest.fixture
-def admin_api(service: ServiceProcess, integrations: IntegrationPair) -> duo_client.Admin:
+def admin_api(service: Service, integrations: IntegrationPair) -> duo_client.Admin:
     """duo_client.Admin, unmodified, over plain HTTP."""
     return duo_client.Admin(integrations.admin.ikey, integrations.admin.skey, "127.0.0.1",
                             ca_certs="HTTP", port=service.port)
 
 
 @pytest.fixture
-def auth_api(service: ServiceProcess, integrations: IntegrationPair) -> duo_client.Auth:
+def auth_api(service: Service, integrations: IntegrationPair) -> duo_client.Auth:
     """duo_client.Auth, unmodified, over plain HTTP."""
     return duo_client.Auth(integrations.auth.ikey, integrations.auth.skey, "127.0.0.1",
                            ca_certs="HTTP", port=service.port)

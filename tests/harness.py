@@ -17,6 +17,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 TEST_SECRET_KEY = "test-master-key-0123456789abcdef-0123456789"
 CLUSTER_ENV = "AUTHSVC_TEST_REDIS_CLUSTER"
@@ -51,15 +52,19 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self, *, appendonly: bool = False) -> RedisServer:
+    def start(self, *, appendonly: bool = False, extra: tuple[str, ...] = (),
+              wait: bool = True) -> RedisServer:
+        """Start redis-server (`extra`: more flags); with `wait`, until it answers PONG."""
         binary = shutil.which("redis-server")
         assert binary, "redis-server is not installed (./bootstrap.sh installs it)"
         self.directory.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "yes" if appendonly else "no", "--dir", str(self.directory),
-             "--logfile", str(self.directory / "redis.log"), *self._cluster_flags()],
+             "--logfile", str(self.directory / "redis.log"), *self._cluster_flags(), *extra],
             stdin=subprocess.DEVNULL)
+        if not wait:
+            return self
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
@@ -96,12 +101,30 @@ class RedisServer:
     def flush(self) -> None:
         assert redis_command(self.port, "FLUSHALL").startswith(b"+OK")
 
+    def command(self, *args: str) -> bytes:
+        """One command on a connection of its own (setup, fault injection)."""
+        return redis_command(self.port, *args)
+
 
 def service_env(redis_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("AUTHSVC_")}
     env.update({"AUTHSVC_REDIS_URL": redis_url, "AUTHSVC_SECRET_KEY": TEST_SECRET_KEY,
                 "AUTHSVC_DATA_DIR": str(data_dir), "AUTHSVC_LOG_LEVEL": "warning", **extra})
     return env
+
+
+class Service(Protocol):
+    """A running service as tests reach it: `ServiceProcess` here, or the app served in the
+    test's own process (`tests/inprocess/serving.py`)."""
+
+    @property
+    def port(self) -> int: ...
+
+    @property
+    def tls_ca(self) -> Path | None: ...
+
+    @property
+    def data_dir(self) -> Path: ...
 
 
 @dataclass
@@ -118,6 +141,11 @@ class ServiceProcess:
     @property
     def scheme(self) -> str:
         return "https" if self.tls_ca else "http"
+
+    @property
+    def data_dir(self) -> Path:
+        """``AUTHSVC_DATA_DIR`` of the process."""
+        return Path(self.env["AUTHSVC_DATA_DIR"])
 
     def start(self, log_path: Path, timeout: float = 20) -> ServiceProcess:
         self.log_path = log_path

@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import csv
 import json
+import os
 import secrets
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -43,6 +44,7 @@ from tokens.webauthn_client import CeremonyError
 from tokens.yubikey import YubiKey
 
 TOKEN_TYPES = ("h6", "h8", "t6", "t8", "yk")
+INTEGRATION_ENV = "TOKENS_INTEGRATION"
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -73,8 +75,11 @@ def _parser() -> OneLineParser:
     reg.add_argument("--name", help="name of the key in the portal")
     _ceremony(reg)
     auth = commands.add_parser("authenticate", help="verify the key through the Auth API")
-    auth.add_argument("--ikey", required=True)
-    auth.add_argument("--skey", required=True)
+    auth.add_argument("--integration", type=Path, default=os.environ.get(INTEGRATION_ENV),
+                      help="the JSON `authsvc integration create` printed, e.g. var/app.json "
+                           f"({INTEGRATION_ENV}); or --ikey and --skey")
+    auth.add_argument("--ikey")
+    auth.add_argument("--skey")
     _ceremony(auth)
     return parser
 
@@ -87,7 +92,8 @@ def _positive(text: str) -> int:
 
 def _state(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--state", type=Path, default=DEFAULT_STATE,
-                        help=f"state file of the soft tokens and soft key (default {DEFAULT_STATE})")
+                        help=f"state file of the soft tokens and soft key (TOKENS_STATE; default "
+                             f"{DEFAULT_STATE})")
 
 
 def _ceremony(parser: argparse.ArgumentParser) -> None:
@@ -223,13 +229,26 @@ def _cmd_register(args: argparse.Namespace) -> int:
 
 def _cmd_authenticate(args: argparse.Namespace) -> int:
     service: Service = args.service
+    ikey, skey = _integration(args)
     with _open_key(args, create=False) as (device, touch):
-        api = duo_client.Auth(args.ikey, args.skey, service.host,
+        api = duo_client.Auth(ikey, skey, service.host,
                               ca_certs=(args.ca_file if service.https else "HTTP"), port=service.port)
         answer = auth_api_authenticate(api, service.origin, args.username, device, pin=args.pin,
                                        on_touch=touch)
     _say(json.dumps(answer))
     return 0 if answer.get("result") == "allow" else 1
+
+
+def _integration(args: argparse.Namespace) -> tuple[str, str]:
+    """The auth integration's keys: from --ikey/--skey, else the --integration JSON file."""
+    if args.ikey or args.skey or args.integration is None:
+        return args.ikey, args.skey  # both given: checked in main
+    try:
+        keys = json.loads(Path(args.integration).read_text())
+        return str(keys["ikey"]), str(keys["skey"])
+    except (ValueError, KeyError, TypeError):
+        raise TokensError(f"{args.integration} is not what `authsvc integration create` prints "
+                          '(a JSON object with "ikey" and "skey")') from None
 
 
 def _explain(exc: Exception) -> str:
@@ -248,7 +267,12 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``tokens`` console script."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "authenticate" and not (args.ikey and args.skey) and (
+            args.ikey or args.skey or args.integration is None):
+        parser.error("authenticate needs --integration FILE (or TOKENS_INTEGRATION), "
+                     "or both --ikey and --skey")
     try:
         return COMMANDS[args.command](args)
     except (TokensError, CeremonyError, ClientError, NoKeyError, aiohttp.ClientError, OSError,

@@ -12,7 +12,8 @@ from typing import Any
 from tokens.ceremonies import TokensError
 from tokens.fido import SoftAuthenticator
 
-DEFAULT_STATE = Path("tokens.json")
+STATE_ENV = "TOKENS_STATE"  # e.g. var/tokens.json, to keep it out of a source tree
+DEFAULT_STATE = Path(os.environ.get(STATE_ENV) or "tokens.json")
 
 
 class StateFile:

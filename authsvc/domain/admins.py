@@ -19,8 +19,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from authsvc.clock import Clock
 from authsvc.crypto import random_id
-from authsvc.domain.invitations import check_email
 from authsvc.domain.links import Links
+from authsvc.domain.users import check_email
 from authsvc.errors import Conflict, InvalidParameter, NotFound
 from authsvc.model.admins import Admin, AdminStatus, ChangeStatus
 from authsvc.model.roles import Role

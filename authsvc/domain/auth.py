@@ -29,6 +29,7 @@ from authsvc.domain.auth_requests import (
 from authsvc.domain.authlog import AuthLog
 from authsvc.domain.out_of_band import OutOfBandSender
 from authsvc.domain.push import PENDING, PushService
+from authsvc.domain.ratelimits import RateLimits, counts_as_failure
 from authsvc.domain.security_keys import SecurityKeys
 from authsvc.domain.subjects import Subject, Subjects, UnknownUser
 from authsvc.domain.transactions import Transactions
@@ -64,7 +65,7 @@ class Authenticator:
 
     def __init__(self, store: Store, box: SecretBox, clock: Clock, authlog: AuthLog,
                  subjects: Subjects, pushes: PushService, out_of_band: OutOfBandSender,
-                 security_keys: SecurityKeys, transactions: Transactions,
+                 security_keys: SecurityKeys, transactions: Transactions, limits: RateLimits,
                  factors: Sequence[PasscodeFactor] | None = None) -> None:
         self._store = store
         self._box = box
@@ -75,11 +76,12 @@ class Authenticator:
         self._out_of_band = out_of_band
         self._keys = security_keys
         self._transactions = transactions
+        self._limits = limits
         self._factors = passcode_factors() if factors is None else tuple(factors)
 
     async def auth(self, request: AuthRequest) -> AuthAnswer:
         """Decide (or, for a push with `run_async`, start) one authentication; raises
-        UnknownUser when the request names nobody.
+        UnknownUser when the request names nobody, RateLimited when a rate limit refuses.
 
         A decision computed from the user's groups is committed only if they did not change
         meanwhile (the scripts compare the user's membership version); when they did, nothing
@@ -90,6 +92,20 @@ class Authenticator:
             raise MissingParameter("factor")
         if isinstance(proof, Passcode):
             check_passcode(proof.code)
+        reservation = await self._limits.admit_attempt(
+            request, guess=not isinstance(proof, OutOfBand))
+        failed = False  # other errors (bad input, Redis gone) are not failed guesses
+        try:
+            answer = await self._decide_fresh(request, proof)
+            failed = counts_as_failure(answer.verdict)
+            return answer
+        except UnknownUser:
+            failed = True
+            raise
+        finally:
+            await self._limits.settle(reservation, failed=failed)
+
+    async def _decide_fresh(self, request: AuthRequest, proof: Proof) -> AuthAnswer:
         verified: dict[str, Match | None] = {}  # a security key's assertion is checked once
         for _ in range(STALE_RETRIES):
             subject = await self._subjects.get(request)

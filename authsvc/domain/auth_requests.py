@@ -58,7 +58,9 @@ Proof = Passcode | OutOfBand | WebauthnAssertion | U2fResponse
 @dataclass(frozen=True, slots=True)
 class AuthRequest:
     """Who is authenticating, from which application and access device, with what proof
-    (none for preauth), and whether the caller waits for the end (`run_async` False)."""
+    (none for preauth), and whether the caller waits for the end (`run_async` False).
+    `client_ip` is the address the request came from (the application's server), which the
+    rate limits count; `ipaddr` is the end user's, as the application reports it."""
 
     integration: Integration
     username: str | None = None
@@ -67,6 +69,7 @@ class AuthRequest:
     hostname: str | None = None
     proof: Proof | None = None
     run_async: bool = False
+    client_ip: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from authsvc.clock import Clock
-from authsvc.crypto import SecretBox, constant_time_equal, random_id
+from authsvc.crypto import SecretBox, constant_time_equal, random_id, secret_hash
 from authsvc.domain.events import Waiters
 from authsvc.domain.phones import otp_copy
 from authsvc.domain.push import PushService
@@ -98,22 +98,24 @@ class DeviceService:
         if not pubkey or pkpush != "rsa-sha512":
             raise UnsupportedSignature("pubkey and pkpush=rsa-sha512 are required")
         _rsa_public_key(pubkey)
-        taken = await self._store.phones.take_activation(code)
+        code_hash = secret_hash(code)
+        taken = await self._store.phones.take_activation(code_hash)
         record = await self._store.phones.record(taken[0]) if taken else None
-        if taken is None or record is None or record.app.activation_code != code:
+        if taken is None or record is None or not constant_time_equal(
+                record.app.activation_hash, code_hash):
             raise UnknownActivationCode()
         if not _platform_ok(request.param("platform") or ""):
-            await self._store.phones.set_activation_code(record.phone_id, "", 0)
+            await self._store.phones.set_activation_hash(record.phone_id, "", 0)
             raise InvalidParameter(message="Unsupported platform")
-        return await self._issue_credentials(record, taken[1], code, pubkey, request)
+        return await self._issue_credentials(record, taken[1], code_hash, pubkey, request)
 
-    async def _issue_credentials(self, record: PhoneRecord, host: str, code: str, pubkey: str,
-                                 request: DeviceRequest) -> dict[str, Any]:
+    async def _issue_credentials(self, record: PhoneRecord, host: str, code_hash: str,
+                                 pubkey: str, request: DeviceRequest) -> dict[str, Any]:
         phone_id, cred = record.phone_id, record.app.cred + 1
         akey, hotp_secret = random_id("DA"), secrets.token_hex(16)
         facts = {key: value for key, value in request.params if key != "pubkey"}
         app = AppCredentials(
-            akey=akey, pubkey=pubkey, host=host, cred=cred, activated_code=code,
+            akey=akey, pubkey=pubkey, host=host, cred=cred, activated_hash=code_hash,
             sealed_hotp_secret=self._box.seal(hotp_secret.encode(),
                                               bound_to=f"{phone_id}:{cred}"))
         await self._store.phones.store_app(phone_id, app, model=facts.get("model", "")[:100],

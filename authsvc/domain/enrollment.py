@@ -7,6 +7,7 @@ import secrets
 from typing import Any
 
 from authsvc.clock import Clock
+from authsvc.crypto import constant_time_equal, secret_hash
 from authsvc.domain.phones import PhoneChanges, PhoneDirectory
 from authsvc.domain.users import UserChanges, UserDirectory
 from authsvc.errors import InvalidParameter
@@ -48,13 +49,14 @@ class Enrollment:
         code = code_of(activation_code)
         if len(code) != 20 or not code.isalnum():
             raise InvalidParameter("activation_code")
+        code_hash = secret_hash(code)  # only hashes are stored; compared in constant time
         for phone_id in await self._store.phones.of_user(user_id):
             record = await self._store.phones.record(phone_id)
             if record is None:
                 continue
-            if record.app.activated_code == code and record.phone.activated:
+            if constant_time_equal(record.app.activated_hash, code_hash) and record.phone.activated:
                 return "success"
-            if record.app.activation_code == code \
-                    and await self._store.phones.activation_ttl(code) > 0:
+            if constant_time_equal(record.app.activation_hash, code_hash) \
+                    and await self._store.phones.activation_ttl(code_hash) > 0:
                 return "waiting"
         return "invalid"

@@ -9,17 +9,16 @@ enrollment kills its link.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from authsvc.clock import Clock
-from authsvc.crypto import random_id
+from authsvc.crypto import random_id, secret_hash
 from authsvc.domain.links import Links
 from authsvc.domain.messages import Message, Messenger
-from authsvc.domain.users import UserChanges, UserDirectory, normalize_name
+from authsvc.domain.users import UserChanges, UserDirectory, check_email, normalize_name
 from authsvc.errors import InvalidParameter, MissingParameter, NotFound
 from authsvc.model.enrollments import PendingEnrollment
 from authsvc.store import Store
@@ -31,14 +30,7 @@ MAX_BULK_ROWS = 10_000
 
 def token_hash(token: str) -> str:
     """What Redis keeps of a link or session token."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def check_email(email: str, param: str = "email") -> str:
-    cleaned = email.strip()
-    if "@" not in cleaned or len(cleaned) > 320 or not cleaned.isprintable() or " " in cleaned:
-        raise InvalidParameter(param)
-    return cleaned
+    return secret_hash(token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,27 +42,46 @@ class BulkRow:
     email: str
 
 
+HEADER = ["username", "email"]
+
+
+def _bulk_row(line: int, fields: list[str], seen: set[str]) -> BulkRow:
+    if len(fields) != 2:
+        raise InvalidParameter(f"{len(fields)} fields, expected two: username,email")
+    username = normalize_name(fields[0], "username")
+    if username in seen:
+        raise InvalidParameter(f"username {username} repeated")
+    return BulkRow(line, username, check_email(fields[1]))
+
+
 def parse_bulk_csv(text: str) -> list[BulkRow]:
-    """``username,email`` lines (a header line is allowed). Every row is checked before
-    anything happens; raises InvalidParameter listing the bad rows."""
-    rows, errors, seen = [], [], set()
+    """``username,email`` lines, optionally after the header ``username,email``. Every row is
+    checked before anything happens; raises InvalidParameter listing each bad row and why.
+
+    A first line that is neither the header nor a good row is refused as a wrong header (it is
+    never taken for data): ``name,mail`` must not become a user called "name".
+    """
+    rows: list[BulkRow] = []
+    errors: list[str] = []
+    seen: set[str] = set()
+    first = True
     for line, fields in enumerate(csv.reader(io.StringIO(text)), start=1):
         if not fields or not "".join(fields).strip():
             continue
-        if line == 1 and [f.strip().lower() for f in fields] == ["username", "email"]:
+        is_first, first = first, False
+        if is_first and [f.strip().lower() for f in fields] == HEADER:
             continue
         try:
-            if len(fields) != 2:
-                raise InvalidParameter("two fields expected: username,email")
-            username = normalize_name(fields[0], "username")
-            email = check_email(fields[1])
-            if username in seen:
-                raise InvalidParameter("username repeated")
+            row = _bulk_row(line, fields, seen)
         except InvalidParameter as exc:
+            if is_first:
+                raise InvalidParameter(
+                    f"csv: line {line}: the first line must be the header username,email "
+                    f"or a username,email row ({exc.message_detail})") from None
             errors.append(f"line {line}: {exc.message_detail}")
             continue
-        seen.add(username)
-        rows.append(BulkRow(line, username, email))
+        seen.add(row.username)
+        rows.append(row)
     if errors:
         raise InvalidParameter("csv: " + "; ".join(errors[:20]))
     if not rows or len(rows) > MAX_BULK_ROWS:

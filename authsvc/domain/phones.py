@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from authsvc.clock import Clock
-from authsvc.crypto import SecretBox, random_id
+from authsvc.crypto import SecretBox, random_id, secret_hash
 from authsvc.domain.links import Links
 from authsvc.domain.messages import Message, Messenger
 from authsvc.errors import InvalidParameter, NotFound
@@ -192,9 +192,11 @@ class PhoneDirectory:
         if not 1 <= valid <= MAX_ACTIVATION_SECS:
             raise InvalidParameter(f"valid_secs (1-{MAX_ACTIVATION_SECS})")
         await revoke_activation(self._store, phone_id)
+        # Only the code's hash is stored: a Redis dump must not let anyone activate a phone.
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(20))
-        await self._store.phones.put_activation(code, phone_id, self._links.api_host, valid)
-        await self._store.phones.set_activation_code(phone_id, code,
+        code_hash = secret_hash(code)
+        await self._store.phones.put_activation(code_hash, phone_id, self._links.api_host, valid)
+        await self._store.phones.set_activation_hash(phone_id, code_hash,
                                                      int(self._clock.now()) + valid)
         return {"activation_url": self._links.activation_url(code),
                 "activation_barcode": self._links.qr_url(code), "valid_secs": valid,
@@ -228,13 +230,13 @@ class PhoneDirectory:
 
     async def activation_is_live(self, code: str) -> bool:
         """True while an activation code can still be used."""
-        return await self._store.phones.activation_ttl(code) > 0
+        return await self._store.phones.activation_ttl(secret_hash(code)) > 0
 
     async def pending_activation(self, phone_id: str) -> bool:
         """True while an activation code of the phone is still valid."""
         record = await self._store.phones.record(phone_id)
-        code = record.app.activation_code if record else ""
-        return bool(code) and await self._store.phones.activation_ttl(code) > 0
+        code_hash = record.app.activation_hash if record else ""
+        return bool(code_hash) and await self._store.phones.activation_ttl(code_hash) > 0
 
 
 async def revoke_activation(store: Store, phone_id: str) -> None:
@@ -242,8 +244,8 @@ async def revoke_activation(store: Store, phone_id: str) -> None:
     record = await store.phones.record(phone_id)
     if record is None:
         return
-    if record.app.activation_code:
-        await store.phones.drop_activation(record.app.activation_code)
+    if record.app.activation_hash:
+        await store.phones.drop_activation(record.app.activation_hash)
     await store.phones.drop_app(phone_id)
     await store.phones.set_otp_copies(await store.phones.users_of(phone_id), phone_id, None)
 

@@ -107,13 +107,14 @@ class Portals:
                                             str(body.get("clientData", "")), name)
         return {"registration_id": key.key}
 
-    async def login(self, username: str, passcode: str | None
-                    ) -> tuple[str, PortalSession] | None:
-        """Authenticate with a passcode (or a push when None); a new session, or None."""
+    async def login(self, username: str, passcode: str | None, *,
+                    client_ip: str | None = None) -> tuple[str, PortalSession] | None:
+        """Authenticate with a passcode (or a push when None) from `client_ip` (the rate limits
+        count it); a new session, or None. Raises RateLimited when a limit refuses."""
         proof = OutOfBand("push") if passcode is None else Passcode(passcode)
         try:
             answer = await self._auth.auth(AuthRequest(integration=PORTAL, username=username,
-                                                       proof=proof))
+                                                       proof=proof, client_ip=client_ip))
         except UnknownUser:
             return None
         if answer.verdict.result is not Result.ALLOW or answer.verdict.status == "bypass":

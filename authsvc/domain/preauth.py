@@ -20,6 +20,7 @@ from authsvc.domain.auth_requests import AuthRequest, PreauthResult, mask_number
 from authsvc.domain.authlog import AuthLog
 from authsvc.domain.links import Links
 from authsvc.domain.push import PushService
+from authsvc.domain.ratelimits import RateLimits
 from authsvc.domain.subjects import Subject, Subjects
 from authsvc.domain.telephony import SmsPasscodes
 from authsvc.domain.unenrolled import UnenrolledLockout
@@ -46,7 +47,8 @@ class Preauth:
     """The `preauth` decision."""
 
     def __init__(self, store: Store, clock: Clock, authlog: AuthLog, subjects: Subjects,
-                 links: Links, pushes: PushService, sms: SmsPasscodes) -> None:
+                 links: Links, pushes: PushService, sms: SmsPasscodes,
+                 limits: RateLimits) -> None:
         self._store = store
         self._clock = clock
         self._authlog = authlog
@@ -54,13 +56,17 @@ class Preauth:
         self._links = links
         self._pushes = pushes
         self._sms = sms
+        self._limits = limits
         self._unenrolled = UnenrolledLockout(store, clock)
 
     async def preauth(self, request: AuthRequest, *, verified_push: bool = False
                       ) -> PreauthResult:
-        """Decide whether the user may authenticate, and with which devices."""
+        """Decide whether the user may authenticate, and with which devices; raises
+        RateLimited when a rate limit refuses (`domain/ratelimits.py`)."""
+        await self._limits.admit_attempt(request, guess=False)
         subject = await self._subjects.find(request)
         if subject is None:
+            await self._limits.unknown_user()
             return await self._unknown(request)
         gate = (permitted_verdict(request.integration, subject.standing)
                 or status_verdict(subject.user, subject.settings, self._clock.now(),

@@ -10,10 +10,10 @@ from authsvc.clock import Clock
 from authsvc.crypto import random_id
 from authsvc.domain.phones import detach_phone
 from authsvc.errors import InvalidParameter, MissingParameter, NotFound
+from authsvc.model.names import email_problem, username_problem
 from authsvc.model.users import MAX_ALIASES, User, UserDevices, UserStatus
 from authsvc.store import Store
 
-MAX_NAME_LENGTH = 255
 MAX_TEXT_LENGTH = 1024
 ADMIN_STATUSES = (UserStatus.ACTIVE, UserStatus.BYPASS, UserStatus.DISABLED)
 EMAIL_SCAN_PAGE = 500
@@ -36,10 +36,21 @@ class UserChanges:
 
 
 def normalize_name(name: str, param: str) -> str:
-    """Usernames and aliases are case-insensitive and stored lowercase."""
+    """Usernames and aliases are case-insensitive and stored lowercase; raises InvalidParameter
+    naming `param` and why (the allowed characters are in `model/names.py`)."""
     cleaned = name.strip().lower()
-    if not cleaned or len(cleaned) > MAX_NAME_LENGTH or not cleaned.isprintable():
-        raise InvalidParameter(param)
+    problem = username_problem(cleaned)
+    if problem is not None:
+        raise InvalidParameter(f"{param} ({problem})")
+    return cleaned
+
+
+def check_email(email: str, param: str = "email") -> str:
+    """The address without surrounding blanks; raises InvalidParameter naming `param` and why."""
+    cleaned = email.strip()
+    problem = email_problem(cleaned)
+    if problem is not None:
+        raise InvalidParameter(f"{param} ({problem})")
     return cleaned
 
 
@@ -93,8 +104,8 @@ def requested_status(changes: UserChanges) -> UserStatus | None:
 def _apply(user: User, changes: UserChanges) -> User:
     for name in ("realname", "email", "notes", "firstname", "lastname"):
         _check_text(getattr(changes, name), name)
-    if changes.email and "@" not in changes.email:
-        raise InvalidParameter("email")
+    if changes.email:
+        check_email(changes.email)
     updates = {name: getattr(changes, name)
                for name in ("realname", "email", "notes", "firstname", "lastname")
                if getattr(changes, name) is not None}

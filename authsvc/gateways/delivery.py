@@ -9,7 +9,8 @@ Webhook requests are ``POST <url>`` with the message as JSON and the header
 ``X-Authsvc-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>``; any 2xx
 answer is a delivery. A failed attempt goes to a retry queue in Redis (backoff 1, 2, 4, ... s,
 at most `max_attempts` attempts) that every process drains; a message that never gets through is
-kept in the dead-letter list and logged, never dropped silently.
+kept in the dead-letter list (a week) and logged, never dropped silently. Both hold the entry
+sealed with the `SecretBox`, like the outbox: a message carries passcodes and links.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.5
 REQUEST_TIMEOUT_S = 10.0
 OUTBOX_READER = "outbox reader v1"  # the purpose the outbox token is derived for
+WEBHOOK_ENTRY = "webhook delivery entry"  # what a sealed retry or dead-letter entry is bound to
 
 
 def _bound_to(channel: str, destination: str) -> str:
@@ -91,10 +93,11 @@ def sign_webhook(secret: str, body: bytes, timestamp: int) -> str:
 class WebhookProvider:
     """Signed JSON POSTs to one URL, with retries that survive restarts."""
 
-    def __init__(self, store: Store, clock: Clock, url: str, secret: str,
+    def __init__(self, store: Store, clock: Clock, box: SecretBox, url: str, secret: str,
                  max_attempts: int = 8) -> None:
         self._store = store
         self._clock = clock
+        self._box = box
         self._url = url
         self._secret = secret
         self._max_attempts = max_attempts
@@ -125,12 +128,25 @@ class WebhookProvider:
         if entry["attempts"] >= self._max_attempts:
             log.error("webhook delivery of message %s failed %d times; kept as dead letter",
                       entry["message"]["message_id"], entry["attempts"])
-            await self._store.delivery.bury(entry)
+            await self._store.delivery.bury(self._seal(entry))
             return
         delay_ms = 1000 * 2 ** (entry["attempts"] - 1)
         log.warning("webhook delivery of message %s failed (attempt %d); retrying in %d ms",
                     entry["message"]["message_id"], entry["attempts"], delay_ms)
-        await self._store.delivery.schedule(entry, self._clock.now_ms() + delay_ms)
+        await self._store.delivery.schedule(self._seal(entry), self._clock.now_ms() + delay_ms)
+
+    def _seal(self, entry: dict[str, Any]) -> str:
+        return self._box.seal(json.dumps(entry).encode(), bound_to=WEBHOOK_ENTRY)
+
+    def open_entry(self, sealed: str) -> dict[str, Any] | None:
+        """A sealed retry or dead-letter entry, opened (None if it does not open: written under
+        another master key, or in clear by an older version, and logged without its content)."""
+        try:
+            entry: dict[str, Any] = json.loads(self._box.open(sealed, bound_to=WEBHOOK_ENTRY))
+        except (DecryptionError, ValueError):
+            log.error("webhook: a queued entry does not open with this master key; skipped")
+            return None
+        return entry
 
     async def _post(self, message: dict[str, Any]) -> bool:
         assert self._session is not None, "start() the provider first"  # noqa: S101
@@ -148,7 +164,9 @@ class WebhookProvider:
         while True:
             await asyncio.sleep(POLL_SECONDS)
             try:
-                for entry in await self._store.delivery.claim_due(self._clock.now_ms()):
-                    await self._attempt(entry)
+                for sealed in await self._store.delivery.claim_due(self._clock.now_ms()):
+                    entry = self.open_entry(sealed)
+                    if entry is not None:
+                        await self._attempt(entry)
             except StoreUnavailable as exc:
                 log.warning("delivery retries paused: %s", exc)

@@ -40,7 +40,7 @@ def _auth_request(request: web.Request, args: Params) -> AuthRequest:
     return AuthRequest(
         integration=credentials(request).integration, username=username, user_id=user_id,
         ipaddr=args.text("ipaddr", max_length=64),
-        hostname=args.text("hostname", max_length=255))
+        hostname=args.text("hostname", max_length=255), client_ip=request.remote)
 
 
 async def ping(request: web.Request) -> web.Response:

@@ -21,12 +21,14 @@ def ok(response: Any, metadata: dict[str, Any] | None = None) -> web.Response:
 
 
 def fail(error: AuthsvcError) -> web.Response:
-    """A failure envelope; the HTTP status is the first three digits of the code."""
+    """A failure envelope; the HTTP status is the first three digits of the code, and a
+    `Retry-After` header says when to try again for the errors that have one (503, 429)."""
     body = {
         "stat": "FAIL",
         "code": error.code,
         "message": error.message,
         "message_detail": error.message_detail,
     }
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
     return web.Response(status=error.http_status, body=_dumps(body).encode(),
-                        content_type="application/json")
+                        content_type="application/json", headers=headers)

@@ -1,13 +1,15 @@
 """Middlewares: Duo's error envelope for everything that goes wrong, and request signing.
 
 `error_middleware` is outermost: caller errors become their Duo code, aiohttp's own 404/405/413
-become Duo envelopes, an unreachable Redis becomes 503, and anything unexpected becomes a logged
-50000 without a traceback in the response.
+become Duo envelopes, an unreachable or refusing Redis becomes 503 with Retry-After, and anything
+unexpected becomes a 50000 carrying an error id that the logged traceback carries too, never
+the traceback itself.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import Any
 
 from aiohttp import web
@@ -20,12 +22,14 @@ from authsvc.errors import (
     Forbidden,
     InvalidParameter,
     MethodNotAllowed,
+    NotAuthenticated,
     NotFound,
     StoreUnavailable,
 )
 from authsvc.http.envelope import fail
 from authsvc.http.params import Params
-from authsvc.http.signature import SignaturePolicy, read_wire, verify_request
+from authsvc.http.redaction import redact_target
+from authsvc.http.signature import SignaturePolicy, claimed_ikey, read_wire, verify_request
 from authsvc.http.web import is_panel_path
 from authsvc.model.integrations import IntegrationType
 from authsvc.model.permissions import Actor
@@ -34,9 +38,12 @@ from authsvc.services import Services
 log = logging.getLogger(__name__)
 
 SERVICES = web.AppKey("services", Services)
-_CREDENTIALS = "authsvc.credentials"
-_PARAMS = "authsvc.params"
+_CREDENTIALS = web.RequestKey("credentials", Credentials)
+_PARAMS = web.RequestKey("params", Params)
 UNSIGNED_PATHS = frozenset({"/auth/v2/ping"})
+# Their handlers call Authenticator.auth or Preauth.preauth, whose rate-limit admission includes
+# the caller's (address and integration) in the same round trip (domain/ratelimits.py).
+ATTEMPT_PATHS = frozenset({"/auth/v2/auth", "/auth/v2/preauth"})
 
 _HTTP_ERRORS: dict[int, type[AuthsvcError]] = {
     403: Forbidden,
@@ -93,8 +100,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             raise
         return fail(_from_http_exception(exc))
     except Exception:
-        log.exception("unexpected error on %s %s", request.method, request.path)
-        return fail(AuthsvcError())
+        # The id ties the client's answer to the logged traceback; the path is redacted.
+        error_id = secrets.token_hex(6)
+        log.exception("unexpected error %s on %s %s", error_id, request.method,
+                      redact_target(request.path))
+        return fail(AuthsvcError(f"error id {error_id}"))
 
 
 def _api_of(path: str) -> IntegrationType | None:
@@ -107,7 +117,8 @@ def _api_of(path: str) -> IntegrationType | None:
 
 @web.middleware
 async def signature_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Check Duo's HMAC signature on the Auth and Admin APIs, then parse the parameters."""
+    """Check Duo's HMAC signature on the Auth and Admin APIs and the caller's rate limits
+    (`domain/ratelimits.py`), then parse the parameters."""
     if request.match_info.http_exception is not None:
         raise request.match_info.http_exception
     api = _api_of(request.path)
@@ -117,9 +128,15 @@ async def signature_middleware(request: web.Request, handler: Handler) -> web.St
     wire = read_wire(request, body)
     svc = services(request)
     settings = svc.settings
-    creds = await verify_request(
-        request, body, wire, registry=svc.integrations,
-        policy=SignaturePolicy(svc.clock, settings.max_skew_seconds, settings.public_host))
+    try:
+        creds = await verify_request(
+            request, body, wire, registry=svc.integrations,
+            policy=SignaturePolicy(svc.clock, settings.max_skew_seconds, settings.public_host))
+    except NotAuthenticated:  # counted per address and claimed ikey (429 once over)
+        await svc.limits.signature_failed(request.remote, claimed_ikey(request))
+        raise
+    if request.path not in ATTEMPT_PATHS:  # those are admitted with the attempt (domain)
+        await svc.limits.admit_caller(request.remote, creds.integration.ikey)
     if creds.integration.type is not api:
         raise Forbidden(f"{creds.integration.type.value} integration cannot call this API")
     request[_CREDENTIALS] = creds

@@ -65,7 +65,13 @@ async def activate_page(request: web.Request) -> web.Response:
 
 
 async def health(request: web.Request) -> web.Response:
-    """GET /healthz: 200 when Redis answers, 503 (Duo envelope) when it does not."""
+    """GET /healthz, liveness: 200 while the process answers (no Redis call, so a Redis outage
+    never makes an orchestrator restart healthy processes)."""
+    return ok({"alive": True})
+
+
+async def ready(request: web.Request) -> web.Response:
+    """GET /readyz, readiness: 200 when Redis answers PING, else 503 / 50301 (Retry-After)."""
     await services(request).check_store()
     return ok({"redis": "ok"})
 
@@ -74,5 +80,6 @@ def setup_routes(app: web.Application) -> None:
     """Mount the pages."""
     app.router.add_get("/frame/enroll", enroll_page)
     app.router.add_get("/healthz", health)
+    app.router.add_get("/readyz", ready)
     app.router.add_get("/frame/qr", qr_image)
     app.router.add_get("/activate/{code:[A-Za-z0-9]{20}}", activate_page)

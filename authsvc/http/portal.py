@@ -115,7 +115,8 @@ async def self_login(request: web.Request) -> web.StreamResponse:
     fields, svc = await form(request), services(request)
     passcode = None if fields.get("method") == "push" else fields.get("passcode", "")
     try:
-        signed_in = await svc.portals.login(fields.get("username", ""), passcode)
+        signed_in = await svc.portals.login(fields.get("username", ""), passcode,
+                                            client_ip=request.remote)
     except AuthsvcError as error:
         return error_page(error)
     if signed_in is None:
@@ -123,7 +124,7 @@ async def self_login(request: web.Request) -> web.StreamResponse:
     response = web.HTTPSeeOther("/portal/self/devices")
     response.set_cookie(COOKIE, signed_in[0], httponly=True, samesite="Strict",
                         secure=svc.settings.tls, path="/portal/self", max_age=900)
-    return response
+    raise response
 
 
 async def self_devices(request: web.Request) -> web.Response:

@@ -77,6 +77,12 @@ class SignaturePolicy:
     public_host: str | None
 
 
+def claimed_ikey(request: web.Request) -> str | None:
+    """The integration key a request names in its Authorization header (not verified)."""
+    parsed = duo_sig.parse_authorization(request.headers.get("Authorization", ""))
+    return parsed[0] if parsed is not None else None
+
+
 async def verify_request(request: web.Request, body: bytes, wire: WireRequest, *,
                          registry: IntegrationRegistry, policy: SignaturePolicy) -> Credentials:
     """The caller's credentials if the request is correctly signed; raises a 401 error if not."""

@@ -54,15 +54,16 @@ class Phone:
 class AppCredentials:
     """What the service keeps for a phone's Duo Mobile app: the credentials of the activated
     app (akey, RSA public key, sealed passcode seed, the host its code named, credential
-    version) and the live activation code, if any. Never shown to administrators."""
+    version), the hash of the live activation code, if any, and the hash of the code that
+    activated the app (`crypto.secret_hash`: never the codes). Never shown to administrators."""
 
     akey: str = ""
     pubkey: str = ""
     host: str = ""
     cred: int = 0
     sealed_hotp_secret: str = ""
-    activation_code: str = ""
-    activated_code: str = ""
+    activation_hash: str = ""
+    activated_hash: str = ""
     push_token: str = ""
 
 

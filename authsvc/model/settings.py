@@ -10,11 +10,15 @@ the schema no longer accepts falls back to its default).
 from __future__ import annotations
 
 import dataclasses
+import functools
+import re
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from authsvc.errors import InvalidParameter
+from authsvc.model.names import email_problem
 
 SettingValue = int | bool | str
 
@@ -26,11 +30,11 @@ class IntRule:
 
     def parse(self, name: str, raw: object) -> int:
         if isinstance(raw, bool) or not isinstance(raw, int | str):
-            raise InvalidParameter(name)
+            raise InvalidParameter(f"{name} (an integer)")
         try:
             value = int(raw)
         except ValueError:
-            raise InvalidParameter(name) from None
+            raise InvalidParameter(f"{name} (an integer)") from None
         if not self.minimum <= value <= self.maximum:
             raise InvalidParameter(f"{name} (must be {self.minimum}..{self.maximum})")
         return value
@@ -46,7 +50,7 @@ class BoolRule:
             return True
         if text in ("0", "false"):
             return False
-        raise InvalidParameter(name)
+        raise InvalidParameter(f"{name} (true or false)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,13 +60,54 @@ class StrRule:
 
     def parse(self, name: str, raw: object) -> str:
         if not isinstance(raw, str) or len(raw) > self.max_length or not raw.isprintable():
-            raise InvalidParameter(name)
+            raise InvalidParameter(f"{name} (printable text, at most {self.max_length} characters)")
         if self.choices and raw not in self.choices:
             raise InvalidParameter(f"{name} (one of {', '.join(self.choices)})")
         return raw
 
 
-Rule = IntRule | BoolRule | StrRule
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones()) | {"UTC"}
+
+
+@dataclass(frozen=True, slots=True)
+class TimezoneRule:
+    """An IANA time zone name (``Europe/Paris``, ``UTC``), as `zoneinfo` knows them."""
+
+    def parse(self, name: str, raw: object) -> str:
+        if not isinstance(raw, str) or raw not in _time_zones():
+            raise InvalidParameter(f"{name} (an IANA time zone such as UTC or Europe/Paris)")
+        return raw
+
+
+@dataclass(frozen=True, slots=True)
+class EmailRule:
+    """An email address, or "" for none."""
+
+    def parse(self, name: str, raw: object) -> str:
+        if not isinstance(raw, str):
+            raise InvalidParameter(f"{name} (an email address)")
+        problem = email_problem(raw) if raw else None
+        if problem is not None:
+            raise InvalidParameter(f"{name} (an email address: {problem})")
+        return raw
+
+
+_PHONE_NUMBER = re.compile(r"\+?[0-9]{3,20}")
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneNumberRule:
+    """A phone number in E.164 digits (``+15555550100``), or "" for none."""
+
+    def parse(self, name: str, raw: object) -> str:
+        if not isinstance(raw, str) or (raw and not _PHONE_NUMBER.fullmatch(raw)):
+            raise InvalidParameter(f"{name} (a phone number: digits, optionally after +)")
+        return raw
+
+
+Rule = IntRule | BoolRule | StrRule | TimezoneRule | EmailRule | PhoneNumberRule
 KEYS = tuple("0123456789#*")
 
 
@@ -76,6 +121,10 @@ def _bool(default: bool) -> Any:
 
 def _str(default: str, max_length: int = 1024, choices: tuple[str, ...] = ()) -> Any:
     return dataclasses.field(default=default, metadata={"rule": StrRule(max_length, choices)})
+
+
+def _ruled(default: str, rule: Rule) -> Any:
+    return dataclasses.field(default=default, metadata={"rule": rule})
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,11 +163,11 @@ class AccountSettings:
     pending_deletion_days: int = _int(7, 1, 30)
     log_retention_days: int = _int(0, 0, 365)
     sms_refresh: bool = _bool(False)
-    fraud_email: str = _str("")
+    fraud_email: str = _ruled("", EmailRule())
     fraud_email_enabled: bool = _bool(False)
-    timezone: str = _str("UTC", 64)
+    timezone: str = _ruled("UTC", TimezoneRule())
     telephony_warning_min: int = _int(0, 0, 1_000_000)
-    caller_id: str = _str("", 32)
+    caller_id: str = _ruled("", PhoneNumberRule())
     user_telephony_cost_max: int = _int(20, 1, 1000)
     minimum_password_length: int = _int(12, 12, 100)
     password_requires_upper_alpha: bool = _bool(False)

@@ -10,7 +10,7 @@ from authsvc.store.admin_subjects import AdminSubjectStore
 from authsvc.store.admins import AdminStore
 from authsvc.store.attempts import AttemptStore
 from authsvc.store.bypass import BypassStore
-from authsvc.store.core import StoreContext
+from authsvc.store.core import StoreContext, flat_to_dict
 from authsvc.store.delivery import DeliveryQueue
 from authsvc.store.enrollments import EnrollmentStore
 from authsvc.store.groups import GroupStore
@@ -23,6 +23,7 @@ from authsvc.store.profiles import ProfileStore
 from authsvc.store.prompts import PromptStore
 from authsvc.store.pubsub import Subscriber
 from authsvc.store.pushes import PushStore
+from authsvc.store.ratelimits import RateCheck, RateDecision, RateLimitStore, RateMode, RateStep
 from authsvc.store.redis_client import Redis, RedisError, RedisUnavailable
 from authsvc.store.scripts import ScriptRunner
 from authsvc.store.security_keys import SecurityKeyStore
@@ -33,7 +34,8 @@ from authsvc.store.unenrolled import UnenrolledStore
 from authsvc.store.user_search import UserSearchStore
 from authsvc.store.users import UserStore
 
-__all__ = ["Redis", "RedisError", "RedisUnavailable", "Store"]
+__all__ = ["RateCheck", "RateDecision", "RateMode", "RateStep", "Redis", "RedisError",
+           "RedisUnavailable", "Store"]
 
 TELEPHONY_MAX_ENTRIES = 1_000_000
 ADMINLOG_MAX_ENTRIES = 1_000_000
@@ -74,6 +76,7 @@ class Store:
         self.admin_subjects = AdminSubjectStore(ctx)
         self.user_search = UserSearchStore(ctx)
         self.prompts = PromptStore(ctx)
+        self.rate_limits = RateLimitStore(ctx)
 
     async def start(self) -> None:
         """Register the scripts (Redis may be down: then the first use loads them)."""
@@ -95,11 +98,27 @@ class Store:
         """A subscriber to the cross-process events channel (not started yet)."""
         return Subscriber(self.redis.address, self.keys.events(), on_event, on_reconnect)
 
-    async def announce_base_url(self, url: str) -> None:
-        """Record the public base URL of the service starting now (for CLI-made links)."""
-        await self.redis.execute("SET", self.keys.announced_base_url(), url)
+    async def announce_base_url(self, url: str, *, started_ms: int, expires_ms: int) -> None:
+        """Record (or refresh) that a service with this public base URL runs until `expires_ms`
+        unless refreshed; several processes with one URL share the entry."""
+        await self.redis.pipeline([
+            ("HSET", self.keys.live_services(), url, f"{started_ms} {expires_ms}"),
+            ("DEL", self.keys.announced_base_url())])
 
-    async def announced_base_url(self) -> str | None:
-        """The base URL the last started service announced, if any."""
-        url: str | None = await self.redis.execute("GET", self.keys.announced_base_url())
-        return url
+    async def withdraw_base_url(self, url: str) -> None:
+        """The service with this base URL stops."""
+        await self.redis.execute("HDEL", self.keys.live_services(), url)
+
+    async def announced_base_url(self, now_ms: int) -> str | None:
+        """The base URL of the running service started last, if any runs (expired entries,
+        left by processes that died, are pruned)."""
+        key = self.keys.live_services()
+        entries = flat_to_dict(await self.redis.execute("HGETALL", key))
+        live: list[tuple[int, str]] = []
+        for url, value in entries.items():
+            started, _, expires = value.partition(" ")
+            if expires.isdigit() and int(expires) > now_ms and started.isdigit():
+                live.append((int(started), url))
+            else:
+                await self.redis.execute("HDEL", key, url)
+        return max(live)[1] if live else None

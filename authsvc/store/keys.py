@@ -244,9 +244,10 @@ class Keys:
         """SET: ids of the phones with this number and extension. No TTL."""
         return f"{self.prefix}:idx:phone_number:{number}|{extension}"
 
-    def activation(self, code: str) -> str:
-        """STRING: JSON {phone_id, host} of a live activation code. TTL: its valid_secs."""
-        return f"{self.prefix}:activation:{code}"
+    def activation(self, code_hash: str) -> str:
+        """STRING: JSON {phone_id, host} of a live activation code, named by the code's SHA-256
+        (the code itself is never stored). TTL: its valid_secs."""
+        return f"{self.prefix}:activation:{code_hash}"
 
     def tx_owner(self, txid: str) -> str:
         """STRING: user id owning a push txid (or push_id). TTL: the push's lifetime + 10 min."""
@@ -298,9 +299,16 @@ class Keys:
         return f"{self.prefix}:oauth:jti:{client_id}:{jti_hash}"
 
     def announced_base_url(self) -> str:
-        """STRING: the public base URL of the last `authsvc serve` started on this Redis (what
-        CLI commands write into the links they mail). No TTL."""
+        """STRING: the base URL of the last `authsvc serve` started, as versions before the
+        live announcements kept it; deleted by the first service that starts now."""
         return f"{self.prefix}:service:base_url"
+
+    def live_services(self) -> str:
+        """HASH: public base URL -> ``<started ms> <expires ms>`` of each running `authsvc
+        serve` (refreshed every few seconds, removed when it stops; an entry past its expiry is
+        a process that died and is pruned on read). CLI commands put the URL of the one
+        started last into the links they mail. No TTL (the entries expire)."""
+        return f"{self.prefix}:service:live"
 
     def security_key_index(self) -> str:
         """HASH: webauthnkey / registration id -> ``<user id> <credential id>``. No TTL."""
@@ -319,11 +327,13 @@ class Keys:
         return f"{self.prefix}:telephony"
 
     def delivery_retry(self) -> str:
-        """ZSET: JSON {message, attempts} of webhook deliveries to retry, scored by due ms."""
+        """ZSET: webhook deliveries to retry, each JSON {message, attempts} sealed with the
+        master key, scored by due ms. No TTL (drained by every process)."""
         return f"{self.prefix}:delivery:retry"
 
     def delivery_dead(self) -> str:
-        """LIST: JSON messages the webhook never accepted (kept for an operator; last 10,000)."""
+        """LIST: sealed JSON {message, attempts} the webhook never accepted (for an operator):
+        the last 10,000, 7 days after the newest."""
         return f"{self.prefix}:delivery:dead"
 
     def adminlog(self) -> str:
@@ -341,6 +351,14 @@ class Keys:
         """LIST: the newest denied or fraud authentication log records (JSON, newest first,
         the last 100), kept by log_append.lua in the stream's slot. No TTL."""
         return f"{self.prefix}:{{{self.authlog()}}}:denials"
+
+    def rate_limit(self, kind: str, subject: str, counter: str) -> str:
+        """STRING: the theoretical arrival time (ms) of one rate-limit counter (``requests``,
+        ``bad_signatures``, ``failed_auth``, ``unknown_users``) of one subject: an address
+        (kind ``ip``), an ikey (``ikey``), the SHA-256 of a username (``user``), or ``all``.
+        The counters of one subject share the hash tag ``{rl:<kind>:<subject>}``: one
+        rate_limit.lua call checks them together. TTL: until the budget is whole again."""
+        return f"{self.prefix}:{{rl:{kind}:{subject}}}:{counter}"
 
     def authlog(self) -> str:
         """STREAM: authentication log entries (JSON), trimmed to AUTHSVC_AUTHLOG_MAX_ENTRIES."""

@@ -49,7 +49,7 @@ def app_from_hash(data: Mapping[str, str]) -> AppCredentials:
     return AppCredentials(
         akey=data.get("akey", ""), pubkey=data.get("pubkey", ""), host=data.get("act_host", ""),
         cred=int(data.get("cred") or 0), sealed_hotp_secret=data.get("hotp_secret", ""),
-        activation_code=data.get("act_code", ""), activated_code=data.get("activated_code", ""),
+        activation_hash=data.get("act_hash", ""), activated_hash=data.get("activated_hash", ""),
         push_token=data.get("push_token", ""))
 
 
@@ -86,18 +86,18 @@ class PhoneStore:
         """An app was activated: its credentials replace any earlier app's."""
         await self._set(phone_id, {
             "activated": "1", "akey": app.akey, "pubkey": app.pubkey, "cred": str(app.cred),
-            "hotp_secret": app.sealed_hotp_secret, "act_host": app.host, "act_code": "",
-            "activated_code": app.activated_code, "model": model, "app": app_info,
+            "hotp_secret": app.sealed_hotp_secret, "act_host": app.host, "act_hash": "",
+            "activated_hash": app.activated_hash, "model": model, "app": app_info,
             "last_seen": str(now_s)})
 
     async def drop_app(self, phone_id: str) -> None:
         """Forget the activated app's credentials and the live activation code."""
-        await self._set(phone_id, {"act_code": "", "activated": "0", "akey": "", "pubkey": "",
+        await self._set(phone_id, {"act_hash": "", "activated": "0", "akey": "", "pubkey": "",
                                    "hotp_secret": ""})
 
-    async def set_activation_code(self, phone_id: str, code: str, expires_s: int) -> None:
-        """The live activation code ("" = none)."""
-        await self._set(phone_id, {"act_code": code, "act_expires": str(expires_s)})
+    async def set_activation_hash(self, phone_id: str, code_hash: str, expires_s: int) -> None:
+        """The hash of the live activation code ("" = none)."""
+        await self._set(phone_id, {"act_hash": code_hash, "act_expires": str(expires_s)})
 
     async def touch(self, phone_id: str, now_s: int) -> None:
         """The phone was seen now."""
@@ -199,24 +199,28 @@ class PhoneStore:
             else ("HDEL", self._keys.user_mobile_otp(u), phone_id) for u in user_ids]
         await self._ctx.redis.pipeline(commands)
 
-    async def put_activation(self, code: str, phone_id: str, host: str, ttl: int) -> None:
-        await self._ctx.redis.execute("SET", self._keys.activation(code),
+    async def put_activation(self, code_hash: str, phone_id: str, host: str, ttl: int) -> None:
+        """A live activation code, kept under its hash (`crypto.secret_hash`) for `ttl` s."""
+        await self._ctx.redis.execute("SET", self._keys.activation(code_hash),
                                       json.dumps({"phone_id": phone_id, "host": host}), "EX", ttl)
 
-    async def take_activation(self, code: str) -> tuple[str, str] | None:
-        """Consume an activation code (GETDEL: usable once): (phone id, host it names)."""
-        raw = await self._ctx.redis.execute("GETDEL", self._keys.activation(code))
+    async def take_activation(self, code_hash: str) -> tuple[str, str] | None:
+        """Consume an activation code by its hash (GETDEL: usable once): (phone id, the host
+        it names), or None."""
+        raw = await self._ctx.redis.execute("GETDEL", self._keys.activation(code_hash))
         if raw is None:
             return None
         value = json.loads(raw)
         return str(value["phone_id"]), str(value["host"])
 
-    async def activation_ttl(self, code: str) -> int:
-        ttl: int = await self._ctx.redis.execute("TTL", self._keys.activation(code))
+    async def activation_ttl(self, code_hash: str) -> int:
+        """Seconds the activation code with this hash still works (<= 0: it does not)."""
+        ttl: int = await self._ctx.redis.execute("TTL", self._keys.activation(code_hash))
         return ttl
 
-    async def drop_activation(self, code: str) -> None:
-        await self._ctx.redis.execute("DEL", self._keys.activation(code))
+    async def drop_activation(self, code_hash: str) -> None:
+        """Kill the activation code with this hash."""
+        await self._ctx.redis.execute("DEL", self._keys.activation(code_hash))
 
     async def remember_signature(self, digest: str) -> bool:
         """True the first time a device signature is seen within 600 s (replay guard)."""

@@ -40,7 +40,7 @@ class PushStore:
         keys = self._keys
         await self._ctx.redis.pipeline([
             ("HSET", keys.push(user_id, txid), "state", PushState.PREPARED.value,
-             "code_hash", code_hash, "digits", digits),
+             "code_hash", code_hash, "digits", digits, "prepared_until", expires_ms),
             ("PEXPIREAT", keys.push(user_id, txid), expires_ms + INDEX_GRACE_MS),
             ("SET", keys.tx_owner(txid), user_id, "PXAT", expires_ms + INDEX_GRACE_MS)])
 

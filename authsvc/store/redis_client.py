@@ -8,7 +8,10 @@ requests therefore share round trips for free.
 
 Failure model: a dead or stuck connection fails every pending call with `RedisUnavailable`
 (a watchdog aborts the connection when the oldest pending call outlives its deadline); the next
-call reconnects. Callers turn `RedisUnavailable` into a 503.
+call reconnects. An error reply that means "not now" (`TRANSIENT_REPLIES`: out of memory,
+loading, a read-only replica, a cluster or master that is down, a busy script) fails only its
+own call, with `RedisTransientError`, a `RedisUnavailable` too. Callers turn `RedisUnavailable`
+into a 503; any other error reply is a `RedisError` (a bug or a deployment fault: 500).
 """
 
 from __future__ import annotations
@@ -24,18 +27,18 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import hiredis
 
-from authsvc.errors import StoreUnavailable
+from authsvc.store.redis_errors import (
+    TRANSIENT_REPLIES,
+    RedisError,
+    RedisTransientError,
+    RedisUnavailable,
+    reply_error,
+)
+
+__all__ = ["TRANSIENT_REPLIES", "Arg", "Redis", "RedisAddress", "RedisError",
+           "RedisTransientError", "RedisUnavailable", "pack_command", "parse_redis_url"]
 
 Arg = str | bytes | int | float
-
-
-class RedisError(Exception):
-    """Redis answered with an error reply (``-ERR ...``, ``-NOSCRIPT ...``)."""
-
-
-class RedisUnavailable(StoreUnavailable):
-    """Redis could not be reached, or did not answer in time (the detail names the address:
-    logged, never sent to a client)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +90,8 @@ def pack_command(args: Sequence[Arg]) -> bytes:
 
 
 async def _collect(futures: Sequence[asyncio.Future[Any]]) -> list[Any]:
-    """Every reply in order (error replies as `RedisError` values); a lost connection raises
-    `RedisUnavailable` once all futures are done."""
+    """Every reply in order (error replies as `RedisError` values); a lost connection or a
+    transient error reply raises `RedisUnavailable` once all futures are done."""
     # Replies resolve futures in order and a lost connection fails all that remain, so when the
     # last future is done every earlier one is too.
     with contextlib.suppress(RedisError, RedisUnavailable):
@@ -147,7 +150,7 @@ class _RespProtocol(asyncio.Protocol):
                 if entry.future.done():
                     continue
                 if isinstance(reply, hiredis.ReplyError):
-                    entry.future.set_exception(RedisError(str(reply)))
+                    entry.future.set_exception(reply_error(str(reply)))
                 else:
                     entry.future.set_result(reply)
         except (hiredis.ProtocolError, IndexError):

@@ -39,6 +39,7 @@ class ScriptName(StrEnum):
     ADMIN_SIGNIN_FAILED = "admin_signin_failed"
     USER_GROUPS = "user_groups"
     GROUP_MEMBER_ADD = "group_member_add"
+    RATE_LIMIT = "rate_limit"
 
 
 @dataclass(frozen=True, slots=True)

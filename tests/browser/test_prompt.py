@@ -23,6 +23,9 @@ from tokens.oath import HotpToken
 pytestmark = pytest.mark.slow
 HOSTILE_NAME = '<img src=x onerror="document.title=1">&"\''
 HOSTILE_DEVICE = "<script>document.title='pwned'</script>"
+# Usernames are limited to letters, digits and . - _ @ + ' \ (docs/api.md): a registered user's
+# name can carry only quotes and backslashes; the application's duo_uname can carry anything.
+QUOTED_NAME = "o'hara\\x"
 
 
 @pytest.fixture
@@ -115,16 +118,20 @@ def test_denied_push_shows_why_and_cancel_returns_a_deny(
 def test_hardware_token_passcode_with_hostile_names_escaped(
         tab: Tab, client: Client, admin: duo_client.Admin, prompt_service: ServiceProcess
         ) -> None:
-    user = admin.add_user(HOSTILE_NAME)
+    state = _start(tab, client, HOSTILE_NAME)  # unknown to the service: the enroll page
+    expect(tab.page.locator("#username")).to_have_text(HOSTILE_NAME)
+    assert tab.page.locator("script:not([src])").count() == 0
+    assert tab.page.locator("img[src=x]").count() == 0 and "1" not in tab.page.title()
+    user = admin.add_user(QUOTED_NAME)
     phone = admin.add_phone(number="+15555550199", type="mobile", platform="google android",
                             name=HOSTILE_DEVICE)
     admin.add_user_phone(user["user_id"], phone["phone_id"])
     token = HotpToken(b"browser-seed-0123456", "BROWSER-1")
     added = admin.add_hotp6_token(token.serial, token.secret_hex)
     admin.add_user_token(user["user_id"], added["token_id"])
-    state = _start(tab, client, HOSTILE_NAME)
+    state = _start(tab, client, QUOTED_NAME)
     page = tab.page
-    expect(page.locator("#username")).to_have_text(HOSTILE_NAME)
+    expect(page.locator("#username")).to_have_text(QUOTED_NAME)
     expect(page.locator(".device-name").first).to_have_text(HOSTILE_DEVICE)
     assert page.title() == "Verify it's you · authsvc"  # no injected script or handler ran
     assert page.locator("script:not([src])").count() == 0 and page.locator("img[src=x]").count() == 0
@@ -134,7 +141,7 @@ def test_hardware_token_passcode_with_hostile_names_escaped(
     tab.shot("04-hostile-names-escaped")
     page.get_by_label("Enter a passcode").fill(token.press())
     page.get_by_role("button", name="Log In").click()
-    assert _result(tab, client, HOSTILE_NAME, state)["result"] == "allow"
+    assert _result(tab, client, QUOTED_NAME, state)["result"] == "allow"
 
 
 def test_sms_passcodes_read_by_the_simulated_carrier(

@@ -12,7 +12,7 @@ from authsvc.tls import DevCert
 from mobile_sim.client import DeviceClient, activate, resolve_activation
 from mobile_sim.state import Account
 from tests.conftest import IntegrationPair
-from tests.harness import ServiceProcess
+from tests.harness import Service
 
 
 @dataclass
@@ -22,7 +22,7 @@ class Clients:
     ca_file: str
 
 
-def tls_clients(service: ServiceProcess, keys: IntegrationPair, cert: DevCert) -> Clients:
+def tls_clients(service: Service, keys: IntegrationPair, cert: DevCert) -> Clients:
     ca = str(cert.ca_cert)
     return Clients(
         duo_client.Admin(keys.admin.ikey, keys.admin.skey, "127.0.0.1", ca_certs=ca,

@@ -13,7 +13,9 @@ from pathlib import Path
 import duo_client
 import pytest
 
-from tests.harness import ServiceProcess
+from authsvc.server import busy_port_message
+from authsvc.settings import Settings
+from tests.harness import RedisServer, ServiceProcess, free_port
 
 AUTHSVC = [sys.executable, "-m", "authsvc"]
 SUBCOMMANDS = [[], ["serve"], ["integration"], ["integration", "create"], ["integration", "list"],
@@ -156,3 +158,34 @@ def test_bulk_enroll_from_a_csv_reports_every_row_and_refuses_a_bad_file(
          "mail", "--to", "bob@example.org", "--links", "--data-dir", data],
         capture_output=True, text=True, timeout=60, check=False)
     assert f"127.0.0.1:{embedded.port}/portal/enroll/" in mail.stdout
+
+
+@pytest.mark.slow
+def test_serve_on_a_busy_port_says_so_and_never_claims_to_listen(
+        redis_server: RedisServer, tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = _run("serve", "--port", str(port), "--data-dir", str(tmp_path),
+                      env=_env(AUTHSVC_REDIS_URL=redis_server.url, AUTHSVC_LOG_LEVEL="info"))
+    assert result.returncode == 1
+    assert f"authsvc: error: port {port} on 127.0.0.1 is already in use" in result.stderr
+    assert "listening on" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_busy_port_message_has_a_hint_for_8443() -> None:
+    hint = busy_port_message(Settings(port=8443))
+    assert "8443 is a common TLS port" in hint and "--port" in hint
+
+
+@pytest.mark.slow
+def test_serve_refuses_to_start_when_the_redis_url_does_not_answer(tmp_path: Path) -> None:
+    nobody = f"redis://127.0.0.1:{free_port()}/0"
+    result = _run("serve", "--port", str(free_port()), "--data-dir", str(tmp_path),
+                  env=_env(AUTHSVC_REDIS_URL=nobody, AUTHSVC_LOG_LEVEL="info"))
+    assert result.returncode == 1
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("authsvc: error: cannot use Redis at 127.0.0.1:") and \
+        "(AUTHSVC_REDIS_URL)" in line, result.stderr
+    assert "listening on" not in result.stderr and "Traceback" not in result.stderr

@@ -22,8 +22,11 @@ CACHE_SECONDS = 5.0
 @pytest.fixture
 def pair(redis_server: RedisServer, tmp_path: Path
          ) -> Iterator[tuple[ServiceProcess, ServiceProcess]]:
-    first = ServiceProcess(service_env(redis_server.url, tmp_path / "a"))
-    second = ServiceProcess(service_env(redis_server.url, tmp_path / "b"))
+    # One user is hammered from four threads on purpose: the per-user rate limit is not tested
+    # here (tests/e2e/test_rate_limits.py is), so it is off.
+    limits = {"AUTHSVC_RATE_LIMIT_USERNAME": "off"}
+    first = ServiceProcess(service_env(redis_server.url, tmp_path / "a", **limits))
+    second = ServiceProcess(service_env(redis_server.url, tmp_path / "b", **limits))
     first.start(tmp_path / "a.log")
     second.start(tmp_path / "b.log")
     yield first, second

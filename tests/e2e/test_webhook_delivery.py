@@ -16,9 +16,11 @@ import duo_client
 import pytest
 from aiohttp import web
 
+from authsvc.crypto import SecretBox
+from authsvc.gateways.delivery import WEBHOOK_ENTRY
 from authsvc.store import Redis
 from tests.conftest import create_integrations
-from tests.harness import RedisServer, ServiceProcess, free_port, service_env
+from tests.harness import TEST_SECRET_KEY, RedisServer, ServiceProcess, free_port, service_env
 
 SECRET = "webhook-secret-0123456789abcdef-0123456789"
 
@@ -116,7 +118,11 @@ async def test_a_message_the_receiver_never_takes_becomes_a_logged_dead_letter(
                 break
             await asyncio.sleep(0.1)
         [dead] = await redis.execute("LRANGE", "as:delivery:dead", 0, -1)
-        assert json.loads(dead)["attempts"] == 2 and receiver.attempts == 2
+        assert "/activate/" not in dead and "+15555550177" not in dead  # sealed
+        entry = json.loads(SecretBox.from_passphrase(TEST_SECRET_KEY).open(
+            dead, bound_to=WEBHOOK_ENTRY))
+        assert entry["attempts"] == 2 and receiver.attempts == 2
+        assert 0 < await redis.execute("TTL", "as:delivery:dead") <= 7 * 86_400
         assert "kept as dead letter" in log.read_text()
     finally:
         await redis.close()

@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from authsvc.domain.admin_sessions import actor_of
+from authsvc.http.redaction import redact_target
 from authsvc.model.admin_sessions import ABSOLUTE_SECONDS
 from authsvc.model.permissions import Actor
 from authsvc.model.roles import Role
@@ -191,3 +192,8 @@ async def test_wrong_passwords_lock_the_administrator_until_an_owner_resets(
 
 def owner_actor(who: PanelAdmin) -> Actor:
     return actor_of(who.admin)
+
+
+def test_a_setup_links_token_never_reaches_a_log_line() -> None:
+    assert redact_target("/admin/setup/s3cr3t-t0ken/phone?x=1") == \
+        "/admin/setup/<redacted>/phone?x=<redacted>"

@@ -45,9 +45,12 @@ def admin_client(redis_url: str, service: ServiceProcess, role: Role) -> duo_cli
 
 
 def redis_state(port: int) -> dict[str, str]:
-    """Every key (but the administrator log) with its type and content, as comparable text."""
-    keys = sorted(_scan(port))
-    return {key: _value(port, key) for key in keys if not key.endswith(":adminlog")}
+    """Every key with its type and content, as comparable text: all but the administrator log
+    (which records the refusal), the rate-limit counters (which count every request) and the
+    running services' heartbeat."""
+    keys = sorted(key for key in _scan(port)
+                  if not key.endswith((":adminlog", ":service:live")) and ":{rl:" not in key)
+    return {key: value for key in keys if (value := _value(port, key))}
 
 
 def _scan(port: int) -> Iterator[str]:
@@ -57,6 +60,8 @@ def _scan(port: int) -> Iterator[str]:
 
 def _value(port: int, key: str) -> str:
     kind = redis_command(port, "TYPE", key).decode().strip("+\r\n")
+    if kind == "none":  # expired between KEYS and TYPE
+        return ""
     read = {"string": ("GET",), "hash": ("HGETALL",), "set": ("SMEMBERS",),
             "list": ("LRANGE", "0", "-1"), "zset": ("ZRANGE", "0", "-1", "WITHSCORES"),
             "stream": ("XRANGE", "-", "+")}[kind]

@@ -44,7 +44,7 @@ LAYERS: dict[str, frozenset[str]] = {
     "http": frozenset({"domain", "model", "services"}) | LEAVES,
 }
 TOP = frozenset({"__init__", "__main__", "app", "cli", "cli_admin", "services", "settings",
-                 "embedded_redis", "tls", "discovery", "integration_cli"})
+                 "embedded_redis", "tls", "discovery", "integration_cli", "server", "cli_tools"})
 
 
 def _layer_of(path: Path) -> str:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from authsvc.model.ratelimits import Limiter, RateLimit
 from authsvc.settings import ENV_TABLE, Settings, SettingsError
 
 
@@ -25,6 +26,8 @@ def test_variables_are_cast_and_flags_override_them() -> None:
     ("AUTHSVC_PORT", "http"), ("AUTHSVC_PORT", "70000"), ("AUTHSVC_ACCESS_LOG", "maybe"),
     ("AUTHSVC_SECRET_KEY", "too-short"), ("AUTHSVC_MAX_BODY_BYTES", "0"),
     ("AUTHSVC_LOG_LEVEL", "loud"), ("AUTHSVC_TLS_CERT", "/only/the/cert.pem"),
+    ("AUTHSVC_RATE_LIMIT_IP", "fast"), ("AUTHSVC_RATE_LIMIT_USERNAME", "0/10s"),
+    ("AUTHSVC_RATE_LIMIT_FAILED_AUTH_IP", "10/0"),
 ])
 def test_a_bad_value_is_an_error_naming_the_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
@@ -43,3 +46,14 @@ def test_every_setting_has_a_variable_and_the_docs_list_them_all(repo_root: Path
     docs = (repo_root / "docs" / "configuration.md").read_text()
     for var in ENV_TABLE:
         assert f"`{var.name}`" in docs
+
+
+def test_rate_limits_have_defaults_and_are_set_or_turned_off_by_variables() -> None:
+    settings = Settings.from_env({"AUTHSVC_RATE_LIMIT_IP": "500/5s",
+                                  "AUTHSVC_RATE_LIMIT_USERNAME": "off",
+                                  "AUTHSVC_RATE_LIMIT_UNKNOWN_USERS": "0"})
+    limits = settings.rate_limits
+    assert limits[Limiter.IP] == RateLimit(500, 5) and RateLimit(500, 5).interval_ms == 10
+    assert limits[Limiter.USERNAME] is None and limits[Limiter.UNKNOWN_USERS] is None
+    assert limits[Limiter.FAILED_AUTH_INTEGRATION] == RateLimit(200, 20)
+    assert str(limits[Limiter.INTEGRATION]) == "20000/2s"

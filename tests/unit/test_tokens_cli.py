@@ -57,6 +57,8 @@ def test_every_command_answers_help(capsys: pytest.CaptureFixture[str], argv: li
     ["otp"], ["register", "--service", "ftp://host:1", "--username", "u", "--passcode", "1"],
     ["authenticate", "--service", "https://host:1/path", "--username", "u", "--ikey", "i", "--skey", "s"],
     ["authenticate", "--service", SERVICE, "--username", "u", "--ikey", "i", "--skey", "s", "--key", "usb"],
+    ["authenticate", "--service", SERVICE, "--username", "u"],
+    ["authenticate", "--service", SERVICE, "--username", "u", "--ikey", "i"],
 ])
 def test_usage_errors_are_one_line_and_exit_2(capsys: pytest.CaptureFixture[str],
                                               argv: list[str]) -> None:
@@ -254,8 +256,25 @@ async def test_register_then_authenticate_with_the_soft_key_of_the_state_file(
         code, out, _ = run(capsys, *login)
         assert code == 0 and json.loads(out)["result"] == "allow"
         assert portal_socket.credential["count"] == expected_count
+    app = tmp_path / "app.json"  # as `authsvc integration create ... > var/app.json` writes it
+    app.write_text(json.dumps({"ikey": "DIXXX", "skey": "secret", "type": "auth", "name": "a"}))
+    by_file = ["authenticate", "--service", SERVICE, "--integration", str(app),
+               "--username", "alice", "--state", state]
+    code, out, _ = run(capsys, *by_file)
+    assert code == 0 and json.loads(out)["result"] == "allow"
     code, out, _ = run(capsys, *login, "--counter-mode", "regress")
     assert code == 1 and json.loads(out)["result"] == "deny"
+
+
+def test_an_integration_file_that_is_not_one_is_said_so(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    wrong = tmp_path / "admin.csv"
+    wrong.write_text("username,email\n")
+    code, _, err = run(capsys, "authenticate", "--service", SERVICE, "--username", "alice",
+                       "--integration", str(wrong), "--state", str(tmp_path / "state.json"))
+    assert code == 1
+    assert err == (f"tokens: error: {wrong} is not what `authsvc integration create` prints "
+                   '(a JSON object with "ikey" and "skey")\n')
 
 
 async def test_register_with_a_wrong_passcode_stops_before_the_key(

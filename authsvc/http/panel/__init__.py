@@ -33,6 +33,7 @@ from authsvc.http.panel import (
     users_pages,
 )
 from authsvc.http.panel.common import OPENED, page, see_other, session_cookie_name
+from authsvc.http.redaction import redact_target
 from authsvc.http.web import is_panel_path, secure_headers
 from authsvc.model.admin_sessions import Stage
 
@@ -99,7 +100,7 @@ async def panel_middleware(request: web.Request, handler: Handler) -> web.Stream
             raise
         response = _error(request, exc.reason, "This page does not exist.", exc.status)
     except Exception:
-        log.exception("unexpected error on %s %s", request.method, request.path)
+        log.exception("unexpected error on %s %s", request.method, redact_target(request.path))
         response = _error(request, "Something went wrong", "Try again.", 500)
     if not response.prepared:
         secure_headers(request, response)

@@ -74,11 +74,11 @@ def _field(name: str, value: Any) -> dict[str, Any]:
         return {**described, "kind": "bool"}
     if isinstance(rule, IntRule):
         return {**described, "kind": "int", "min": rule.minimum, "max": rule.maximum}
-    assert isinstance(rule, StrRule)  # noqa: S101 - the three kinds of rule
-    if rule.choices:
+    if isinstance(rule, StrRule) and rule.choices:
         labels = HELPDESK_CHOICES if name == "helpdesk_bypass" else {c: c for c in rule.choices}
         return {**described, "kind": "choice", "choices": labels}
-    return {**described, "kind": "text", "max": rule.max_length}
+    return {**described, "kind": "text",
+            "max": rule.max_length if isinstance(rule, StrRule) else 320}
 
 
 async def settings(request: web.Request) -> web.Response:

@@ -54,7 +54,10 @@ if streak_limit > 0 and streak >= streak_limit then
 end
 
 if prepared then
-  if redis.call('HGET', push_key, 'state') ~= 'prepared' then return {10} end
+  -- A Verified Push transaction works until the expiration preauth announced, not until Redis
+  -- drops the hash (that is later, by the index grace).
+  local ready = redis.call('HMGET', push_key, 'state', 'prepared_until')
+  if ready[1] ~= 'prepared' or now >= tonumber(ready[2] or '0') then return {10} end
 elseif redis.call('EXISTS', push_key) == 1 then
   return {10}
 end

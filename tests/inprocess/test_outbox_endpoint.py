@@ -15,9 +15,11 @@ import duo_client
 import pytest
 
 from authsvc.crypto import SecretBox
+from authsvc.settings import Secret
 from mobile_sim.carrier import passcodes
 from tests.e2e.carrier_helpers import carrier_of, data_dir, outbox_endpoint
-from tests.harness import TEST_SECRET_KEY, RedisServer, ServiceProcess, redis_command, service_env
+from tests.harness import TEST_SECRET_KEY, RedisServer, redis_command
+from tests.inprocess.serving import InProcessService, WaitCountingClock, settings_for
 
 NUMBER = "+15555550143"
 
@@ -45,7 +47,7 @@ def texted(admin_api: duo_client.Admin, auth_api: duo_client.Auth) -> str:
     return str(user["user_id"])
 
 
-def test_the_service_announces_its_outbox_in_a_private_file(service: ServiceProcess) -> None:
+def test_the_service_announces_its_outbox_in_a_private_file(service: InProcessService) -> None:
     path = data_dir(service) / "outbox.json"
     assert path.stat().st_mode & 0o777 == 0o600
     endpoint = outbox_endpoint(service)
@@ -55,7 +57,7 @@ def test_the_service_announces_its_outbox_in_a_private_file(service: ServiceProc
     assert endpoint.token not in repr(endpoint)
 
 
-def test_the_outbox_answers_only_with_its_token(service: ServiceProcess, texted: str) -> None:
+def test_the_outbox_answers_only_with_its_token(service: InProcessService, texted: str) -> None:
     base, token = outbox_endpoint(service).url, outbox_endpoint(service).token
     query = {"channel": "sms", "to": NUMBER}
     status, body = _get(base, query, f"Bearer {token}")
@@ -73,7 +75,7 @@ def test_the_outbox_answers_only_with_its_token(service: ServiceProcess, texted:
 
 
 def test_the_outbox_names_a_bad_channel_or_a_missing_destination(
-        service: ServiceProcess, redis_url: str) -> None:
+        service: InProcessService, redis_url: str) -> None:
     endpoint = outbox_endpoint(service)
     bearer = f"Bearer {endpoint.token}"
     assert _get(endpoint.url, {"channel": "fax", "to": NUMBER}, bearer)[1]["code"] == 40002
@@ -82,7 +84,7 @@ def test_the_outbox_names_a_bad_channel_or_a_missing_destination(
         200, {"stat": "OK", "response": []})
 
 
-def test_a_redis_dump_holds_no_sms_passcode(service: ServiceProcess, texted: str,
+def test_a_redis_dump_holds_no_sms_passcode(service: InProcessService, texted: str,
                                             auth_api: duo_client.Auth,
                                             admin_api: duo_client.Admin,
                                             redis_server: RedisServer) -> None:
@@ -103,18 +105,18 @@ def test_a_redis_dump_holds_no_sms_passcode(service: ServiceProcess, texted: str
 
 
 @pytest.fixture
-def webhook_service(redis_server: RedisServer, tmp_path: Path) -> Iterator[ServiceProcess]:
+def webhook_service(redis_url: str, fake_clock: WaitCountingClock,
+                    tmp_path: Path) -> Iterator[InProcessService]:
     """A service delivering by webhook (to a URL nobody answers: nothing is sent here)."""
-    service = ServiceProcess(service_env(
-        redis_server.url, tmp_path / "data", AUTHSVC_DELIVERY="webhook",
-        AUTHSVC_WEBHOOK_URL="http://127.0.0.1:9/hook", AUTHSVC_WEBHOOK_SECRET="x" * 32))
-    service.start(tmp_path / "serve.log")
+    service = InProcessService(settings_for(
+        redis_url, tmp_path / "data", delivery="webhook", webhook_url="http://127.0.0.1:9/hook",
+        webhook_secret=Secret("x" * 32)), fake_clock)
+    service.start()
     yield service
     service.stop()
 
 
-@pytest.mark.slow
-def test_a_webhook_service_has_no_outbox_endpoint(webhook_service: ServiceProcess) -> None:
+def test_a_webhook_service_has_no_outbox_endpoint(webhook_service: InProcessService) -> None:
     token = SecretBox.from_passphrase(TEST_SECRET_KEY).derive_token("outbox reader v1")
     status, body = _get(f"http://127.0.0.1:{webhook_service.port}",
                         {"channel": "sms", "to": NUMBER}, f"Bearer {token}")

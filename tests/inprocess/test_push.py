@@ -1,4 +1,5 @@
-"""Duo Push end to end over HTTPS: duo_client on the application side, mobile_sim as the phone."""
+"""Duo Push end to end over HTTPS: duo_client on the application side, mobile_sim as the phone,
+the service in this process on a clock the test moves."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from mobile_sim.client import DeviceClient, DeviceError, passcode
 from mobile_sim.phone import attribute
 from tests.conftest import IntegrationPair
 from tests.e2e.push_helpers import Clients, activate_phone, new_phone, one_push, tls_clients
-from tests.harness import ServiceProcess
+from tests.inprocess.serving import InProcessService, ServedClock
 
 
 @dataclass
@@ -26,17 +27,18 @@ class World:
     phone: dict[str, Any]
     device: DeviceClient
     session: aiohttp.ClientSession
+    clock: ServedClock
 
 
 @pytest.fixture
-async def world(tls_service: ServiceProcess, integrations: IntegrationPair,
-                dev_cert: DevCert) -> AsyncIterator[World]:
+async def world(tls_service: InProcessService, integrations: IntegrationPair,
+                dev_cert: DevCert, clock: ServedClock) -> AsyncIterator[World]:
     clients = tls_clients(tls_service, integrations, dev_cert)
     user = clients.admin.add_user("pia", realname="Pia", email="pia@example.org")
     phone = new_phone(clients.admin, user["user_id"])
     async with aiohttp.ClientSession() as session:
         account = await activate_phone(session, clients.admin, phone["phone_id"], clients.ca_file)
-        yield World(clients, user, phone, DeviceClient(session, account), session)
+        yield World(clients, user, phone, DeviceClient(session, account), session, clock)
 
 
 async def _auth(world: World, **params: Any) -> dict[str, Any]:
@@ -114,10 +116,15 @@ async def test_fraud_locks_the_user_out_when_the_setting_says_so(world: World) -
 
 async def test_an_unanswered_push_times_out(world: World) -> None:
     world.clients.admin.json_api_call("POST", "/admin/v1/settings", {"push_timeout": "2"})
-    started = time.monotonic()
-    answer = await _auth(world, factor="push", username="pia", device="auto")
+    waiting = asyncio.create_task(_auth(world, factor="push", username="pia", device="auto"))
+    push = await one_push(world.device)
+    await world.clock.waiting()  # the application's request holds for the answer
+    world.clock.advance(1.5)
+    assert [p["urgid"] for p in await world.device.transactions()] == [push["urgid"]]
+    assert not waiting.done()
+    world.clock.advance(1)
+    answer = await asyncio.wait_for(waiting, 10)
     assert (answer["result"], answer["status"]) == ("deny", "timeout")
-    assert 1.5 < time.monotonic() - started < 10
     assert await world.device.transactions() == []
 
 
@@ -127,7 +134,7 @@ async def test_auth_status_long_polls_until_the_state_changes(world: World) -> N
     assert (await _status(world, txid))["waiting"] is True
     polling = asyncio.create_task(_status(world, txid))
     push = await one_push(world.device)
-    await asyncio.sleep(0.3)
+    await world.clock.waiting()
     assert not polling.done()  # the second poll blocks: nothing changed yet
     await world.device.answer(push["urgid"], "approve")
     assert (await asyncio.wait_for(polling, 10))["success"] is True
@@ -153,6 +160,16 @@ async def test_verified_push_needs_the_code_shown_at_login(world: World) -> None
     await world.device.answer(push["urgid"], "approve", step_up_code=code)
     assert (await _status(world, txid))["success"] is True
 
+
+async def test_a_verified_push_txid_is_refused_after_its_expiration(world: World) -> None:
+    world.clients.admin.json_api_call("POST", "/admin/v1/settings",
+                                      {"verified_push_enabled": "1", "push_timeout": "30"})
+    pre = world.clients.auth.preauth(username="pia", client_supports_verified_push=True)
+    assert pre["expiration"] == int(world.clock.now()) + 30
+    world.clock.advance(31)
+    with pytest.raises(RuntimeError, match="400.*txid"):
+        await _auth(world, factor="push", username="pia", device="auto", txid=pre["txid"],
+                    async_txn=True)
 
 async def test_three_wrong_verification_codes_deny_the_push(world: World) -> None:
     world.clients.admin.json_api_call("POST", "/admin/v1/settings",

@@ -17,7 +17,8 @@ from typing import Any
 import duo_client
 import pytest
 
-from tests.api.wire import (
+from tests.conftest import IntegrationPair, Keys
+from tests.inprocess.api.wire import (
     Outgoing,
     Reply,
     Wire,
@@ -25,7 +26,6 @@ from tests.api.wire import (
     assert_fail,
     prepare,
 )
-from tests.conftest import IntegrationPair, Keys
 
 USERS = "/admin/v1/users"
 TOKENS = "/admin/v1/tokens"

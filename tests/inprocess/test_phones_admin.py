@@ -16,11 +16,11 @@ from mobile_sim.phone import attribute
 from tests.conftest import IntegrationPair
 from tests.e2e.carrier_helpers import carrier_of
 from tests.e2e.push_helpers import Clients, activate_phone, new_phone, one_push, tls_clients
-from tests.harness import ServiceProcess
+from tests.inprocess.serving import InProcessService
 
 
 @pytest.fixture
-def clients(tls_service: ServiceProcess, integrations: IntegrationPair,
+def clients(tls_service: InProcessService, integrations: IntegrationPair,
             dev_cert: DevCert) -> Clients:
     return tls_clients(tls_service, integrations, dev_cert)
 
@@ -176,7 +176,7 @@ async def test_enroll_and_enroll_status(clients: Clients, session: aiohttp.Clien
 
 
 def test_sms_activation_goes_to_the_outbox_and_is_refused_while_the_link_is_valid(
-        clients: Clients, tls_service: ServiceProcess) -> None:
+        clients: Clients, tls_service: InProcessService) -> None:
     admin = clients.admin
     user = admin.add_user("ines")
     phone = new_phone(admin, user["user_id"])

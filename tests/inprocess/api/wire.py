@@ -1,4 +1,4 @@
-"""Raw HTTP to the service process, signed with duo_client's own functions.
+"""Raw HTTP to the service, signed with duo_client's own functions.
 
 Tests in this folder build requests byte by byte (aiohttp's client with pre-encoded URLs) so they
 can sign one thing and send another. Signing always goes through `duo_client.client.sign` (the
@@ -59,6 +59,7 @@ class Reply:
     status: int
     content_type: str
     body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -194,7 +195,8 @@ class Wire:
                 data=outgoing.body if outgoing.body or _is_body_method(outgoing.method) else None,
                 headers=dict(outgoing.headers),
                 skip_auto_headers=("Content-Type",)) as response:
-            return Reply(response.status, response.content_type, await response.read())
+            return Reply(response.status, response.content_type, await response.read(),
+                         dict(response.headers))
 
     async def call(self, keys: Keys, method: str, path: str,
                    params: Mapping[str, ParamValue] | None = None, **options: Any) -> Reply:

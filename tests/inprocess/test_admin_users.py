@@ -1,4 +1,4 @@
-"""Admin API users through duo_client.Admin, unmodified, against the service process."""
+"""Admin API users through duo_client.Admin, unmodified, against the service."""
 
 from __future__ import annotations
 

@@ -1,13 +1,14 @@
-"""Auth API v2 with passcodes, through duo_client.Auth, unmodified, against the service process."""
+"""Auth API v2 with passcodes, through duo_client.Auth, unmodified, against the service in this
+process (on a clock the test moves, so TOTP steps are the test's choice)."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import duo_client
 import pytest
 
+from tests.inprocess.serving import ServedClock
 from tokens.oath import HotpToken, TotpToken
 
 SEED = b"12345678901234567890"
@@ -112,20 +113,19 @@ def test_drift_of_a_thousand_or_more_is_not_resynced_automatically(
     assert [_result(auth_api, "gus", hardware.press()) for _ in range(4)] == ["deny"] * 4
 
 
-def _step_start() -> float:
-    """Now, moved past a step boundary if one is near, so the server's step equals ours."""
-    if time.time() % 30 > 25:
-        time.sleep(30 - time.time() % 30 + 0.1)
-    return time.time()
+def _step_start(clock: ServedClock) -> float:
+    """The service's time, one second into a 30 s step (so every code below is of a known step)."""
+    clock.advance_into_step(30)
+    return clock.now()
 
 
 def test_totp_accepts_one_step_either_side_and_each_step_once(
-        admin_api: duo_client.Admin, auth_api: duo_client.Auth) -> None:
+        admin_api: duo_client.Admin, auth_api: duo_client.Auth, clock: ServedClock) -> None:
     user = admin_api.add_user("hal")
     token = admin_api.add_totp6_token("HAL-T", SEED.hex())
     admin_api.add_user_token(user["user_id"], token["token_id"])
     totp = TotpToken(SEED, "HAL-T")
-    now = _step_start()
+    now = _step_start(clock)
     previous, current, following = (totp.code_at(now + offset) for offset in (-30, 0, 30))
     assert _result(auth_api, "hal", totp.code_at(now - 60)) == "deny"
     assert _result(auth_api, "hal", previous) == "allow"
@@ -135,14 +135,29 @@ def test_totp_accepts_one_step_either_side_and_each_step_once(
     assert _result(auth_api, "hal", totp.code_at(now + 60)) == "deny"
 
 
-def test_totp8_codes_use_eight_digits(admin_api: duo_client.Admin,
-                                      auth_api: duo_client.Auth) -> None:
+def test_a_totp_code_works_until_the_step_after_its_own_ends(
+        admin_api: duo_client.Admin, auth_api: duo_client.Auth, clock: ServedClock) -> None:
+    totp = TotpToken(SEED, "EDGE-T")
+    for name in ("ivy", "jay"):  # one token each, same seed: the same code, used once per token
+        user = admin_api.add_user(name)
+        token = admin_api.add_totp6_token(f"{name.upper()}-T", SEED.hex())
+        admin_api.add_user_token(user["user_id"], token["token_id"])
+    clock.advance_into_step(30, into=0)
+    code = totp.code_at(clock.now())
+    clock.advance(59.5)  # the last half second of the following step
+    assert _result(auth_api, "ivy", code) == "allow"
+    clock.advance(0.5)  # two steps on
+    assert _result(auth_api, "jay", code) == "deny"
+
+
+def test_totp8_codes_use_eight_digits(admin_api: duo_client.Admin, auth_api: duo_client.Auth,
+                                      clock: ServedClock) -> None:
     user = admin_api.add_user("hank")
     token = admin_api.add_totp8_token("HANK-T", SEED.hex(), totp_step=60)
     admin_api.add_user_token(user["user_id"], token["token_id"])
     totp = TotpToken(SEED, "HANK-T", digits=8, step=60)
-    assert _result(auth_api, "hank", totp.code()[:6]) == "deny"
-    assert _result(auth_api, "hank", totp.code()) == "allow"
+    assert _result(auth_api, "hank", totp.code_at(clock.now())[:6]) == "deny"
+    assert _result(auth_api, "hank", totp.code_at(clock.now())) == "allow"
 
 
 def test_lockout_after_threshold_until_an_admin_sets_the_user_active(
@@ -159,6 +174,20 @@ def test_lockout_after_threshold_until_an_admin_sets_the_user_active(
     assert auth_api.preauth(username="ida")["result"] == "deny"
     admin_api.update_user(user["user_id"], status="active")
     assert _result(auth_api, "ida", hardware.press()) == "allow"
+
+
+def test_a_lockout_with_an_expire_duration_ends_by_itself(
+        admin_api: duo_client.Admin, auth_api: duo_client.Auth, clock: ServedClock) -> None:
+    admin_api.update_settings(lockout_threshold=3, lockout_expire_duration=1)
+    user, hardware = _user_with_hotp(admin_api, "liv")
+    assert [_result(auth_api, "liv", "999999") for _ in range(3)] == ["deny"] * 3
+    assert admin_api.get_user_by_id(user["user_id"])["status"] == "locked out"
+    clock.advance(59)
+    answer = auth_api.auth("passcode", username="liv", passcode=hardware.press())
+    assert (answer["result"], answer["status"]) == ("deny", "locked_out")
+    clock.advance(1)  # lockout_expire_duration is in minutes
+    assert _result(auth_api, "liv", hardware.press()) == "allow"
+    assert admin_api.get_user_by_id(user["user_id"])["status"] == "active"
 
 
 def test_a_success_resets_the_consecutive_failure_count(

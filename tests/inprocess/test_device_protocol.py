@@ -15,7 +15,6 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from authsvc.store import Redis
 from authsvc.tls import DevCert
 from mobile_sim.client import APP_FACTS, DeviceClient, DeviceError, ssl_context
 from mobile_sim.protocol import (
@@ -28,7 +27,7 @@ from mobile_sim.protocol import (
 from mobile_sim.state import Account, private_pem
 from tests.conftest import IntegrationPair
 from tests.e2e.push_helpers import Clients, activate_phone, new_phone, one_push, tls_clients
-from tests.harness import ServiceProcess
+from tests.inprocess.serving import InProcessService, ServedClock
 
 
 @dataclass
@@ -41,7 +40,7 @@ class Setup:
 
 
 @pytest.fixture
-async def setup(tls_service: ServiceProcess, integrations: IntegrationPair,
+async def setup(tls_service: InProcessService, integrations: IntegrationPair,
                 dev_cert: DevCert) -> AsyncIterator[Setup]:
     clients = tls_clients(tls_service, integrations, dev_cert)
     user = clients.admin.add_user("dora")
@@ -246,23 +245,18 @@ async def test_registration_and_info_are_signed_calls(setup: Setup) -> None:
 
 
 async def test_a_poll_records_when_the_phone_was_last_seen_once_a_minute(
-        setup: Setup, redis_url: str) -> None:
+        setup: Setup, clock: ServedClock) -> None:
     account = await activate_phone(setup.session, setup.clients.admin, setup.phone["phone_id"],
                                    setup.clients.ca_file)
     device = DeviceClient(setup.session, account)
-    before = int(time.time())
+    before = int(clock.now())
     await device.transactions()
     seen = setup.clients.admin.get_phone_by_id(setup.phone["phone_id"])["last_seen"]
-    assert before - 1 <= seen <= int(time.time())
+    assert before - 1 <= seen <= int(clock.now())
     # Phones poll every second; within the minute the record is not written again.
-    redis = Redis.from_url(redis_url)
-    key = f"as:{{p:{setup.phone['phone_id']}}}:phone"
-    try:
-        await redis.execute("HSET", key, "last_seen", str(seen - 30))
-        await device.transactions()
-        assert setup.clients.admin.get_phone_by_id(setup.phone["phone_id"])["last_seen"] == seen - 30
-        await redis.execute("HSET", key, "last_seen", str(seen - 61))
-        await device.transactions()
-        assert setup.clients.admin.get_phone_by_id(setup.phone["phone_id"])["last_seen"] >= before
-    finally:
-        await redis.close()
+    clock.advance(30)
+    await device.transactions()
+    assert setup.clients.admin.get_phone_by_id(setup.phone["phone_id"])["last_seen"] == seen
+    clock.advance(31)
+    await device.transactions()
+    assert setup.clients.admin.get_phone_by_id(setup.phone["phone_id"])["last_seen"] == seen + 61

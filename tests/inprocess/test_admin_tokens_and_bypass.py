@@ -7,6 +7,7 @@ import time
 import duo_client
 import pytest
 
+from tests.inprocess.serving import ServedClock
 from tokens.oath import HotpToken
 
 SEED = bytes(range(1, 21))
@@ -147,6 +148,16 @@ def test_the_default_bypass_expiry_is_an_account_setting_and_zero_means_never(
     assert {e["expiration"] for e in admin_api.get_user_bypass_codes(user["user_id"])} == {None}
 
 
+def test_bypass_codes_stop_working_when_their_valid_secs_are_over(
+        admin_api: duo_client.Admin, auth_api: duo_client.Auth, clock: ServedClock) -> None:
+    user = admin_api.add_user("uma")
+    first, second = admin_api.add_user_bypass_codes(user["user_id"], count=2, valid_secs=60)
+    clock.advance(59)
+    assert auth_api.auth("passcode", username="uma", passcode=first)["result"] == "allow"
+    clock.advance(1)
+    assert auth_api.auth("passcode", username="uma", passcode=second)["result"] == "deny"
+
+
 def test_custom_codes_preserve_existing_and_the_hundred_code_limit(
         admin_api: duo_client.Admin) -> None:
     user = admin_api.add_user("uma")
@@ -193,3 +204,13 @@ def test_settings_round_trip_and_reject_bad_values(admin_api: duo_client.Admin) 
     assert admin_api.get_settings()["lockout_threshold"] == 4
     admin_api.json_api_call("POST", "/admin/v1/settings", {"hotp_lookahead_window": "35"})
     assert admin_api.get_settings()["hotp_lookahead_window"] == 35
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("timezone", "1"), ("fraud_email", "1"), ("caller_id", "not a number")])
+def test_settings_refuse_nonsense_with_40002_naming_the_field(
+        admin_api: duo_client.Admin, field: str, value: str) -> None:
+    with pytest.raises(RuntimeError, match=f"Invalid request parameters.*{field}") as caught:
+        admin_api.update_settings(**{field: value})
+    assert getattr(caught.value, "status", None) == 400
+    assert admin_api.update_settings(timezone="Europe/Paris")["timezone"] == "Europe/Paris"

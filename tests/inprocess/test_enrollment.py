@@ -25,7 +25,8 @@ from mobile_sim.client import (
 from tests.conftest import IntegrationPair
 from tests.e2e.carrier_helpers import carrier_of
 from tests.e2e.push_helpers import Clients, one_push, tls_clients
-from tests.harness import RedisServer, ServiceProcess, redis_command
+from tests.harness import RedisServer, redis_command
+from tests.inprocess.serving import InProcessService
 
 
 @dataclass
@@ -37,12 +38,12 @@ class Env:
 
 
 @pytest.fixture
-def carrier(tls_service: ServiceProcess) -> Carrier:
+def carrier(tls_service: InProcessService) -> Carrier:
     return carrier_of(tls_service)
 
 
 @pytest.fixture
-async def env(tls_service: ServiceProcess, integrations: IntegrationPair, dev_cert: DevCert,
+async def env(tls_service: InProcessService, integrations: IntegrationPair, dev_cert: DevCert,
               carrier: Carrier) -> AsyncIterator[Env]:
     jar = aiohttp.CookieJar(unsafe=True)  # the service is addressed by IP here
     async with aiohttp.ClientSession(cookie_jar=jar) as session:

@@ -1,6 +1,7 @@
 """WebAuthn and U2F end to end over HTTPS: the software authenticator of `tokens/` driven by
 python-fido2's Fido2Client (registration in the self-service portal, authentication through the
-Auth API extension), raw U2F, the appid path, refusals, and the Admin API."""
+Auth API extension), raw U2F, the appid path, refusals, and the Admin API. The `tokens` command
+itself, as a process, is in tests/e2e/test_tokens_command.py."""
 
 from __future__ import annotations
 
@@ -8,12 +9,9 @@ import base64
 import json
 import re
 import ssl
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -25,7 +23,7 @@ from mobile_sim.carrier import links
 from tests.conftest import IntegrationPair
 from tests.e2e.carrier_helpers import carrier_of
 from tests.e2e.push_helpers import Clients, tls_clients
-from tests.harness import ServiceProcess
+from tests.inprocess.serving import InProcessService
 from tokens.ceremonies import auth_api_authenticate, portal_register, service_url
 from tokens.fido import SoftAuthenticator
 from tokens.webauthn_client import authenticate, register, u2f_register, u2f_sign
@@ -41,7 +39,7 @@ class Bench:
 
 
 @pytest.fixture
-async def bench(tls_service: ServiceProcess, integrations: IntegrationPair,
+async def bench(tls_service: InProcessService, integrations: IntegrationPair,
                 dev_cert: DevCert) -> AsyncIterator[Bench]:
     clients = tls_clients(tls_service, integrations, dev_cert)
     user = clients.admin.add_user("kiki", email="kiki@example.org")
@@ -176,7 +174,7 @@ async def test_raw_u2f_and_the_appid_path(bench: Bench) -> None:
 
 
 async def test_an_admin_mails_a_security_key_enrollment_link(
-        bench: Bench, tls_service: ServiceProcess) -> None:
+        bench: Bench, tls_service: InProcessService) -> None:
     bench.clients.admin.json_api_call(
         "POST", f"/admin/v1/users/{bench.user['user_id']}/security_key_enrollment", {})
     link = links(carrier_of(tls_service).messages("email", "kiki@example.org")[-1])[0]
@@ -193,24 +191,3 @@ async def test_an_admin_mails_a_security_key_enrollment_link(
     assert auth_api_authenticate(bench.clients.auth, bench.origin, "kiki", key)["result"] == \
         "allow"
 
-
-@pytest.mark.slow
-def test_the_tokens_command_registers_and_authenticates_the_software_key(
-        tls_service: ServiceProcess, integrations: IntegrationPair, dev_cert: DevCert,
-        tmp_path: Path) -> None:
-    clients = tls_clients(tls_service, integrations, dev_cert)
-    user = clients.admin.add_user("toki")
-    [code] = clients.admin.add_user_bypass_codes(user["user_id"], count=1)
-    service = f"https://127.0.0.1:{tls_service.port}"
-    common = ["--service", service, "--username", "toki", "--ca-file", str(dev_cert.ca_cert),
-              "--state", str(tmp_path / "tokens.json")]
-    tokens = [sys.executable, "-c", "import sys; from tokens.cli import main; sys.exit(main())"]
-    registered = subprocess.run([*tokens, "register", *common, "--passcode", code],
-                                capture_output=True, text=True, timeout=60, check=False)
-    assert registered.returncode == 0, registered.stderr
-    authenticated = subprocess.run(
-        [*tokens, "authenticate", *common, "--ikey", integrations.auth.ikey,
-         "--skey", integrations.auth.skey], capture_output=True, text=True, timeout=60,
-        check=False)
-    assert authenticated.returncode == 0, authenticated.stderr
-    assert json.loads(authenticated.stdout)["result"] == "allow"

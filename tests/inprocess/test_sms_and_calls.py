@@ -1,5 +1,6 @@
 """SMS passcode batches and phone calls end to end: duo_client on the application side, the
-simulated carrier (mobile_sim.carrier) fetching the outbox over HTTP and answering calls."""
+simulated carrier (mobile_sim.carrier) fetching the outbox over HTTP and answering calls, the
+service in this process on a clock the test moves."""
 
 from __future__ import annotations
 
@@ -15,13 +16,14 @@ import pytest
 from mobile_sim.carrier import Carrier, CarrierError, passcodes, report
 from tests.conftest import IntegrationPair
 from tests.e2e.carrier_helpers import carrier_of
-from tests.harness import RedisServer, ServiceProcess, redis_command
+from tests.harness import RedisServer, redis_command
+from tests.inprocess.serving import InProcessService, ServedClock
 
 NUMBER = "+15555550142"
 
 
 @pytest.fixture
-def carrier(service: ServiceProcess) -> Carrier:
+def carrier(service: InProcessService) -> Carrier:
     return carrier_of(service)
 
 
@@ -34,8 +36,9 @@ def sms_user(admin_api: duo_client.Admin) -> dict[str, Any]:
     return user
 
 
-def _logs(admin: duo_client.Admin, user_id: str) -> list[dict[str, Any]]:
-    now_ms = int(time.time() * 1000)
+def _logs(admin: duo_client.Admin, user_id: str,
+          now_ms: int | None = None) -> list[dict[str, Any]]:
+    now_ms = now_ms or int(time.time() * 1000)
     logs: list[dict[str, Any]] = admin.get_authentication_log(
         api_version=2, users=[user_id], mintime=now_ms - 60_000, maxtime=now_ms + 1000)["authlogs"]
     return logs
@@ -82,8 +85,20 @@ def test_a_new_batch_invalidates_the_old_and_cost_controls_refuse_more(
     assert len(carrier.messages("sms", NUMBER)) == 2
 
 
+def test_sms_passcodes_expire_after_the_sms_expiration(
+        admin_api: duo_client.Admin, auth_api: duo_client.Auth, carrier: Carrier,
+        sms_user: dict[str, Any], clock: ServedClock) -> None:
+    admin_api.json_api_call("POST", "/admin/v1/settings", {"sms_expiration": "1"})  # minutes
+    auth_api.auth("sms", username="sam", device="auto")
+    codes = passcodes(carrier.messages("sms", NUMBER)[-1])
+    clock.advance(59)
+    assert auth_api.auth("passcode", username="sam", passcode=codes[0])["result"] == "allow"
+    clock.advance(1)
+    assert auth_api.auth("passcode", username="sam", passcode=codes[1])["result"] == "deny"
+
+
 def test_one_sms_code_raced_by_thirty_requests_is_accepted_once(
-        admin_api: duo_client.Admin, service: ServiceProcess, integrations: IntegrationPair,
+        admin_api: duo_client.Admin, service: InProcessService, integrations: IntegrationPair,
         carrier: Carrier, sms_user: dict[str, Any]) -> None:
     admin_api.update_settings(lockout_threshold=100)
     admin_api.json_api_call("POST", f"/admin/v1/phones/{sms_user['phone_id']}/send_sms_passcodes",
@@ -144,11 +159,15 @@ def test_a_phone_call_is_answered_through_the_carrier(
 
 
 def test_an_unanswered_call_rings_out(admin_api: duo_client.Admin, auth_api: duo_client.Auth,
-                                      sms_user: dict[str, Any]) -> None:
+                                      sms_user: dict[str, Any], clock: ServedClock) -> None:
     admin_api.json_api_call("POST", "/admin/v1/settings", {"call_timeout": "2"})
-    answer = auth_api.auth("auto", username="sam")
+    with ThreadPoolExecutor(1) as pool:
+        calling = pool.submit(auth_api.auth, "auto", username="sam")
+        clock.until_waiting()  # the application's request holds while the phone rings
+        clock.advance(3)
+        answer = calling.result(10)
     assert (answer["result"], answer["status"]) == ("deny", "timeout")
-    assert _logs(admin_api, sms_user["user_id"])[0]["reason"] == "no_response"
+    assert _logs(admin_api, sms_user["user_id"], clock.now_ms())[0]["reason"] == "no_response"
 
 
 def test_the_telephony_log_counts_every_sms_and_call(
