@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, expect
 from authsvc.model.roles import Role
 from tests.browser.conftest import PhoneSim
 from tests.browser.panel_helpers import PHONE, PanelTab, make_admin, open_tab, sign_in
-from tests.harness import ServiceProcess, redis_command, service_env
+from tests.harness import ServiceProcess, service_env
 from tests.panel.conftest import PASSWORD
 
 pytestmark = pytest.mark.slow
@@ -25,17 +25,23 @@ pytestmark = pytest.mark.slow
 
 def admin_create(service: ServiceProcess, redis_url: str, tmp_path: Path, email: str,
                  name: str, role: str) -> str:
-    """`authsvc admin create`, as the README's first step; the printed setup link."""
-    port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
-    # The running service announces its public URL at start; the test Redis is flushed since.
-    redis_command(port, "SET", "as:service:base_url", f"https://localhost:{service.port}")
+    """`authsvc admin create`, as the README's first step; the printed setup link (the
+    service's public host and TLS named as its operator would: the test Redis was flushed
+    since the service announced itself)."""
+    env = service_env(redis_url, tmp_path, AUTHSVC_PUBLIC_HOST=f"localhost:{service.port}",
+                      **{f"AUTHSVC_TLS_{part}": value for part, value in
+                         zip(("CERT", "KEY"), _tls_files(service), strict=True)})
     done = subprocess.run(
         [sys.executable, "-m", "authsvc", "admin", "create", "--email", email, "--name", name,
-         "--role", role], env=service_env(redis_url, tmp_path), capture_output=True, text=True,
-        check=True, timeout=60)
+         "--role", role], env=env, capture_output=True, text=True, check=True, timeout=60)
     link: str = json.loads(done.stdout)["setup_link"]
     assert link.startswith(f"https://localhost:{service.port}/admin/setup/")
     return link
+
+
+def _tls_files(service: ServiceProcess) -> tuple[str, str]:
+    args = list(service.args)
+    return args[args.index("--tls-cert") + 1], args[args.index("--tls-key") + 1]
 
 
 def _password(tab: PanelTab) -> None:
