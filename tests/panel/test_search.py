@@ -9,7 +9,7 @@ from authsvc.domain.users import UserChanges
 from authsvc.model.permissions import SYSTEM
 from authsvc.model.users import User
 from authsvc.store.records import user_to_hash
-from tests.panel.conftest import Panel
+from tests.panel.conftest import Panel, sign_in
 
 
 async def _find(panel: Panel, text: str) -> list[str]:
@@ -43,3 +43,18 @@ async def test_users_stored_before_the_index_are_indexed_once(panel: Panel) -> N
     assert await panel.services.panel.finder.rebuild_index() == 1
     assert await _find(panel, "timer") == ["legacy"]
     assert await panel.services.panel.finder.rebuild_index() == 0  # once
+
+
+async def test_the_users_view_exports_as_csv_without_formulas(panel: Panel) -> None:
+    svc = panel.services
+    await svc.users.add(UserChanges(username="eve", realname="=HYPERLINK(\"x\")",
+                                    email="eve@example.org"))
+    await svc.users.add(UserChanges(username="bob", realname="Bob"))
+    owner = await panel.admin("owner@example.org")
+    client = panel.clients[0]
+    await sign_in(client, owner)
+    every = await (await client.get("/admin/users.csv")).text()
+    assert every.splitlines()[0].startswith("username,full name,email")
+    assert "eve,\"'=HYPERLINK(\"\"x\"\")\",eve@example.org" in every and "\nbob," in every
+    found = await (await client.get("/admin/users.csv?q=bo")).text()
+    assert len(found.splitlines()) == 2 and "\nbob," in found

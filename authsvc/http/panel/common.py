@@ -8,6 +8,8 @@ and the conditions the domain exposes; the domain checks the same again for ever
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 from urllib.parse import urlencode
 
@@ -139,3 +141,14 @@ def page(request: web.Request, template: str, status: int = 200, **context: Any)
         base.update(me=session.admin, role_name=DUO_ROLE_NAMES[session.admin.role],
                     csrf=session.session.csrf, may=may(session.actor))
     return render(request, template, {**base, **context}, status)
+
+
+def csv_bytes(rows: list[list[str]]) -> bytes:
+    """CSV lines; a cell that a spreadsheet would read as a formula (``= + - @``) is quoted
+    with a leading apostrophe (CSV injection)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow(["'" + cell if cell[:1] in ("=", "+", "-", "@") else cell
+                         for cell in row])
+    return buffer.getvalue().encode()

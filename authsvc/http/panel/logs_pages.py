@@ -3,8 +3,6 @@ CSV export, the administrator log, the telephony log."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from aiohttp import web
@@ -12,7 +10,7 @@ from aiohttp import web
 from authsvc.domain.admin.users import UserLookup
 from authsvc.errors import InvalidParameter
 from authsvc.http.middleware import services
-from authsvc.http.panel.common import actor, page
+from authsvc.http.panel.common import actor, csv_bytes, page
 from authsvc.http.web import secure_headers
 from authsvc.model.authlog import LogPage, LogQuery
 
@@ -91,10 +89,10 @@ async def authentication_csv(request: web.Request) -> web.StreamResponse:
         "Content-Disposition": 'attachment; filename="authentication-log.csv"'})
     secure_headers(request, response)
     await response.prepare(request)
-    await response.write(_csv_lines([list(CSV_COLUMNS)]))
+    await response.write(csv_bytes([list(CSV_COLUMNS)]))
     written = 0
     while True:
-        await response.write(_csv_lines([_csv_row(record) for record in found.records]))
+        await response.write(csv_bytes([_csv_row(record) for record in found.records]))
         written += len(found.records)
         if found.next_offset is None or written >= EXPORT_MAX:
             break
@@ -103,15 +101,6 @@ async def authentication_csv(request: web.Request) -> web.StreamResponse:
         found = await admin.authentication_log(actor(request), query)
     await response.write_eof()
     return response
-
-
-def _csv_lines(rows: list[list[str]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in rows:  # a cell starting with = + - @ would be a formula in a spreadsheet
-        writer.writerow(["'" + cell if cell[:1] in ("=", "+", "-", "@") else cell
-                         for cell in row])
-    return buffer.getvalue().encode()
 
 
 async def administrator(request: web.Request) -> web.Response:
