@@ -79,6 +79,7 @@ def test_a_locked_out_user_is_verified_unlocked_and_given_a_bypass_code(
     page.reload()
     expect(page.locator("#bypass-codes")).to_contain_text("No bypass codes.")  # used once
     page.set_viewport_size(PHONE)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
     tab.shot("16-user-page-phone-width")
     tab.page.set_viewport_size(DESKTOP)
     tab.go("/admin/logs/administrator")
