@@ -2,7 +2,8 @@
 
 Start-up and shutdown are cleanup contexts, in order: the store (scripts registered), the events
 subscriber (push wake-ups from every process), the background work (webhook retries, the
-"Not enrolled" sweep), then the announcements (base URL in Redis, the outbox discovery file).
+"Not enrolled" sweep, the Trash sweep), then the announcements (base URL in Redis, the outbox
+discovery file).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from authsvc.http import (
     admin_integrations,
     admin_phones,
     admin_tokens,
+    admin_trash,
     admin_users,
     auth_api,
     carrier,
@@ -49,9 +51,9 @@ KEY_FILE_NAME = "secret.key"
 SUBSCRIBE_WAIT_S = 2.0
 ANNOUNCE_EVERY_S = 5.0  # the base URL's heartbeat; a process that dies is forgotten after
 ANNOUNCE_TTL_MS = 15_000  # ... this long
-ROUTES = (auth_api, admin_admins, admin_enroll, admin_users, admin_tokens, admin_phones,
-          admin_account, admin_groups, admin_integrations, device_api, carrier, outbox, pages,
-          portal, security_keys, oauth, prompt, prompt_devices, panel)
+ROUTES = (auth_api, admin_admins, admin_enroll, admin_trash, admin_users, admin_tokens,
+          admin_phones, admin_account, admin_groups, admin_integrations, device_api, carrier,
+          outbox, pages, portal, security_keys, oauth, prompt, prompt_devices, panel)
 
 
 def secret_box(settings: Settings) -> SecretBox:
@@ -113,18 +115,20 @@ async def _background_lifetime(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
     if services.webhook is not None:
         await services.webhook.start()
-    sweeper = asyncio.get_running_loop().create_task(
-        services.unenrolled.run(services.settings.unenrolled_sweep_seconds))
-    indexer = asyncio.get_running_loop().create_task(_index_users(services))
+    loop = asyncio.get_running_loop()
+    settings = services.settings
+    sweepers = [loop.create_task(services.unenrolled.run(settings.unenrolled_sweep_seconds)),
+                loop.create_task(services.trash_sweep.run(settings.trash_sweep_seconds)),
+                loop.create_task(_index_users(services))]
     # Everything built at start-up lives as long as the process: keep it out of the
     # collector's full passes, which otherwise stop the loop for 15-35 ms at full load.
     gc.collect()
     gc.freeze()
     yield
-    for task in (sweeper, indexer):
-        task.cancel()
+    for sweeper in sweepers:
+        sweeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await task
+            await sweeper
     if services.webhook is not None:
         await services.webhook.close()
 

@@ -92,6 +92,9 @@ ENV_TABLE: tuple[EnvVar, ...] = (
     EnvVar("AUTHSVC_UNENROLLED_SWEEP_SECONDS", "unenrolled_sweep_seconds", "600",
            "how often one process locks out users past `unenrolled_user_lockout_threshold` "
            "days without a device (\"Not enrolled\"); preauth applies it at once anyway"),
+    EnvVar("AUTHSVC_TRASH_SWEEP_SECONDS", "trash_sweep_seconds", "600",
+           "how often one process sends users inactive for `inactive_user_expiration` days to "
+           "the Trash and deletes users in the Trash for longer than `pending_deletion_days`"),
     EnvVar("AUTHSVC_LOG_LEVEL", "log_level", "info", "debug, info, warning or error"),
     EnvVar("AUTHSVC_ACCESS_LOG", "access_log", "0", "1 = log every HTTP request"),
     *(EnvVar(f"AUTHSVC_RATE_LIMIT_{limiter.value.upper()}", f"rate_limit_{limiter.value}",
@@ -183,6 +186,7 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "webauthn_origins": _to_optional_str,
     "u2f_app_id": _to_optional_str,
     "unenrolled_sweep_seconds": _to_positive_float,
+    "trash_sweep_seconds": _to_positive_float,
     "access_log": _to_bool,
     **{f"rate_limit_{limiter.value}": RateLimit.parse for limiter in Limiter},
 }
@@ -216,6 +220,7 @@ class Settings:
     webauthn_origins: str | None = None
     u2f_app_id: str | None = None
     unenrolled_sweep_seconds: float = 600.0
+    trash_sweep_seconds: float = 600.0
     rate_limit_integration: RateLimit | None = DEFAULT_RATE_LIMITS[Limiter.INTEGRATION]
     rate_limit_ip: RateLimit | None = DEFAULT_RATE_LIMITS[Limiter.IP]
     rate_limit_username: RateLimit | None = DEFAULT_RATE_LIMITS[Limiter.USERNAME]

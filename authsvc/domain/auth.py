@@ -34,6 +34,7 @@ from authsvc.domain.security_keys import SecurityKeys
 from authsvc.domain.subjects import Subject, Subjects, UnknownUser
 from authsvc.domain.transactions import Transactions
 from authsvc.domain.verdicts import (
+    BYPASS_USER,
     UNKNOWN_USER,
     key_verdict,
     passcode_verdict,
@@ -135,6 +136,8 @@ class Authenticator:
 
     async def _final(self, request: AuthRequest, subject: Subject, verdict: Verdict,
                      txid: str | None = None) -> AuthAnswer:
+        if verdict is BYPASS_USER:  # let through: that is the user's last login
+            await self._store.counts.seen(subject.user_id, self._clock.now_ms())
         if request.run_async:
             txid = await self._transactions.finished(verdict, txid)
         return AuthAnswer(verdict, txid or "", subject.user_id)

@@ -69,6 +69,9 @@ def _apply(group: Group, changes: GroupChanges) -> Group:
     return dataclasses.replace(group, **updates)
 
 
+_NAME_PAGE = 500
+
+
 class GroupDirectory:
     """Groups and their members."""
 
@@ -96,6 +99,17 @@ class GroupDirectory:
     async def page(self, offset: int, limit: int) -> tuple[list[Group], int]:
         """One page of groups in creation order, and the total."""
         return await self._store.groups.page(offset, limit)
+
+    async def by_name(self) -> dict[str, list[Group]]:
+        """Every group, by lower-cased name (names need not be unique), for the user import."""
+        named: dict[str, list[Group]] = {}
+        offset, total = 0, 1
+        while offset < total:
+            groups, total = await self._store.groups.page(offset, _NAME_PAGE)
+            for group in groups:
+                named.setdefault(group.name.lower(), []).append(group)
+            offset += _NAME_PAGE
+        return named
 
     async def get_many(self, group_ids: Sequence[str]) -> list[Group]:
         """The existing groups among `group_ids`, in that order."""

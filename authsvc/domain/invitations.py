@@ -2,8 +2,10 @@
 the mailed link in the enrollment portal and adds Duo Mobile or a phone for SMS.
 
 A user who already has a device gets no mail. Links expire (default 30 days) and work once; a
-resend mails a new link with the same expiry to the user's current email; deleting a pending
-enrollment kills its link.
+resend mails another copy of the same link (kept sealed with the master key, so it can be
+rebuilt) with its expiry unchanged, to the user's current email (seed 002; seed 001 says the
+original address: docs/api.md explains the choice); deleting a pending enrollment kills its
+link. A link of a user in the Trash, or deleted, does not open.
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from authsvc.clock import Clock
-from authsvc.crypto import random_id, secret_hash
+from authsvc.crypto import SecretBox, random_id, secret_hash
 from authsvc.domain.links import Links
 from authsvc.domain.messages import Message, Messenger
 from authsvc.domain.users import UserChanges, UserDirectory, check_email, normalize_name
-from authsvc.errors import InvalidParameter, MissingParameter, NotFound
+from authsvc.errors import Conflict, InvalidParameter, MissingParameter, NotFound
 from authsvc.model.enrollments import PendingEnrollment
 from authsvc.store import Store
 
@@ -93,8 +95,9 @@ class Invitations:
     """Enrollment invitations and their links."""
 
     def __init__(self, store: Store, clock: Clock, users: UserDirectory, links: Links,
-                 messenger: Messenger) -> None:
+                 messenger: Messenger, box: SecretBox) -> None:
         self._store = store
+        self._box = box
         self._clock = clock
         self._users = users
         self._links = links
@@ -117,6 +120,8 @@ class Invitations:
         if not 1 <= valid <= MAX_VALID_SECS:
             raise InvalidParameter(f"valid_secs (1-{MAX_VALID_SECS})")
         user = await self._users.by_name(username)
+        if user is not None and user.in_trash:
+            raise Conflict("username (the user is in the Trash: restore it first)")
         if user is None:
             user = await self._users.add(UserChanges(username=username, email=email))
         elif user.email != email:
@@ -124,10 +129,12 @@ class Invitations:
         if not even_if_enrolled and await self.enrolled(user.user_id):
             return {"user_id": user.user_id, "username": user.username, "mailed": False,
                     "reason": "already enrolled"}
-        now, token = int(self._clock.now()), secrets.token_urlsafe(24)
-        record = PendingEnrollment(enrollment_id=random_id("DE"), user_id=user.user_id,
+        now, token, enrollment_id = int(self._clock.now()), secrets.token_urlsafe(24), \
+            random_id("DE")
+        record = PendingEnrollment(enrollment_id=enrollment_id, user_id=user.user_id,
                                    username=user.username, created=now, expires=now + valid,
-                                   token_hash=token_hash(token))
+                                   token_hash=token_hash(token), email=email,
+                                   sealed_token=self._seal(enrollment_id, token))
         await self._store.enrollments.put(record)
         await self._mail(email, token)
         return {"user_id": user.user_id, "username": user.username, "mailed": True,
@@ -159,24 +166,38 @@ class Invitations:
                                            context="enrollment",
                                            subject="Set up two-factor authentication"))
 
+    def _seal(self, enrollment_id: str, token: str) -> str:
+        return self._box.seal(token.encode(), bound_to=f"enrollment:{enrollment_id}")
+
     async def pending(self) -> list[dict[str, Any]]:
+        """Every pending enrollment with the user's email address and the link's expiry
+        (seed 001, Pending Enrollments), soonest to expire first."""
         records = await self._store.enrollments.pending(int(self._clock.now()))
+        users = {user.user_id: user for user in await self._users.get_many(
+            {record.user_id for record in records})}
         return [{"enrollment_id": r.enrollment_id, "user_id": r.user_id,
-                 "username": r.username, "created": r.created, "expires": r.expires}
-                for r in records]
+                 "username": users[r.user_id].username, "email": users[r.user_id].email,
+                 "sent_to": r.email or None, "created": r.created, "expires": r.expires}
+                for r in records if r.user_id in users]
 
     async def resend(self, enrollment_id: str) -> dict[str, Any]:
-        """Mail a new link (same expiry) to the user's current email."""
+        """Mail another copy of the same link (same expiry; the link keeps working) to the
+        user's current email."""
         record = await self._store.enrollments.get(enrollment_id)
         if record is None:
             raise NotFound("enrollment_id")
         user = await self._users.get(record.user_id)
         if not user.email:
             raise MissingParameter("email (the user has no email address)")
-        token = secrets.token_urlsafe(24)
-        await self._store.enrollments.retoken(record, token_hash(token))
+        if record.sealed_token:
+            token = self._box.open(record.sealed_token,
+                                   bound_to=f"enrollment:{enrollment_id}").decode()
+        else:  # stored before links were kept sealed: a new link, same expiry
+            token = secrets.token_urlsafe(24)
+            await self._store.enrollments.retoken(record, token_hash(token),
+                                                  self._seal(enrollment_id, token))
         await self._mail(user.email, token)
-        return {"enrollment_id": enrollment_id, "expires": record.expires}
+        return {"enrollment_id": enrollment_id, "email": user.email, "expires": record.expires}
 
     async def delete(self, enrollment_id: str) -> None:
         if await self._store.enrollments.get(enrollment_id) is None:
@@ -186,12 +207,17 @@ class Invitations:
     async def opened(self, token: str) -> PendingEnrollment:
         """The enrollment behind a link, if still valid; raises NotFound."""
         record = await self._store.enrollments.by_token(token_hash(token))
-        if record is None:
+        if record is None or not await self._user_may_enroll(record.user_id):
             raise NotFound("enrollment link (unknown, expired or used)")
         return record
 
+    async def _user_may_enroll(self, user_id: str) -> bool:
+        user = await self._users.find(user_id)
+        return user is not None and not user.in_trash
+
     async def consume(self, token: str) -> PendingEnrollment:
         """Use the link up (once); raises NotFound."""
+        await self.opened(token)  # raises for a link of a user in the Trash or deleted
         record = await self._store.enrollments.take(token_hash(token))
         if record is None:
             raise NotFound("enrollment link (unknown, expired or used)")

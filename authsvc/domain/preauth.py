@@ -25,6 +25,7 @@ from authsvc.domain.subjects import Subject, Subjects
 from authsvc.domain.telephony import SmsPasscodes
 from authsvc.domain.unenrolled import UnenrolledLockout
 from authsvc.domain.verdicts import (
+    BYPASS_USER,
     LOCKED,
     NEW_USER_ALLOWED,
     NEW_USER_DENIED,
@@ -73,6 +74,8 @@ class Preauth:
                                   subject.standing))
         if gate is not None:
             await self._log(request, subject, gate)
+            if gate is BYPASS_USER:  # let through: that is the user's last login
+                await self._store.counts.seen(subject.user_id, self._clock.now_ms())
             return PreauthResult(gate.result.value, gate.status_msg, verdict=gate)
         phones = await self._store.phones.get_many(subject.loaded.phone_ids)
         devices = await self._phone_devices(subject, phones)

@@ -1,15 +1,17 @@
-"""Hardware token administration: creation (sealed seeds), assignment, manual resync."""
+"""Hardware token administration: creation (sealed seeds), assignment to one or several users,
+manual resync. How a token with several holders keeps its counters: `store/tokens.py`."""
 
 from __future__ import annotations
 
 import binascii
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from authsvc.clock import Clock
 from authsvc.crypto import SecretBox, constant_time_equal, random_id
-from authsvc.errors import Conflict, InvalidParameter, MissingParameter, NotFound
+from authsvc.errors import InvalidParameter, MissingParameter, NotFound
 from authsvc.factors._oath import RESYNC_RANGE, Hotp
 from authsvc.model.tokens import Token, TokenType
 from authsvc.model.users import User
@@ -133,7 +135,7 @@ class TokenRegistry:
 
     async def with_owners(self, tokens: Sequence[Token]) -> tuple[list[Token], dict[str, User]]:
         """The tokens and the users holding them, by user id (one round trip more)."""
-        owners = {token.owner for token in tokens if token.owner}
+        owners = {holder for token in tokens for holder in token.holders}
         return list(tokens), {user.user_id: user
                               for user in await self._store.users.get_many(owners)}
 
@@ -155,21 +157,23 @@ class TokenRegistry:
             await self._store.tokens.delete(token)
 
     async def assign(self, user_id: str, token_id: str) -> None:
-        """Give the token to the user; a token belongs to at most one user."""
-        if await self._store.users.get(user_id) is None:
-            raise NotFound("user_id")
-        owner = await self._store.tokens.owner_of(token_id)
-        if owner == user_id:
+        """Give the token to the user too (a token may have several holders). The new holder's
+        copy starts at the furthest counter any holder reached; nothing happens if the user
+        holds it already. Raises NotFound (user or token)."""
+        token = await self.get(token_id)
+        copies = await self._store.tokens.copies(token)
+        if any(copy.owner == user_id for copy in copies):
             return
-        if owner:
-            raise Conflict("token_id (the token is assigned to another user)")
-        if not await self._store.tokens.move(token_id, None, user_id):
-            raise Conflict("token_id (the token changed hands; try again)")
+        copy = dataclasses.replace(
+            token, owner=user_id, holders=(), resync_count=0, resync_next=0,
+            counter=max([token.counter, *(c.counter for c in copies)]),
+            last_step=max([token.last_step, *(c.last_step for c in copies)]))
+        await self._store.tokens.give(user_id, copy)
 
     async def unassign(self, user_id: str, token_id: str) -> None:
-        """Take the token away from the user; raises NotFound if the user does not hold it."""
-        owner = await self._store.tokens.owner_of(token_id)
-        if owner != user_id or not await self._store.tokens.move(token_id, user_id, None):
+        """Take the token away from this user (other holders keep it); raises NotFound if the
+        user does not hold it."""
+        if await self._store.tokens.take(user_id, token_id) is None:
             raise NotFound("token_id")
 
     async def resync(self, token_id: str, codes: tuple[str, str, str]) -> None:
@@ -178,8 +182,9 @@ class TokenRegistry:
         if not token.type.is_hotp:
             raise InvalidParameter("token_id (only HOTP tokens can be resynced)")
         generator = Hotp(self._box.open(token.sealed_seed, bound_to=token_id), token.type.digits)
-        start = token.counter
-        while (first := generator.find(codes[0], start, token.counter + RESYNC_RANGE)) is not None:
+        base = max([token.counter, *(c.counter for c in await self._store.tokens.copies(token))])
+        start = base
+        while (first := generator.find(codes[0], start, base + RESYNC_RANGE)) is not None:
             if constant_time_equal(generator.at(first + 1), codes[1]) \
                     and constant_time_equal(generator.at(first + 2), codes[2]):
                 await self._store.tokens.advance_counter(token, first + 3)

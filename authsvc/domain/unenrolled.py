@@ -12,11 +12,10 @@ Two ways in, one rule (``unenrolled_lock.lua`` checks and locks atomically):
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from authsvc.clock import Clock
-from authsvc.errors import StoreUnavailable
+from authsvc.domain.periodic import run_every
 from authsvc.model.settings import AccountSettings
 from authsvc.store import Store
 
@@ -76,11 +75,5 @@ class UnenrolledLockout:
 
     async def run(self, every_s: float) -> None:
         """Sweep every `every_s` seconds until cancelled; Redis outages only delay it."""
-        while True:
-            await asyncio.sleep(every_s)
-            try:
-                await self.sweep(hold_ms=int(every_s * 1000))
-            except StoreUnavailable as exc:
-                log.warning("Not-enrolled sweep skipped: %s", exc)
-            except Exception:  # a background loop must outlive any one failed sweep
-                log.exception("Not-enrolled sweep failed; trying again in %g s", every_s)
+        await run_every(every_s, lambda: self.sweep(hold_ms=int(every_s * 1000)),
+                        "Not-enrolled sweep")

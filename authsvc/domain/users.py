@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 
 from authsvc.clock import Clock
 from authsvc.crypto import random_id
-from authsvc.domain.phones import detach_phone
-from authsvc.errors import InvalidParameter, MissingParameter, NotFound
+from authsvc.errors import Conflict, InvalidParameter, MissingParameter, NotFound
 from authsvc.model.names import email_problem, username_problem
 from authsvc.model.users import MAX_ALIASES, User, UserDevices, UserStatus
 from authsvc.store import Store
@@ -64,6 +63,9 @@ def _admin_status(value: str) -> UserStatus:
         status = UserStatus(value)
     except ValueError:
         raise InvalidParameter("status (active, bypass or disabled)") from None
+    if status is UserStatus.PENDING_DELETION:
+        raise InvalidParameter("status (send a user to the Trash with DELETE "
+                               "/admin/v1/users/{user_id})")
     if status not in ADMIN_STATUSES:
         raise InvalidParameter("status (locked out is set by the system only)")
     return status
@@ -101,7 +103,7 @@ def requested_status(changes: UserChanges) -> UserStatus | None:
     return None if changes.status is None else _admin_status(changes.status)
 
 
-def _apply(user: User, changes: UserChanges) -> User:
+def apply_changes(user: User, changes: UserChanges) -> User:
     for name in ("realname", "email", "notes", "firstname", "lastname"):
         _check_text(getattr(changes, name), name)
     if changes.email:
@@ -132,7 +134,7 @@ class UserDirectory:
             raise MissingParameter("username")
         now_ms = self._clock.now_ms()
         blank = User(user_id=random_id("DU"), username="", created=now_ms // 1000)
-        user = _apply(blank, changes)
+        user = apply_changes(blank, changes)
         await self._store.users.create(user, order_ms=now_ms)
         return user
 
@@ -201,20 +203,12 @@ class UserDirectory:
     async def update(self, user_id: str, changes: UserChanges) -> User:
         """Apply an admin's changes; raises NotFound/InvalidParameter/Conflict."""
         before = await self.get(user_id)
-        after = _apply(before, changes)
+        after = apply_changes(before, changes)
+        if before.in_trash and after.status is not before.status:
+            raise Conflict("status (the user is in the Trash: restore it first)")
         if not await self._store.users.update(before, after):
             raise NotFound("user_id")
         if after.status is not before.status:
             await self._store.users.set_status(user_id, after.status)
         return await self.get(user_id)
 
-    async def delete(self, user_id: str) -> None:
-        """Delete a user (nothing happens if already gone); its tokens become unassigned."""
-        user = await self._store.users.get(user_id)
-        if user is None:
-            return
-        for phone_id in await self._store.phones.of_user(user_id):
-            await detach_phone(self._store, user_id, phone_id)
-        token_ids = await self._store.users.delete(user)
-        for token_id in token_ids:
-            await self._store.tokens.move(token_id, user_id, None)

@@ -86,6 +86,8 @@ def status_verdict(user: User, settings: AccountSettings, now: float,
     """The verdict the user's effective status (their groups', else their own: see
     model/groups.py) forces before any factor, or None (go on); the Python side of
     store/lua/lib/status_gate.lua, read before any factor work is spent."""
+    if user.status is UserStatus.PENDING_DELETION:
+        return DISABLED  # in the Trash: "effectively disabled" (seed 001), whatever its groups
     status, _ = effective_status(user.status, standing)
     if status is UserStatus.DISABLED:
         return DISABLED

@@ -1,7 +1,8 @@
-"""Admin API enrollment handlers: enroll_user, bulk enrollment, pending enrollments.
+"""Admin API enrollment handlers: enroll_user, bulk enrollment, user import, pending
+enrollments.
 
 Mounted before the ``/admin/v1/users/{user_id}`` routes, which would otherwise take
-``/admin/v1/users/enroll`` for a user id.
+``/admin/v1/users/enroll`` and ``/admin/v1/users/import`` for a user id.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from authsvc.http.envelope import ok
 from authsvc.http.middleware import actor, params, services
 
 MAX_CSV_BYTES = 200_000
+MAX_IMPORT_BYTES = 250_000
 
 
 async def enroll_user(request: web.Request) -> web.Response:
@@ -32,6 +34,16 @@ async def bulk_enroll(request: web.Request) -> web.Response:
     return ok(await services(request).admin.account.bulk_enroll(
         actor(request), args.required_text("csv", max_length=MAX_CSV_BYTES),
         args.integer("valid_secs")))
+
+
+async def import_users(request: web.Request) -> web.Response:
+    """POST /admin/v1/users/import (authsvc extension): `csv` with a header line (docs/api.md);
+    `dry_run=1` checks every row and changes nothing. A report entry per row."""
+    args = params(request)
+    report = await services(request).admin.users.import_users(
+        actor(request), args.required_text("csv", max_length=MAX_IMPORT_BYTES),
+        dry_run=args.flag("dry_run"))
+    return ok({"rows": report.rows, "errors": report.errors})
 
 
 async def security_key_enrollment(request: web.Request) -> web.Response:
@@ -66,6 +78,7 @@ def setup_routes(app: web.Application) -> None:
     router = app.router
     router.add_post("/admin/v1/users/enroll", enroll_user)
     router.add_post("/admin/v1/users/enroll/bulk", bulk_enroll)
+    router.add_post("/admin/v1/users/import", import_users)
     router.add_post("/admin/v1/users/{user_id}/security_key_enrollment", security_key_enrollment)
     router.add_get("/admin/v1/enrollments", pending)
     router.add_post("/admin/v1/enrollments/{enrollment_id}/resend", resend)

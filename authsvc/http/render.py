@@ -102,14 +102,15 @@ def user_json(view: UserDevices) -> dict[str, Any]:
 
 
 def token_json(token: Token, owners: Mapping[str, User]) -> dict[str, Any]:
-    """The Admin API token object; never the seed."""
-    owner = owners.get(token.owner or "")
+    """The Admin API token object; never the seed. `users`: every holder (a holder's copy
+    read through a user names that user)."""
+    holders = token.holders or ((token.owner,) if token.owner else ())
     return {
         "token_id": token.token_id,
         "type": token.type.value,
         "serial": token.serial,
         "totp_step": token.totp_step if token.type.is_totp else None,
-        "users": [user_summary(owner)] if owner else [],
+        "users": [user_summary(owners[holder]) for holder in holders if holder in owners],
         "admins": [],
     }
 

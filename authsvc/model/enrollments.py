@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class PendingEnrollment:
-    """An emailed enrollment link not used yet; `token_hash` is all Redis keeps of the link."""
+    """An emailed enrollment link not used yet. Redis keeps the link's hash (to find it) and the
+    link sealed with the master key (`sealed_token`, bound to the enrollment id), so that a
+    resend mails the same link again (seeds 001/002); `email` is where it was first sent."""
 
     enrollment_id: str
     user_id: str
@@ -15,6 +17,8 @@ class PendingEnrollment:
     created: int
     expires: int
     token_hash: str = ""
+    sealed_token: str = ""
+    email: str = ""
 
 
 @dataclass(frozen=True, slots=True)

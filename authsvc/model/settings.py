@@ -158,9 +158,12 @@ class AccountSettings:
     bypass_default_expiration: int = _int(60, 0, 525600)
     """Minutes a bypass code lives when its creator names no expiry (0 = never): one hour, as
     the seeds say ("by default, bypass codes expire after a single use or in one hour")."""
-    # Accepted and returned for compatibility; later issues give them behaviour.
     inactive_user_expiration: int = _int(0, 0, 365)
+    """Days without authentication after which a user is sent to the Trash (0 = never)."""
     pending_deletion_days: int = _int(7, 1, 30)
+    """Days a user stays in the Trash before the sweep deletes it for good (seed 001: 1-30,
+    default 7)."""
+    # Accepted and returned for compatibility; later issues give them behaviour.
     log_retention_days: int = _int(0, 0, 365)
     sms_refresh: bool = _bool(False)
     fraud_email: str = _ruled("", EmailRule())

@@ -30,7 +30,12 @@ class TokenType(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Token:
-    """A hardware token. `sealed_seed` is the AES-GCM-sealed secret, never the secret."""
+    """A hardware token. `sealed_seed` is the AES-GCM-sealed secret, never the secret.
+
+    Read through a user, it is that holder's copy (`owner` = the user; its own counter); read
+    as a token, it is the token's own record with every holder in `holders` (seed 003: "a
+    hardware token may be assigned to multiple end users").
+    """
 
     token_id: str
     type: TokenType
@@ -43,3 +48,4 @@ class Token:
     owner: str | None = None
     resync_next: int = 0
     resync_count: int = 0
+    holders: tuple[str, ...] = ()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING
 
 from authsvc.model.phones import Phone
@@ -18,12 +18,14 @@ MAX_SEARCH_TERM = 64
 
 
 class UserStatus(StrEnum):
-    """Duo's user statuses (``locked out`` is set by the system, never by an admin)."""
+    """Duo's user statuses (``locked out`` is set by the system, never by an admin;
+    ``pending deletion`` is a user in the Trash, sent there by a delete or inactivity)."""
 
     ACTIVE = "active"
     BYPASS = "bypass"
     DISABLED = "disabled"
     LOCKED_OUT = "locked out"
+    PENDING_DELETION = "pending deletion"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +33,8 @@ class User:
     """A user as stored; `aliases` maps slot number (1..8) to the alias.
 
     `fails` (consecutive failures) and `locked_at` (ms; 0 = not locked) are owned by the
-    decision scripts: read here, never written by an admin update.
+    decision scripts: read here, never written by an admin update. `trashed_at` (ms; 0 = not in
+    the Trash) and `trash_reason` are owned by the Trash scripts.
     """
 
     user_id: str
@@ -48,6 +51,13 @@ class User:
     lockout_reason: str = ""
     fails: int = 0
     locked_at: int = 0
+    trashed_at: int = 0
+    trash_reason: str = ""
+
+    @property
+    def in_trash(self) -> bool:
+        """True while the user waits in the Trash for permanent deletion."""
+        return self.status is UserStatus.PENDING_DELETION
 
     @property
     def names(self) -> set[str]:
@@ -81,6 +91,37 @@ class UserDevices:
     def enrolled(self) -> bool:
         """Duo's `is_enrolled`: a token, a security key or an activated phone."""
         return bool(self.tokens or self.keys) or any(phone.activated for phone in self.phones)
+
+
+@dataclass(frozen=True, slots=True)
+class UserCounts:
+    """The counts at the top of the Users page (seed 001, Listing Users), exact at the time of
+    reading. Every count but `trash` is of users outside the Trash; `locked_out` leaves out
+    lockouts that have expired; `inactive` is users who have not authenticated (or, never
+    having authenticated, were not created) in the last `INACTIVE_DAYS` days."""
+
+    total: int = 0
+    active: int = 0
+    bypass: int = 0
+    disabled: int = 0
+    locked_out: int = 0
+    not_enrolled: int = 0
+    inactive: int = 0
+    trash: int = 0
+
+
+INACTIVE_DAYS = 30
+
+
+class TrashOutcome(IntEnum):
+    """What the Trash scripts answer (user_trash, user_restore, user_purge)."""
+
+    NO_USER = 0
+    DONE = 1
+    ALREADY = 2
+    """Already in the Trash (send), or not in it (restore, purge)."""
+    NOT_DUE = 3
+    """Active since the inactivity deadline (send), or sent to the Trash too recently (purge)."""
 
 
 def search_terms(user: User) -> set[str]:

@@ -11,6 +11,7 @@ from authsvc.store.admins import AdminStore
 from authsvc.store.attempts import AttemptStore
 from authsvc.store.bypass import BypassStore
 from authsvc.store.core import StoreContext, flat_to_dict
+from authsvc.store.counts import CountStore
 from authsvc.store.delivery import DeliveryQueue
 from authsvc.store.enrollments import EnrollmentStore
 from authsvc.store.groups import GroupStore
@@ -30,6 +31,7 @@ from authsvc.store.security_keys import SecurityKeyStore
 from authsvc.store.sms import SmsStore
 from authsvc.store.tokens import TokenStore
 from authsvc.store.transactions import TransactionStore
+from authsvc.store.trash import TrashStore
 from authsvc.store.unenrolled import UnenrolledStore
 from authsvc.store.user_search import UserSearchStore
 from authsvc.store.users import UserStore
@@ -77,11 +79,15 @@ class Store:
         self.user_search = UserSearchStore(ctx)
         self.prompts = PromptStore(ctx)
         self.rate_limits = RateLimitStore(ctx)
+        self.counts = CountStore(ctx)
+        self.trash = TrashStore(ctx)
 
     async def start(self) -> None:
-        """Register the scripts (Redis may be down: then the first use loads them)."""
+        """Register the scripts, and mark an empty store's user counters as complete (Redis may
+        be down: then the first use loads the scripts, and the first sweep counts)."""
         try:
             await self.scripts.register()
+            await self.counts.mark_ready_if_empty()
         except RedisUnavailable:
             pass
 

@@ -94,5 +94,5 @@ class AttemptStore:
             ScriptName.PASSCODE_ATTEMPT,
             [keys.user(user_id), keys.user_bypass(user_id), keys.user_tokens(user_id),
              keys.user_mobile_otp(user_id), keys.user_sms(user_id),
-             keys.user_security_keys(user_id)], args)
+             keys.user_security_keys(user_id), *keys.counting(user_id)], args)
         return outcome_of(reply)

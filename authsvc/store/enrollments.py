@@ -1,7 +1,9 @@
 """Pending enrollments (emailed links) and self-service portal sessions in Redis.
 
-Links and session cookies are random tokens that only ever reach Redis as SHA-256 hashes.
-A link is consumed with GETDEL, so two submissions of one link cannot both enroll a device.
+Links and session cookies are random tokens that reach Redis as SHA-256 hashes (how they are
+found); an enrollment link is also kept sealed with the master key, never in clear, so that a
+resend can mail the same link. A link is consumed with GETDEL, so two submissions of one link
+cannot both enroll a device.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ def _from_hash(data: dict[str, str]) -> PendingEnrollment | None:
     return PendingEnrollment(
         enrollment_id=data["enrollment_id"], user_id=data["user_id"],
         username=data.get("username", ""), created=int(data["created"]),
-        expires=int(data["expires"]), token_hash=data.get("token_hash", ""))
+        expires=int(data["expires"]), token_hash=data.get("token_hash", ""),
+        sealed_token=data.get("sealed_token", ""), email=data.get("email", ""))
 
 
 class EnrollmentStore:
@@ -33,7 +36,8 @@ class EnrollmentStore:
         await self._ctx.redis.pipeline([
             ("HSET", keys.enrollment(enrollment_id), "enrollment_id", enrollment_id,
              "user_id", record.user_id, "username", record.username,
-             "created", record.created, "expires", expires, "token_hash", record.token_hash),
+             "created", record.created, "expires", expires, "token_hash", record.token_hash,
+             "sealed_token", record.sealed_token, "email", record.email),
             ("EXPIREAT", keys.enrollment(enrollment_id), expires),
             ("SET", keys.enrollment_token(record.token_hash), enrollment_id, "EXAT", expires),
             ("ZADD", keys.enrollments(), expires, enrollment_id)])
@@ -56,12 +60,14 @@ class EnrollmentStore:
         await self.drop(enrollment_id)
         return record
 
-    async def retoken(self, record: PendingEnrollment, new_hash: str) -> None:
-        """Replace the link of an enrollment (resend), keeping its expiry."""
+    async def retoken(self, record: PendingEnrollment, new_hash: str, sealed: str) -> None:
+        """Replace the link of an enrollment, keeping its expiry (a resend of an enrollment
+        stored before links were kept sealed)."""
         keys = self._keys
         await self._ctx.redis.pipeline([
             ("DEL", keys.enrollment_token(record.token_hash)),
-            ("HSET", keys.enrollment(record.enrollment_id), "token_hash", new_hash),
+            ("HSET", keys.enrollment(record.enrollment_id), "token_hash", new_hash,
+             "sealed_token", sealed),
             ("SET", keys.enrollment_token(new_hash), record.enrollment_id, "EXAT",
              record.expires)])
 

@@ -78,3 +78,7 @@ class IntegrationStore:
     def changed_ikey(topic: str) -> str | None:
         """The ikey an events-channel message says changed, or None for another message."""
         return topic.removeprefix(CHANGED_TOPIC) if topic.startswith(CHANGED_TOPIC) else None
+    async def count(self) -> int:
+        """How many integrations there are (for `info/summary`)."""
+        total: int = await self._ctx.redis.execute("ZCARD", self._keys.integrations())
+        return total

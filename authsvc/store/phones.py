@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from authsvc.model.attempts import MobileOtp
 from authsvc.model.phones import AppCredentials, Phone, PhoneRecord, PhoneType
 from authsvc.store.core import StoreContext, flat_to_dict
+from authsvc.store.counts import counted_transaction
 from authsvc.store.records import mobile_otp_to_json
 
 _PROFILE = ("number", "extension", "name", "type", "platform", "predelay", "postdelay", "model")
@@ -159,22 +160,24 @@ class PhoneStore:
                                             "WITHSCORES")
         position = int(float(top[1])) + 1 if top else 0
         commands: list[tuple[str | int, ...]] = [
-            ("ZADD", keys.user_phones(user_id), "NX", position, phone_id),
-            ("SADD", keys.phone_users(phone_id), user_id)]
+            ("ZADD", keys.user_phones(user_id), "NX", position, phone_id)]
         if otp_copy is not None:
             commands.append(("HSETNX", keys.user_mobile_otp(user_id), phone_id,
                              mobile_otp_to_json(otp_copy)))
-        await self._ctx.redis.pipeline(commands)
+        # The phone's user set first: it always lists every user holding the phone.
+        await self._ctx.redis.execute("SADD", keys.phone_users(phone_id), user_id)
+        await counted_transaction(self._ctx, user_id, commands)
 
     async def detach(self, user_id: str, phone_id: str) -> int:
         """Detach; returns how many users the phone still has."""
         keys = self._keys
-        await self._ctx.redis.pipeline([
+        await counted_transaction(self._ctx, user_id, [
             ("ZREM", keys.user_phones(user_id), phone_id),
-            ("HDEL", keys.user_mobile_otp(user_id), phone_id),
-            ("SREM", keys.phone_users(phone_id), user_id)])
-        remaining: int = await self._ctx.redis.execute("SCARD", keys.phone_users(phone_id))
-        return remaining
+            ("HDEL", keys.user_mobile_otp(user_id), phone_id)])
+        _, remaining = await self._ctx.redis.pipeline([
+            ("SREM", keys.phone_users(phone_id), user_id),
+            ("SCARD", keys.phone_users(phone_id))])
+        return int(remaining)
 
     async def reorder(self, user_id: str, phone_ids: list[str]) -> None:
         key = self._keys.user_phones(user_id)

@@ -56,7 +56,8 @@ class PushStore:
         args += [item for pair in _push_fields(push).items() for item in pair]
         reply = await self._ctx.scripts.run(
             ScriptName.PUSH_CREATE,
-            [keys.user(user_id), keys.user_pushes(user_id), keys.push(user_id, txid)], args)
+            [keys.user(user_id), keys.user_pushes(user_id), keys.push(user_id, txid),
+             *keys.counting(user_id)], args)
         return CreateStatus(int(reply[0])), int(reply[1]) if len(reply) > 1 else 0
 
     async def deliver(self, user_id: str, txid: str, phone_id: str, urgid: str,
@@ -135,7 +136,8 @@ class PushStore:
         keys = self._keys
         reply = await self._ctx.scripts.run(
             ScriptName.PUSH_RESOLVE,
-            [keys.push(user_id, txid), keys.user(user_id), keys.user_pushes(user_id)],
+            [keys.push(user_id, txid), keys.user(user_id), keys.user_pushes(user_id),
+             *keys.counting(user_id)],
             [now_ms, operation.value, phone_id, code_hash, max_tries, "1" if fraud_locks else "0",
              keys.events(), txid, deny_reason])
         status = ResolveStatus(int(reply[0]))

@@ -52,6 +52,8 @@ def user_from_hash(data: Mapping[str, str]) -> User:
         lockout_reason=data.get("lockout_reason", ""),
         fails=int(data.get("fails") or 0),
         locked_at=int(data.get("locked_at") or 0),
+        trashed_at=int(data.get("trashed_at") or 0),
+        trash_reason=data.get("trash_reason", ""),
     )
 
 

@@ -26,7 +26,8 @@ class ScriptName(StrEnum):
     NAMES_CLAIM = "names_claim"
     BYPASS_ADD = "bypass_add"
     BYPASS_DELETE = "bypass_delete"
-    HASH_TAKE = "hash_take"
+    TOKEN_TAKE = "token_take"  # noqa: S105 - a script name, not a secret
+    TOKEN_GIVE = "token_give"  # noqa: S105 - a script name, not a secret
     HOTP_SET_COUNTER = "hotp_set_counter"
     HASH_SET_EXISTING = "hash_set_existing"
     ZSET_APPEND = "zset_append"
@@ -40,6 +41,13 @@ class ScriptName(StrEnum):
     USER_GROUPS = "user_groups"
     GROUP_MEMBER_ADD = "group_member_add"
     RATE_LIMIT = "rate_limit"
+    USER_CREATE = "user_create"
+    USER_STATUS = "user_status"
+    USER_TRASH = "user_trash"
+    USER_RESTORE = "user_restore"
+    USER_PURGE = "user_purge"
+    USER_RECOUNT = "user_recount"
+    USER_SEEN = "user_seen"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +112,16 @@ class ScriptRunner:
     async def append_to_listing(self, listing: str, now_ms: int, *members: str) -> None:
         """Add members to a creation-ordered ZSET (see zset_append.lua)."""
         await self.run(ScriptName.ZSET_APPEND, [listing], [now_ms, *members])
+
+    def command(self, name: ScriptName, keys: Sequence[str], args: Sequence[Arg]
+                ) -> tuple[Arg, ...]:
+        """The EVALSHA command of a script, to queue in a MULTI/EXEC block; the caller handles
+        NOSCRIPT (`load`, then run it again)."""
+        return ("EVALSHA", self._scripts[name].sha, len(keys), *keys, *args)
+
+    async def load(self, name: ScriptName) -> None:
+        """SCRIPT LOAD one script (after a NOSCRIPT reply inside a transaction)."""
+        await self._redis.execute("SCRIPT", "LOAD", self._scripts[name].source)
 
     async def send(self, name: ScriptName, keys: Sequence[str], args: Sequence[Arg]
                    ) -> asyncio.Future[Any]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from authsvc.model.security_keys import ChallengePurpose, KeyKind, SecurityKey
 from authsvc.store.core import StoreContext, flat_to_dict
+from authsvc.store.counts import counted_transaction
 
 CHALLENGE_TTL_S = 300
 
@@ -60,9 +61,10 @@ class SecurityKeyStore:
 
     async def add(self, user_id: str, key: SecurityKey) -> None:
         keys = self._keys
-        await self._ctx.redis.pipeline([
-            ("HSET", keys.user_security_keys(user_id), key.credential_id, key_to_json(key)),
-            ("HSET", keys.security_key_index(), key.key, f"{user_id} {key.credential_id}")])
+        await self._ctx.redis.execute("HSET", keys.security_key_index(), key.key,
+                                      f"{user_id} {key.credential_id}")
+        await counted_transaction(self._ctx, user_id, [
+            ("HSET", keys.user_security_keys(user_id), key.credential_id, key_to_json(key))])
         await self._ctx.scripts.append_to_listing(keys.security_key_listing(key.kind.value),
                                                   key.created * 1000, key.key)
 
@@ -116,10 +118,10 @@ class SecurityKeyStore:
     async def delete(self, key: str, kind: KeyKind) -> bool:
         located = await self.locate(key)
         keys = self._keys
-        commands: list[tuple[str | int, ...]] = [
-            ("HDEL", keys.security_key_index(), key),
-            ("ZREM", keys.security_key_listing(kind.value), key)]
         if located is not None:
-            commands.append(("HDEL", keys.user_security_keys(located[0]), located[1]))
-        await self._ctx.redis.pipeline(commands)
+            await counted_transaction(self._ctx, located[0], [
+                ("HDEL", keys.user_security_keys(located[0]), located[1])])
+        await self._ctx.redis.pipeline([
+            ("HDEL", keys.security_key_index(), key),
+            ("ZREM", keys.security_key_listing(kind.value), key)])
         return located is not None

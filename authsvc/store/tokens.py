@@ -1,78 +1,69 @@
-"""Hardware tokens in Redis.
+"""Hardware tokens in Redis: one record per token, and one copy per holder.
 
-A token record lives in exactly one hash: its owner's token hash (so the passcode script can
-commit its counter with the owner's lockout count) or the global unassigned hash. Moving it is
-take-then-put: `hash_take` removes the only copy atomically, so no passcode can commit to a copy
-that is being moved; if the put fails (Redis went away between two calls) the record is put back
-where it came from, and only if that fails too is it lost, which is logged with the token id.
+A token may be assigned to several users (seed 003). A passcode is decided with one user's
+lockout count in that user's slot, so each holder keeps its own copy of the token's record, with
+its own counter, in its token hash (as each user of a shared phone keeps its own copy of the
+app's passcode state). The token's own record (`Keys.token_records`) holds the definition and
+the counter a new holder starts from; the holders are a set (`Keys.token_holders`).
+
+Consequences, accepted: a code one holder used can still be used once by each other holder (they
+hold the same device); each holder's counter moves on its own, so a holder who rarely uses the
+token may need the look-ahead window or automatic resync. A new holder starts at the furthest
+counter (time step) any holder has reached, and a removed holder's copy is folded into the
+token's record first, so no code already accepted for anyone works for a new holder.
+
+Order across slots: the holder set is written before a copy is made and after one is removed,
+so it always names every user who holds a copy (a crash in between leaves a name with no copy,
+shown by the token listing and removed by the next unassign); a copy nobody lists would be a
+device the administrators cannot see.
 """
 
 from __future__ import annotations
 
-import logging
+import dataclasses
 from collections.abc import Iterable
 
 from authsvc.errors import Conflict, NotFound
 from authsvc.model.tokens import Token
 from authsvc.store.core import StoreContext, flat_to_dict
 from authsvc.store.records import token_from_json, token_to_json
-from authsvc.store.redis_client import RedisUnavailable
 from authsvc.store.scripts import ScriptName
-
-log = logging.getLogger(__name__)
 
 
 class TokenStore:
-    """CRUD, assignment and counter moves for hardware tokens."""
+    """CRUD of tokens, their holders' copies, and counter moves."""
 
     def __init__(self, ctx: StoreContext) -> None:
         self._ctx = ctx
         self._keys = ctx.keys
 
-    def _home(self, owner: str | None) -> str:
-        return self._keys.user_tokens(owner) if owner else self._keys.unassigned_tokens()
-
     async def create(self, token: Token, *, order_ms: int) -> None:
-        """Store a new unassigned token, listed at `order_ms`; Conflict when the serial is taken."""
+        """Store a new token (no holder), listed at `order_ms`; Conflict when the serial is
+        taken."""
         redis, keys = self._ctx.redis, self._keys
         claimed = await redis.execute("HSETNX", keys.token_serial_index(), token.serial,
                                       token.token_id)
         if not claimed:
             raise Conflict(f"serial already in use: {token.serial}")
-        await redis.pipeline([
-            ("HSET", keys.unassigned_tokens(), token.token_id, token_to_json(token)),
-            ("HSET", keys.token_owner_index(), token.token_id, ""),
-        ])
+        await redis.execute("HSET", keys.token_records(), token.token_id, token_to_json(token))
         await self._ctx.scripts.append_to_listing(keys.tokens(), order_ms, token.token_id)
 
-    async def owner_of(self, token_id: str) -> str | None:
-        """The owning user id, "" when unassigned; raises NotFound for an unknown token."""
-        owner = await self._ctx.redis.execute("HGET", self._keys.token_owner_index(), token_id)
-        if owner is None:
-            raise NotFound("token_id")
-        return str(owner)
-
     async def get(self, token_id: str) -> Token | None:
-        """The token, or None."""
-        try:
-            owner = await self.owner_of(token_id) or None
-        except NotFound:
-            return None
-        raw = await self._ctx.redis.execute("HGET", self._home(owner), token_id)
-        return token_from_json(raw, owner) if raw else None
+        """The token's own record with its holders, or None."""
+        found = await self.get_many([token_id])
+        return found[0] if found else None
 
     async def get_many(self, token_ids: Iterable[str]) -> list[Token]:
-        """The tokens that exist among `token_ids`, in that order."""
+        """The tokens that exist among `token_ids`, in that order, with their holders."""
         ids = list(token_ids)
         if not ids:
             return []
-        owners = await self._ctx.redis.execute("HMGET", self._keys.token_owner_index(), *ids)
-        present = [(tid, owner or None) for tid, owner in zip(ids, owners, strict=True)
-                   if owner is not None]
-        raws = await self._ctx.redis.pipeline(
-            [("HGET", self._home(owner), tid) for tid, owner in present])
-        return [token_from_json(raw, owner)
-                for (_, owner), raw in zip(present, raws, strict=True) if isinstance(raw, str)]
+        redis, keys = self._ctx.redis, self._keys
+        raws, *holders = await redis.pipeline([
+            ("HMGET", keys.token_records(), *ids),
+            *[("SMEMBERS", keys.token_holders(token_id)) for token_id in ids]])
+        return [dataclasses.replace(token_from_json(raw, None), holders=tuple(sorted(users)))
+                for raw, users in zip(raws, holders, strict=True) if raw]
 
     async def by_serial(self, serial: str) -> Token | None:
         """The token with this serial, or None."""
@@ -88,46 +79,69 @@ class TokenStore:
         return await self.get_many(ids), int(total)
 
     async def of_user(self, user_id: str) -> list[Token]:
-        """The tokens a user holds, oldest first."""
+        """The user's copies of the tokens it holds, oldest first."""
         raw = flat_to_dict(await self._ctx.redis.execute("HGETALL", self._keys.user_tokens(user_id)))
         tokens = [token_from_json(value, user_id) for value in raw.values()]
         return sorted(tokens, key=lambda token: (token.created, token.token_id))
 
+    async def copies(self, token: Token) -> list[Token]:
+        """Each holder's copy of the token (holders listed without a copy are left out)."""
+        replies = await self._ctx.redis.pipeline(
+            [("HGET", self._keys.user_tokens(user_id), token.token_id) for user_id in token.holders])
+        return [token_from_json(raw, user_id)
+                for user_id, raw in zip(token.holders, replies, strict=True) if raw]
+
+    async def give(self, user_id: str, copy: Token) -> bool:
+        """Make `user_id` a holder with `copy` as its record; False if it held one already.
+        Raises NotFound when the user does not exist (the holder set is left as it was)."""
+        keys = self._keys
+        added = await self._ctx.redis.execute("SADD", keys.token_holders(copy.token_id), user_id)
+        reply = await self._ctx.scripts.run(
+            ScriptName.TOKEN_GIVE, [keys.user(user_id), *keys.counting(user_id)],
+            [copy.token_id, token_to_json(copy)])
+        if reply == 0:
+            if added:
+                await self._ctx.redis.execute("SREM", keys.token_holders(copy.token_id), user_id)
+            raise NotFound("user_id")
+        return bool(reply == 1)
+
+    async def take(self, user_id: str, token_id: str) -> Token | None:
+        """Remove the user's copy (its counter folded into the token's record), then the user
+        from the holders; None if the user held no copy."""
+        keys = self._keys
+        raw = await self._ctx.scripts.run(
+            ScriptName.TOKEN_TAKE, [keys.user(user_id), *keys.counting(user_id)], [token_id])
+        copy = token_from_json(raw, user_id) if raw else None
+        if copy is not None:
+            await self.fold(copy)
+        await self._ctx.redis.execute("SREM", keys.token_holders(token_id), user_id)
+        return copy
+
+    async def fold(self, copy: Token) -> None:
+        """Move the token's record past every code `copy` (a former holder's) accepted."""
+        await self._ctx.scripts.run(
+            ScriptName.HOTP_SET_COUNTER, [self._keys.token_records()],
+            [copy.token_id, copy.counter, copy.last_step])
+
     async def delete(self, token: Token) -> None:
-        """Remove the token everywhere."""
+        """Remove the token everywhere: every holder's copy, then the record and indexes."""
+        for user_id in token.holders:
+            await self.take(user_id, token.token_id)
         keys = self._keys
         await self._ctx.redis.pipeline([
-            ("HDEL", self._home(token.owner), token.token_id),
+            ("HDEL", keys.token_records(), token.token_id),
             ("HDEL", keys.token_serial_index(), token.serial),
-            ("HDEL", keys.token_owner_index(), token.token_id),
+            ("DEL", keys.token_holders(token.token_id)),
             ("ZREM", keys.tokens(), token.token_id),
         ])
 
-    async def move(self, token_id: str, source: str | None, target: str | None) -> bool:
-        """Move the record from `source`'s hash to `target`'s; False if it was not at `source`."""
-        raw = await self._ctx.scripts.run(ScriptName.HASH_TAKE, [self._home(source)], [token_id])
-        if raw is None:
-            return False
-        try:
-            await self._ctx.redis.pipeline([
-                ("HSET", self._home(target), token_id, raw),
-                ("HSET", self._keys.token_owner_index(), token_id, target or ""),
-            ])
-        except RedisUnavailable:
-            await self._put_back(token_id, source, raw)
-            raise
-        return True
-
-    async def _put_back(self, token_id: str, source: str | None, raw: str) -> None:
-        try:
-            await self._ctx.redis.execute("HSET", self._home(source), token_id, raw)
-        except RedisUnavailable:
-            log.error("token %s lost while moving between owners; re-import it", token_id)
-
     async def advance_counter(self, token: Token, counter: int) -> bool:
-        """Set an HOTP token's next counter if it moves forward; False if it would not."""
-        reply = await self._ctx.scripts.run(
-            ScriptName.HOTP_SET_COUNTER, [self._home(token.owner)], [token.token_id, counter])
-        if reply == 0:
+        """Move the next counter of the token's record and of every holder's copy forward to
+        `counter` (manual resync); False if none of them moved."""
+        keys = self._keys
+        homes = [keys.token_records(), *(keys.user_tokens(user_id) for user_id in token.holders)]
+        replies = [await self._ctx.scripts.run(ScriptName.HOTP_SET_COUNTER, [home],
+                                               [token.token_id, counter, ""]) for home in homes]
+        if replies[0] == 0:
             raise NotFound("token_id")
-        return bool(reply == 1)
+        return any(reply == 1 for reply in replies)

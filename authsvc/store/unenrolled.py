@@ -21,7 +21,8 @@ class UnenrolledStore:
         reply = await self._ctx.scripts.run(
             ScriptName.UNENROLLED_LOCK,
             [keys.user(user_id), keys.user_phones(user_id), keys.user_tokens(user_id),
-             keys.user_bypass(user_id), keys.user_security_keys(user_id)],
+             keys.user_bypass(user_id), keys.user_security_keys(user_id),
+             *keys.counting(user_id)],
             [now_ms, created_by_s])
         return bool(reply)
 

@@ -4,19 +4,19 @@ Atomicity: names are claimed and released by one script on the name index, so tw
 hold one name. Creating, renaming and deleting a user touch keys in several slots (index, user
 record, listing) and are not one transaction; the order is chosen so that a crash part-way leaves,
 at worst, a name pointing at a user that does not exist, which `resolve` treats as absent and
-cleans up.
+cleans up. The record is written, and its status changed, by scripts that count the user in the
+same call (`store/counts.py`); its counter shard is registered before the record exists.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 
 from authsvc.errors import Conflict
 from authsvc.model.admin_factors import is_admin_subject
 from authsvc.model.users import User, UserStatus
 from authsvc.store.core import StoreContext, flat_to_dict
-from authsvc.store.records import token_from_json, user_from_hash, user_to_hash
+from authsvc.store.records import user_from_hash, user_to_hash
 from authsvc.store.scripts import ScriptName
 from authsvc.store.user_search import index_commands
 
@@ -41,12 +41,19 @@ class UserStore:
 
     async def create(self, user: User, *, order_ms: int) -> None:
         """Store a new user, listed at `order_ms`; raises Conflict when a name is taken."""
+        keys = self._keys
         await self._claim_names(user.user_id, (), sorted(user.names))
-        redis = self._ctx.redis
-        await redis.pipeline([
-            ("HSET", self._keys.user(user.user_id), *_flatten(user_to_hash(user))),
-            *index_commands(self._keys, None, user)])
-        await self._ctx.scripts.append_to_listing(self._keys.users(), order_ms, user.user_id)
+        await self._ctx.redis.execute("SADD", keys.count_slots(), keys.user_slot(user.user_id))
+        created = await self._ctx.scripts.run(
+            ScriptName.USER_CREATE, [keys.user(user.user_id), *keys.counting(user.user_id)],
+            _flatten(user_to_hash(user)))
+        if not created:  # a random id drawn twice: give the names back to their owner
+            existing = await self.get(user.user_id)
+            await self._claim_names(user.user_id, sorted(user.names - (existing.names if existing
+                                                                       else set())), ())
+            raise Conflict(f"user_id already in use: {user.user_id}")
+        await self._ctx.redis.pipeline(index_commands(keys, None, user))
+        await self._ctx.scripts.append_to_listing(keys.users(), order_ms, user.user_id)
 
     async def get(self, user_id: str) -> User | None:
         """The user, or None (also for an administrator's internal subject: no administrator
@@ -117,48 +124,19 @@ class UserStore:
         return written
 
     async def set_status(self, user_id: str, status: UserStatus) -> bool:
-        """An admin's status change; leaving lockout also clears the failure count."""
-        fields = {"status": status.value}
-        if status is not UserStatus.LOCKED_OUT:
-            fields.update({"fails": "0", "lockout_reason": "", "locked_at": "0"})
-        return await self._set_existing(user_id, fields)
+        """An admin's status change, counted; leaving lockout also clears the failure count.
+        False if the user is gone; raises Conflict for a user in the Trash."""
+        keys = self._keys
+        reply = await self._ctx.scripts.run(
+            ScriptName.USER_STATUS, [keys.user(user_id), *keys.counting(user_id)], [status.value])
+        if reply == 2:
+            raise Conflict("status (the user is in the Trash: restore it first)")
+        return bool(reply)
 
     async def _set_existing(self, user_id: str, fields: Mapping[str, str]) -> bool:
         reply = await self._ctx.scripts.run(
             ScriptName.HASH_SET_EXISTING, [self._keys.user(user_id)], _flatten(fields))
         return bool(reply)
-
-    async def delete(self, user: User) -> list[str]:
-        """Delete the user's keys and names; returns the ids of the tokens it held."""
-        keys, redis = self._keys, self._ctx.redis
-        token_hash = flat_to_dict(await redis.execute("HGETALL", keys.user_tokens(user.user_id)))
-        bypass = flat_to_dict(await redis.execute("HGETALL", keys.user_bypass(user.user_id)))
-        security_keys = flat_to_dict(await redis.execute(
-            "HGETALL", keys.user_security_keys(user.user_id)))
-        group_ids = await redis.execute("SMEMBERS", keys.user_groups(user.user_id))
-        key_ids = [json.loads(raw)["key"] for raw in security_keys.values()]
-        code_ids = [json.loads(raw)["id"] for raw in bypass.values()]
-        commands: list[tuple[str | int, ...]] = [
-            ("ZREM", keys.users(), user.user_id),
-            ("DEL", keys.user(user.user_id), keys.user_bypass(user.user_id),
-             keys.user_phones(user.user_id), keys.user_mobile_otp(user.user_id),
-             keys.user_pushes(user.user_id), keys.user_sms(user.user_id),
-             keys.user_security_keys(user.user_id)),
-        ]
-        if key_ids:
-            commands.append(("HDEL", keys.security_key_index(), *key_ids))
-            commands += [("ZREM", keys.security_key_listing(kind), *key_ids)
-                         for kind in ("webauthn", "u2f")]
-        if code_ids:
-            commands.append(("ZREM", keys.bypass_codes(), *code_ids))
-            commands.append(("HDEL", keys.bypass_owner_index(), *code_ids))
-        commands += [("ZREM", keys.group_members(group_id), user.user_id) for group_id in group_ids]
-        commands.append(("DEL", keys.user_groups(user.user_id)))
-        commands += index_commands(keys, user, None)
-        await redis.pipeline(commands)
-        await self._claim_names(user.user_id, sorted(user.names), ())
-        return [token_from_json(raw, user.user_id).token_id for raw in token_hash.values()]
-
 
 def _flatten(fields: Mapping[str, str]) -> list[str]:
     return [item for pair in fields.items() for item in pair]

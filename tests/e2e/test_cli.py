@@ -19,8 +19,8 @@ from tests.harness import RedisServer, ServiceProcess, free_port
 
 AUTHSVC = [sys.executable, "-m", "authsvc"]
 SUBCOMMANDS = [[], ["serve"], ["integration"], ["integration", "create"], ["integration", "list"],
-               ["users"], ["users", "bulk-enroll"], ["tls"], ["tls", "dev-cert"], ["admin"],
-               ["admin", "create"], ["admin", "reset"]]
+               ["users"], ["users", "bulk-enroll"], ["users", "import"], ["users", "recount"],
+               ["tls"], ["tls", "dev-cert"], ["admin"], ["admin", "create"], ["admin", "reset"]]
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -189,3 +189,22 @@ def test_serve_refuses_to_start_when_the_redis_url_does_not_answer(tmp_path: Pat
     assert line.startswith("authsvc: error: cannot use Redis at 127.0.0.1:") and \
         "(AUTHSVC_REDIS_URL)" in line, result.stderr
     assert "listening on" not in result.stderr and "Traceback" not in result.stderr
+def test_users_import_reports_every_row_and_recount_counts_them(
+        embedded: ServiceProcess, tmp_path: Path) -> None:
+    data = str(tmp_path / "var")
+    csv_file = tmp_path / "users.csv"
+    csv_file.write_text("username,email,status,phone1,phone1_platform\n"
+                        "cara,cara@example.org,active,+15555550101,apple ios\n"
+                        "dev,not-an-email,,,\n"
+                        "eli,,bypass,,\n")
+    checked = _run("users", "import", str(csv_file), "--dry-run", "--data-dir", data)
+    assert checked.stdout.splitlines() == ["line 2: cara: would_create",
+                                           "line 3: error: email: no @",
+                                           "line 4: eli: would_create"]
+    result = _run("users", "import", str(csv_file), "--data-dir", data)
+    assert result.returncode == 1  # a row failed; the others are imported
+    assert result.stdout.splitlines() == ["line 2: cara: created",
+                                          "line 3: error: email: no @",
+                                          "line 4: eli: created"]
+    counted = _run("users", "recount", "--data-dir", data)
+    assert (counted.returncode, counted.stdout) == (0, "counted 2 user(s)\n")

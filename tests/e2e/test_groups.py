@@ -100,7 +100,9 @@ def test_users_join_and_leave_groups_and_the_user_object_lists_them(
     admin_api.delete_user_group(alice["user_id"], staff["group_id"])
     assert admin_api.get_user_groups(alice["user_id"]) == [admins]
     assert admin_api.get_group_users(staff["group_id"]) == members[1:]
-    admin_api.delete_user(bob["user_id"])
+    admin_api.delete_user(bob["user_id"])  # to the Trash: still a member, restorable
+    assert admin_api.get_group_users(staff["group_id"]) == members[1:]
+    admin_api.json_api_call("DELETE", f"/admin/v1/trash/{bob['user_id']}", {})
     assert admin_api.get_group_users(staff["group_id"]) == []
     admin_api.delete_group(admins["group_id"])
     assert admin_api.get_user_by_id(alice["user_id"])["groups"] == []

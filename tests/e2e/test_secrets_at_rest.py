@@ -39,6 +39,8 @@ async def _everything_in(redis_url: str) -> str:
     try:
         for key in await redis.execute("KEYS", "*"):
             kind = await redis.execute("TYPE", key)
+            if kind == "none":
+                continue  # expired since KEYS listed it
             command, *rest = readers[kind]
             dump.append(f"{key} {await redis.execute(command, key, *rest)!r}")
     finally:

@@ -58,16 +58,47 @@ def test_tokens_are_assigned_listed_and_unassigned_per_user(admin_api: duo_clien
     other = admin_api.add_user("pete")
     token = admin_api.add_hotp6_token("OLGA-1", SEED_HEX)
     admin_api.add_user_token(user["user_id"], token["token_id"])
+    admin_api.add_user_token(user["user_id"], token["token_id"])  # again: nothing changes
     assert [t["token_id"] for t in admin_api.get_user_tokens(user["user_id"])] == \
         [token["token_id"]]
-    assert admin_api.get_token_by_id(token["token_id"])["users"][0]["user_id"] == user["user_id"]
+    assert [u["user_id"] for u in admin_api.get_token_by_id(token["token_id"])["users"]] == \
+        [user["user_id"]]
     assert admin_api.get_user_by_id(user["user_id"])["is_enrolled"] is True
-    with pytest.raises(RuntimeError, match="another user"):
-        admin_api.add_user_token(other["user_id"], token["token_id"])
     admin_api.delete_user_token(user["user_id"], token["token_id"])
     assert admin_api.get_user_tokens(user["user_id"]) == []
+    with pytest.raises(RuntimeError, match="404"):
+        admin_api.delete_user_token(user["user_id"], token["token_id"])
     admin_api.add_user_token(other["user_id"], token["token_id"])
     assert admin_api.get_token_by_id(token["token_id"])["users"][0]["username"] == "pete"
+
+
+def test_a_hardware_token_may_be_assigned_to_several_users_each_with_its_own_counter(
+        admin_api: duo_client.Admin, auth_api: duo_client.Auth) -> None:
+    """Seed 003: "A hardware token may be assigned to multiple end users." Each holder decides
+    with its own copy: a code works once per holder; a holder removed and given back the token
+    does not get back the codes already used."""
+    hardware = HotpToken(SEED, "SHARED-1")
+    token = admin_api.add_hotp6_token("SHARED-1", hardware.secret_hex)
+    ids = [admin_api.add_user(name)["user_id"] for name in ("sam", "tess", "uma")]
+    for user_id in ids:
+        admin_api.add_user_token(user_id, token["token_id"])
+    holders = admin_api.get_token_by_id(token["token_id"])["users"]
+    assert sorted(u["username"] for u in holders) == ["sam", "tess", "uma"]
+
+    code = hardware.press()
+    for name in ("sam", "tess"):
+        assert auth_api.auth("passcode", username=name, passcode=code)["result"] == "allow"
+        assert auth_api.auth("passcode", username=name, passcode=code)["result"] == "deny"
+    admin_api.delete_user_token(ids[1], token["token_id"])
+    assert auth_api.auth("passcode", username="tess", passcode=hardware.press())["result"] \
+        == "deny"
+    admin_api.add_user_token(ids[1], token["token_id"])
+    assert auth_api.auth("passcode", username="tess", passcode=code)["result"] == "deny"
+    assert sorted(u["username"] for u in admin_api.get_token_by_id(
+        token["token_id"])["users"]) == ["sam", "tess", "uma"]
+
+    admin_api.delete_token(token["token_id"])
+    assert all(admin_api.get_user_tokens(user_id) == [] for user_id in ids)
 
 
 def test_delete_token_removes_it_from_its_user_and_frees_the_serial(

@@ -96,13 +96,17 @@ def test_get_users_pages_by_offset_until_next_offset_is_absent(admin_api: duo_cl
     assert [user["user_id"] for user in admin_api.get_users(limit=3, offset=6)] == created[6:]
 
 
-def test_delete_user_is_immediate_frees_names_and_repeats_harmlessly(
+def test_delete_user_sends_to_the_trash_and_deleting_for_good_frees_the_names(
         admin_api: duo_client.Admin) -> None:
     user = admin_api.add_user("leo", alias1="lion")
     token = admin_api.add_hotp6_token("LEO-1", "3132333435363738393031323334353637383930")
     admin_api.add_user_token(user["user_id"], token["token_id"])
     admin_api.delete_user(user["user_id"])
-    admin_api.delete_user(user["user_id"])
+    admin_api.delete_user(user["user_id"])  # 200 again, as duo_client expects
+    assert admin_api.get_user_by_id(user["user_id"])["status"] == "pending deletion"
+    with pytest.raises(RuntimeError, match="400"):
+        admin_api.add_user("lion")  # names stay with the user while it can be restored
+    admin_api.json_api_call("DELETE", f"/admin/v1/trash/{user['user_id']}", {})
     with pytest.raises(RuntimeError, match="404"):
         admin_api.get_user_by_id(user["user_id"])
     assert admin_api.get_users_by_name("lion") == []

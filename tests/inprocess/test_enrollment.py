@@ -89,22 +89,29 @@ async def test_the_portal_can_add_a_phone_for_sms(env: Env) -> None:
     assert answer["status"] == "sent" and env.carrier.messages("sms", "+15555550166")
 
 
-async def test_resend_keeps_the_expiry_and_delete_kills_the_link(env: Env) -> None:
+async def test_resend_mails_the_same_link_with_its_expiry_and_delete_kills_it(env: Env) -> None:
+    """Seeds 001/002: a resend is another copy of the same link, its expiration unchanged, and
+    the link keeps working; it goes to the user's current email (seed 002)."""
     admin = env.clients.admin
     admin.enroll_user("pat", "old@example.org", valid_secs=3600)
     [pending] = admin.json_api_call("GET", "/admin/v1/enrollments", {})
+    assert (pending["username"], pending["email"]) == ("pat", "old@example.org")
     first = _mailed_link(env, "old@example.org")
     user_id = admin.get_users_by_name("pat")[0]["user_id"]
     admin.update_user(user_id, email="new@example.org")
+    [listed] = admin.json_api_call("GET", "/admin/v1/enrollments", {})
+    assert (listed["email"], listed["sent_to"]) == ("new@example.org", "old@example.org")
     resent = admin.json_api_call("POST", f"/admin/v1/enrollments/{pending['enrollment_id']}/resend",
                                  {})
-    assert resent["expires"] == pending["expires"]
-    second = _mailed_link(env, "new@example.org")
+    assert (resent["expires"], resent["email"]) == (pending["expires"], "new@example.org")
+    assert _mailed_link(env, "new@example.org") == first
     context = ssl_context(env.clients.ca_file)
     async with env.session.get(first, ssl=context) as reply:
-        assert reply.status == 404  # the old link died with the resend
+        assert reply.status == 200  # still the one live link
+    [after] = admin.json_api_call("GET", "/admin/v1/enrollments", {})
+    assert after["expires"] == pending["expires"]
     admin.json_api_call("DELETE", f"/admin/v1/enrollments/{pending['enrollment_id']}", {})
-    async with env.session.get(second, ssl=context) as reply:
+    async with env.session.get(first, ssl=context) as reply:
         assert reply.status == 404
     with pytest.raises(RuntimeError, match="400.*email"):
         admin.enroll_user("quin", "not-an-email")

@@ -80,6 +80,8 @@ async def test_wrong_second_factors_lock_the_administrator_until_an_owner_resets
         assert verdict.result is Result.DENY
     verdict = await svc.panel.factors.passcode(helper.admin, helper.passcode(), None)
     assert verdict.status == "locked_out"
+    counts = await svc.admin.trash.counts(SYSTEM)  # an administrator is no user
+    assert (counts.total, counts.locked_out) == (0, 0)
     await svc.admin.admins.reset(SYSTEM, helper.admin.admin_id)
     await sign_in(browser, helper)
 

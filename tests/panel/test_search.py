@@ -27,7 +27,9 @@ async def test_search_by_any_name_of_the_user(panel: Panel) -> None:
         assert await _find(panel, text) == ["narroway"], text
     await svc.users.update(user.user_id, UserChanges(username="nlewis", realname="Nora Lewis"))
     assert await _find(panel, "arroway") == [] and await _find(panel, "lewis") == ["nlewis"]
-    await svc.users.delete(user.user_id)
+    await svc.admin.users.delete(SYSTEM, user.user_id)  # to the Trash: still found there
+    assert await _find(panel, "nlew") == ["nlewis"]
+    await svc.admin.trash.delete_now(SYSTEM, user.user_id)
     assert await _find(panel, "n") == []
     assert await _find(panel, "some") == ["other"]
 

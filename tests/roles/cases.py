@@ -73,6 +73,12 @@ def a_group_and_member(owner: duo_client.Admin) -> Ids:
     return {**ids, "group_id": group["group_id"], "spare_group_id": spare["group_id"]}
 
 
+def a_user_in_the_trash(owner: duo_client.Admin) -> Ids:
+    ids = a_user(owner)
+    owner.delete_user(ids["user_id"])
+    return ids
+
+
 def an_application(owner: duo_client.Admin) -> Ids:
     made = owner.json_api_call("POST", "/admin/v3/integrations",
                                {"name": "Payroll", "type": "authapi"})
@@ -245,4 +251,17 @@ APPLICATIONS = [
          "/admin/v1/integrations/{ikey}/skey", setup=an_application),
 ]
 
-CASES = [*USERS, *ENROLLMENT, *DEVICES, *ACCOUNT, *GROUPS, *APPLICATIONS]
+TRASH_AND_COUNTS = [
+    Case("list the trash", Action.READ_USERS, "GET", "/admin/v1/trash",
+         setup=a_user_in_the_trash),
+    Case("restore from the trash", Action.DELETE_USERS, "POST",
+         "/admin/v1/trash/{user_id}/restore", setup=a_user_in_the_trash),
+    Case("delete from the trash", Action.DELETE_USERS, "DELETE", "/admin/v1/trash/{user_id}",
+         setup=a_user_in_the_trash),
+    Case("user counts", Action.READ_SUMMARY, "GET", "/admin/v1/users/counts", setup=a_user),
+    Case("info summary", Action.READ_SUMMARY, "GET", "/admin/v1/info/summary"),
+    Case("import users", Action.IMPORT_USERS, "POST", "/admin/v1/users/import",
+         params=lambda ids: {"csv": "username,email\nnewcomer,newcomer@example.org\n"}),
+]
+
+CASES = [*USERS, *ENROLLMENT, *DEVICES, *ACCOUNT, *GROUPS, *APPLICATIONS, *TRASH_AND_COUNTS]

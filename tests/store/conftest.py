@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from authsvc.clock import FakeClock
+from authsvc.domain.trash import Trash
 from authsvc.model.attempts import Match
 from authsvc.model.bypass import BypassCode, NewBypassCode
 from authsvc.model.factors import CommitRule, Home, LogFactor
@@ -46,14 +47,15 @@ async def add_user(store: Store, user_id: str, username: str | None = None, *,
 async def add_token(store: Store, token_id: str, owner: str | None, *,
                     type_: TokenType = TokenType.HOTP6, counter: int = 0,
                     last_step: int = -1) -> Token:
-    """A hardware token created unassigned and then moved to `owner` (when given), as read back."""
+    """A hardware token created with no holder and then given to `owner` (when given): the
+    owner's copy, as read back."""
     token = Token(token_id=token_id, type=type_, serial=f"serial-{token_id}",
                   sealed_seed="v1.not-a-real-sealed-seed", created=1_800_000_000,
                   counter=counter, last_step=last_step)
     await store.tokens.create(token, order_ms=1_800_000_000_000)
     if owner is not None:
-        assert await store.tokens.move(token_id, None, owner)
-    return dataclasses.replace(token, owner=owner)
+        assert await store.tokens.give(owner, dataclasses.replace(token, owner=owner))
+    return dataclasses.replace(token, owner=owner, holders=(owner,) if owner else ())
 
 
 def bypass_code(code_hash: str, user_id: str, *, uses: int = 1, expires_ms: int = 0,
@@ -64,6 +66,11 @@ def bypass_code(code_hash: str, user_id: str, *, uses: int = 1, expires_ms: int 
                                          created=1_800_000_000, uses=uses, expires_ms=expires_ms))
 
 
+async def delete_user(store: Store, user: User) -> None:
+    """Delete a user for good, whatever its status (the Trash's permanent deletion)."""
+    assert await Trash(store, FakeClock()).purge(user, trashed_by_ms=None) is not None
+
+
 async def user_fields(store: Store, user_id: str) -> dict[str, str]:
     """The user's hash as Redis holds it."""
     flat = await store.redis.execute("HGETALL", store.keys.user(user_id))
@@ -71,8 +78,9 @@ async def user_fields(store: Store, user_id: str) -> dict[str, str]:
 
 
 async def token_record(store: Store, user_id: str | None, token_id: str) -> dict[str, Any]:
-    """A token's JSON record as Redis holds it (in its owner's hash, or the unassigned hash)."""
-    key = store.keys.user_tokens(user_id) if user_id else store.keys.unassigned_tokens()
+    """A token's JSON record as Redis holds it (a holder's copy, or with None the token's own
+    record)."""
+    key = store.keys.user_tokens(user_id) if user_id else store.keys.token_records()
     raw = await store.redis.execute("HGET", key, token_id)
     assert raw is not None, f"token {token_id} is not in {key}"
     record: dict[str, Any] = json.loads(raw)

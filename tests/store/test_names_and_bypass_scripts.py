@@ -1,10 +1,12 @@
 """The smaller scripts against a real Redis: names_claim (unique usernames and aliases),
-bypass_add / bypass_delete (limits, duplicates, replace or preserve), hash_take (moving token
-records), hotp_set_counter (manual resync never goes backwards), hash_set_existing."""
+bypass_add / bypass_delete (limits, duplicates, replace or preserve), token_give / token_take
+(each holder of a token its own copy), hotp_set_counter (manual resync never goes backwards),
+hash_set_existing."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections import Counter
 from typing import Any
 
@@ -25,6 +27,7 @@ from tests.store.conftest import (
     bypass_code,
     bypass_match,
     bypass_records,
+    delete_user,
     hotp_match,
     lockout_settings,
     token_record,
@@ -152,7 +155,7 @@ async def test_deleting_a_user_releases_every_name(store: Store) -> None:
     user = await add_user(store, "U1", "alice", aliases={1: "al", 3: "ali"})
     await add_user(store, "U2", "bob")
 
-    await store.users.delete(user)
+    await delete_user(store, user)
 
     assert await name_index(store) == {"bob": "U2"}
     await add_user(store, "U3", "al")
@@ -435,43 +438,46 @@ async def test_listing_every_code_prunes_used_up_and_expired_ones(
     assert await listed_codes(store) == {"DB-3"}
 
 
-# --- hash_take: moving token records --------------------------------------------------------------
+# --- token_give / token_take: one copy per holder ------------------------------------------------
 
 
-async def test_race_two_takes_of_one_field_give_the_value_to_exactly_one(
-        store: Store, separate_stores: StoreFactory) -> None:
-    for round_ in range(20):
-        await store.redis.execute("HSET", "h", "f", f"value-{round_}")
-        first, second = await separate_stores(2)
-
-        taken = await asyncio.gather(
-            first.scripts.run(ScriptName.HASH_TAKE, ["h"], ["f"]),
-            second.scripts.run(ScriptName.HASH_TAKE, ["h"], ["f"]))
-
-        assert sorted(taken, key=str) == [None, f"value-{round_}"]
-        assert await store.redis.execute("HEXISTS", "h", "f") == 0
-
-
-async def test_race_assigning_one_token_to_two_users_gives_it_to_exactly_one(
+async def test_race_two_takes_of_one_copy_give_it_back_exactly_once(
         store: Store, separate_stores: StoreFactory) -> None:
     await add_user(store, "U1")
+    for round_ in range(20):
+        await add_token(store, f"T{round_}", "U1")
+        first, second = await separate_stores(2)
+
+        taken = await asyncio.gather(first.tokens.take("U1", f"T{round_}"),
+                                     second.tokens.take("U1", f"T{round_}"))
+
+        assert sorted(token is None for token in taken) == [False, True]
+        assert await store.redis.execute("HEXISTS", store.keys.user_tokens("U1"),
+                                         f"T{round_}") == 0
+
+
+async def test_race_assigning_one_token_to_two_users_gives_each_its_own_copy(
+        store: Store, separate_stores: StoreFactory, clock: FakeClock) -> None:
+    await add_user(store, "U1")
     await add_user(store, "U2")
-    await add_token(store, "T1", None)
+    token = await add_token(store, "T1", None)
     first, second = await separate_stores(2)
 
-    moved = await asyncio.gather(first.tokens.move("T1", None, "U1"),
-                                 second.tokens.move("T1", None, "U2"))
+    given = await asyncio.gather(
+        first.tokens.give("U1", dataclasses.replace(token, owner="U1")),
+        second.tokens.give("U2", dataclasses.replace(token, owner="U2")))
 
-    assert sorted(moved) == [False, True]
-    winner = "U1" if moved[0] else "U2"
-    assert await store.tokens.owner_of("T1") == winner
-    holders = [user for user in ("U1", "U2")
-               if await store.redis.execute("HEXISTS", store.keys.user_tokens(user), "T1")]
-    assert holders == [winner]
-    assert await store.redis.execute("HEXISTS", store.keys.unassigned_tokens(), "T1") == 0
+    assert list(given) == [True, True]
+    stored = await store.tokens.get("T1")
+    assert stored is not None and stored.holders == ("U1", "U2")
+    for user_id in ("U1", "U2"):  # each holder decides with its own counter
+        outcome = await store.attempts.decide(user_id, now_ms=clock.now_ms(),
+                                              settings=lockout_settings(),
+                                              matches=[hotp_match("T1", 0)])
+        assert outcome.status is AttemptStatus.ALLOW
 
 
-async def test_moving_a_token_keeps_its_counter_and_it_keeps_working(
+async def test_a_token_taken_from_one_holder_and_given_to_another_starts_past_its_codes(
         store: Store, clock: FakeClock) -> None:
     await add_user(store, "U1")
     await add_user(store, "U2")
@@ -479,15 +485,26 @@ async def test_moving_a_token_keeps_its_counter_and_it_keeps_working(
     await store.attempts.decide("U1", now_ms=clock.now_ms(), settings=lockout_settings(),
                                 matches=[hotp_match("T1", 4)])
 
-    assert await store.tokens.move("T1", "U1", None)
-    assert await store.tokens.move("T1", None, "U2")
-    assert not await store.tokens.move("T1", "U1", None)
-
+    assert await store.tokens.take("U1", "T1") is not None
+    assert await store.tokens.take("U1", "T1") is None
+    assert (await token_record(store, None, "T1"))["counter"] == 5  # folded into the record
     token = await store.tokens.get("T1")
-    assert token is not None and (token.owner, token.counter) == ("U2", 5)
+    assert token is not None and token.holders == ()
+    assert await store.tokens.give("U2", dataclasses.replace(token, owner="U2"))
+
     replay = await store.attempts.decide(
         "U2", now_ms=clock.now_ms(), settings=lockout_settings(), matches=[hotp_match("T1", 4)])
     assert replay.status is AttemptStatus.INVALID
+
+
+async def test_a_token_is_not_given_to_a_user_who_does_not_exist(store: Store) -> None:
+    token = await add_token(store, "T1", None)
+
+    with pytest.raises(NotFound):
+        await store.tokens.give("U-nobody", dataclasses.replace(token, owner="U-nobody"))
+
+    for key in (store.keys.user_tokens("U-nobody"), store.keys.token_holders("T1")):
+        assert await store.redis.execute("EXISTS", key) == 0
 
 
 # --- hotp_set_counter -----------------------------------------------------------------------------
@@ -528,21 +545,34 @@ async def test_manual_resync_cannot_revive_a_code_already_accepted(
     await store.attempts.decide("U1", now_ms=clock.now_ms(), settings=settings,
                                 matches=[hotp_match("T1", 30)])
 
-    assert await store.tokens.advance_counter(token, 20) is False
+    await store.tokens.advance_counter(token, 20)  # the token's record moves; the copy not
+
+    assert (await token_record(store, "U1", "T1"))["counter"] == 31
     replay = await store.attempts.decide("U1", now_ms=clock.now_ms(), settings=settings,
                                          matches=[hotp_match("T1", 30)])
     assert replay.status is AttemptStatus.INVALID
 
 
-async def test_manual_resync_of_a_token_not_where_expected_is_not_found(store: Store) -> None:
+async def test_manual_resync_moves_every_holders_copy_and_the_record(store: Store) -> None:
     await add_user(store, "U1")
+    await add_user(store, "U2")
+    token = await add_token(store, "T1", "U1", counter=0)
+    assert await store.tokens.give("U2", dataclasses.replace(token, owner="U2", counter=7))
+    token = dataclasses.replace(token, holders=("U1", "U2"))
+
+    assert await store.tokens.advance_counter(token, 5) is True
+
+    counters = [(await token_record(store, holder, "T1"))["counter"]
+                for holder in (None, "U1", "U2")]
+    assert counters == [5, 5, 7]  # never backwards for the holder already past it
+
+
+async def test_manual_resync_of_a_token_that_is_gone_is_not_found(store: Store) -> None:
     token = await add_token(store, "T1", None, counter=0)
-    assert await store.tokens.move("T1", None, "U1")
+    await store.tokens.delete(token)
 
     with pytest.raises(NotFound):
-        await store.tokens.advance_counter(token, 5)  # `token` still says unassigned
-
-    assert (await token_record(store, "U1", "T1"))["counter"] == 0
+        await store.tokens.advance_counter(token, 5)
 
 
 # --- hash_set_existing ----------------------------------------------------------------------------
@@ -550,7 +580,7 @@ async def test_manual_resync_of_a_token_not_where_expected_is_not_found(store: S
 
 async def test_status_change_of_a_deleted_user_does_not_resurrect_it(store: Store) -> None:
     user = await add_user(store, "U1")
-    await store.users.delete(user)
+    await delete_user(store, user)
 
     assert await store.users.set_status("U1", UserStatus.DISABLED) is False
 

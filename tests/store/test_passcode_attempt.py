@@ -32,6 +32,7 @@ from tests.store.conftest import (
     add_user,
     bypass_code,
     bypass_records,
+    delete_user,
     lockout_settings,
     token_record,
     user_fields,
@@ -462,7 +463,7 @@ async def test_missing_user_is_no_user_and_no_record_is_created(
 
 async def test_a_deleted_user_is_no_user(store: Store, clock: FakeClock) -> None:
     user = await add_user(store, "U1")
-    await store.users.delete(user)
+    await delete_user(store, user)
 
     assert (await attempt(store, "U1", clock)).status is AttemptStatus.NO_USER
 

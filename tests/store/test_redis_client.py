@@ -365,9 +365,11 @@ async def test_store_scripts_are_reloaded_after_the_server_restarts(
         own_redis.start()  # a new server process: its script cache is empty
         await store.redis.execute("HSET", "h", "f", "v")
 
-        taken = [await store.scripts.run(ScriptName.HASH_TAKE, ["h"], ["f"]) for _ in range(2)]
+        replies = [await store.scripts.run(ScriptName.HASH_SET_EXISTING, [key], ["f", "w"])
+                   for key in ("h", "nothing")]
 
-        assert taken == ["v", None]
+        assert replies == [1, 0]
+        assert await store.redis.execute("HGET", "h", "f") == "w"
     finally:
         await store.close()
 

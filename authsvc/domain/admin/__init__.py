@@ -16,6 +16,7 @@ from authsvc.domain.admin.admins import AdminAdmin
 from authsvc.domain.admin.devices import DeviceAdmin
 from authsvc.domain.admin.groups import GroupAdmin
 from authsvc.domain.admin.integrations import IntegrationAdmin
+from authsvc.domain.admin.trash import TrashAdmin
 from authsvc.domain.admin.users import UserAdmin
 from authsvc.domain.audit import AdminLog
 
@@ -28,6 +29,7 @@ class Administration:
     devices: DeviceAdmin
     account: AccountAdmin
     admins: AdminAdmin
+    trash: TrashAdmin
     audit: AdminLog
     groups: GroupAdmin
     integrations: IntegrationAdmin

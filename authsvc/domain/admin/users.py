@@ -15,6 +15,9 @@ from authsvc.domain.audit import AdminLog
 from authsvc.domain.bypass import BypassIssuer, BypassRequest
 from authsvc.domain.helpdesk import HelpDesk
 from authsvc.domain.invitations import Invitations
+from authsvc.domain.trash import Trash
+from authsvc.domain.user_import import ImportReport, UserImporter
+from authsvc.domain.user_import_csv import ImportRow
 from authsvc.domain.users import UserChanges, UserDirectory, requested_fields, requested_status
 from authsvc.model.bypass import BypassCode
 from authsvc.model.integrations import Integration
@@ -24,6 +27,7 @@ from authsvc.model.users import User, UserDevices, UserStatus
 from authsvc.store import Store
 
 LOOKUP_MAX = 100
+_IMPORT_ACTIONS = {"created": "user_create", "updated": "user_update", "deleted": "user_delete"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +60,8 @@ class UserAdmin:
     """List, create, change and delete users; their bypass codes and verification pushes."""
 
     def __init__(self, store: Store, access: Access, audit: AdminLog, users: UserDirectory,
-                 bypass: BypassIssuer, helpdesk: HelpDesk, invitations: Invitations) -> None:
+                 bypass: BypassIssuer, helpdesk: HelpDesk, invitations: Invitations,
+                 trash: Trash, importer: UserImporter) -> None:
         self._store = store
         self._access = access
         self._audit = audit
@@ -64,6 +69,8 @@ class UserAdmin:
         self._bypass = bypass
         self._helpdesk = helpdesk
         self._invitations = invitations
+        self._trash = trash
+        self._importer = importer
 
     async def _settings(self) -> AccountSettings:
         return await self._store.account.cached()
@@ -111,12 +118,37 @@ class UserAdmin:
         return await self._users.get_with_devices(user_id)
 
     async def delete(self, actor: Actor, user_id: str) -> None:
-        """Delete a user (`user_delete`; nothing happens if already gone)."""
+        """Delete a user: send it to the Trash (`user_delete`, seed 001's first step; the
+        Trash facade restores or deletes for good). Nothing happens if the user is gone or in
+        the Trash already."""
         await self._access.require(actor, Action.DELETE_USERS)
-        user = await self._users.find(user_id)
-        await self._users.delete(user_id)
+        user = await self._trash.send(user_id, why="admin")
         if user is not None:
-            await self._audit.record(actor, "user_delete", user.username)
+            await self._audit.record(actor, "user_delete", user.username, {"trash": True})
+
+    async def import_users(self, actor: Actor, csv_text: str, *,
+                           dry_run: bool = False) -> ImportReport:
+        """Create, update or delete users from a CSV (seed 001, Import Users): one report entry
+        per row, each row all or nothing; a status a role may not set fails that row only."""
+        await self._access.require(actor, Action.IMPORT_USERS)
+        settings = await self._settings()
+
+        async def check(row: ImportRow, existing: User | None) -> None:
+            if row.groups:
+                await self._access.require(actor, Action.MANAGE_GROUPS)
+            status = None if row.action == "delete" else requested_status(row.changes)
+            if status is not None and (existing is None or status is not existing.status):
+                await self._access.require_status(actor, existing, status, settings)
+
+        report = await self._importer.run(csv_text, dry_run=dry_run, check=check)
+        if not dry_run:
+            for entry in report.rows:
+                if entry.get("result") in _IMPORT_ACTIONS:
+                    await self._audit.record(actor, _IMPORT_ACTIONS[entry["result"]],
+                                             entry["username"], {"import_line": entry["line"]})
+            await self._audit.record(actor, "user_import", "users", {
+                "rows": len(report.rows), "errors": report.errors})
+        return report
 
     async def bypass_codes(self, actor: Actor, user_id: str) -> tuple[User, list[BypassCode]]:
         """The user's live bypass codes (metadata only)."""

@@ -14,6 +14,8 @@ KEYS[3]  user's token HASH    (token id -> {"type","counter","last_step","rs_*",
 KEYS[4]  user's Duo Mobile passcode HASH (phone id -> {"seed","counter","cred"})
 KEYS[5]  user's SMS passcode HASH (code hash -> {"pos","expires"}; expires 0 = never)
 KEYS[6]  user's security key HASH (credential id -> {"count","kind","clone",...})
+KEYS[7..13] the counting keys (lib/user_counts.lua): a success moves the user's last activity,
+         a lockout (or a lockout lifted on expiry) its status, in the same call
 ARGV[1]  now_ms               (from the injected clock)
 ARGV[2]  lockout threshold    (0 = never lock)
 ARGV[3]  lockout expiry ms    (0 = only an admin unlocks)
@@ -53,7 +55,9 @@ local homes = {bypass = KEYS[2], tokens = KEYS[3], mobile_otp = KEYS[4], sms = K
 local flag = ''
 
 --#include status_gate
-local gate = status_gate(user_key, now, expire_ms, group_status, groups_v)
+--#include user_counts
+local counting = counting_keys(7)
+local gate, lifted = status_gate(user_key, now, expire_ms, group_status, groups_v)
 if gate then return {gate} end
 -- Successive attempts are what automatic resync counts, so every attempt gets a number.
 local seq = redis.call('HINCRBY', user_key, 'attempt_seq', 1)
@@ -162,6 +166,8 @@ for i = 0, matches - 1 do
     local detail, shown_id = rule(key, id, cjson.decode(raw), counter, far)
     if detail then
       redis.call('HSET', user_key, 'fails', 0, 'last_login', math.floor(now / 1000))
+      if lifted then count_user(user_key, counting) else
+        count_login(user_key, counting, math.floor(now / 1000)) end
       return {1, log, shown_id or id, detail}
     end
   end
@@ -171,6 +177,8 @@ local fails = redis.call('HINCRBY', user_key, 'fails', 1)
 if threshold > 0 and fails >= threshold then
   redis.call('HSET', user_key, 'status', 'locked out', 'lockout_reason', 'Failed Attempts',
              'locked_at', now)
+  count_user(user_key, counting)
   return {3, fails, flag}
 end
+if lifted then count_user(user_key, counting) end
 return {2, fails, flag}

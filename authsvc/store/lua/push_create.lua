@@ -4,6 +4,7 @@ forbid it (decided atomically, so racing requests cannot exceed the limits).
 KEYS[1]  user HASH             (status, locked_at, push_streak, push_streak_at)
 KEYS[2]  user's pushes ZSET    (outstanding txids scored by expiry ms)
 KEYS[3]  the push HASH         (must already exist in state "prepared" when ARGV[8] is "1")
+KEYS[4..10] the counting keys (lib/user_counts.lua), for a lockout lifted on expiry
 ARGV[1]  now_ms
 ARGV[2]  expires_ms of the push
 ARGV[3]  lockout expiry ms (0 = only an admin unlocks)
@@ -30,17 +31,22 @@ local user_key, pushes_key, push_key = KEYS[1], KEYS[2], KEYS[3]
 
 -- A Help Desk verification push (field kind = "verification") is not an authentication: it
 -- verifies the person behind a user before an admin changes something for them, typically a
--- locked-out or disabled user (seed 001), so only the user's existence is checked.
+-- locked-out or disabled user (seed 001), so only the user's existence (outside the Trash) is
+-- checked.
 local verification = false
 for i = 11, #ARGV - 1, 2 do
   if ARGV[i] == 'kind' and ARGV[i + 1] == 'verification' then verification = true end
 end
 --#include status_gate
+--#include user_counts
 if verification then
-  if redis.call('EXISTS', user_key) == 0 then return {7} end
+  local status = redis.call('HGET', user_key, 'status')
+  if not status then return {7} end
+  if status == 'pending deletion' then return {5} end  -- a user in the Trash gets no push
 else
-  local gate = status_gate(user_key, now, lock_expire_ms, group_status, groups_v)
+  local gate, lifted = status_gate(user_key, now, lock_expire_ms, group_status, groups_v)
   if gate then return {gate} end
+  if lifted then count_user(user_key, counting_keys(4)) end
 end
 
 local outstanding = redis.call('ZCOUNT', pushes_key, '(' .. now, '+inf')

@@ -8,6 +8,8 @@ process (PUBLISH) and updates the user's push-fatigue streak.
 KEYS[1]  the push HASH
 KEYS[2]  user HASH           (push_streak, push_streak_at; status when fraud locks the user)
 KEYS[3]  user's pushes ZSET
+KEYS[4..10] the counting keys (lib/user_counts.lua): an approval is the user's last login, a
+         fraud report may lock the user out
 ARGV[1]  now_ms
 ARGV[2]  operation: "approve" | "deny" | "fraud" | "expire" | "answered" (a call was picked up:
          still pending, but its status changes)
@@ -27,6 +29,7 @@ local now, op, phone = tonumber(ARGV[1]), ARGV[2], ARGV[3]
 local code_hash, max_tries, fraud_locks = ARGV[4], tonumber(ARGV[5]), ARGV[6] == '1'
 local channel, txid, deny_reason = ARGV[7], ARGV[8], ARGV[9]
 local push_key, user_key, pushes_key = KEYS[1], KEYS[2], KEYS[3]
+--#include user_counts
 
 local push = redis.call('HMGET', push_key, 'state', 'phone_id', 'expires_ms', 'code_hash', 'tries')
 local state, expires = push[1], tonumber(push[3] or '0')
@@ -36,15 +39,20 @@ local function finish(new_state, reason)
   redis.call('HSET', push_key, 'state', new_state, 'reason', reason, 'answered_ms', now)
   redis.call('HINCRBY', push_key, 'seq', 1)
   redis.call('ZREM', pushes_key, txid)
-  if new_state == 'approved' then
-    redis.call('HSET', user_key, 'push_streak', 0)
-  else
+  local exists = redis.call('EXISTS', user_key) == 1
+  if new_state == 'approved' and exists then
+    redis.call('HSET', user_key, 'push_streak', 0, 'last_login', math.floor(now / 1000))
+  elseif exists then
     redis.call('HINCRBY', user_key, 'push_streak', 1)
     redis.call('HSET', user_key, 'push_streak_at', now)
   end
-  if new_state == 'fraud' and fraud_locks and redis.call('EXISTS', user_key) == 1 then
+  if new_state == 'approved' and exists then
+    count_login(user_key, counting_keys(4), math.floor(now / 1000))
+  elseif new_state == 'fraud' and fraud_locks and exists
+      and redis.call('HGET', user_key, 'status') ~= 'pending deletion' then
     redis.call('HSET', user_key, 'status', 'locked out', 'lockout_reason', 'Fraud reported',
                'locked_at', now)
+    count_user(user_key, counting_keys(4))
   end
   redis.call('PUBLISH', channel, 'tx:' .. txid)
   return {1, new_state}

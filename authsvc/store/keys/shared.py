@@ -1,160 +1,14 @@
-"""The Redis key schema: every key name the service uses is built here and nowhere else.
-
-Keys that one Lua script touches together share a hash tag, so every script stays legal on Redis
-Cluster: all of one user's keys carry ``{u:<user_id>}``. A hardware token's record lives in its
-owner's token hash while assigned (and in a global hash while unassigned), because the passcode
-script commits the token counter and the user's lockout count in one atomic call.
-
-Global lookups (username, ikey, serial, token owner, bypass-code id) go through small index keys
-with no tag; no script touches them together with a user's keys.
-
-Each builder says the Redis type, what it holds, and its TTL.
-"""
+"""Global keys: indexes and collections with no hash tag (never mixed with a user's keys in a
+script). Each builder says the Redis type, what it holds, and its TTL."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
+class SharedKeys:
+    """The builders of untagged keys (mixed into `Keys`)."""
 
-@dataclass(frozen=True, slots=True)
-class Keys:
-    """Key builders under one prefix (``AUTHSVC_KEY_PREFIX``, default ``as``)."""
-
-    prefix: str = "as"
-
-    # --- one user: hash tag {u:<user_id>} -------------------------------------------------------
-
-    def user(self, user_id: str) -> str:
-        """HASH: the user record (profile, status, lockout counters, aliases as JSON). No TTL."""
-        return f"{self.prefix}:{{u:{user_id}}}:user"
-
-    def user_tokens(self, user_id: str) -> str:
-        """HASH: token id -> JSON record of each hardware token assigned to the user.
-
-        The record (type, serial, sealed seed, HOTP counter / TOTP last step, resync state) sits
-        in the owner's slot so the passcode script commits it with the lockout count. No TTL.
-        """
-        return f"{self.prefix}:{{u:{user_id}}}:tokens"
-
-    def user_bypass(self, user_id: str) -> str:
-        """HASH: keyed code hash -> JSON metadata of one bypass code. No TTL (expiry inside)."""
-        return f"{self.prefix}:{{u:{user_id}}}:bypass"
-
-    def user_phones(self, user_id: str) -> str:
-        """ZSET: the user's phone ids scored by position (the first is used for automatic push)."""
-        return f"{self.prefix}:{{u:{user_id}}}:phones"
-
-    def user_mobile_otp(self, user_id: str) -> str:
-        """HASH: phone id -> JSON {seed (sealed), counter, cred} of each activated phone the user
-        holds: the user's own copy of the app's passcode state, so the passcode script commits
-        its counter with the user's lockout count. Rewritten when the phone is (re)activated."""
-        return f"{self.prefix}:{{u:{user_id}}}:mobile_otp"
-
-    def user_sms(self, user_id: str) -> str:
-        """HASH: keyed hash of each live SMS passcode of the user's current batch -> JSON
-        {pos, expires}. Replaced by every new batch; a used code is deleted."""
-        return f"{self.prefix}:{{u:{user_id}}}:sms"
-
-    def user_security_keys(self, user_id: str) -> str:
-        """HASH: credential id (base64url) -> JSON of each WebAuthn credential or U2F
-        registration of the user (COSE public key, sign count, name, kind, clone flag).
-        In the user's slot: the sign-count compare-and-set is part of the attempt script."""
-        return f"{self.prefix}:{{u:{user_id}}}:security_keys"
-
-    def challenge(self, user_id: str, challenge: str) -> str:
-        """STRING: JSON purpose of a WebAuthn/U2F challenge issued to the user; taken once
-        (GETDEL). TTL 5 min."""
-        return f"{self.prefix}:{{u:{user_id}}}:challenge:{challenge}"
-
-    def push(self, user_id: str, txid: str) -> str:
-        """HASH: one push transaction (state, phone, urgid, expiry, step-up code hash, tries,
-        attributes, seq). TTL: expiry + 10 min."""
-        return f"{self.prefix}:{{u:{user_id}}}:push:{txid}"
-
-    def remembered_device(self, user_id: str, token_hash: str) -> str:
-        """STRING: JSON {client_id, fingerprint, expires} of a browser the prompt remembers for
-        the user and one application, under the keyed hash of its cookie token. A change of the
-        user's devices is noticed through the fingerprint (the entry is then deleted on its
-        next use). TTL: the application's remember days."""
-        return f"{self.prefix}:{{u:{user_id}}}:remember:{token_hash}"
-
-    def prompt_last_device(self, user_id: str) -> str:
-        """STRING: id of the device the user last signed in with through the Duo Prompt (the
-        one the prompt preselects). TTL 400 days."""
-        return f"{self.prefix}:{{u:{user_id}}}:prompt:last"
-
-    def user_pushes(self, user_id: str) -> str:
-        """ZSET: the user's outstanding push txids scored by expiry ms (push-fatigue limits)."""
-        return f"{self.prefix}:{{u:{user_id}}}:pushes"
-
-    def user_groups(self, user_id: str) -> str:
-        """SET: ids of the groups the user is in (what decisions read; the group's member list
-        follows it). Changed only by user_groups.lua, which also moves ``groups_v`` in the user
-        record. No TTL."""
-        return f"{self.prefix}:{{u:{user_id}}}:groups"
-
-    # --- one group: hash tag {g:<group_id>} ---------------------------------------------------
-
-    def group(self, group_id: str) -> str:
-        """HASH: a group (name, desc, status, factor switches "1"/"0", created). No TTL."""
-        return f"{self.prefix}:{{g:{group_id}}}:group"
-
-    def group_members(self, group_id: str) -> str:
-        """ZSET: user ids of the group's members scored by joining time (ms), for listings and
-        for telling members' records that the group changed. May name a user who left in a
-        crash between two writes (readers check the user's own set). No TTL."""
-        return f"{self.prefix}:{{g:{group_id}}}:members"
-
-    # --- one phone: hash tag {p:<phone_id>} ----------------------------------------------------
-
-    def phone(self, phone_id: str) -> str:
-        """HASH: a phone (number, type, platform, ...) and its app's credentials (akey, public
-        key, sealed hotp_secret, activation host, credential version). No TTL."""
-        return f"{self.prefix}:{{p:{phone_id}}}:phone"
-
-    def phone_users(self, phone_id: str) -> str:
-        """SET: ids of the users the phone is attached to. No TTL."""
-        return f"{self.prefix}:{{p:{phone_id}}}:users"
-
-    def phone_inbox(self, phone_id: str) -> str:
-        """ZSET: urgids of pushes waiting for the phone's answer, scored by expiry ms."""
-        return f"{self.prefix}:{{p:{phone_id}}}:inbox"
-
-    # --- administrators: hash tag {admins} (the Owner invariant is one script over them) -------
-
-    def admin(self, admin_id: str) -> str:
-        """HASH: an administrator (email, name, role, status, Argon2id password hash, failed
-        sign-ins, created, last_login). No TTL."""
-        return f"{self.prefix}:{{admins}}:admin:{admin_id}"
-
-    def admin_emails(self) -> str:
-        """HASH: lowercased email -> admin id (emails are unique). No TTL."""
-        return f"{self.prefix}:{{admins}}:emails"
-
-    def admin_owners(self) -> str:
-        """SET: ids of the Owners who are not disabled (admin_change.lua keeps at least one).
-        No TTL."""
-        return f"{self.prefix}:{{admins}}:owners"
-
-    def admins(self) -> str:
-        """ZSET: admin ids by creation time (ms). No TTL."""
-        return f"{self.prefix}:{{admins}}:list"
-
-    def admin_setup(self, token_hash: str) -> str:
-        """STRING: admin id of a live one-time setup link (SHA-256 of its token; taken once).
-        TTL: the link's validity."""
-        return f"{self.prefix}:{{admins}}:setup:{token_hash}"
-
-    def admin_session(self, token_hash: str) -> str:
-        """HASH: one Admin Panel session (admin id, stage, CSRF value, created and last-seen
-        ms, the push being waited for, the setup link it belongs to) under the SHA-256 of its
-        cookie token. TTL: the idle timeout, renewed by every request."""
-        return f"{self.prefix}:{{admins}}:session:{token_hash}"
-
-    def admin_sessions_of(self, admin_id: str) -> str:
-        """SET: the session hashes of one administrator ("sign out everywhere"); members whose
-        session expired are pruned when the set is read. No TTL."""
-        return f"{self.prefix}:{{admins}}:sessions:{admin_id}"
+    __slots__ = ()
+    prefix: str
 
     # --- global indexes and collections (no tag; never mixed with a user's keys in a script) -----
 
@@ -186,6 +40,12 @@ class Keys:
         """STRING: held (SET NX PX) by the one process sweeping now. TTL: the sweep interval."""
         return f"{self.prefix}:sweep:unenrolled:lock"
 
+    def trash_sweep_lock(self) -> str:
+        """STRING: held (SET NX PX) by the one process emptying the Trash, expiring inactive
+        users or rebuilding the counters. TTL: the sweep interval."""
+        return f"{self.prefix}:sweep:trash:lock"
+
+
     def tokens(self) -> str:
         """ZSET: token ids scored by creation time (ms). No TTL."""
         return f"{self.prefix}:tokens"
@@ -194,13 +54,15 @@ class Keys:
         """HASH: serial -> token id (serials are unique). No TTL."""
         return f"{self.prefix}:idx:token_serial"
 
-    def token_owner_index(self) -> str:
-        """HASH: token id -> owning user id, or "" while unassigned. No TTL."""
-        return f"{self.prefix}:idx:token_owner"
+    def token_holders(self, token_id: str) -> str:
+        """SET: ids of the users holding the token (each has its own copy of the record). Written
+        before a copy is made and after one is removed, so it never misses a holder. No TTL."""
+        return f"{self.prefix}:idx:token_holders:{token_id}"
 
-    def unassigned_tokens(self) -> str:
-        """HASH: token id -> JSON record of each token no user holds (same shape as user_tokens)."""
-        return f"{self.prefix}:tokens:unassigned"
+    def token_records(self) -> str:
+        """HASH: token id -> JSON record of every token (type, serial, sealed seed, the counter
+        a new holder starts from); the holders' copies are in their token hashes. No TTL."""
+        return f"{self.prefix}:tokens:records"
 
     def bypass_codes(self) -> str:
         """ZSET: every bypass code id, scored by creation time (ms), for `get_bypass_codes`."""
