@@ -92,6 +92,11 @@ class Trash:
                 await delete_phone(store, phone_id)
         return user
 
+    async def purge_at(self, user: User) -> int:
+        """When a user in the Trash will be deleted for good (unix seconds)."""
+        days = (await self._store.account.cached()).pending_deletion_days
+        return (user.trashed_at + days * DAY_MS) // 1000
+
     async def page(self, offset: int, limit: int) -> tuple[list[TrashEntry], int]:
         """One page of the Trash, the users sent there first at the top, and the total."""
         trashed = await self._store.counts.trashed()

@@ -50,6 +50,9 @@ def _people(admin: duo_client.Admin, auth: duo_client.Auth) -> dict[str, str]:
     admin.json_api_call("POST", f"/admin/v1/users/{ids['dan']}/groups",
                         {"group_id": group["group_id"]})
     ids["group"] = group["group_id"]
+    ids["erin"] = admin.add_user("erin", realname="Erin Gone", email="erin@example.org")[
+        "user_id"]
+    admin.delete_user(ids["erin"])  # to the Trash
     for code in ("000000", "111111"):
         auth.auth(username="bob", factor="passcode", passcode=code)
     auth.auth(username="bob", factor="passcode", passcode=token.press())
@@ -77,6 +80,8 @@ PAGES = [
     ("37-administrator-log", "/admin/logs/administrator", "Administrator Log"),
     ("38-telephony-log", "/admin/logs/telephony", "Telephony Log"),
     ("39-my-account", "/admin/account", "My Account"),
+    ("48-trash", "/admin/trash", "Trash"),
+    ("49-user-in-the-trash", "/admin/users/{erin}", "erin"),
 ]
 
 
@@ -135,6 +140,13 @@ def test_enrollment_and_token_import_report_every_row(
     page.get_by_role("button", name="Import Hardware Tokens").click()
     expect(page.locator("#import-summary")).to_have_text("2 imported, 1 refused.")
     tab.shot("43-token-import-report")
+    tab.go("/admin/users/import")
+    page.get_by_label("Users (CSV)").fill("username,realname,email,groups\n"
+                                          "frank,Frank Ocean,frank@example.org,Contractors\n"
+                                          "gina,Gina,not-an-email,\nhal,Hal,hal@example.org,Nope")
+    page.get_by_role("button", name="Import Users").click()
+    expect(page.locator("#import-summary")).to_have_text("1 row done, 2 refused.")
+    tab.shot("50-import-users-report")
 
 
 def test_each_role_sees_its_own_panel(browser: Browser, prompt_service: ServiceProcess,

@@ -62,7 +62,7 @@ class BulkActions:
                    email: str) -> str:
         if action == "trash":
             await self._users.delete(actor, user_id)
-            return "deleted"
+            return "sent to the Trash"
         if not email:
             raise InvalidParameter("email (the user has no email address)")
         await self._users.enroll(actor, username, email, None)

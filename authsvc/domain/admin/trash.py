@@ -12,7 +12,7 @@ from authsvc.domain.audit import AdminLog
 from authsvc.domain.counts import UserCounter
 from authsvc.domain.trash import Trash, TrashEntry
 from authsvc.model.permissions import Action, Actor
-from authsvc.model.users import UserCounts, UserDevices
+from authsvc.model.users import User, UserCounts, UserDevices
 
 
 class TrashAdmin:
@@ -29,6 +29,11 @@ class TrashAdmin:
         """One page of the Trash, with each user's deletion dates."""
         await self._access.require(actor, Action.READ_USERS)
         return await self._trash.page(offset, limit)
+
+    async def purge_at(self, actor: Actor, user: User) -> int:
+        """When a user in the Trash will be deleted for good (the user's page says so)."""
+        await self._access.require(actor, Action.READ_USERS)
+        return await self._trash.purge_at(user)
 
     async def restore(self, actor: Actor, user_id: str) -> UserDevices:
         """Restore a user (`user_restore`): back Disabled, every device kept."""

@@ -27,6 +27,7 @@ from authsvc.http.panel import (
     settings_pages,
     setup,
     signin,
+    trash_pages,
     user_actions,
     user_devices,
     user_page,
@@ -42,7 +43,7 @@ PUBLIC_PREFIXES = ("/admin/login", "/admin/setup/")
 SAFE_METHODS = ("GET", "HEAD")
 MODULES = (signin, setup, dashboard, users_pages, user_page, user_actions, user_devices,
            devices_pages, enrollment_pages, admins_pages, settings_pages, logs_pages,
-           account_pages, groups_pages, applications_pages)
+           account_pages, groups_pages, applications_pages, trash_pages)
 
 
 def _csrf_sent(request: web.Request, fields: object) -> str:

@@ -41,8 +41,10 @@ async def user(request: web.Request) -> web.Response:
     if who.may(Action.MANAGE_GROUPS):
         every, _ = await svc.admin.groups.page(who, 0, 500)
         joinable = [group for group in every if group not in view.groups]
+    purge_at = await svc.admin.trash.purge_at(who, view.user) if view.user.in_trash else 0
     return page(request, "panel/user.html", title=view.user.username, section="users",
                 view=view, can=abilities, codes=codes, log=log, aliases=aliases,
+                purge_at=purge_at,
                 activated=[phone for phone in view.phones if phone.activated],
                 platforms=PLATFORMS, effective=effective, deciding=deciding,
                 joinable=joinable)

@@ -11,6 +11,7 @@ from authsvc.errors import InvalidParameter
 from authsvc.http.middleware import services
 from authsvc.http.panel.common import actor, csv_bytes, form, page, see_other, text
 from authsvc.http.web import secure_headers, when
+from authsvc.model.permissions import Action
 from authsvc.model.users import UserDevices, UserStatus
 
 PAGE_SIZES = (25, 50, 100)
@@ -35,7 +36,7 @@ async def users(request: web.Request) -> web.Response:
     """GET /admin/users: a page of users (search, status, offset, limit in the query)."""
     svc, who, query = services(request), actor(request), _query(request)
     found = await svc.panel.finder.find(who, query)
-    counts = await svc.panel.dashboard.counts()
+    counts = await svc.panel.dashboard.counts(who) if who.may(Action.READ_SUMMARY) else {}
     return page(request, "panel/users.html", title="Users", section="users", found=found,
                 query=query, statuses=[status.value for status in UserStatus],
                 sizes=PAGE_SIZES, view={"counts": counts})
