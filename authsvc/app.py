@@ -14,6 +14,7 @@ import gc
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from authsvc.clock import Clock, SystemClock
 from authsvc.crypto import SecretBox, load_or_create_master_key
@@ -42,6 +43,7 @@ from authsvc.http import (
     security_keys,
 )
 from authsvc.http.middleware import SERVICES, error_middleware, signature_middleware
+from authsvc.http.proxies import proxy_middleware
 from authsvc.http.web import page_middleware, setup_templates
 from authsvc.services import Services
 from authsvc.settings import Settings, SettingsError
@@ -77,9 +79,11 @@ def create_app(
         redis = Redis.from_url(settings.redis_url, timeout=settings.redis_timeout)
     store = Store(redis, prefix=settings.key_prefix,
                   authlog_max_entries=settings.authlog_max_entries)
-    app = web.Application(middlewares=[error_middleware, page_middleware, panel.panel_middleware,
-                                       signature_middleware],
-                          client_max_size=settings.max_body_bytes)
+    middlewares: list[Middleware] = [error_middleware, page_middleware, panel.panel_middleware,
+                                     signature_middleware]
+    if settings.trusted_proxies:
+        middlewares.insert(0, proxy_middleware(settings.trusted_proxies))
+    app = web.Application(middlewares=middlewares, client_max_size=settings.max_body_bytes)
     setup_templates(app)
     app[SERVICES] = Services.build(settings, store, box or secret_box(settings),
                                    clock or SystemClock())

@@ -10,10 +10,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 
 from authsvc.model.ratelimits import Limiter, RateLimit
+
+IPNetwork = IPv4Network | IPv6Network
 
 # Far above honest load (docs/configuration.md says why), far below an attack.
 DEFAULT_RATE_LIMITS: dict[Limiter, RateLimit] = {
@@ -97,6 +100,9 @@ ENV_TABLE: tuple[EnvVar, ...] = (
            "the Trash and deletes users in the Trash for longer than `pending_deletion_days`"),
     EnvVar("AUTHSVC_LOG_LEVEL", "log_level", "info", "debug, info, warning or error"),
     EnvVar("AUTHSVC_ACCESS_LOG", "access_log", "0", "1 = log every HTTP request"),
+    EnvVar("AUTHSVC_TRUSTED_PROXIES", "trusted_proxies", "",
+           "comma-separated addresses or networks (`10.0.0.0/8`) of reverse proxies whose "
+           "`X-Forwarded-For` names the client (rate limits, logs); empty = trust none"),
     *(EnvVar(f"AUTHSVC_RATE_LIMIT_{limiter.value.upper()}", f"rate_limit_{limiter.value}",
              str(DEFAULT_RATE_LIMITS[limiter]), f"rate limit: {limiter.detail.split(': ')[1]} "
              "(N/Ss: a burst of N, then N per S seconds; off)") for limiter in Limiter),
@@ -149,6 +155,15 @@ def _to_positive_float(text: str) -> float:
     return value
 
 
+def _to_networks(text: str) -> tuple[IPNetwork, ...]:
+    try:
+        return tuple(ip_network(part.strip(), strict=False) for part in text.split(",")
+                     if part.strip())
+    except ValueError:
+        raise ValueError("must be addresses or networks such as 10.0.0.0/8, "
+                         "separated by commas") from None
+
+
 def _to_delivery(text: str) -> str:
     if text not in ("outbox", "webhook"):
         raise ValueError("must be outbox or webhook")
@@ -188,6 +203,7 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "unenrolled_sweep_seconds": _to_positive_float,
     "trash_sweep_seconds": _to_positive_float,
     "access_log": _to_bool,
+    "trusted_proxies": _to_networks,
     **{f"rate_limit_{limiter.value}": RateLimit.parse for limiter in Limiter},
 }
 
@@ -212,6 +228,7 @@ class Settings:
     authlog_max_entries: int = 1_000_000
     log_level: str = "info"
     access_log: bool = False
+    trusted_proxies: tuple[IPNetwork, ...] = ()
     delivery: str = "outbox"
     webhook_url: str | None = None
     webhook_secret: Secret | None = None

@@ -197,3 +197,31 @@ async def test_every_limit_is_configurable(redis_url: str, tmp_path_factory: pyt
             assert (await wire.send(prepare(keys.admin, "GET", "/admin/v1/users"))).status == 200
     finally:
         await asyncio.to_thread(service.stop)
+
+
+async def _checks_from(wire: Wire, keys: Keys, addresses: Sequence[str]) -> list[int]:
+    replies = [await wire.send(prepare(keys, "GET", "/auth/v2/check").with_headers(
+        X_Forwarded_For=address)) for address in addresses]
+    return [reply.status for reply in replies]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("trusted", [True, False])
+async def test_the_per_address_limit_reads_x_forwarded_for_only_from_trusted_proxies(
+        redis_url: str, tmp_path_factory: pytest.TempPathFactory, trusted: bool) -> None:
+    data = tmp_path_factory.mktemp("proxied")
+    extra = {"AUTHSVC_TRUSTED_PROXIES": "127.0.0.1/32"} if trusted else {}
+    service = ServiceProcess(service_env(redis_url, data, AUTHSVC_RATE_LIMIT_IP="3/60s", **extra))
+    await asyncio.to_thread(service.start, data / "serve.log")
+    try:
+        keys = await asyncio.to_thread(create_integrations, redis_url)
+        async with aiohttp.ClientSession() as session:
+            wire = Wire(session, service.port)
+            first = await _checks_from(wire, keys.auth, ["198.51.100.1"] * 4)
+            other = await _checks_from(wire, keys.auth, ["198.51.100.2"])
+    finally:
+        await asyncio.to_thread(service.stop)
+    assert first == [200, 200, 200, 429]
+    # Behind a trusted proxy each client has its own budget; from anywhere else the header is
+    # the client's own word, and every request counts against the socket's address.
+    assert other == ([200] if trusted else [429])
