@@ -258,7 +258,8 @@ class Wiring:
     @cached_property
     def panel(self) -> Panel:
         return Panel.build(self.store, self.clock, self.box, self._audit, self._access,
-                           self._admin_factors, self.users, self.admin.users)
+                           self._admin_factors, self.users, self.admin.users,
+                           counts_fresh_s=self.settings.panel_counts_seconds)
 
     @cached_property
     def admin(self) -> Administration:

@@ -33,10 +33,11 @@ class Panel:
 
     @classmethod
     def build(cls, store: Store, clock: Clock, box: SecretBox, audit: AdminLog, access: Access,
-              factors: AdminFactors, users: UserDirectory, user_admin: UserAdmin) -> Panel:
+              factors: AdminFactors, users: UserDirectory, user_admin: UserAdmin, *,
+              counts_fresh_s: float) -> Panel:
         """Wire the panel's services over the domain's."""
         accounts = AdminAccounts(store, clock, factors.links)
         return cls(sessions=AdminSessions(store, clock, box, accounts, audit), factors=factors,
                    finder=UserFinder(store, access, users),
-                   dashboard=Dashboard(store, clock, access),
+                   dashboard=Dashboard(store, clock, access, counts_fresh_s),
                    bulk=BulkActions(store, access, user_admin))

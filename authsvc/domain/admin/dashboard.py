@@ -47,8 +47,10 @@ class DashboardView:
 class Dashboard:
     """Read the Dashboard's figures."""
 
-    def __init__(self, store: Store, clock: Clock, access: Access) -> None:
+    def __init__(self, store: Store, clock: Clock, access: Access,
+                 counts_fresh_s: float = COUNTS_FRESH_S) -> None:
         self._store = store
+        self._counts_fresh_s = counts_fresh_s
         self._clock = clock
         self._access = access
         self._counter = UserCounter(store, clock)
@@ -72,10 +74,11 @@ class Dashboard:
 
         Summing the counters reads every hash slot that holds users (one round trip per 1,024
         slots: up to 17 at 16,384), so the pages share one reading per process for
-        `COUNTS_FRESH_S` seconds: a page costs those round trips at most that often."""
+        ``AUTHSVC_PANEL_COUNTS_SECONDS`` (10 s): a page costs those round trips at most that
+        often."""
         await self._access.require(actor, Action.READ_SUMMARY)
         now = self._clock.now()
-        if self._counts is None or now - self._counts[0] >= COUNTS_FRESH_S:
+        if self._counts is None or now - self._counts[0] >= self._counts_fresh_s:
             counts = await self._counter.counts()
             self._counts = (now, {name: getattr(counts, name) for name in COUNTS})
         return dict(self._counts[1])
