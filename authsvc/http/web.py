@@ -25,7 +25,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.typedefs import Handler
 
-from authsvc.errors import AuthsvcError, NotFound, OAuthError, StoreUnavailable
+from authsvc.errors import AuthsvcError, InvalidParameter, NotFound, OAuthError, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +122,21 @@ def render(request: web.Request, template: str, context: Mapping[str, Any],
 def error_page(request: web.Request, title: str, detail: str, status: int) -> web.Response:
     """The page every prompt error ends on: what happened, never a traceback."""
     return render(request, "error.html", {"title": title, "detail": detail}, status)
+
+
+MAX_JSON_BYTES = 32_768
+
+
+async def json_object(request: web.Request) -> dict[str, Any]:
+    """A JSON object body (size-capped); anything else is InvalidParameter."""
+    raw = await request.content.read(MAX_JSON_BYTES + 1)
+    try:
+        body = json.loads(raw) if len(raw) <= MAX_JSON_BYTES else None
+    except (ValueError, RecursionError):
+        body = None
+    if not isinstance(body, dict):
+        raise InvalidParameter("body (a JSON object)")
+    return body
 
 
 async def form(request: web.Request) -> dict[str, str]:

@@ -4,7 +4,6 @@ checked on every request, and the setup session is bound to it."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
@@ -21,8 +20,8 @@ from authsvc.http.panel.common import (
     set_cookie,
     text,
 )
+from authsvc.http.web import json_object
 
-MAX_JSON = 32_768
 BASE = "/admin/setup/{token}"
 
 
@@ -95,13 +94,7 @@ async def continue_(request: web.Request) -> web.Response:
 
 async def _json(request: web.Request) -> tuple[Opened, dict[str, Any]]:
     opened = await _session(request)
-    raw = await request.content.read(MAX_JSON + 1)
-    try:
-        body = json.loads(raw) if len(raw) <= MAX_JSON else None
-    except (ValueError, RecursionError):
-        body = None
-    if not isinstance(body, dict):
-        raise InvalidParameter("body (a JSON object)")
+    body = await json_object(request)
     if not opened.csrf_ok(str(body.get("csrf", ""))):
         raise Forbidden("This request is not from this setup.")
     return opened, body

@@ -4,7 +4,6 @@ signing out, here or everywhere."""
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -23,11 +22,11 @@ from authsvc.http.panel.common import (
     set_cookie,
     text,
 )
+from authsvc.http.web import json_object
 from authsvc.model.admin_sessions import Stage
 from authsvc.model.verdicts import Result, Verdict
 
 R = TypeVar("R", bound=web.StreamResponse)
-MAX_JSON = 32_768
 LOGIN_NONCE_SECONDS = 3600
 LOGIN_PATH = "/admin/login"
 VERIFY_MESSAGES = {
@@ -168,13 +167,7 @@ async def push_done(request: web.Request) -> web.StreamResponse:
 
 async def _json(request: web.Request) -> tuple[Opened, dict[str, Any]]:
     session = await _pending(request)
-    raw = await request.content.read(MAX_JSON + 1)
-    try:
-        body = json.loads(raw) if len(raw) <= MAX_JSON else None
-    except (ValueError, RecursionError):
-        body = None
-    if not isinstance(body, dict):
-        raise InvalidParameter("body (a JSON object)")
+    body = await json_object(request)
     if not session.csrf_ok(str(body.get("csrf", ""))):
         raise Forbidden("This request is not from this sign-in.")
     return session, body
