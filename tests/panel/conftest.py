@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,27 +28,12 @@ from authsvc.model.phones import AppCredentials
 from authsvc.model.roles import Role
 from authsvc.services import Services
 from authsvc.settings import Settings
-from authsvc.store import Redis
 from tests.harness import TEST_SECRET_KEY
+from tests.store.test_round_trips import CountingRedis
 from tokens.oath import oath_code
 
 PASSWORD = "correct-horse-battery-9"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-
-
-class CountingRedis(Redis):
-    """The service's client, counting the round trips callers wait for."""
-
-    round_trips = 0
-
-    async def execute(self, *args: Any, **kwargs: Any) -> Any:
-        CountingRedis.round_trips += 1
-        return await super().execute(*args, **kwargs)
-
-    async def pipeline(self, commands: Sequence[Sequence[Any]]) -> list[Any]:
-        if commands:
-            CountingRedis.round_trips += 1
-        return await super().pipeline(commands)
 
 
 @dataclass

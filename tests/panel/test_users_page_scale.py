@@ -23,7 +23,8 @@ from authsvc.store import Store
 from authsvc.store.records import user_to_hash
 from authsvc.store.scripts import ScriptName
 from authsvc.store.user_search import index_commands
-from tests.panel.conftest import CountingRedis, Panel, sign_in
+from tests.panel.conftest import Panel, sign_in
+from tests.store.test_round_trips import CountingRedis
 
 Client = TestClient[Any, Any]
 BATCH = 1000
