@@ -29,6 +29,7 @@ from authsvc.http import (
     admin_phones,
     admin_tokens,
     admin_trash,
+    admin_units,
     admin_users,
     auth_api,
     carrier,
@@ -54,8 +55,8 @@ SUBSCRIBE_WAIT_S = 2.0
 ANNOUNCE_EVERY_S = 5.0  # the base URL's heartbeat; a process that dies is forgotten after
 ANNOUNCE_TTL_MS = 15_000  # ... this long
 ROUTES = (auth_api, admin_admins, admin_enroll, admin_trash, admin_users, admin_tokens,
-          admin_phones, admin_account, admin_groups, admin_integrations, device_api, carrier,
-          outbox, pages, portal, security_keys, oauth, prompt, prompt_devices, panel)
+          admin_phones, admin_account, admin_groups, admin_integrations, admin_units, device_api,
+          carrier, outbox, pages, portal, security_keys, oauth, prompt, prompt_devices, panel)
 
 
 def secret_box(settings: Settings) -> SecretBox:

@@ -20,6 +20,7 @@ from authsvc.domain.admin.devices import DeviceAdmin
 from authsvc.domain.admin.groups import GroupAdmin
 from authsvc.domain.admin.integrations import IntegrationAdmin
 from authsvc.domain.admin.trash import TrashAdmin
+from authsvc.domain.admin.units import UnitAdmin
 from authsvc.domain.admin.users import UserAdmin
 from authsvc.domain.admin_factors import AdminFactors
 from authsvc.domain.admins import AdminAccounts
@@ -48,6 +49,7 @@ from authsvc.domain.prompt_devices import PromptDevices
 from authsvc.domain.prompt_flow import PromptFlow
 from authsvc.domain.push import PushService
 from authsvc.domain.ratelimits import RateLimits
+from authsvc.domain.scope import ScopeGuard
 from authsvc.domain.security_keys import RelyingParty, SecurityKeys
 from authsvc.domain.subjects import Subjects
 from authsvc.domain.telephony import PhoneCalls, SmsPasscodes
@@ -57,6 +59,7 @@ from authsvc.domain.transactions import Transactions
 from authsvc.domain.trash import Trash
 from authsvc.domain.trash_sweep import TrashSweep
 from authsvc.domain.unenrolled import UnenrolledLockout
+from authsvc.domain.units import AdminUnits
 from authsvc.domain.user_import import UserImporter
 from authsvc.domain.users import UserDirectory
 from authsvc.gateways.delivery import OutboxProvider, WebhookProvider
@@ -264,18 +267,23 @@ class Wiring:
     @cached_property
     def admin(self) -> Administration:
         audit, access = self._audit, self._access
+        scope = ScopeGuard(self.store, access)
         return Administration(
             users=UserAdmin(self.store, access, audit, self.users, self.bypass, self.helpdesk,
                             self.invitations, self.trash,
-                            UserImporter(self.users, self.phones, self.trash, self.groups)),
+                            UserImporter(self.users, self.phones, self.trash, self.groups),
+                            scope),
             devices=DeviceAdmin(access, audit, self.phones, self.tokens, self.token_import,
-                                self.security_keys, self.bypass, self.sms),
-            account=AccountAdmin(access, audit, self.account, self.authlog, self.invitations),
+                                self.security_keys, self.bypass, self.sms, scope),
+            account=AccountAdmin(access, audit, self.account, self.authlog, self.invitations,
+                                 scope),
             admins=AdminAdmin(access, audit, AdminAccounts(self.store, self.clock, self.links),
                               self.messenger, self._admin_factors, self.store),
-            trash=TrashAdmin(access, audit, self.trash, UserCounter(self.store, self.clock)),
-            groups=GroupAdmin(access, audit, self.groups, self.users),
-            integrations=IntegrationAdmin(access, audit, self.integrations), audit=audit)
+            trash=TrashAdmin(access, audit, self.trash, UserCounter(self.store, self.clock),
+                             scope),
+            groups=GroupAdmin(access, audit, self.groups, self.users, scope),
+            integrations=IntegrationAdmin(access, audit, self.integrations, scope),
+            units=UnitAdmin(access, audit, AdminUnits(self.store, self.clock)), audit=audit)
 
 
 def _messaging(settings: Settings, store: Store, clock: Clock, box: SecretBox

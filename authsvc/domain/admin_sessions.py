@@ -22,6 +22,7 @@ from authsvc.clock import Clock
 from authsvc.crypto import SecretBox, constant_time_equal
 from authsvc.domain.admins import AdminAccounts
 from authsvc.domain.audit import AdminLog
+from authsvc.domain.units import AdminUnits
 from authsvc.errors import NotFound
 from authsvc.model.admin_sessions import (
     ABSOLUTE_SECONDS,
@@ -31,7 +32,7 @@ from authsvc.model.admin_sessions import (
     Stage,
 )
 from authsvc.model.admins import Admin, AdminStatus
-from authsvc.model.permissions import Actor, ActorKind
+from authsvc.model.permissions import UNRESTRICTED, Actor, ActorKind, Scope
 from authsvc.store import Store
 
 MAX_COOKIE = 200
@@ -42,21 +43,24 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def actor_of(admin: Admin) -> Actor:
-    """The administrator as the permission table and the administrator log see them."""
-    return Actor.with_role(ActorKind.ADMIN, admin.admin_id, admin.email, admin.role)
+def actor_of(admin: Admin, scope: Scope = UNRESTRICTED) -> Actor:
+    """The administrator as the permission table, their Administrative Units and the
+    administrator log see them."""
+    return Actor.with_role(ActorKind.ADMIN, admin.admin_id, admin.email, admin.role, scope)
 
 
 @dataclass(frozen=True, slots=True)
 class Opened:
-    """A live session and its administrator, as read for this request."""
+    """A live session and its administrator (with the scope of their Administrative Units,
+    read for a signed-in session), as read for this request."""
 
     session: AdminSession
     admin: Admin
+    scope: Scope = UNRESTRICTED
 
     @property
     def actor(self) -> Actor:
-        return actor_of(self.admin)
+        return actor_of(self.admin, self.scope)
 
     def csrf_ok(self, sent: str) -> bool:
         """The form's CSRF value is this session's (constant time)."""
@@ -75,8 +79,9 @@ class AdminSessions:
     """Sign in, open, step up, and end Admin Panel sessions."""
 
     def __init__(self, store: Store, clock: Clock, box: SecretBox, accounts: AdminAccounts,
-                 audit: AdminLog) -> None:
+                 audit: AdminLog, units: AdminUnits) -> None:
         self._store = store
+        self._units = units
         self._clock = clock
         self._accounts = accounts
         self._audit = audit
@@ -111,6 +116,8 @@ class AdminSessions:
         if admin is None or session.admin_id != admin.admin_id or self._stale(session, admin):
             await self._store.admin_sessions.delete(session)
             return None
+        if session.stage is Stage.FULL:  # read at every request: a unit change applies at once
+            return Opened(session, admin, await self._units.scope_of_admin(admin))
         return Opened(session, admin)
 
     def _stale(self, session: AdminSession, admin: Admin) -> bool:

@@ -25,6 +25,7 @@ from authsvc.errors import Conflict, InvalidParameter, NotFound
 from authsvc.model.admins import Admin, AdminStatus, ChangeStatus
 from authsvc.model.roles import Role
 from authsvc.model.settings import AccountSettings
+from authsvc.model.units import MemberKind
 from authsvc.store import Store
 
 SETUP_DAYS = 7
@@ -165,7 +166,10 @@ class AdminAccounts:
         return await self.get(admin_id)
 
     async def delete(self, admin_id: str) -> None:
+        """Delete the administrator (never the last Owner); it leaves every Administrative
+        Unit."""
         _checked(await self._store.admins.delete(admin_id))
+        await self._store.units.forget(MemberKind.ADMIN, admin_id)
 
 
 def _checked(status: ChangeStatus) -> None:

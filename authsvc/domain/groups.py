@@ -16,6 +16,7 @@ from authsvc.clock import Clock
 from authsvc.crypto import random_id
 from authsvc.errors import InvalidParameter, MissingParameter, NotFound
 from authsvc.model.groups import MAX_GROUP_DESC, MAX_GROUP_NAME, SWITCHES, Group, GroupStatus
+from authsvc.model.units import MemberKind
 from authsvc.model.users import User
 from authsvc.store import Store
 
@@ -127,11 +128,13 @@ class GroupDirectory:
 
     async def delete(self, group_id: str) -> Group | None:
         """Delete the group (its members leave it first); the deleted group, or None when
-        there was none. Applications that listed it as a permitted group keep only their
-        other permitted groups (none left = nobody admitted, never everyone)."""
+        there was none. It leaves every Administrative Unit. Applications that listed it as a
+        permitted group keep only their other permitted groups (none left = nobody admitted,
+        never everyone)."""
         group = await self._store.groups.get(group_id)
         if group is not None:
             await self._store.groups.delete(group_id)
+            await self._store.units.forget(MemberKind.GROUP, group_id)
         return group
 
     async def members(self, group_id: str, offset: int, limit: int

@@ -32,6 +32,7 @@ from authsvc.model.integrations import (
     Role,
 )
 from authsvc.model.permissions import Actor, ActorKind
+from authsvc.model.units import MemberKind
 from authsvc.store import Store
 
 CACHE_SECONDS = 5.0
@@ -225,11 +226,12 @@ class IntegrationRegistry:
         return after
 
     async def delete(self, ikey: str) -> Integration | None:
-        """Delete the integration (its key stops working, see the module docstring); the
-        deleted integration, or None when there was none."""
+        """Delete the integration (its key stops working, see the module docstring; it leaves
+        every Administrative Unit); the deleted integration, or None when there was none."""
         integration = await self._store.integrations.get(ikey)
         if integration is not None:
             await self._store.integrations.delete(ikey)
+            await self._store.units.forget(MemberKind.INTEGRATION, ikey)
         self.forget(ikey)
         return integration
 

@@ -17,6 +17,8 @@ from authsvc.domain.admin_factors import AdminFactors
 from authsvc.domain.admin_sessions import AdminSessions
 from authsvc.domain.admins import AdminAccounts
 from authsvc.domain.audit import AdminLog
+from authsvc.domain.scope import ScopeGuard
+from authsvc.domain.units import AdminUnits
 from authsvc.domain.users import UserDirectory
 from authsvc.store import Store
 
@@ -37,7 +39,9 @@ class Panel:
               counts_fresh_s: float) -> Panel:
         """Wire the panel's services over the domain's."""
         accounts = AdminAccounts(store, clock, factors.links)
-        return cls(sessions=AdminSessions(store, clock, box, accounts, audit), factors=factors,
-                   finder=UserFinder(store, access, users),
+        scope = ScopeGuard(store, access)
+        return cls(sessions=AdminSessions(store, clock, box, accounts, audit,
+                                          AdminUnits(store, clock)), factors=factors,
+                   finder=UserFinder(store, access, users, scope),
                    dashboard=Dashboard(store, clock, access, counts_fresh_s),
                    bulk=BulkActions(store, access, user_admin))

@@ -20,13 +20,22 @@ ADMINS_MAX_LIMIT = 500
 _STATUSES = {"active": AdminStatus.ACTIVE, "disabled": AdminStatus.DISABLED}
 
 
-def admin_json(admin: Admin) -> dict[str, Any]:
-    """Duo's administrator object (never a password or its hash)."""
+def admin_json(admin: Admin, units: list[str] | None = None) -> dict[str, Any]:
+    """Duo's administrator object (never a password or its hash); `units`: the ids of the
+    Administrative Units the administrator is in (an Owner in none is never restricted)."""
+    units = units or []
     return {"admin_id": admin.admin_id, "name": admin.name, "email": admin.email,
             "phone": admin.phone, "role": DUO_ROLE_NAMES[admin.role],
             "status": admin.status.duo_name, "created": admin.created,
             "last_login": admin.last_login, "password_change_required": False,
-            "restricted_by_admin_units": False, "admin_units": [], "hardtoken": None}
+            "restricted_by_admin_units": bool(units) and admin.role is not Role.OWNER,
+            "admin_units": units, "hardtoken": None}
+
+
+async def _shown(request: web.Request, admins: list[Admin]) -> list[dict[str, Any]]:
+    units = await services(request).admin.units.of_admins(actor(request),
+                                                          [admin.admin_id for admin in admins])
+    return [admin_json(admin, units[admin.admin_id]) for admin in admins]
 
 
 def _role(args: Params, name: str = "role") -> Role | None:
@@ -52,14 +61,14 @@ async def list_admins(request: web.Request) -> web.Response:
     """GET /admin/v1/admins (paged)."""
     offset, limit = params(request).paging(default_limit=100, max_limit=ADMINS_MAX_LIMIT)
     admins, total = await services(request).admin.admins.page(actor(request), offset, limit)
-    return ok([admin_json(admin) for admin in admins], paging(offset, limit, total))
+    return ok(await _shown(request, admins), paging(offset, limit, total))
 
 
 async def get_admin(request: web.Request) -> web.Response:
     """GET /admin/v1/admins/{admin_id}."""
     admin = await services(request).admin.admins.get(actor(request),
                                                      request.match_info["admin_id"])
-    return ok(admin_json(admin))
+    return ok((await _shown(request, [admin]))[0])
 
 
 async def add_admin(request: web.Request) -> web.Response:
@@ -78,7 +87,7 @@ async def update_admin(request: web.Request) -> web.Response:
     admin = await services(request).admin.admins.update(
         actor(request), request.match_info["admin_id"], name=args.text("name", max_length=200),
         phone=args.text("phone", max_length=32), role=_role(args), status=_status(args))
-    return ok(admin_json(admin))
+    return ok((await _shown(request, [admin]))[0])
 
 
 async def delete_admin(request: web.Request) -> web.Response:

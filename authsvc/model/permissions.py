@@ -49,6 +49,8 @@ class Action(StrEnum):
     READ_SUMMARY = "read_summary"
     READ_ADMINS = "read_admins"
     MANAGE_ADMINS = "manage_admins"
+    READ_ADMIN_UNITS = "read_admin_units"
+    MANAGE_ADMIN_UNITS = "manage_admin_units"
     MANAGE_BILLING = "manage_billing"
 
 
@@ -119,6 +121,12 @@ PERMISSIONS: dict[Action, Rule] = {
     Action.READ_ADMINS: _rule(Grant.ADMINS_READ, (OWN, ADM, RO),
                               "000 matrix: Manage other admins (Owner; others read)"),
     Action.MANAGE_ADMINS: _rule(Grant.ADMINS, (OWN,), "000 matrix: Manage other admins"),
+    Action.READ_ADMIN_UNITS: _rule(
+        Grant.ADMINS_READ, (OWN, ADM, RO),
+        "000 note: Administrative Units (read like the admins they restrict)"),
+    Action.MANAGE_ADMIN_UNITS: _rule(
+        Grant.ADMINS, (OWN,),
+        "000 note: Administrative Units; matrix: Manage other admins (Owner)"),
     Action.MANAGE_BILLING: _rule(Grant.INFO, (OWN, BIL), "000 matrix: View and manage billing"),
 }
 
@@ -126,6 +134,25 @@ ROLE_GRANTS: dict[Role, frozenset[Grant]] = {
     role: frozenset(rule.grant for rule in PERMISSIONS.values() if role in rule.roles)
     for role in Role
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What an administrator restricted by Administrative Units may see and change (seed 000:
+    "Administrators who are restricted will not see users or applications in other groups"):
+    users in `groups` (and those groups), applications in `integrations`. None = unrestricted
+    on that side. Built by `domain/units.py` `AdminUnits.scope_of`; enforced by
+    `domain/scope.py` in every facade."""
+
+    groups: frozenset[str] | None = None
+    integrations: frozenset[str] | None = None
+
+    @property
+    def restricted(self) -> bool:
+        return self.groups is not None or self.integrations is not None
+
+
+UNRESTRICTED = Scope()
 
 
 class ActorKind(StrEnum):
@@ -140,17 +167,22 @@ class ActorKind(StrEnum):
 class Actor:
     """The caller of an administrative action, as the permission check and the administrator
     log see it. An actor with a `role` is checked by role (with the Help Desk and User Manager
-    conditions); one without is an integration created with explicit `grants`."""
+    conditions); one without is an integration created with explicit `grants`. `scope` limits
+    which users, groups and applications it reaches (Administrative Units)."""
 
     kind: ActorKind
     actor_id: str
     name: str
     role: Role | None
     grants: frozenset[Grant]
+    scope: Scope = UNRESTRICTED
 
     @classmethod
-    def with_role(cls, kind: ActorKind, actor_id: str, name: str, role: Role) -> Actor:
-        return cls(kind, actor_id, name, role, ROLE_GRANTS[role])
+    def with_role(cls, kind: ActorKind, actor_id: str, name: str, role: Role,
+                  scope: Scope = UNRESTRICTED) -> Actor:
+        """An actor checked by `role`; an administrator in Administrative Units passes the
+        `scope` `AdminUnits.scope_of` built (Admin API integrations stay unrestricted)."""
+        return cls(kind, actor_id, name, role, ROLE_GRANTS[role], scope)
 
     def may(self, action: Action) -> bool:
         """The table's answer (before the conditions of `domain/access.py`)."""

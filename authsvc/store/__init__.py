@@ -26,6 +26,7 @@ from authsvc.store.pubsub import Subscriber
 from authsvc.store.pushes import PushStore
 from authsvc.store.ratelimits import RateCheck, RateDecision, RateLimitStore, RateMode, RateStep
 from authsvc.store.redis_client import Redis, RedisError, RedisUnavailable
+from authsvc.store.scope import ScopeStore
 from authsvc.store.scripts import ScriptRunner
 from authsvc.store.security_keys import SecurityKeyStore
 from authsvc.store.sms import SmsStore
@@ -33,6 +34,7 @@ from authsvc.store.tokens import TokenStore
 from authsvc.store.transactions import TransactionStore
 from authsvc.store.trash import TrashStore
 from authsvc.store.unenrolled import UnenrolledStore
+from authsvc.store.units import UnitStore
 from authsvc.store.user_search import UserSearchStore
 from authsvc.store.users import UserStore
 
@@ -77,6 +79,8 @@ class Store:
         self.admin_sessions = AdminSessionStore(ctx)
         self.admin_subjects = AdminSubjectStore(ctx)
         self.user_search = UserSearchStore(ctx)
+        self.units = UnitStore(ctx)
+        self.scope = ScopeStore(ctx)
         self.prompts = PromptStore(ctx)
         self.rate_limits = RateLimitStore(ctx)
         self.counts = CountStore(ctx)

@@ -85,6 +85,29 @@ def an_application(owner: duo_client.Admin) -> Ids:
     return {"ikey": made["integration_key"]}
 
 
+def a_unit(owner: duo_client.Admin) -> Ids:
+    """A unit holding one admin, one group and one application, and one of each outside it."""
+    ids = {**an_admin(owner), **an_application(owner)}
+    group = owner.create_group("Branch office")
+    unit = owner.json_api_call("POST", "/admin/v1/administrative_units", {
+        "name": "Branch", "description": "The branch office", "restrict_by_groups": "true",
+        "admins": ids["admin_id"], "groups": group["group_id"], "integrations": ids["ikey"]})
+    spare_admin = owner.add_admin("Una", "una@example.org", None, None, role="User Manager")
+    spare_app = an_application(owner)
+    return {**ids, "admin_unit_id": unit["admin_unit_id"], "group_id": group["group_id"],
+            "spare_admin_id": spare_admin["admin_id"],
+            "spare_group_id": owner.create_group("Head office")["group_id"],
+            "spare_ikey": spare_app["ikey"]}
+
+
+def _member(name: str) -> Callable[[duo_client.Admin], Ids]:
+    """`a_unit`, with `member` the id `name` names (what the membership path takes)."""
+    def setup(owner: duo_client.Admin) -> Ids:
+        ids = a_unit(owner)
+        return {**ids, "member": ids[name]}
+    return setup
+
+
 def _resync(ids: Ids) -> dict[str, Any]:
     return {f"code{n}": oath_code(SEED, 500 + n) for n in (1, 2, 3)}
 
@@ -264,4 +287,26 @@ TRASH_AND_COUNTS = [
          params=lambda ids: {"csv": "username,email\nnewcomer,newcomer@example.org\n"}),
 ]
 
-CASES = [*USERS, *ENROLLMENT, *DEVICES, *ACCOUNT, *GROUPS, *APPLICATIONS, *TRASH_AND_COUNTS]
+_UNIT = "/admin/v1/administrative_units/{admin_unit_id}"
+UNITS = [
+    Case("list administrative units", Action.READ_ADMIN_UNITS, "GET",
+         "/admin/v1/administrative_units", setup=a_unit),
+    Case("create administrative unit", Action.MANAGE_ADMIN_UNITS, "POST",
+         "/admin/v1/administrative_units",
+         params=lambda ids: {"name": "Lab", "restrict_by_groups": "true"}),
+    Case("get administrative unit", Action.READ_ADMIN_UNITS, "GET", _UNIT, setup=a_unit),
+    Case("modify administrative unit", Action.MANAGE_ADMIN_UNITS, "POST", _UNIT,
+         params=lambda ids: {"description": "Moved"}, setup=a_unit),
+    Case("delete administrative unit", Action.MANAGE_ADMIN_UNITS, "DELETE", _UNIT,
+         setup=a_unit),
+    *(Case(f"{verb} {kind} {preposition} unit", Action.MANAGE_ADMIN_UNITS, method,
+           _UNIT + f"/{kind}/{{member}}", setup=_member(id_name))
+      for kind, spare, current in (("admin", "spare_admin_id", "admin_id"),
+                                   ("group", "spare_group_id", "group_id"),
+                                   ("integration", "spare_ikey", "ikey"))
+      for verb, preposition, method, id_name in (("add", "to", "POST", spare),
+                                                 ("remove", "from", "DELETE", current))),
+]
+
+CASES = [*USERS, *ENROLLMENT, *DEVICES, *ACCOUNT, *GROUPS, *APPLICATIONS, *TRASH_AND_COUNTS,
+         *UNITS]

@@ -17,6 +17,7 @@ from authsvc.domain.admin.devices import DeviceAdmin
 from authsvc.domain.admin.groups import GroupAdmin
 from authsvc.domain.admin.integrations import IntegrationAdmin
 from authsvc.domain.admin.trash import TrashAdmin
+from authsvc.domain.admin.units import UnitAdmin
 from authsvc.domain.admin.users import UserAdmin
 from authsvc.domain.audit import AdminLog
 
@@ -33,3 +34,4 @@ class Administration:
     audit: AdminLog
     groups: GroupAdmin
     integrations: IntegrationAdmin
+    units: UnitAdmin

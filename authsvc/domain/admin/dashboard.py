@@ -59,6 +59,8 @@ class Dashboard:
     async def view(self, actor: Actor) -> DashboardView:
         """The counts, and (for a role that reads logs) the denials and the 24 hours."""
         await self._access.require(actor, Action.READ_SUMMARY)
+        if actor.scope.restricted:  # account-wide figures cannot be cut to a unit (scope.py)
+            return DashboardView({})
         counts = await self.counts(actor)
         if not actor.may(Action.READ_LOGS):
             return DashboardView(counts)

@@ -9,13 +9,17 @@ whatever the number of users.
 - A status filter: users are examined in creation order in windows of `WINDOW` (one pipelined
   round trip each, at most `MAX_WINDOWS` per request); the page ends with a cursor where the
   examination stopped, so the next page goes on from there.
+
+An administrator restricted by Administrative Units sees only the users in their units
+(`domain/scope.py`): the page is the scope's own, a search or filter keeps the users in scope.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from authsvc.domain.access import Access
+from authsvc.domain.scope import ScopeGuard
 from authsvc.domain.users import UserDirectory
 from authsvc.errors import InvalidParameter
 from authsvc.model.permissions import Action, Actor
@@ -64,10 +68,12 @@ def _checked(query: UserQuery) -> UserQuery:
 class UserFinder:
     """The Users page's reads, checked like every other read of users."""
 
-    def __init__(self, store: Store, access: Access, users: UserDirectory) -> None:
+    def __init__(self, store: Store, access: Access, users: UserDirectory,
+                 scope: ScopeGuard) -> None:
         self._store = store
         self._access = access
         self._users = users
+        self._scope = scope
 
     async def find(self, actor: Actor, query: UserQuery) -> Found:
         """One page of users as the query asks."""
@@ -75,12 +81,16 @@ class UserFinder:
         query = _checked(query)
         text = query.text.strip().lower()
         if text:
-            return await self._search(text, query)
-        if query.status:
-            return await self._filter(query)
-        users, total = await self._users.page_with_devices(query.offset, query.limit)
-        following = query.offset + query.limit
-        return Found(users, following if following < total else None, total)
+            found = await self._search(text, query)
+        elif query.status:
+            found = await self._filter(query)
+        else:
+            users, total = await self._scope.user_page(actor, query.offset, query.limit,
+                                                       self._users.page_with_devices)
+            following = query.offset + query.limit
+            return Found(users, following if following < total else None, total)
+        # A search or a filter keeps the users in the actor's Administrative Units.
+        return replace(found, users=await self._scope.users(actor, found.users))
 
     async def _search(self, text: str, query: UserQuery) -> Found:
         ids = await self._store.user_search.prefix(text, MAX_MATCHES)

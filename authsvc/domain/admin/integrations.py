@@ -15,6 +15,7 @@ from authsvc.domain.access import Access
 from authsvc.domain.audit import AdminLog
 from authsvc.domain.integration_changes import IntegrationChanges
 from authsvc.domain.integrations import Credentials, IntegrationRegistry
+from authsvc.domain.scope import ScopeGuard
 from authsvc.model.integrations import Grant, Integration, IntegrationType, Role
 from authsvc.model.permissions import ROLE_GRANTS, Action, Actor
 
@@ -32,8 +33,10 @@ def capability(integration: Integration) -> frozenset[Grant]:
 class IntegrationAdmin:
     """List, create, change and delete integrations; fetch a secret key."""
 
-    def __init__(self, access: Access, audit: AdminLog, registry: IntegrationRegistry) -> None:
+    def __init__(self, access: Access, audit: AdminLog, registry: IntegrationRegistry,
+                 scope: ScopeGuard) -> None:
         self._access = access
+        self._scope = scope
         self._audit = audit
         self._registry = registry
 
@@ -41,16 +44,19 @@ class IntegrationAdmin:
                    ) -> tuple[list[Integration], int]:
         """One page of integrations (no secrets)."""
         await self._access.require(actor, Action.READ_APPLICATIONS)
-        return await self._registry.page(offset, limit)
+        return await self._scope.integration_page(actor, offset, limit, self._registry.page)
 
     async def get(self, actor: Actor, ikey: str) -> Integration:
         """One integration (no secret); raises NotFound."""
         await self._access.require(actor, Action.READ_APPLICATIONS)
+        self._scope.integration(actor, ikey)
         return await self._registry.get(ikey)
 
     async def create(self, actor: Actor, changes: IntegrationChanges) -> Credentials:
         """A new integration with its secret key (`integration_create`; the key is not logged)."""
         await self._access.require(actor, Action.MANAGE_APPLICATIONS)
+        await self._scope.refuse_new_application(actor)
+        self._scope.permitted_groups(actor, changes.groups_allowed)
         credentials = await self._registry.prepare(changes)
         await self._require_within(actor, credentials.integration)
         await self._registry.save(credentials)
@@ -62,6 +68,8 @@ class IntegrationAdmin:
     async def update(self, actor: Actor, ikey: str, changes: IntegrationChanges) -> Integration:
         """Change an integration (`integration_update`)."""
         await self._access.require(actor, Action.MANAGE_APPLICATIONS)
+        self._scope.integration(actor, ikey)
+        self._scope.permitted_groups(actor, changes.groups_allowed)
         await self._require_within(actor, await self._registry.get(ikey))
         preview = await self._registry.preview(ikey, changes)
         await self._require_within(actor, preview)
@@ -73,6 +81,7 @@ class IntegrationAdmin:
     async def delete(self, actor: Actor, ikey: str) -> None:
         """Delete an integration (`integration_delete`; nothing happens if already gone)."""
         await self._access.require(actor, Action.MANAGE_APPLICATIONS)
+        self._scope.integration(actor, ikey)
         existing = await self._registry.find(ikey)
         if existing is None:
             return
@@ -85,6 +94,7 @@ class IntegrationAdmin:
         """The secret key in clear; the fetch is logged (``integration_skey_view``, an authsvc
         addition), the key never."""
         await self._access.require(actor, Action.MANAGE_APPLICATIONS)
+        self._scope.integration(actor, ikey)
         integration = await self._registry.get(ikey)
         await self._require_within(actor, integration)
         skey = await self._registry.secret_key(ikey)

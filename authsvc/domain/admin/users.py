@@ -15,6 +15,7 @@ from authsvc.domain.audit import AdminLog
 from authsvc.domain.bypass import BypassIssuer, BypassRequest
 from authsvc.domain.helpdesk import HelpDesk
 from authsvc.domain.invitations import Invitations
+from authsvc.domain.scope import ScopeGuard
 from authsvc.domain.trash import Trash
 from authsvc.domain.user_import import ImportReport, UserImporter
 from authsvc.domain.user_import_csv import ImportRow
@@ -27,6 +28,7 @@ from authsvc.model.users import User, UserDevices, UserStatus
 from authsvc.store import Store
 
 LOOKUP_MAX = 100
+NEW_USERS = "new users would be outside them"
 _IMPORT_ACTIONS = {"created": "user_create", "updated": "user_update", "deleted": "user_delete"}
 
 
@@ -61,8 +63,9 @@ class UserAdmin:
 
     def __init__(self, store: Store, access: Access, audit: AdminLog, users: UserDirectory,
                  bypass: BypassIssuer, helpdesk: HelpDesk, invitations: Invitations,
-                 trash: Trash, importer: UserImporter) -> None:
+                 trash: Trash, importer: UserImporter, scope: ScopeGuard) -> None:
         self._store = store
+        self._scope = scope
         self._access = access
         self._audit = audit
         self._users = users
@@ -78,7 +81,7 @@ class UserAdmin:
     async def page(self, actor: Actor, offset: int, limit: int) -> tuple[list[UserDevices], int]:
         """One page of users with their devices."""
         await self._access.require(actor, Action.READ_USERS)
-        return await self._users.page_with_devices(offset, limit)
+        return await self._scope.user_page(actor, offset, limit, self._users.page_with_devices)
 
     async def lookup(self, actor: Actor, lookup: UserLookup) -> list[UserDevices]:
         """Users by name (or alias), names, ids or email, with their devices."""
@@ -91,17 +94,19 @@ class UserAdmin:
             found = await self._users.get_many(lookup.user_ids[:LOOKUP_MAX])
         else:
             found = await self._users.with_email(lookup.email or "")
-        return await self._users.with_devices(found)
+        return await self._scope.users(actor, await self._users.with_devices(found))
 
     async def get(self, actor: Actor, user_id: str) -> UserDevices:
         """One user with its devices; raises NotFound."""
         await self._access.require(actor, Action.READ_USERS)
-        return await self._users.get_with_devices(user_id)
+        await self._scope.user(actor, user_id)
+        return self._scope.shown(actor, [await self._users.get_with_devices(user_id)])[0]
 
     async def add(self, actor: Actor, changes: UserChanges) -> User:
         """A new user (`user_create`)."""
         await self._access.require_user_changes(actor, None, requested_fields(changes),
                                                 requested_status(changes), await self._settings())
+        await self._scope.refuse_if_restricted(actor, Action.CREATE_USERS, NEW_USERS)
         user = await self._users.add(changes)
         await self._audit.record(actor, "user_create", user.username,
                                  _described(changes, requested_fields(changes)))
@@ -109,19 +114,21 @@ class UserAdmin:
 
     async def update(self, actor: Actor, user_id: str, changes: UserChanges) -> UserDevices:
         """Change a user (`user_update`), within the actor's role's limits."""
+        await self._scope.user(actor, user_id)
         before = await self._users.get(user_id)
         fields = requested_fields(changes)
         await self._access.require_user_changes(actor, before, fields, requested_status(changes),
                                                 await self._settings())
         after = await self._users.update(user_id, changes)
         await self._audit.record(actor, "user_update", after.username, _described(changes, fields))
-        return await self._users.get_with_devices(user_id)
+        return self._scope.shown(actor, [await self._users.get_with_devices(user_id)])[0]
 
     async def delete(self, actor: Actor, user_id: str) -> None:
         """Delete a user: send it to the Trash (`user_delete`, seed 001's first step; the
         Trash facade restores or deletes for good). Nothing happens if the user is gone or in
         the Trash already."""
         await self._access.require(actor, Action.DELETE_USERS)
+        await self._scope.user(actor, user_id)
         user = await self._trash.send(user_id, why="admin")
         if user is not None:
             await self._audit.record(actor, "user_delete", user.username, {"trash": True})
@@ -131,6 +138,7 @@ class UserAdmin:
         """Create, update or delete users from a CSV (seed 001, Import Users): one report entry
         per row, each row all or nothing; a status a role may not set fails that row only."""
         await self._access.require(actor, Action.IMPORT_USERS)
+        await self._scope.refuse_if_restricted(actor, Action.IMPORT_USERS, NEW_USERS)
         settings = await self._settings()
 
         async def check(row: ImportRow, existing: User | None) -> None:
@@ -153,6 +161,7 @@ class UserAdmin:
     async def bypass_codes(self, actor: Actor, user_id: str) -> tuple[User, list[BypassCode]]:
         """The user's live bypass codes (metadata only)."""
         await self._access.require(actor, Action.READ_USERS)
+        await self._scope.user(actor, user_id)
         user = await self._users.get(user_id)
         return user, await self._bypass.of_user(user.user_id)
 
@@ -161,6 +170,7 @@ class UserAdmin:
         """New bypass codes, shown this once (`bypass_create`); Help Desk as the setting says."""
         settings = await self._settings()
         limited = await self._access.bypass_limits(actor, settings, request.customised)
+        await self._scope.user(actor, user_id)
         user = await self._users.get(user_id)
         default_secs = settings.bypass_default_expiration * 60
         if limited:
@@ -177,6 +187,7 @@ class UserAdmin:
                                      integration: Integration) -> dict[str, str]:
         """Help Desk verification push: push id and the confirmation code to read out."""
         await self._access.require(actor, Action.VERIFY_WITH_PUSH)
+        await self._scope.user(actor, user_id)
         return await self._helpdesk.send(user_id, phone_id, integration)
 
     async def wait_verification_push(self, actor: Actor, user_id: str,
@@ -199,15 +210,21 @@ class UserAdmin:
     async def verification_push_response(self, actor: Actor, user_id: str,
                                          push_id: str) -> dict[str, str]:
         await self._access.require(actor, Action.VERIFY_WITH_PUSH)
+        await self._scope.user(actor, user_id)
         return await self._helpdesk.response(user_id, push_id)
 
     async def enroll(self, actor: Actor, username: str, email: str,
                      valid_secs: int | None) -> dict[str, object]:
-        """`enroll_user`: mail an enrollment link, creating the user when needed."""
+        """`enroll_user`: mail an enrollment link, creating the user when needed. A restricted
+        administrator gets the same refusal for an unknown name and a user outside their
+        scope (nothing tells the user exists)."""
         settings = await self._settings()
-        if await self._users.by_name(username) is None:
+        existing = await self._users.by_name(username)
+        if existing is None:
             await self._access.require(actor, Action.CREATE_USERS)
         await self._access.require_enrollment_email(actor, settings)
+        if existing is None or not await self._scope.has_user(actor, existing.user_id):
+            await self._scope.refuse_if_restricted(actor, Action.CREATE_USERS, NEW_USERS)
         result = await self._invitations.invite(username, email, valid_secs)
         await self._audit.record(actor, "user_enroll", username, {"email": email})
         return result
@@ -216,6 +233,7 @@ class UserAdmin:
                                       valid_secs: int | None) -> dict[str, object]:
         """Mail the user a link to register a security key themselves."""
         await self._access.require(actor, Action.MANAGE_DEVICES)
+        await self._scope.user(actor, user_id)
         result = await self._invitations.invite_for_key(user_id, email, valid_secs)
         await self._audit.record(actor, "user_enroll", str(result.get("username", "")),
                                  {"security_key": True})

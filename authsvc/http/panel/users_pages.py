@@ -36,7 +36,8 @@ async def users(request: web.Request) -> web.Response:
     """GET /admin/users: a page of users (search, status, offset, limit in the query)."""
     svc, who, query = services(request), actor(request), _query(request)
     found = await svc.panel.finder.find(who, query)
-    counts = await svc.panel.dashboard.counts(who) if who.may(Action.READ_SUMMARY) else {}
+    counts = await svc.panel.dashboard.counts(who) \
+        if who.may(Action.READ_SUMMARY) and not who.scope.restricted else {}
     return page(request, "panel/users.html", title="Users", section="users", found=found,
                 query=query, statuses=[status.value for status in UserStatus],
                 sizes=PAGE_SIZES, view={"counts": counts})

@@ -147,6 +147,25 @@ class TaggedKeys:
         session expired are pruned when the set is read. No TTL."""
         return f"{self.prefix}:{{admins}}:sessions:{admin_id}"
 
+    def admin_units(self) -> str:
+        """ZSET: Administrative Unit ids by creation time (ms). No TTL."""
+        return f"{self.prefix}:{{admins}}:units"
+
+    def admin_unit(self, unit_id: str) -> str:
+        """HASH: an Administrative Unit (name, description, restrict_by_groups and
+        restrict_by_integrations "1"/"0", created). No TTL."""
+        return f"{self.prefix}:{{admins}}:unit:{unit_id}"
+
+    def admin_unit_members(self, unit_id: str, kind: str) -> str:
+        """SET: ids of the unit's members of one kind (``admin`` ids, ``group`` ids,
+        ``integration`` keys). Under {admins} with the unit, so the unit scripts check an
+        administrator's role and the unit's existence in the same call. No TTL."""
+        return f"{self.prefix}:{{admins}}:unit:{unit_id}:{kind}"
+
+    def admin_unit_names(self) -> str:
+        """HASH: lowercased unit name -> unit id (names are unique). No TTL."""
+        return f"{self.prefix}:{{admins}}:unit_names"
+
     # --- user counters: one shard per hash slot, in the slot of the users it counts ----------
 
     def user_slot(self, user_id: str) -> int:
