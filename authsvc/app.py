@@ -35,6 +35,8 @@ from authsvc.http import (
     carrier,
     device_api,
     oauth,
+    observe,
+    openapi,
     outbox,
     pages,
     panel,
@@ -44,8 +46,10 @@ from authsvc.http import (
     security_keys,
 )
 from authsvc.http.middleware import SERVICES, error_middleware, signature_middleware
+from authsvc.http.observe import metrics_listener, observe_middleware
 from authsvc.http.proxies import proxy_middleware
 from authsvc.http.web import page_middleware, setup_templates
+from authsvc.obs.metrics import count_round_trip
 from authsvc.services import Services
 from authsvc.settings import Settings, SettingsError
 from authsvc.store import Redis, Store
@@ -56,7 +60,8 @@ ANNOUNCE_EVERY_S = 5.0  # the base URL's heartbeat; a process that dies is forgo
 ANNOUNCE_TTL_MS = 15_000  # ... this long
 ROUTES = (auth_api, admin_admins, admin_enroll, admin_trash, admin_users, admin_tokens,
           admin_phones, admin_account, admin_groups, admin_integrations, admin_units, device_api,
-          carrier, outbox, pages, portal, security_keys, oauth, prompt, prompt_devices, panel)
+          carrier, outbox, pages, portal, security_keys, oauth, prompt, prompt_devices, openapi,
+          observe, panel)
 
 
 def secret_box(settings: Settings) -> SecretBox:
@@ -78,18 +83,20 @@ def create_app(
         if not settings.redis_url:
             raise SettingsError("AUTHSVC_REDIS_URL is not set (authsvc serve sets it)")
         redis = Redis.from_url(settings.redis_url, timeout=settings.redis_timeout)
+    redis.on_round_trip = count_round_trip
     store = Store(redis, prefix=settings.key_prefix,
                   authlog_max_entries=settings.authlog_max_entries)
     middlewares: list[Middleware] = [error_middleware, page_middleware, panel.panel_middleware,
                                      signature_middleware]
     if settings.trusted_proxies:
         middlewares.insert(0, proxy_middleware(settings.trusted_proxies))
+    middlewares.insert(0, observe_middleware)  # outermost: every answer counted and timed
     app = web.Application(middlewares=middlewares, client_max_size=settings.max_body_bytes)
     setup_templates(app)
     app[SERVICES] = Services.build(settings, store, box or secret_box(settings),
                                    clock or SystemClock())
     app.cleanup_ctx.extend([_store_lifetime, _events_lifetime, _background_lifetime,
-                            _announce])
+                            _announce, metrics_listener])
     app.on_shutdown.append(_release_waiters)
     for module in ROUTES:
         module.setup_routes(app)

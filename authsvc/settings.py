@@ -103,6 +103,12 @@ ENV_TABLE: tuple[EnvVar, ...] = (
            "Users page (reading them sums every hash slot holding users)"),
     EnvVar("AUTHSVC_LOG_LEVEL", "log_level", "info", "debug, info, warning or error"),
     EnvVar("AUTHSVC_ACCESS_LOG", "access_log", "0", "1 = log every HTTP request"),
+    EnvVar("AUTHSVC_LOG_FORMAT", "log_format", "text",
+           "text (one line per record) or json (one object per line, with `request_id`)"),
+    EnvVar("AUTHSVC_METRICS_TOKEN", "metrics_token", "",
+           "bearer token (>= 32 chars) opening `/metrics` on the service's port; unset = 404"),
+    EnvVar("AUTHSVC_METRICS_LISTEN", "metrics_listen", "",
+           "host:port of a plain-HTTP listener serving only `/metrics`, no token; unset = none"),
     EnvVar("AUTHSVC_TRUSTED_PROXIES", "trusted_proxies", "",
            "comma-separated addresses or networks (`10.0.0.0/8`) of reverse proxies whose "
            "`X-Forwarded-For` names the client (rate limits, logs); empty = trust none"),
@@ -167,10 +173,21 @@ def _to_networks(text: str) -> tuple[IPNetwork, ...]:
                          "separated by commas") from None
 
 
-def _to_delivery(text: str) -> str:
-    if text not in ("outbox", "webhook"):
-        raise ValueError("must be outbox or webhook")
-    return text
+def _one_of(*choices: str) -> Callable[[str], str]:
+    def cast(text: str) -> str:
+        if text not in choices:
+            raise ValueError(f"must be {' or '.join(choices)}")
+        return text
+    return cast
+
+
+def _to_listen(text: str) -> tuple[str, int] | None:
+    if not text:
+        return None
+    host, sep, port = text.rpartition(":")
+    if not sep or not host:
+        raise ValueError("must be host:port")
+    return host.strip("[]"), _to_port(port)
 
 
 def _to_log_level(text: str) -> str:
@@ -196,7 +213,7 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "redis_timeout": _to_positive_float,
     "authlog_max_entries": _to_positive_int,
     "log_level": _to_log_level,
-    "delivery": _to_delivery,
+    "delivery": _one_of("outbox", "webhook"),
     "webhook_url": _to_optional_str,
     "webhook_secret": _to_secret,
     "webhook_max_attempts": _to_positive_int,
@@ -207,6 +224,9 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "trash_sweep_seconds": _to_positive_float,
     "panel_counts_seconds": _to_positive_float,
     "access_log": _to_bool,
+    "log_format": _one_of("text", "json"),
+    "metrics_token": _to_secret,
+    "metrics_listen": _to_listen,
     "trusted_proxies": _to_networks,
     **{f"rate_limit_{limiter.value}": RateLimit.parse for limiter in Limiter},
 }
@@ -232,6 +252,9 @@ class Settings:
     authlog_max_entries: int = 1_000_000
     log_level: str = "info"
     access_log: bool = False
+    log_format: str = "text"
+    metrics_token: Secret | None = None
+    metrics_listen: tuple[str, int] | None = None
     trusted_proxies: tuple[IPNetwork, ...] = ()
     delivery: str = "outbox"
     webhook_url: str | None = None

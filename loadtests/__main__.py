@@ -25,6 +25,8 @@ SCENARIOS: dict[str, tuple[str, str]] = {
                     "N pushes in flight against a running service"),
     "ceiling": ("loadtests.scenarios.ceiling:main",
                 "bare aiohttp + N EVALSHAs: the machine's ceiling"),
+    "chaos": ("loadtests.scenarios.chaos:main",
+              "sign-ins while Redis and a process are killed: decisions lost must be 0"),
 }
 SHIMS = ("the documented commands run the same scenarios: python -m loadtests.bench (passcode),\n"
          "loadtests.push_bench (push), .hotspots, .push_hotspots, .seed, .push_seed,\n"

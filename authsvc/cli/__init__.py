@@ -25,7 +25,9 @@ from authsvc.cli_tools import NotText, OneLineParser, read_text
 from authsvc.embedded_redis import EmbeddedRedisError
 from authsvc.errors import InvalidParameter
 from authsvc.integration_cli import integration_create, integration_list
+from authsvc.model.authlog import REQUEST_ID
 from authsvc.model.integrations import Role
+from authsvc.obs import logs
 from authsvc.server import ServeError, serve
 from authsvc.services import Services
 from authsvc.settings import Settings, SettingsError
@@ -107,9 +109,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(os.environ, **overrides)
 
 
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def _configure_logging(level: str, log_format: str = "text") -> None:
+    logs.configure(level, log_format, REQUEST_ID.get)
 
 
 def import_tokens(settings: Settings, path: Path, token_type: str, partial: bool) -> int:
@@ -154,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = _settings(args)
-        _configure_logging(settings.log_level)
+        _configure_logging(settings.log_level, settings.log_format)
         if args.command == "serve":
             return serve(settings)
         if args.command == "integration" and args.action == "create":

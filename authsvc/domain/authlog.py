@@ -11,6 +11,7 @@ from authsvc.errors import InvalidParameter
 from authsvc.model.admin_factors import is_admin_subject
 from authsvc.model.authlog import AttemptFacts, LogPage, LogQuery
 from authsvc.model.verdicts import Verdict
+from authsvc.obs.metrics import DECISIONS
 from authsvc.store import Store
 
 MAX_LIMIT = 1000
@@ -51,6 +52,7 @@ def auth_record(facts: AttemptFacts, verdict: Verdict, now: float) -> dict[str, 
                         "location": {"city": None, "state": None, "country": None}},
         "ood_software": None,
         "trusted_endpoint_status": None,
+        "request_id": facts.request_id or None,  # authsvc: the X-Request-Id of the attempt
     }
 
 
@@ -91,10 +93,12 @@ class AuthLog:
         self._store = store
 
     async def record(self, facts: AttemptFacts, verdict: Verdict, now: float) -> None:
-        """Append the record of one decision. Administrators' second factors are not users'
-        authentications: the panel writes them to the administrator log instead."""
+        """Append the record of one decision (and count it: `authsvc_decisions_total`).
+        Administrators' second factors are not users' authentications: the panel writes them to
+        the administrator log instead, and they are not counted."""
         if is_admin_subject(facts.user_id):
             return
+        DECISIONS.labels(verdict.factor or "none", verdict.log_result or "none").inc()
         await self._store.authlog.append(auth_record(facts, verdict, now), int(now * 1000))
 
     async def query(self, query: LogQuery) -> LogPage:

@@ -11,6 +11,8 @@ import asyncio
 import contextlib
 from collections.abc import Iterator
 
+from authsvc.obs.metrics import WAITING
+
 
 class Waiters:
     """asyncio events keyed by topic, set when the topic is announced."""
@@ -26,9 +28,12 @@ class Waiters:
         if self.closed:
             event.set()
         self._events.setdefault(topic, set()).add(event)
+        waiting = WAITING.labels(topic.partition(":")[0])  # tx (pushes, calls) or phone
+        waiting.inc()
         try:
             yield event
         finally:
+            waiting.dec()
             group = self._events.get(topic)
             if group is not None:
                 group.discard(event)

@@ -10,14 +10,13 @@ link. A link of a user in the Trash, or deleted, does not open.
 
 from __future__ import annotations
 
-import csv
-import io
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from authsvc.clock import Clock
 from authsvc.crypto import SecretBox, random_id, secret_hash
+from authsvc.domain.csv_rows import csv_rows
 from authsvc.domain.links import Links
 from authsvc.domain.messages import Message, Messenger
 from authsvc.domain.users import UserChanges, UserDirectory, check_email, normalize_name
@@ -67,7 +66,7 @@ def parse_bulk_csv(text: str) -> list[BulkRow]:
     errors: list[str] = []
     seen: set[str] = set()
     first = True
-    for line, fields in enumerate(csv.reader(io.StringIO(text)), start=1):
+    for line, fields in enumerate(csv_rows(text), start=1):
         if not fields or not "".join(fields).strip():
             continue
         is_first, first = first, False

@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import csv
-import io
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from authsvc.domain.csv_rows import csv_rows
 from authsvc.domain.tokens import NewToken, TokenRegistry, check_serial, parse_seed, parse_type
 from authsvc.domain.users import UserDirectory
 from authsvc.errors import AuthsvcError, InvalidParameter
@@ -105,7 +104,7 @@ def _check(token: NewToken) -> None:
 def parse_csv(text: str, token_type: str) -> tuple[list[ImportRow], ImportReport]:
     """Rows to import, and a report holding the errors of the lines that cannot be."""
     kind = parse_type(token_type)
-    lines = [(n, [f.strip() for f in row]) for n, row in enumerate(csv.reader(io.StringIO(text)), 1)
+    lines = [(n, [f.strip() for f in row]) for n, row in enumerate(csv_rows(text), 1)
              if row and "".join(row).strip() and not row[0].startswith("LOGGING START")]
     header = None
     if lines and {f.lower() for f in lines[0][1]} & HEADER_NAMES and not lines[0][1][0] == "Yubico OTP":

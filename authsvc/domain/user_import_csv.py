@@ -17,10 +17,9 @@ A bad row is reported with its line number, the field and why; the other rows go
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
+from authsvc.domain.csv_rows import csv_rows
 from authsvc.domain.phones import normalize_number
 from authsvc.domain.users import UserChanges, apply_changes, normalize_name
 from authsvc.errors import AuthsvcError, InvalidParameter
@@ -139,7 +138,7 @@ def parse_import_csv(text: str) -> tuple[list[ImportRow], list[RowError]]:
     """The rows that can be imported and the errors of those that cannot (a username twice:
     every repeat after the first). Raises InvalidParameter when the file itself is unusable
     (no header, an unknown column, no rows, more than MAX_ROWS)."""
-    reader = csv.reader(io.StringIO(text))
+    reader = iter(csv_rows(text))
     header = next(reader, None)
     if not header:
         raise InvalidParameter("csv (empty: a header line and at least one row)")

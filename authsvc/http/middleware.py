@@ -24,6 +24,7 @@ from authsvc.errors import (
     MethodNotAllowed,
     NotAuthenticated,
     NotFound,
+    RateLimited,
     StoreUnavailable,
 )
 from authsvc.http.envelope import fail
@@ -33,6 +34,7 @@ from authsvc.http.signature import SignaturePolicy, claimed_ikey, read_wire, ver
 from authsvc.http.web import is_panel_path
 from authsvc.model.integrations import IntegrationType
 from authsvc.model.permissions import Actor
+from authsvc.obs.metrics import RATE_LIMITED, REDIS_ERRORS
 from authsvc.services import Services
 
 log = logging.getLogger(__name__)
@@ -91,15 +93,20 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except StoreUnavailable as exc:
+        REDIS_ERRORS.labels(type(exc).__name__).inc()
         log.warning("redis unavailable: %s", exc)
         return fail(StoreUnavailable())
     except AuthsvcError as error:
+        if isinstance(error, RateLimited):
+            RATE_LIMITED.labels(error.message_detail or "").inc()
         return fail(error)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         return fail(_from_http_exception(exc))
-    except Exception:
+    except Exception as exc:
+        if type(exc).__module__.startswith("authsvc.store"):  # an error reply of Redis
+            REDIS_ERRORS.labels(type(exc).__name__).inc()
         # The id ties the client's answer to the logged traceback; the path is redacted.
         error_id = secrets.token_hex(6)
         log.exception("unexpected error %s on %s %s", error_id, request.method,

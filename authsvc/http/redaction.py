@@ -55,7 +55,8 @@ class RedactingAccessLogger(AbstractAccessLogger):
         self.logger.info(
             '%s "%s %s HTTP/%d.%d" %d %d %.1fms "%s"', request.remote or "-", request.method,
             redact_target(request.raw_path), version.major, version.minor, response.status,
-            response.body_length, time * 1000, agent[:200])
+            response.body_length, time * 1000, agent[:200],
+            extra={"request_id": response.headers.get("X-Request-Id", "")})
 
     @property
     def enabled(self) -> bool:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
+
+# The id of the HTTP request being served (set by `http/observe.py`, echoed as X-Request-Id);
+# a task started while serving it inherits it. Empty outside a request.
+REQUEST_ID: ContextVar[str] = ContextVar("authsvc_request_id", default="")
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +25,9 @@ class AttemptFacts:
     email: str = ""
     ipaddr: str | None = None
     hostname: str | None = None
+    # The request that started the attempt (kept with a push, so its answer, decided in
+    # another request, is logged with the request that asked).
+    request_id: str = field(default_factory=REQUEST_ID.get)
 
 
 @dataclass(frozen=True, slots=True)

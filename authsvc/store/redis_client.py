@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import ssl
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -175,6 +175,9 @@ class Redis:
         self._connect_lock = asyncio.Lock()
         self._watchdog: asyncio.Task[None] | None = None
         self._closed = False
+        # Called with the number of commands of each write (one round trip); the composition
+        # root sets it to count round trips for /metrics.
+        self.on_round_trip: Callable[[int], None] | None = None
 
     @classmethod
     def from_url(cls, url: str, *, timeout: float = 2.0) -> Redis:
@@ -226,6 +229,8 @@ class Redis:
             protocol.pending.append(_Pending(future, deadline))
             futures.append(future)
         protocol.queue(packed)
+        if self.on_round_trip is not None:
+            self.on_round_trip(len(packed))
         return futures
 
     async def _connected(self) -> _RespProtocol:

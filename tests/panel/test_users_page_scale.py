@@ -61,6 +61,13 @@ async def _trips(client: Client, path: str) -> tuple[int, float]:
     return CountingRedis.round_trips, elapsed
 
 
+async def _fewest_trips(client: Client, path: str) -> int:
+    """The request's round trips: the counter is the process's, and the service's background
+    work (the base URL's heartbeat, the sweeps) may add one now and then; three tries, the
+    fewest."""
+    return min([(await _trips(client, path))[0] for _ in range(3)])
+
+
 @pytest.mark.slow
 async def test_the_users_page_costs_the_same_round_trips_at_10000_and_30000_users(
         panel: Panel, browser: Client) -> None:
@@ -69,9 +76,9 @@ async def test_the_users_page_costs_the_same_round_trips_at_10000_and_30000_user
     store = panel.services.store
     await seed_users(store, 0, 10_000)
     await _trips(browser, "/admin")  # the user counts, read once per process every 10 s
-    small = {path: (await _trips(browser, path))[0] for path in PAGES}
+    small = {path: await _fewest_trips(browser, path) for path in PAGES}
     await seed_users(store, 10_000, 20_000)
-    large = {path: (await _trips(browser, path))[0] for path in PAGES}
+    large = {path: await _fewest_trips(browser, path) for path in PAGES}
     assert large == small, (small, large)
     # session + listing + users and devices (two pipelines); a filter at most four windows of
     # two round trips each.

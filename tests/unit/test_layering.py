@@ -29,13 +29,14 @@ def _modules(folder: str) -> list[Path]:
     return sorted((ROOT / folder).rglob("*.py"))
 
 
-LEAVES = frozenset({"errors", "clock", "crypto", "wire"})
+LEAVES = frozenset({"errors", "clock", "crypto", "wire", "obs"})
 # What each layer of authsvc/ may import from authsvc/ (besides itself).
 LAYERS: dict[str, frozenset[str]] = {
     "errors": frozenset(),
     "wire": frozenset(),
     "clock": frozenset(),
     "crypto": frozenset(),
+    "obs": frozenset(),
     "model": frozenset({"errors"}),
     "store": frozenset({"model", "errors"}),
     "factors": frozenset({"model", "errors", "crypto"}),
