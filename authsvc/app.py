@@ -39,6 +39,7 @@ from authsvc.http import (
     openapi,
     outbox,
     pages,
+    panel,
     portal,
     prompt,
     prompt_devices,
@@ -60,7 +61,7 @@ ANNOUNCE_TTL_MS = 15_000  # ... this long
 ROUTES = (auth_api, admin_admins, admin_enroll, admin_trash, admin_users, admin_tokens,
           admin_phones, admin_account, admin_groups, admin_integrations, admin_units, device_api,
           carrier, outbox, pages, portal, security_keys, oauth, prompt, prompt_devices, openapi,
-          observe)
+          observe, panel)
 
 
 def secret_box(settings: Settings) -> SecretBox:
@@ -91,7 +92,8 @@ def create_app(
     store = Store(redis, prefix=settings.key_prefix,
                   authlog_max_entries=settings.authlog_max_entries,
                   authlog_retention_ms=settings.authlog_retention_days * 86_400_000)
-    middlewares: list[Middleware] = [error_middleware, page_middleware, signature_middleware]
+    middlewares: list[Middleware] = [error_middleware, page_middleware, panel.panel_middleware,
+                                     signature_middleware]
     if settings.trusted_proxies:
         middlewares.insert(0, proxy_middleware(settings.trusted_proxies))
     middlewares.insert(0, observe_middleware)  # outermost: every answer counted and timed
@@ -136,7 +138,8 @@ async def _background_lifetime(app: web.Application) -> AsyncIterator[None]:
     loop = asyncio.get_running_loop()
     settings = services.settings
     sweepers = [loop.create_task(services.unenrolled.run(settings.unenrolled_sweep_seconds)),
-                loop.create_task(services.trash_sweep.run(settings.trash_sweep_seconds))]
+                loop.create_task(services.trash_sweep.run(settings.trash_sweep_seconds)),
+                loop.create_task(_index_users(services))]
     # Everything built at start-up lives as long as the process: keep it out of the
     # collector's full passes, which otherwise stop the loop for 15-35 ms at full load.
     gc.collect()
@@ -148,6 +151,12 @@ async def _background_lifetime(app: web.Application) -> AsyncIterator[None]:
             await sweeper
     if services.webhook is not None:
         await services.webhook.close()
+
+
+async def _index_users(services: Services) -> None:
+    """Put users stored before the Admin Panel's search index existed into it (once)."""
+    with contextlib.suppress(StoreUnavailable):
+        await services.panel.finder.rebuild_index()
 
 
 async def _announce(app: web.Application) -> AsyncIterator[None]:

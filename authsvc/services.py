@@ -21,6 +21,7 @@ from authsvc.domain.integrations import IntegrationRegistry
 from authsvc.domain.invitations import Invitations
 from authsvc.domain.links import Links
 from authsvc.domain.messages import Messenger
+from authsvc.domain.panel import Panel
 from authsvc.domain.phones import PhoneDirectory
 from authsvc.domain.portal import Portals
 from authsvc.domain.preauth import Preauth
@@ -76,6 +77,7 @@ class Services:
     token_import: TokenImporter
     unenrolled: UnenrolledLockout
     prompt: Prompt
+    panel: Panel
     limits: RateLimits
     trash_sweep: TrashSweep
 

@@ -112,6 +112,9 @@ ENV_TABLE: tuple[EnvVar, ...] = (
     EnvVar("AUTHSVC_TRASH_SWEEP_SECONDS", "trash_sweep_seconds", "600",
            "how often one process sends users inactive for `inactive_user_expiration` days to "
            "the Trash and deletes users in the Trash for longer than `pending_deletion_days`"),
+    EnvVar("AUTHSVC_PANEL_COUNTS_SECONDS", "panel_counts_seconds", "10",
+           "how long one process shows the same user counts on the Admin Panel's Dashboard and "
+           "Users page (reading them sums every hash slot holding users)"),
     EnvVar("AUTHSVC_LOG_LEVEL", "log_level", "info", "debug, info, warning or error"),
     EnvVar("AUTHSVC_ACCESS_LOG", "access_log", "0", "1 = log every HTTP request"),
     EnvVar("AUTHSVC_LOG_FORMAT", "log_format", "text",
@@ -262,6 +265,7 @@ _CASTS: dict[str, Callable[[str], Any]] = {
     "u2f_app_id": _to_optional_str,
     "unenrolled_sweep_seconds": _to_positive_float,
     "trash_sweep_seconds": _to_positive_float,
+    "panel_counts_seconds": _to_positive_float,
     "access_log": _to_bool,
     "log_format": _one_of("text", "json"),
     "metrics_token": _to_secret,
@@ -310,6 +314,7 @@ class Settings:
     u2f_app_id: str | None = None
     unenrolled_sweep_seconds: float = 600.0
     trash_sweep_seconds: float = 600.0
+    panel_counts_seconds: float = 10.0
     rate_limit_integration: RateLimit | None = DEFAULT_RATE_LIMITS[Limiter.INTEGRATION]
     rate_limit_ip: RateLimit | None = DEFAULT_RATE_LIMITS[Limiter.IP]
     rate_limit_username: RateLimit | None = DEFAULT_RATE_LIMITS[Limiter.USERNAME]

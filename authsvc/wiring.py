@@ -22,6 +22,7 @@ from authsvc.domain.admin.integrations import IntegrationAdmin
 from authsvc.domain.admin.trash import TrashAdmin
 from authsvc.domain.admin.units import UnitAdmin
 from authsvc.domain.admin.users import UserAdmin
+from authsvc.domain.admin_factors import AdminFactors
 from authsvc.domain.admins import AdminAccounts
 from authsvc.domain.audit import AdminLog
 from authsvc.domain.auth import Authenticator
@@ -39,6 +40,7 @@ from authsvc.domain.links import Links
 from authsvc.domain.messages import Messenger
 from authsvc.domain.oidc import Oidc
 from authsvc.domain.out_of_band import OutOfBandSender
+from authsvc.domain.panel import Panel
 from authsvc.domain.phones import PhoneDirectory
 from authsvc.domain.portal import Portals
 from authsvc.domain.preauth import Preauth
@@ -244,9 +246,27 @@ class Wiring:
         return GroupDirectory(self.store, self.clock)
 
     @cached_property
+    def _audit(self) -> AdminLog:
+        return AdminLog(self.store, self.clock)
+
+    @cached_property
+    def _access(self) -> Access:
+        return Access(self._audit)
+
+    @cached_property
+    def _admin_factors(self) -> AdminFactors:
+        return AdminFactors(self.store, self.clock, self.auth, self.pushes, self.phones,
+                            self.security_keys, self.links)
+
+    @cached_property
+    def panel(self) -> Panel:
+        return Panel.build(self.store, self.clock, self.box, self._audit, self._access,
+                           self._admin_factors, self.users, self.admin.users,
+                           counts_fresh_s=self.settings.panel_counts_seconds)
+
+    @cached_property
     def admin(self) -> Administration:
-        audit = AdminLog(self.store, self.clock)
-        access = Access(audit)
+        audit, access = self._audit, self._access
         scope = ScopeGuard(self.store, access)
         return Administration(
             users=UserAdmin(self.store, access, audit, self.users, self.bypass, self.helpdesk,
@@ -258,7 +278,7 @@ class Wiring:
             account=AccountAdmin(access, audit, self.account, self.authlog, self.invitations,
                                  scope),
             admins=AdminAdmin(access, audit, AdminAccounts(self.store, self.clock, self.links),
-                              self.messenger),
+                              self.messenger, self._admin_factors, self.store),
             trash=TrashAdmin(access, audit, self.trash, UserCounter(self.store, self.clock),
                              scope),
             groups=GroupAdmin(access, audit, self.groups, self.users, scope),

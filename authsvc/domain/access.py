@@ -61,15 +61,9 @@ class Access:
                              settings: AccountSettings) -> None:
         """A status change from `before`'s status to `status`."""
         await self.require(actor, Action.CHANGE_USER_STATUS)
-        if actor.role is Role.HELP_DESK and not (
-                before is not None and before.status in HELP_DESK_UNLOCKABLE
-                and status is UserStatus.ACTIVE):
-            await self.deny(actor, Action.CHANGE_USER_STATUS,
-                            "help_desk may only set a locked out or disabled user to active")
-        if actor.role is Role.USER_MANAGER and status is UserStatus.BYPASS \
-                and not settings.user_managers_can_put_users_in_bypass:
-            await self.deny(actor, Action.CHANGE_USER_STATUS,
-                            "user_manager may not apply bypass status (setting)")
+        refusal = status_refusal(actor, before, status, settings)
+        if refusal:
+            await self.deny(actor, Action.CHANGE_USER_STATUS, refusal)
 
     async def bypass_limits(self, actor: Actor, settings: AccountSettings,
                             customised: bool) -> bool:
@@ -77,21 +71,68 @@ class Access:
         with the setting's defaults). `customised`: the request set a code, count, reuse
         count or expiry."""
         await self.require(actor, Action.CREATE_BYPASS_CODES)
-        if actor.role is not Role.HELP_DESK:
-            return False
-        if settings.helpdesk_bypass == "deny":
+        policy = bypass_policy(actor, settings)
+        if policy == "deny":
             await self.deny(actor, Action.CREATE_BYPASS_CODES,
                             "help_desk may not create bypass codes (setting)")
-        if settings.helpdesk_bypass == "limit":
-            if customised:
-                await self.deny(actor, Action.CREATE_BYPASS_CODES,
-                                "help_desk may not customise bypass codes (setting)")
-            return True
-        return False
+        if policy == "limit" and customised:
+            await self.deny(actor, Action.CREATE_BYPASS_CODES,
+                            "help_desk may not customise bypass codes (setting)")
+        return policy == "limit"
 
     async def require_enrollment_email(self, actor: Actor, settings: AccountSettings) -> None:
         """Sending (or resending) an enrollment email to an existing user."""
         await self.require(actor, Action.SEND_ENROLLMENT)
-        if actor.role is Role.HELP_DESK and not settings.helpdesk_can_send_enroll_email:
+        if not may_send_enrollment(actor, settings):
             await self.deny(actor, Action.SEND_ENROLLMENT,
                             "help_desk may not send enrollment emails (setting)")
+
+
+# The conditions as predicates: the checks above use them, and the Admin Panel shows only what
+# they allow (one rule, one place).
+
+def status_refusal(actor: Actor, before: User | None, status: UserStatus,
+                   settings: AccountSettings) -> str:
+    """Why the actor may not set `status` on this user ("" when it may; the table's
+    `change_user_status` is checked separately)."""
+    if actor.role is Role.HELP_DESK and not (
+            before is not None and before.status in HELP_DESK_UNLOCKABLE
+            and status is UserStatus.ACTIVE):
+        return "help_desk may only set a locked out or disabled user to active"
+    if actor.role is Role.USER_MANAGER and status is UserStatus.BYPASS \
+            and not settings.user_managers_can_put_users_in_bypass:
+        return "user_manager may not apply bypass status (setting)"
+    return ""
+
+
+def status_choices(actor: Actor, user: User, settings: AccountSettings) -> list[UserStatus]:
+    """The statuses the actor may give this user (its own first when it may keep it)."""
+    if not actor.may(Action.CHANGE_USER_STATUS):
+        return []
+    return [status for status in (UserStatus.ACTIVE, UserStatus.BYPASS, UserStatus.DISABLED)
+            if status is not user.status
+            and not status_refusal(actor, user, status, settings)]
+
+
+def editable_fields(actor: Actor) -> frozenset[str]:
+    """The user fields the actor may edit."""
+    if not actor.may(Action.UPDATE_USERS):
+        return frozenset()
+    if actor.role is Role.HELP_DESK:
+        return HELP_DESK_FIELDS
+    return HELP_DESK_FIELDS | {"username", "aliases"}
+
+
+def bypass_policy(actor: Actor, settings: AccountSettings) -> str:
+    """How the actor may create bypass codes: ``allow`` (with options), ``limit`` (one code
+    with the defaults), ``deny``."""
+    if not actor.may(Action.CREATE_BYPASS_CODES):
+        return "deny"
+    if actor.role is Role.HELP_DESK:
+        return settings.helpdesk_bypass
+    return "allow"
+
+
+def may_send_enrollment(actor: Actor, settings: AccountSettings) -> bool:
+    return actor.may(Action.SEND_ENROLLMENT) and not (
+        actor.role is Role.HELP_DESK and not settings.helpdesk_can_send_enroll_email)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from authsvc.errors import InvalidParameter
+from authsvc.model.admin_factors import is_admin_subject
 from authsvc.model.authlog import (
     AttemptFacts,
     LogPage,
@@ -83,7 +84,11 @@ class AuthLog:
         self._store = store
 
     async def record(self, facts: AttemptFacts, verdict: Verdict, now: float) -> None:
-        """Append the record of one decision (and count it: `authsvc_decisions_total`)."""
+        """Append the record of one decision (and count it: `authsvc_decisions_total`).
+        Administrators' second factors are not users' authentications: the panel writes them to
+        the administrator log instead, and they are not counted."""
+        if is_admin_subject(facts.user_id):
+            return
         DECISIONS.labels(verdict.factor or "none", verdict.log_result or "none").inc()
         now_ms = int(now * 1000)
         await self._store.authlog.append_row(_row(facts, verdict, now_ms), now_ms)

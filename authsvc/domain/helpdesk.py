@@ -57,3 +57,11 @@ class HelpDesk:
             await self._pushes.expire(user_id, push_id)
             push = await self._store.pushes.read(user_id, push_id)
         return {"push_id": push_id, "result": _RESULTS.get(push.state, "deny")}
+
+    async def wait(self, user_id: str, push_id: str) -> dict[str, str]:
+        """The answer after a bounded long poll (at once if it changed since the last poll)."""
+        push = await self._store.pushes.read(user_id, push_id)
+        if not push.exists or push.kind is not PushKind.VERIFICATION:
+            raise NotFound("push_id")
+        await self._pushes.status(user_id, push_id)
+        return await self.response(user_id, push_id)

@@ -103,8 +103,10 @@ class SecurityKeys:
         parsed: dict[str, Any] = json.loads(webauthn.options_to_json(options))
         return parsed
 
-    async def register(self, user_id: str, credential: dict[str, Any], name: str) -> SecurityKey:
-        """Verify a registration response and store the credential."""
+    async def register(self, user_id: str, credential: dict[str, Any], name: str, *,
+                       listed: bool = True) -> SecurityKey:
+        """Verify a registration response and store the credential (`listed` False: an
+        administrator's internal subject, kept out of the index and listings)."""
         challenge = _challenge_of(credential)
         purpose = await self._store.security_keys.take_challenge(user_id, challenge)
         if purpose is not ChallengePurpose.REGISTER:
@@ -124,7 +126,10 @@ class SecurityKeys:
             user_verified=verified.user_verified, backed_up=verified.credential_backed_up,
             transports=list(inner.get("transports", [])) if isinstance(inner, dict) else [],
             device_type=verified.credential_device_type.value)
-        await self._store.security_keys.add(user_id, key)
+        if listed:
+            await self._store.security_keys.add(user_id, key)
+        else:
+            await self._store.admin_subjects.add_key(user_id, key)
         return key
 
     async def authentication_options(self, user_id: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from authsvc.crypto import random_uuid4
 from authsvc.domain.auth_requests import AuthRequest
 from authsvc.errors import InvalidParameter
+from authsvc.model.admin_factors import may_authenticate
 from authsvc.model.attempts import AttemptOutcome, AttemptStatus, LoadedUser, Match, MobileOtp
 from authsvc.model.authlog import AttemptFacts
 from authsvc.model.groups import GroupStanding
@@ -81,7 +82,10 @@ class Subjects:
         self._warm: dict[str, Subject] = {}
 
     async def find(self, request: AuthRequest) -> Subject | None:
-        """The subject, freshly loaded, or None when the request names nobody."""
+        """The subject, or None when the request names nobody (an administrator's internal
+        subject exists only for the panel's own integration, and only it)."""
+        if not may_authenticate(request.user_id, request.integration):
+            return None
         if request.user_id is not None:
             loaded = await self._store.attempts.load(request.user_id)
             name_used = ""
@@ -107,7 +111,7 @@ class Subjects:
             subject = self._warm.get(user_id) if user_id is not None else None
             if subject is not None and not subject.user.answers_to(name_used):
                 return None
-        if subject is None:
+        if subject is None or not may_authenticate(subject.user_id, request.integration):
             return None
         settings = self._store.account.settled()
         if settings is None:

@@ -84,13 +84,18 @@ class Trash:
         outcome, purged = await store.trash.purge(user.user_id, trashed_by_ms=trashed_by_ms)
         if outcome is not TrashOutcome.DONE or purged is None:
             return None
-        await store.trash.forget_names_and_indexes(user.user_id, sorted(user.names), purged)
+        await store.trash.forget_names_and_indexes(user, purged)
         for copy in purged.token_copies:
             await store.tokens.fold(copy)
         for phone_id in purged.phone_ids:
             if await store.phones.detach(user.user_id, phone_id) == 0:
                 await delete_phone(store, phone_id)
         return user
+
+    async def purge_at(self, user: User) -> int:
+        """When a user in the Trash will be deleted for good (unix seconds)."""
+        days = (await self._store.account.cached()).pending_deletion_days
+        return (user.trashed_at + days * DAY_MS) // 1000
 
     async def page(self, offset: int, limit: int) -> tuple[list[TrashEntry], int]:
         """One page of the Trash, the users sent there first at the top, and the total."""

@@ -31,6 +31,7 @@ from authsvc.http.envelope import fail
 from authsvc.http.params import Params
 from authsvc.http.redaction import redact_target
 from authsvc.http.signature import SignaturePolicy, claimed_ikey, read_wire, verify_request
+from authsvc.http.web import is_panel_path
 from authsvc.model.integrations import IntegrationType
 from authsvc.model.permissions import Actor
 from authsvc.obs.metrics import RATE_LIMITED, REDIS_ERRORS
@@ -114,7 +115,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 
 def _api_of(path: str) -> IntegrationType | None:
-    if path.startswith("/admin/"):
+    if path.startswith("/admin/") and not is_panel_path(path):
         return IntegrationType.ADMIN
     if path.startswith("/auth/") and path not in UNSIGNED_PATHS:
         return IntegrationType.AUTH

@@ -8,7 +8,6 @@ page's JavaScript travels in ``data-*`` attributes; every value is escaped by Ji
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
@@ -18,10 +17,8 @@ from authsvc.domain.prompt_flow import PromptPage
 from authsvc.errors import Forbidden, InvalidParameter
 from authsvc.http.middleware import services
 from authsvc.http.oauth import PROMPT_COOKIE, set_remember_cookie
-from authsvc.http.web import allow_form_target, form, render
+from authsvc.http.web import allow_form_target, form, json_object, render
 from authsvc.model.verdicts import Result
-
-MAX_JSON_BYTES = 32_768
 
 
 async def opened(request: web.Request) -> Opened:
@@ -44,13 +41,7 @@ async def checked_form(request: web.Request) -> tuple[Opened, dict[str, str]]:
 async def checked_json(request: web.Request) -> tuple[Opened, dict[str, Any]]:
     """The session and a JSON object body carrying the session's CSRF value."""
     session = await opened(request)
-    raw = await request.content.read(MAX_JSON_BYTES + 1)
-    try:
-        body = json.loads(raw) if len(raw) <= MAX_JSON_BYTES else None
-    except (ValueError, RecursionError):
-        body = None
-    if not isinstance(body, dict):
-        raise InvalidParameter("body (a JSON object)")
+    body = await json_object(request)
     if not session.csrf_ok(str(body.get("csrf", ""))):
         raise Forbidden("This request is not from this sign-in (or it expired).")
     return session, body

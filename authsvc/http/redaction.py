@@ -3,7 +3,8 @@
 Some URLs are credentials: an activation link (``/activate/<code>``, the device's
 ``POST /push/v2/activation/<code>``, the QR image ``/frame/qr?value=duo://<code>-...``) lets
 whoever holds it add a phone to a user, and an enrollment link (``/portal/enroll/<token>...``)
-opens the enrollment portal. Those path segments become ``<redacted>``, and every query value
+opens the enrollment portal, an administrator's setup link (``/admin/setup/<token>...``) sets
+their password and second factor. Those path segments become ``<redacted>``, and every query value
 does too (a query may carry a code, a token or a username; the parameter names are kept). The
 access log is `RedactingAccessLogger` (`AUTHSVC_ACCESS_LOG=1`), error lines call
 `redact_target`; neither ever writes a Referer (it would repeat the page's secret URL), a body,
@@ -21,7 +22,7 @@ from aiohttp.web import BaseRequest, StreamResponse
 
 REDACTED = "<redacted>"
 _SECRET_SEGMENTS = re.compile(
-    r"(?P<prefix>/activate/|/push/v2/activation/|/portal/enroll/)[^/?#]+")
+    r"(?P<prefix>/activate/|/push/v2/activation/|/portal/enroll/|/admin/setup/)[^/?#]+")
 
 
 def redact_path(path: str) -> str:

@@ -10,8 +10,11 @@ whose form may be answered by a redirect to the application adds that origin to
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -22,7 +25,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.typedefs import Handler
 
-from authsvc.errors import AuthsvcError, NotFound, OAuthError, StoreUnavailable
+from authsvc.errors import AuthsvcError, InvalidParameter, NotFound, OAuthError, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +36,60 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self';
        "connect-src 'self'; form-action 'self'{extra}; frame-ancestors 'none'; "
        "base-uri 'none'")
 MAX_FORM_BYTES = 16_384
+_ADMIN_API = re.compile(r"/admin/v[0-9]+/")
+
+
+def is_panel_path(path: str) -> bool:
+    """The Admin Panel's pages: ``/admin`` and everything under it but the Admin API
+    (``/admin/v1/...``, ``/admin/v2/...``, ...)."""
+    return path == "/admin" or (path.startswith("/admin/") and not _ADMIN_API.match(path))
 
 
 def setup_templates(app: web.Application) -> None:
     """Jinja2 (autoescape on for every template) and ``/static/``."""
-    aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(WEB_ROOT / "templates"),
-                         autoescape=True, undefined=jinja2.StrictUndefined)
+    env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(WEB_ROOT / "templates"),
+                               autoescape=True, undefined=jinja2.StrictUndefined)
+    env.filters["when"] = when
+    env.filters["hhmm"] = hhmm
+    env.filters["platform"] = platform_name
+    env.filters["described"] = described
     app.router.add_static("/static/", WEB_ROOT / "static", append_version=True)
+
+
+def when(timestamp: object) -> str:
+    """A unix time (s) as the pages show it ("" for none)."""
+    if not isinstance(timestamp, int | float) or isinstance(timestamp, bool) or timestamp <= 0:
+        return ""
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+PLATFORM_NAMES = {"google android": "Android", "apple ios": "iOS",
+                  "generic smartphone": "Generic Smartphone", "windows phone": "Windows Phone",
+                  "rim blackberry": "BlackBerry", "symbian os": "Symbian OS",
+                  "palm webos": "Palm webOS", "java j2me": "Java J2ME", "unknown": "Unknown"}
+
+
+def platform_name(platform: object) -> str:
+    """Duo's platform value as the pages show it."""
+    text = str(platform)
+    return PLATFORM_NAMES.get(text, text.title())
+
+
+def described(description: object) -> str:
+    """An administrator log description (JSON of the changed fields) as ``name: value`` text."""
+    try:
+        fields = json.loads(str(description))
+    except ValueError:
+        return str(description)
+    if not isinstance(fields, dict):
+        return str(description)
+    return "; ".join(
+        f"{name}: {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}"
+        for name, value in fields.items())
+
+
+def hhmm(timestamp: object) -> str:
+    return when(timestamp)[11:16]
 
 
 def origin_of(url: str) -> str:
@@ -72,6 +122,21 @@ def render(request: web.Request, template: str, context: Mapping[str, Any],
 def error_page(request: web.Request, title: str, detail: str, status: int) -> web.Response:
     """The page every prompt error ends on: what happened, never a traceback."""
     return render(request, "error.html", {"title": title, "detail": detail}, status)
+
+
+MAX_JSON_BYTES = 32_768
+
+
+async def json_object(request: web.Request) -> dict[str, Any]:
+    """A JSON object body (size-capped); anything else is InvalidParameter."""
+    raw = await request.content.read(MAX_JSON_BYTES + 1)
+    try:
+        body = json.loads(raw) if len(raw) <= MAX_JSON_BYTES else None
+    except (ValueError, RecursionError):
+        body = None
+    if not isinstance(body, dict):
+        raise InvalidParameter("body (a JSON object)")
+    return body
 
 
 async def form(request: web.Request) -> dict[str, str]:

@@ -57,6 +57,9 @@ class Admin:
     last_login: int | None = None
     fails: int = 0
     has_password: bool = False
+    subject: str = ""
+    """The internal subject holding the administrator's second factors ("" = none enrolled;
+    model/admin_factors.py)."""
 
 
 class ChangeStatus(IntEnum):

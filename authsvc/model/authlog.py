@@ -45,6 +45,11 @@ class LogQuery:
     ascending: bool = False
     after: str | None = None
     filters: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    count: bool = True
+    """False: stop at the page's last match (the page's `total` is then a lower bound)."""
+    scan_limit: int = 0
+    """At most this many records are read (0: the whole window): a page that must stay fast
+    whatever the log's size (the Admin Panel's user page)."""
 
 
 @dataclass(frozen=True, slots=True)

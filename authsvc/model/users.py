@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # model/groups.py imports UserStatus from here
     from authsvc.model.groups import Group
 
 MAX_ALIASES = 8
+MAX_SEARCH_TERM = 64
 
 
 class UserStatus(StrEnum):
@@ -121,3 +122,11 @@ class TrashOutcome(IntEnum):
     """Already in the Trash (send), or not in it (restore, purge)."""
     NOT_DUE = 3
     """Active since the inactivity deadline (send), or sent to the Trash too recently (purge)."""
+
+
+def search_terms(user: User) -> set[str]:
+    """What the Admin Panel's search finds a user by: username, aliases, email, full name and
+    each word of it, lowercased (at most MAX_SEARCH_TERM characters each)."""
+    words = [user.username, *user.aliases.values(), user.email, user.realname,
+             *user.realname.split(), user.firstname, user.lastname]
+    return {word.strip().lower()[:MAX_SEARCH_TERM] for word in words if word.strip()}

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from authsvc.store.account import AccountStore
+from authsvc.store.admin_sessions import AdminSessionStore
+from authsvc.store.admin_subjects import AdminSubjectStore
 from authsvc.store.admins import AdminStore
 from authsvc.store.attempts import AttemptStore
 from authsvc.store.bypass import BypassStore
@@ -41,6 +43,7 @@ from authsvc.store.transactions import TransactionStore
 from authsvc.store.trash import TrashStore
 from authsvc.store.unenrolled import UnenrolledStore
 from authsvc.store.units import UnitStore
+from authsvc.store.user_search import UserSearchStore
 from authsvc.store.users import UserStore
 
 __all__ = ["ADMITTED", "RateCheck", "RateDecision", "RateMode", "RateStep", "Redis", "RedisError",
@@ -68,7 +71,7 @@ class Store:
         self.integrations = IntegrationStore(ctx)
         self.account = AccountStore(ctx)
         self.authlog = LogStream(ctx, ctx.keys.authlog(), authlog_max_entries,
-                                 authlog_retention_ms)
+                                 authlog_retention_ms, tallied=True)
         self.telephony = LogStream(ctx, ctx.keys.telephony(), TELEPHONY_MAX_ENTRIES)
         self.adminlog = LogStream(ctx, ctx.keys.adminlog(), adminlog_max_entries)
         self.transactions = TransactionStore(ctx)
@@ -82,6 +85,9 @@ class Store:
         self.groups = GroupStore(ctx)
         self.profiles = ProfileStore(ctx, self.groups, self.token_definitions)
         self.admins = AdminStore(ctx)
+        self.admin_sessions = AdminSessionStore(ctx)
+        self.admin_subjects = AdminSubjectStore(ctx)
+        self.user_search = UserSearchStore(ctx)
         self.units = UnitStore(ctx)
         self.scope = ScopeStore(ctx)
         self.prompts = PromptStore(ctx)

@@ -21,7 +21,7 @@ def admin_from_hash(data: Mapping[str, str]) -> Admin:
         role=Role(data["role"]), status=AdminStatus(data["status"]),
         created=int(data["created"]), phone=data.get("phone", ""),
         last_login=int(last_login) if last_login else None, fails=int(data.get("fails") or 0),
-        has_password=bool(data.get("password")))
+        has_password=bool(data.get("password")), subject=data.get("subject", ""))
 
 
 class AdminStore:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from authsvc.model.admin_factors import is_admin_subject
 from authsvc.model.users import UserDevices
 from authsvc.store.core import StoreContext, flat_to_dict
 from authsvc.store.groups import GroupStore
@@ -29,7 +30,9 @@ class ProfileStore:
     async def load(self, user_ids: Sequence[str]) -> list[UserDevices]:
         """The users that exist among `user_ids`, in that order, with their devices and groups:
         one pipeline for the users' own keys, one for the phone records (the group records come
-        from the groups' cache, read in one more round trip when the groups' version moved)."""
+        from the groups' cache, read in one more round trip when the groups' version moved).
+        Administrators' internal subjects are never among them."""
+        user_ids = [user_id for user_id in user_ids if not is_admin_subject(user_id)]
         if not user_ids:
             return []
         keys, redis = self._keys, self._ctx.redis

@@ -14,10 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from authsvc.model.tokens import Token
-from authsvc.model.users import TrashOutcome
+from authsvc.model.users import TrashOutcome, User
 from authsvc.store.core import StoreContext, flat_to_dict
 from authsvc.store.scripts import ScriptName
 from authsvc.store.token_definitions import TokenDefinitions
+from authsvc.store.user_search import index_commands
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +77,13 @@ class TrashStore:
         return outcome, Purged(copies, list(reply[2]), list(reply[3]), list(reply[4]),
                                list(reply[5]))
 
-    async def forget_names_and_indexes(self, user_id: str, names: list[str],
-                                       purged: Purged) -> None:
+    async def forget_names_and_indexes(self, user: User, purged: Purged) -> None:
         """After a purge: listing, names, key and code indexes, token holder sets, group member
-        lists."""
+        lists, the search index."""
         keys, redis = self._keys, self._ctx.redis
-        commands: list[tuple[str | int, ...]] = [("ZREM", keys.users(), user_id)]
+        user_id, names = user.user_id, sorted(user.names)
+        commands: list[tuple[str | int, ...]] = [("ZREM", keys.users(), user_id),
+                                                 *index_commands(keys, user, None)]
         if purged.security_keys:
             commands.append(("HDEL", keys.security_key_index(), *purged.security_keys))
             commands += [("ZREM", keys.security_key_listing(kind), *purged.security_keys)

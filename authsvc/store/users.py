@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from authsvc.errors import Conflict
+from authsvc.model.admin_factors import is_admin_subject
 from authsvc.model.users import User, UserStatus
 from authsvc.store.core import StoreContext, flat_to_dict
 from authsvc.store.records import user_from_hash, user_to_hash
 from authsvc.store.scripts import ScriptName
+from authsvc.store.user_search import index_commands
 
 # Fields an admin update may write; counters owned by the scripts are never in this list.
 _PROFILE_FIELDS = ("username", "realname", "email", "notes", "firstname", "lastname", "aliases")
@@ -56,16 +58,20 @@ class UserStore:
             await self._claim_names(user.user_id, sorted(user.names - (existing.names if existing
                                                                        else set())), ())
             raise Conflict(f"user_id already in use: {user.user_id}")
+        await self._ctx.redis.pipeline(index_commands(keys, None, user))
         await self._ctx.scripts.append_to_listing(keys.users(), order_ms, user.user_id)
 
     async def get(self, user_id: str) -> User | None:
-        """The user, or None."""
+        """The user, or None (also for an administrator's internal subject: no administrator
+        reads or changes those through the user directory)."""
+        if is_admin_subject(user_id):
+            return None
         data = flat_to_dict(await self._ctx.redis.execute("HGETALL", self._keys.user(user_id)))
         return user_from_hash(data) if data else None
 
     async def get_many(self, user_ids: Iterable[str]) -> list[User]:
         """The users that exist among `user_ids`, in that order."""
-        ids = list(user_ids)
+        ids = [user_id for user_id in user_ids if not is_admin_subject(user_id)]
         if not ids:
             return []
         replies = await self._ctx.redis.pipeline(
@@ -99,6 +105,11 @@ class UserStore:
         ])
         return list(ids), int(total)
 
+    async def count(self) -> int:
+        """How many users are listed."""
+        total: int = await self._ctx.redis.execute("ZCARD", self._keys.users())
+        return total
+
     async def page(self, offset: int, limit: int) -> tuple[list[User], int]:
         """One page of users in creation order, and the total count."""
         ids, total = await self.page_ids(offset, limit)
@@ -113,7 +124,10 @@ class UserStore:
                                     sorted(after.names - before.names))
         if not changed:
             return True
-        return await self._set_existing(after.user_id, changed)
+        written = await self._set_existing(after.user_id, changed)
+        if written and (search := index_commands(self._keys, before, after)):
+            await self._ctx.redis.pipeline(search)
+        return written
 
     async def set_status(self, user_id: str, status: UserStatus) -> bool:
         """An admin's status change, counted; leaving lockout also clears the failure count.

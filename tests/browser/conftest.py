@@ -64,7 +64,8 @@ def prompt_service(redis_server: RedisServer, dev_cert: DevCert,
     data = tmp_path_factory.mktemp("prompt-service")
     port = free_port()
     process = ServiceProcess(
-        service_env(redis_server.url, data), port=port,
+        # Each test flushes Redis: the panel reads the user counts afresh on every page.
+        service_env(redis_server.url, data, AUTHSVC_PANEL_COUNTS_SECONDS="0.001"), port=port,
         args=("--tls-cert", str(dev_cert.cert), "--tls-key", str(dev_cert.key),
               "--public-host", f"localhost:{port}"),
         tls_ca=dev_cert.ca_cert).start(data / "serve.log")

@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from authsvc.app import create_app
 from authsvc.http.openapi import document
+from authsvc.http.web import is_panel_path
 from authsvc.settings import Settings
 
 API = re.compile(r"^/(auth|admin)/")
@@ -46,7 +47,7 @@ def mounted(app: web.Application) -> set[tuple[str, str]]:
         if route.resource is None or route.method == "HEAD":
             continue
         routes.update((route.method, path) for path in _templates(route.resource.get_info())
-                      if API.match(path))
+                      if API.match(path) and not is_panel_path(path))  # the panel is HTML
     return routes
 
 

@@ -125,7 +125,7 @@ async def test_memberships_never_resurrect_a_deleted_user_or_fill_a_deleted_grou
     await store.groups.add_member(group.group_id, "U1", now_ms=1)
     _, purged = await store.trash.purge("U1", trashed_by_ms=None)
     assert purged is not None and purged.group_ids == [group.group_id]
-    await store.trash.forget_names_and_indexes("U1", sorted(user.names), purged)
+    await store.trash.forget_names_and_indexes(user, purged)
     assert await store.groups.members_page(group.group_id, 0, 10) == ([], 0)
     assert await store.redis.execute("EXISTS", store.keys.user_groups("U1")) == 0
     assert await store.redis.execute("EXISTS", store.keys.user("U1")) == 0

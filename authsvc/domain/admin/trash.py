@@ -14,7 +14,7 @@ from authsvc.domain.counts import UserCounter
 from authsvc.domain.scope import ScopeGuard
 from authsvc.domain.trash import Trash, TrashEntry
 from authsvc.model.permissions import Action, Actor
-from authsvc.model.users import UserCounts, UserDevices
+from authsvc.model.users import User, UserCounts, UserDevices
 
 WHOLE_ACCOUNT = "the counts cover the whole account"
 
@@ -37,6 +37,11 @@ class TrashAdmin:
                                                    lambda entry: entry.view.user.user_id)
         return [replace(entry, view=self._scope.shown(actor, [entry.view])[0])
                 for entry in entries], total
+
+    async def purge_at(self, actor: Actor, user: User) -> int:
+        """When a user in the Trash will be deleted for good (the user's page says so)."""
+        await self._access.require(actor, Action.READ_USERS)
+        return await self._trash.purge_at(user)
 
     async def restore(self, actor: Actor, user_id: str) -> UserDevices:
         """Restore a user (`user_restore`): back Disabled, every device kept."""

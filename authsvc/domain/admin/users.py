@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from authsvc.domain.access import Access
+from authsvc.domain.access import (
+    Access,
+    bypass_policy,
+    editable_fields,
+    may_send_enrollment,
+    status_choices,
+)
 from authsvc.domain.audit import AdminLog
 from authsvc.domain.bypass import BypassIssuer, BypassRequest
 from authsvc.domain.helpdesk import HelpDesk
@@ -18,7 +24,7 @@ from authsvc.model.bypass import BypassCode
 from authsvc.model.integrations import Integration
 from authsvc.model.permissions import Action, Actor, ActorKind
 from authsvc.model.settings import AccountSettings
-from authsvc.model.users import User, UserDevices
+from authsvc.model.users import User, UserDevices, UserStatus
 from authsvc.store import Store
 
 LOOKUP_MAX = 100
@@ -34,6 +40,22 @@ class UserLookup:
     usernames: list[str] | None = None
     user_ids: list[str] | None = None
     email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserAbilities:
+    """What an administrator may do to one user, as the permission table and the conditions
+    of `domain/access.py` say (the Admin Panel shows exactly this; the checks stay in force)."""
+
+    fields: frozenset[str]
+    statuses: list[UserStatus]
+    bypass: str  # allow | limit | deny
+    enrollment: bool
+    devices: bool
+    sms: bool
+    verify: bool
+    delete: bool
+    delete_bypass: bool
 
 
 class UserAdmin:
@@ -167,6 +189,23 @@ class UserAdmin:
         await self._access.require(actor, Action.VERIFY_WITH_PUSH)
         await self._scope.user(actor, user_id)
         return await self._helpdesk.send(user_id, phone_id, integration)
+
+    async def wait_verification_push(self, actor: Actor, user_id: str,
+                                     push_id: str) -> dict[str, str]:
+        """The verification push's answer after a bounded long poll."""
+        await self._access.require(actor, Action.VERIFY_WITH_PUSH)
+        return await self._helpdesk.wait(user_id, push_id)
+
+    async def abilities(self, actor: Actor, user: User) -> UserAbilities:
+        """What `actor` may do to `user`."""
+        settings = await self._settings()
+        return UserAbilities(
+            fields=editable_fields(actor), statuses=status_choices(actor, user, settings),
+            bypass=bypass_policy(actor, settings),
+            enrollment=may_send_enrollment(actor, settings),
+            devices=actor.may(Action.MANAGE_DEVICES), sms=actor.may(Action.SEND_SMS_PASSCODES),
+            verify=actor.may(Action.VERIFY_WITH_PUSH), delete=actor.may(Action.DELETE_USERS),
+            delete_bypass=actor.may(Action.DELETE_BYPASS_CODES))
 
     async def verification_push_response(self, actor: Actor, user_id: str,
                                          push_id: str) -> dict[str, str]:

@@ -16,6 +16,17 @@ class SharedKeys:
         """HASH: lowercased username or alias -> user id. Claimed atomically by a script. No TTL."""
         return f"{self.prefix}:idx:username"
 
+    def user_search(self) -> str:
+        """ZSET (all scores 0): ``<term>\\x00<user id>`` for each lowercased username, alias,
+        email, full name and word of the full name, for the Admin Panel's prefix search
+        (ZRANGEBYLEX). Results are checked against the records read. No TTL."""
+        return f"{self.prefix}:idx:user_search"
+
+    def user_search_ready(self) -> str:
+        """STRING: set once every user stored before the search index existed is in it. No
+        TTL."""
+        return f"{self.prefix}:idx:user_search:ready"
+
     def users(self) -> str:
         """ZSET: user ids scored by creation time (ms), the order of `get_users`. No TTL."""
         return f"{self.prefix}:users"
@@ -187,6 +198,17 @@ class SharedKeys:
         """STREAM: administrator log entries (JSON: who, action, object, description), trimmed
         to AUTHSVC_ADMINLOG_MAX_ENTRIES."""
         return f"{self.prefix}:adminlog"
+
+    def authlog_hour(self, hour: int) -> str:
+        """HASH: result (success, denied, fraud) -> authentication log records of one hour
+        (unix hour), counted by log_append.lua; tagged with the stream's key, so in its slot.
+        TTL 50 hours."""
+        return f"{self.prefix}:{{{self.authlog()}}}:hour:{hour}"
+
+    def authlog_denials(self) -> str:
+        """LIST: the newest denied or fraud authentication log records (JSON, newest first,
+        the last 100), kept by log_append.lua in the stream's slot. No TTL."""
+        return f"{self.prefix}:{{{self.authlog()}}}:denials"
 
     def rate_limit(self, kind: str, subject: str, counter: str) -> str:
         """STRING: the theoretical arrival time (ms) of one rate-limit counter (``requests``,

@@ -139,6 +139,17 @@ class TaggedKeys:
         TTL: the link's validity."""
         return f"{self.prefix}:{{admins}}:setup:{token_hash}"
 
+    def admin_session(self, token_hash: str) -> str:
+        """HASH: one Admin Panel session (admin id, stage, CSRF value, created and last-seen
+        ms, the push being waited for, the setup link it belongs to) under the SHA-256 of its
+        cookie token. TTL: the idle timeout, renewed by every request."""
+        return f"{self.prefix}:{{admins}}:session:{token_hash}"
+
+    def admin_sessions_of(self, admin_id: str) -> str:
+        """SET: the session hashes of one administrator ("sign out everywhere"); members whose
+        session expired are pruned when the set is read. No TTL."""
+        return f"{self.prefix}:{{admins}}:sessions:{admin_id}"
+
     def admin_units(self) -> str:
         """ZSET: Administrative Unit ids by creation time (ms). No TTL."""
         return f"{self.prefix}:{{admins}}:units"

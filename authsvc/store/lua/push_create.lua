@@ -16,6 +16,7 @@ ARGV[8]  "1" = continue a Verified Push transaction prepared by preauth
 ARGV[9]  status the user's groups impose: "" | "bypass" | "disabled"  (lib/status_gate.lua)
 ARGV[10] the user's membership version those groups were read at ("" = not checked)
 ARGV[11..] field, value pairs of the push
+A verification push (field kind "verification") skips the status gate (see below).
 Returns {1, digits} created (digits: the Verified Push code's, 0 without);
         {4} locked out; {5} disabled; {6} bypass; {7} no user;
         {8, outstanding} too many outstanding; {9, until_ms} cooling down; {10} no such prepared tx;
@@ -31,11 +32,25 @@ local txid, prepared = ARGV[7], ARGV[8] == '1'
 local group_status, groups_v = ARGV[9], ARGV[10]
 local user_key, pushes_key, push_key = KEYS[1], KEYS[2], KEYS[3]
 
+-- A Help Desk verification push (field kind = "verification") is not an authentication: it
+-- verifies the person behind a user before an admin changes something for them, typically a
+-- locked-out or disabled user (seed 001), so only the user's existence (outside the Trash) is
+-- checked.
+local verification = false
+for i = 11, #ARGV - 1, 2 do
+  if ARGV[i] == 'kind' and ARGV[i + 1] == 'verification' then verification = true end
+end
 --#include status_gate
 --#include user_counts
-local gate, lifted = status_gate(user_key, now, lock_expire_ms, group_status, groups_v)
-if gate then return {gate} end
-if lifted then count_user(user_key, counting_keys(4)) end
+if verification then
+  local status = redis.call('HGET', user_key, 'status')
+  if not status then return {7} end
+  if status == 'pending deletion' then return {5} end  -- a user in the Trash gets no push
+else
+  local gate, lifted = status_gate(user_key, now, lock_expire_ms, group_status, groups_v)
+  if gate then return {gate} end
+  if lifted then count_user(user_key, counting_keys(4)) end
+end
 
 -- The user's pushes, oldest expiry first: in the common case none has run out, and this one
 -- read both finds the overdue ones and counts the outstanding ones.

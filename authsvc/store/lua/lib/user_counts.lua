@@ -9,6 +9,9 @@ counts[b] is the number of the slot's users whose `counted` holds b, whichever s
 whatever order: a script that forgets to call it leaves one user's place stale (until its next
 count_user or a rebuild), never a counter that disagrees with the places it sums.
 
+An administrator's internal subject (ids starting "DZ", model/admin_factors.py) is no user: it
+is never counted.
+
 Buckets: trash (status "pending deletion"), else total and the status (active, bypass,
 disabled, locked_out) and not_enrolled (no phone, token or security key). The time-dependent
 counts are sorted sets: activity (last login, else creation; users outside the Trash), locked
@@ -78,7 +81,7 @@ local function count_user(user_key, ck, forget)
   local f = redis.call('HMGET', user_key, 'user_id', 'status', 'created', 'last_login',
                        'locked_at', 'trashed_at', 'counted')
   local id = f[1]
-  if not id then return end
+  if not id or string.sub(id, 1, 2) == 'DZ' then return end  -- an administrator's subject
   local old = f[7] or ''
   local new = ''
   if not forget then new = place_of(f, ck) end
@@ -92,7 +95,7 @@ end
 local function count_login(user_key, ck, now_s)
   local f = redis.call('HMGET', user_key, 'user_id', 'counted', 'created')
   local id, counted = f[1], f[2] or ''
-  if not id then return end
+  if not id or string.sub(id, 1, 2) == 'DZ' then return end  -- an administrator's subject
   if not string.find(counted, 'a:', 1, true) then return count_user(user_key, ck) end
   local seen = string.format('%d', math.max(now_s, tonumber(f[3] or '0') or 0))
   local new = string.gsub(counted, 'a:%d+', 'a:' .. seen)
