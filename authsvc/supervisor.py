@@ -281,10 +281,10 @@ async def supervise(settings: Settings, sockets: Sequence[socket.socket], count:
 def serve_workers(settings: Settings, count: int) -> int:
     """`authsvc serve` with `count` workers; returns the exit status."""
     embedded = None
-    prepare_workers(settings.data_dir)  # one /metrics over every worker
     if not settings.redis_url:
         embedded = EmbeddedRedis(settings.data_dir, settings.redis_server)
         settings = settings.replace(redis_url=embedded.start())
+    prepare_workers(settings.data_dir)  # one /metrics over every worker
     try:
         tls_context(settings)  # a bad certificate stops the start here, not in every worker
         sockets = listen_sockets(settings)

@@ -80,7 +80,8 @@ def prepare_workers(data_dir: Path) -> Path:
     this process's environment, which the workers inherit. Returns the directory."""
     directory = data_dir / METRICS_DIR_NAME
     shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private, as the embedded Redis's
+    directory.mkdir(mode=0o700, exist_ok=True)
     os.environ[MULTIPROC_ENV] = str(directory)
     # prometheus_client chose its value class when it was imported; choose again, for
     # workers forked from this process.

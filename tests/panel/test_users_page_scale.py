@@ -42,7 +42,7 @@ async def seed_users(store: Store, first: int, count: int) -> None:
                         realname=f"User Number{n}", email=f"user{n}@example.org",
                         status=UserStatus.BYPASS if n % 500 == 499 else UserStatus.ACTIVE)
             flat = [item for pair in user_to_hash(user).items() for item in pair]
-            commands += [("SADD", keys.count_slots(), keys.user_slot(user.user_id)),
+            commands += [("SETBIT", keys.count_slots(), keys.user_slot(user.user_id), 1),
                          store.scripts.command(ScriptName.USER_CREATE, [
                              keys.user(user.user_id), *keys.counting(user.user_id)], flat),
                          ("HSET", keys.username_index(), user.username, user.user_id),
