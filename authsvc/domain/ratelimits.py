@@ -1,5 +1,5 @@
 """Which rate limits a request meets, and what counts against them (the limiters are
-`model.ratelimits.Limiter`, the counters `store/ratelimits.py`, the defaults `settings.py`).
+`model.ratelimits.Limiter`, the counters `store/ratelimits.py`, the defaults `settings/table.py`).
 
 Three moments, each one round trip to Redis with one script call per subject (an address, an
 integration, a user: `store/ratelimits.py`):

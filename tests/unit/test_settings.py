@@ -57,3 +57,10 @@ def test_rate_limits_have_defaults_and_are_set_or_turned_off_by_variables() -> N
     assert limits[Limiter.USERNAME] is None and limits[Limiter.UNKNOWN_USERS] is None
     assert limits[Limiter.FAILED_AUTH_INTEGRATION] == RateLimit(200, 20)
     assert str(limits[Limiter.INTEGRATION]) == "20000/2s"
+
+
+def test_a_number_that_is_not_one_is_named_plainly() -> None:
+    with pytest.raises(SettingsError, match=r"AUTHSVC_WORKERS='x': must be a whole number$"):
+        Settings.from_env({"AUTHSVC_WORKERS": "x"})
+    with pytest.raises(SettingsError, match=r"AUTHSVC_REDIS_TIMEOUT='soon': must be a number$"):
+        Settings.from_env({"AUTHSVC_REDIS_TIMEOUT": "soon"})
