@@ -97,7 +97,12 @@ def _parser() -> OneLineParser:
     code.add_argument("--account", help="pkey of the account (default: the first)")
     _common(code)
 
-    fleet = commands.add_parser("fleet", help="many phones in one process, for load tests")
+    _add_fleet(commands.add_parser("fleet", help="many phones in one process, for load tests"))
+    carrier_cli.add_commands(commands)
+    return parser
+
+
+def _add_fleet(fleet: argparse.ArgumentParser) -> None:
     fleet.add_argument("--values", type=Path, required=True,
                        help="file with one activation value or URL per line")
     fleet.add_argument("--mix", default="approve=1", help="answer mix, e.g. approve=0.9,deny=0.1")
@@ -112,8 +117,6 @@ def _parser() -> OneLineParser:
                        help="seconds (0 = until SIGTERM or Ctrl-C; the summary line is printed "
                             "either way)")
     _common(fleet)
-    carrier_cli.add_commands(commands)
-    return parser
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
