@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 SCENARIOS: dict[str, tuple[str, str]] = {
     "passcode": ("loadtests.scenarios.passcode:main",
-                 "verifications/s, --factor hotp|yubikey|webauthn (wrk)"),
+                 "verifications/s, --factor hotp|yubikey|webauthn, --cluster (wrk)"),
     "push": ("loadtests.scenarios.push:main", "Duo Push end to end with a mobile-sim fleet"),
     "hotspots": ("loadtests.scenarios.hotspots:main", "CPU per layer of a --profile FILE"),
     "seed": ("loadtests.scenarios.seed:main", "people with h6 tokens, for the locustfile"),

@@ -53,6 +53,10 @@ def _process_ticks(pid: int) -> int:
     return sum(_own_ticks(each) for each in (pid, *descendants(pid)))
 
 
+def _ticks_of(pids: tuple[int, ...]) -> int:
+    return sum(_process_ticks(pid) for pid in pids)
+
+
 def _machine_ticks() -> tuple[int, int]:
     """(all ticks, busy ticks) summed over CPUs."""
     try:
@@ -88,21 +92,23 @@ class CpuUse:
 
 class CpuMeter:
     """``with CpuMeter({"server": pid, "redis": pid}, reaped="wrk") as meter: ...`` then
-    ``meter.use``; or `start()` and `stop()`.
+    ``meter.use``; or `start()` and `stop()`. A name may stand for several processes (every
+    node of a Redis Cluster is "redis"): their CPU is summed.
 
     `reaped` names the CPU of this process's children reaped inside the window: wrk's, so wrk
     must be waited for inside the window (and no other child reaped there).
     """
 
-    def __init__(self, pids: Mapping[str, int], *, reaped: str | None = None) -> None:
-        self._pids = dict(pids)
+    def __init__(self, pids: Mapping[str, int | tuple[int, ...]], *,
+                 reaped: str | None = None) -> None:
+        self._pids = {name: (pid,) if isinstance(pid, int) else pid for name, pid in pids.items()}
         self._reaped = reaped
         self.use = CpuUse()
         self._start: tuple[float, dict[str, int], tuple[int, int], float] | None = None
 
     def start(self) -> None:
         """Begin the window."""
-        self._start = (time.monotonic(), {name: _process_ticks(pid) for name, pid in
+        self._start = (time.monotonic(), {name: _ticks_of(pids) for name, pids in
                                           self._pids.items()}, _machine_ticks(),
                        _children_seconds())
 
@@ -114,8 +120,8 @@ class CpuMeter:
         seconds = time.monotonic() - began
         if seconds <= 0:
             return self.use
-        cores = {name: (_process_ticks(pid) - ticks[name]) / _TICKS / seconds
-                 for name, pid in self._pids.items()}
+        cores = {name: (_ticks_of(pids) - ticks[name]) / _TICKS / seconds
+                 for name, pids in self._pids.items()}
         if self._reaped is not None:
             cores[self._reaped] = (_children_seconds() - children) / seconds
         all_now, busy_now = _machine_ticks()

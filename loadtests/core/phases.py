@@ -36,6 +36,7 @@ class Options:
     tokens: int = 1
     factor: str = "hotp"
     workers: int = 1
+    cluster: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +46,7 @@ class Stack:
     children: Children
     workdir: Path
     redis_url: str
-    redis_pid: int
+    redis_pids: tuple[int, ...]  # every redis-server (a cluster's six), counted as "redis"
     secret_key: str
     options: Options
 
@@ -58,7 +59,7 @@ def _budget(options: Options, seconds: int, rate: float, headroom: float) -> int
 def measured(stack: Stack, server_pid: int, url: str, requests: Path, load: Load, *,
              wrap: bool = False) -> Phase:
     """One wrk run, with the CPU each process used meanwhile."""
-    with CpuMeter({"server": server_pid, "redis": stack.redis_pid}, reaped="wrk") as meter:
+    with CpuMeter({"server": server_pid, "redis": stack.redis_pids}, reaped="wrk") as meter:
         result = run_wrk(stack.children, url, requests, AUTH_PATH, load, wrap=wrap)
     return Phase(result, meter.use)
 

@@ -1,8 +1,9 @@
 """What the load tests ask the service's Redis directly: its own figures, never the service's data.
 
-``INFO`` (memory, pid, per-command counts), ``CONFIG SET`` (the ``--appendfsync`` diagnostic,
-the latency monitor's threshold), the latency monitor, and the size of one stream. Through
-redis-py, one short connection per call, outside any event loop. The connection speaks RESP2 and
+``INFO`` (memory, pid, per-command counts), ``CONFIG SET`` (the
+``--appendfsync`` diagnostic, the latency monitor's threshold), the latency monitor, and the
+size of one stream (on a Redis Cluster, asked of the node holding it). Through redis-py, one
+short connection per call, outside any event loop. The connection speaks RESP2 and
 sends nothing but the command (no ``HELLO``, no ``CLIENT SETINFO``), so the per-command counts
 over a window hold the service's traffic and the load test's own few calls, nothing else.
 """
@@ -16,7 +17,7 @@ from typing import Any
 import redis
 
 
-def _call(url: str, *args: str | int) -> Any:
+def _call_once(url: str, *args: str | int) -> Any:
     client = redis.Redis.from_url(url, decode_responses=True, protocol=2,
                                  lib_name=None, lib_version=None)
     execute: Callable[..., Any] = client.execute_command  # redis-py leaves it unannotated
@@ -26,12 +27,34 @@ def _call(url: str, *args: str | int) -> Any:
         client.close()
 
 
+def _call(url: str, *args: str | int) -> Any:
+    """One command; on a Redis Cluster node that does not hold its key, again at the node the
+    MOVED reply names (the bench asks about one stream, wherever its slot lives)."""
+    try:
+        return _call_once(url, *args)
+    except redis.exceptions.MovedError as moved:
+        return _call_once(f"redis://{moved.host}:{moved.port}", *args)
+
+
 def info_field(url: str, section: str, name: str) -> int:
     """One integer of ``INFO section`` (``used_memory``, ``process_id``)."""
     info: dict[str, Any] = _call(url, "INFO", section)
     if name not in info:
         raise ValueError(f"INFO has no {name}")
     return int(info[name])
+
+
+def memory_without_replication(url: str) -> int:
+    """``used_memory`` less the replication buffers: a master's backlog grows with every write
+    up to ``repl-backlog-size`` (1 MB by default), which is not data and would otherwise be
+    charged to the users seeded meanwhile (0 on a server without replicas)."""
+    info: dict[str, Any] = _call(url, "INFO", "memory")
+    if "mem_total_replication_buffers" in info:  # Redis 7: backlog and replicas' output shared
+        buffers = int(info["mem_total_replication_buffers"])
+    else:
+        buffers = int(info.get("mem_replication_backlog", 0)) + int(
+            info.get("mem_clients_slaves", 0))
+    return int(info["used_memory"]) - buffers
 
 
 def config_set(url: str, name: str, value: str) -> None:

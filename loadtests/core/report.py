@@ -20,7 +20,7 @@ from loadtests.core.wrk import WrkResult
 WIDTH = 78
 _TITLES = {"hotp": "passcode", "yubikey": "YubiKey OTP", "webauthn": "WebAuthn assertion"}
 PASSCODE = (
-    "machine    {o[cpus]} CPUs; Redis AOF appendfsync {o[appendfsync]}",
+    "machine    {o[cpus]} CPUs; redis: {o[redis]}; AOF appendfsync {o[appendfsync]}",
     "load       wrk 1 thread, {o[connections]} connections, {o[duration]} s per phase; "
     "{o[users]:,} users; service {o[workers]} worker(s); {x[runs]}",
     "memory     {m[memory_per_user_bytes]:,.0f} B of Redis per user (user + {x[holding]})",

@@ -1,15 +1,19 @@
 """Throughput and latency of passcode verification, against this machine's own ceiling.
 
 ``python -m loadtests passcode [--factor hotp|yubikey|webauthn] [--users N] [--duration S]
-[--connections C] [--runs R] [--json]`` (also ``python -m loadtests.bench``)
+[--connections C] [--workers N] [--cluster] [--runs R] [--json]`` (also ``python -m
+loadtests.bench``)
 
 One run, all in a fresh temporary directory:
 
 1. a private redis-server exactly as production's embedded one (`EmbeddedRedis`: unix socket,
-   AOF with ``appendfsync always``), and N users each holding one h6 HOTP token (``--tokens``
-   for more; ``--factor yubikey``: one yk token; ``--factor webauthn``: one registered soft
-   security key, `loadtests.scenarios.webauthn`), seeded through the service's domain services
-   (`loadtests.core.seeding`); Redis ``used_memory`` before and after gives the memory per user;
+   AOF with ``appendfsync always``), or with ``--cluster`` a 3-master + 3-replica Redis Cluster
+   on loopback (AOF, the same fsync policy; `loadtests.core.redis_under_test`) that the
+   seeding, the ceiling and the service all reach through one node's URL; and N users each
+   holding one h6 HOTP token (``--tokens`` for more; ``--factor yubikey``: one yk token;
+   ``--factor webauthn``: one registered soft security key, `loadtests.scenarios.webauthn`),
+   seeded through the service's domain services (`loadtests.core.seeding`); Redis
+   ``used_memory`` before and after (summed over a cluster's masters) gives the memory per user;
 2. the ceiling: `loadtests.scenarios.ceiling` (bare aiohttp, one HOTP code and one EVALSHA per
    request over the same lean client and Redis) driven by wrk with the same connections and
    duration;
@@ -21,7 +25,10 @@ One run, all in a fresh temporary directory:
    p50/p99 when not saturated.
 
 Every phase is preceded by a short warm-up. Targets on 2 cores: ratio >= 0.5, p99 <= 10 ms at
-half the maximum rate; FAIL is reported, never raised. Children are stopped on any exit.
+half the maximum rate; FAIL is reported, never raised. Children (and the cluster) are stopped
+on any exit. On a cluster the service waits for one replica per decision (its default,
+``AUTHSVC_REDIS_WAIT_REPLICAS=auto``) while the ceiling's EVALSHA does not wait and writes one
+key, so one master: the ratio there includes what the replica round trip costs.
 """
 
 from __future__ import annotations
@@ -35,7 +42,6 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 
-from authsvc.embedded_redis import EmbeddedRedis
 from loadtests.core import redisinfo
 from loadtests.core.bench import Log, add_run_options, emit, progress, run_all
 from loadtests.core.phases import (
@@ -51,6 +57,7 @@ from loadtests.core.phases import (
 from loadtests.core.plan import MAX_REPLAY_SECONDS, Plan, RequestPlan, YubikeyCodes, check_spacing
 from loadtests.core.population import KeyHolder, Person, Population, Shape, usernames
 from loadtests.core.processes import Children
+from loadtests.core.redis_under_test import CLUSTER, EMBEDDED, RedisUnderTest, running
 from loadtests.core.report import Figures, Phase, Targets, render_json, render_text
 from loadtests.core.seeding import authlog_key, seeder
 from loadtests.core.wrk import Load
@@ -63,12 +70,11 @@ WEBAUTHN_MAX_DURATION = 30  # challenges live 300 s; making a phase's assertions
 
 @dataclass(frozen=True, slots=True)
 class Seeded:
-    """The population, Redis bytes per user, and the redis-server's pid; for ``--factor
-    yubikey`` each person's emulated key, for ``webauthn`` each person's soft key."""
+    """The population and Redis bytes per user; for ``--factor yubikey`` each person's
+    emulated key, for ``webauthn`` each person's soft key."""
 
     population: Population
     memory_per_user: float
-    redis_pid: int
     yubikeys: tuple[YubiKey, ...] = ()
     key_holders: tuple[KeyHolder, ...] = ()
 
@@ -77,21 +83,18 @@ def _factor_env(options: Options) -> dict[str, str]:
     return webauthn.service_env() if options.factor == "webauthn" else {}
 
 
-async def seed_measured(url: str, secret_key: str, options: Options,
+async def seed_measured(redis: RedisUnderTest, secret_key: str, options: Options,
                         pool: Executor | None = None) -> Seeded:
     """An auth integration and N people with `options.tokens` h6 tokens (or one yk token, or
-    one soft security key registered by `pool`'s workers); Redis bytes per user.
-
-    Also applies ``--appendfsync`` (a diagnostic: production always fsyncs every write).
-    """
-    environ = {"AUTHSVC_REDIS_URL": url, "AUTHSVC_SECRET_KEY": secret_key, **_factor_env(options)}
+    one soft security key registered by `pool`'s workers); Redis bytes per user."""
+    environ = {"AUTHSVC_REDIS_URL": redis.url, "AUTHSVC_SECRET_KEY": secret_key,
+               **_factor_env(options)}
     names = usernames("bench-", options.users)
     yubikeys: tuple[YubiKey, ...] = ()
     holders: tuple[KeyHolder, ...] = ()
-    redisinfo.config_set(url, "appendfsync", options.appendfsync)
     async with seeder(environ) as seeding:
         ikey, skey = await seeding.integration("auth", "load test bench")
-        before = redisinfo.info_field(url, "memory", "used_memory")
+        before = redis.used_memory()
         if options.factor == "yubikey":
             pairs = await seeding.yubikey_people(names)
             people, yubikeys = [person for person, _ in pairs], tuple(key for _, key in pairs)
@@ -102,9 +105,8 @@ async def seed_measured(url: str, secret_key: str, options: Options,
             people = [Person(holder.username, holder.user_id, ()) for holder in holders]
         else:
             people = await seeding.people(names, Shape(tokens_per_user=options.tokens))
-    after = redisinfo.info_field(url, "memory", "used_memory")
-    pid = redisinfo.info_field(url, "server", "process_id")
-    return Seeded(Population(ikey, skey, people), (after - before) / options.users, pid, yubikeys,
+    after = redis.used_memory()
+    return Seeded(Population(ikey, skey, people), (after - before) / options.users, yubikeys,
                   holders)
 
 
@@ -152,21 +154,21 @@ def run_once(children: Children, workdir: Path, options: Options, log: Log,
              profile: Path | None = None) -> Figures:
     """One complete run (fresh Redis, ceiling, service at full and half rate)."""
     workdir.mkdir(parents=True)
-    redis_server = EmbeddedRedis(workdir / "redis")
-    url = redis_server.start()
-    pool = webauthn.worker_pool() if options.factor == "webauthn" else None
-    try:
-        key = secrets.token_urlsafe(32)
-        log(f"seeding {options.users} users with {_holding(options)}")
-        seeded = asyncio.run(seed_measured(url, key, options, pool))
-        stack = Stack(children, workdir, url, seeded.redis_pid, key, options)
-        return _phases(stack, make_plan(seeded, options, pool), seeded.memory_per_user, log,
-                       profile)
-    finally:
-        children.stop_all()
-        redis_server.stop()
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+    if options.cluster:
+        log("starting a 3-master + 3-replica Redis Cluster")
+    with running(workdir, cluster=options.cluster, appendfsync=options.appendfsync) as redis:
+        pool = webauthn.worker_pool() if options.factor == "webauthn" else None
+        try:
+            key = secrets.token_urlsafe(32)
+            log(f"seeding {options.users} users with {_holding(options)} ({redis.label})")
+            seeded = asyncio.run(seed_measured(redis, key, options, pool))
+            stack = Stack(children, workdir, redis.url, redis.pids, key, options)
+            return _phases(stack, make_plan(seeded, options, pool), seeded.memory_per_user,
+                           log, profile)
+        finally:
+            children.stop_all()  # the service and the ceiling go before their Redis
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
 
 
 def _parser(prog: str) -> argparse.ArgumentParser:
@@ -182,6 +184,10 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     add("--appendfsync", choices=["always", "everysec"], default="always",
         help="Redis AOF fsync policy; production's is always (the default); everysec shows what "
              "the disk's fsync costs")
+    add("--cluster", action="store_true",
+        help="run everything against a 3-master + 3-replica Redis Cluster on loopback (AOF, "
+             "--appendfsync's policy) instead of the private embedded redis-server; the "
+             "service is given one node's URL and waits for a replica per decision")
     add("--workers", type=int, default=1, metavar="N",
         help="authsvc serve --workers N (1); the ceiling stays one process, so the ratio "
              "compares N processes with one")
@@ -216,7 +222,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m loadtests pas
     args = parser.parse_args(argv)
     _check(parser, args)
     options = Options(args.users, args.duration, args.connections, args.appendfsync, args.tokens,
-                      args.factor, args.workers)
+                      args.factor, args.workers, args.cluster)
     log = progress("bench")
     runs = run_all(args, "bench", lambda children, workdir, profile: run_once(
         children, workdir, options, log, profile))
@@ -232,4 +238,5 @@ def _options_dict(options: Options) -> dict[str, int | str]:
     return {"users": options.users, "duration": options.duration,
             "connections": options.connections, "wrk_threads": 1, "cpus": os.cpu_count() or 0,
             "appendfsync": options.appendfsync, "tokens": options.tokens,
-            "factor": options.factor, "workers": options.workers}
+            "factor": options.factor, "workers": options.workers,
+            "redis": CLUSTER if options.cluster else EMBEDDED}
