@@ -107,3 +107,16 @@ async def test_after_script_flush_the_script_is_reloaded_and_counts_once(
         [_step(RateMode.TAKE), _step(RateMode.TAKE, subject="other")], clock.now_ms())
     assert all(d.allowed for d in decisions)
     assert await _take(store, clock, 9) == [True] * 8 + [False]
+
+
+async def test_a_burst_is_exact_at_epoch_milliseconds(store: Store) -> None:
+    """120 per 10 s (an interval of 83.33 ms) at today's epoch milliseconds, where a double's
+    step is 0.00024 ms and the TAT is stored to 0.001 ms: the whole burst passes and not one
+    more, at every start tried."""
+    step = RateStep("user", "someone", (RateCheck("requests", RateLimit(120, 10),
+                                                  RateMode.TAKE),))
+    for n in range(40):
+        await store.redis.execute("DEL", store.keys.rate_limit("user", "someone", "requests"))
+        now_ms = 1_796_621_390_327 + n * 7
+        taken = [(await store.rate_limits.apply([step], now_ms))[0].allowed for _ in range(121)]
+        assert taken == [True] * 120 + [False], n
