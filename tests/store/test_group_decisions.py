@@ -49,7 +49,7 @@ class CountingRedis(Redis):
 @pytest.fixture
 async def services(redis_url: str, box: SecretBox, tmp_path: Path
                    ) -> AsyncIterator[Services]:
-    store = Store(CountingRedis(parse_redis_url(redis_url)))
+    store = Store(CountingRedis(parse_redis_url(redis_url), wait_replicas=0))  # as one Redis
     await store.start()
     yield Services.build(Settings(data_dir=tmp_path), store, box, SystemClock())
     await store.close()

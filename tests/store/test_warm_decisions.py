@@ -32,7 +32,9 @@ async def two(redis_url: str, box: SecretBox, tmp_path: Path
               ) -> AsyncIterator[tuple[Services, Services]]:
     """Two processes' services on one Redis (each its own connection and caches)."""
     settings = Settings(data_dir=tmp_path, rate_limit_failed_auth_ip=RateLimit(4, 60))
-    stores = [Store(Redis.from_url(redis_url)) for _ in range(2)]
+    # WAIT 0: the warm path pipelines admission and decision only when no replica is waited
+    # for (on the test command's 3+3 cluster too; the waited path: test_replication_wait.py).
+    stores = [Store(Redis.from_url(redis_url, wait_replicas=0)) for _ in range(2)]
     for store in stores:
         await store.start()
     yield (Services.build(settings, stores[0], box, FakeClock()),
