@@ -2,10 +2,15 @@
 
 No fakes: the tests talk to a real redis-server the harness starts, and to the service over real
 HTTP (or TLS) on loopback, the way applications and duo_client do.
+
+Every redis-server started here (`spawn`; tests/topologies.py's clusters and Sentinels too) is
+asked, on Linux, to stop when the process that started it dies: a test run or a bench killed
+with SIGKILL must not leave servers running on the machine forever.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
@@ -13,10 +18,14 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import SimpleQueue
 from typing import Protocol
 
 TEST_SECRET_KEY = "test-master-key-0123456789abcdef-0123456789"
@@ -24,6 +33,11 @@ CLUSTER_ENV = "AUTHSVC_TEST_REDIS_CLUSTER"
 # The suite's services run one process unless AUTHSVC_TEST_WORKERS asks for more (the worker
 # tests start their own supervisors): a test about one rule should not also be about processes.
 WORKERS_ENV = "AUTHSVC_TEST_WORKERS"
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+# Resolved here, in the parent: loading a library in a child forked from a threaded process can
+# deadlock on a lock another thread held at the fork.
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+Start = Callable[[], subprocess.Popen[bytes]]
 
 
 def free_port() -> int:
@@ -31,6 +45,63 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def _die_with(parent: int) -> Callable[[], None]:
+    """What the child runs before exec: SIGTERM when the parent dies; if it died before the
+    request took effect (nobody would send the signal any more), exit at once."""
+    def before_exec() -> None:  # pragma: no cover - runs in the child between fork and exec
+        if _LIBC is not None:
+            _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:
+            os._exit(1)
+    return before_exec
+
+
+class _Starter:
+    """One daemon thread that forks children on behalf of other threads and never returns (a
+    daemon thread is not joined at exit: it lasts exactly as long as the process)."""
+
+    def __init__(self) -> None:
+        self._jobs: SimpleQueue[tuple[Start, Future[subprocess.Popen[bytes]]]] = SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def start(self, start: Start) -> subprocess.Popen[bytes]:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._serve, name="harness-spawn",
+                                                daemon=True)
+                self._thread.start()
+        started: Future[subprocess.Popen[bytes]] = Future()
+        self._jobs.put((start, started))
+        return started.result()
+
+    def _serve(self) -> None:
+        while True:
+            start, started = self._jobs.get()
+            try:
+                started.set_result(start())
+            except BaseException as exc:  # the caller waiting on it raises it
+                started.set_exception(exc)
+
+
+_STARTER = _Starter()
+
+
+def spawn(args: Sequence[str]) -> subprocess.Popen[bytes]:
+    """Start a server child that dies with this process (SIGTERM on Linux).
+
+    Linux signals the child when the *thread* that forked it ends, not the process: a server
+    started from a pool worker or `asyncio.to_thread` would be stopped as soon as that thread
+    finished. The main thread lasts as long as the process, so it forks the child itself; any
+    other thread hands the fork to `_Starter`'s thread."""
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(list(args), stdin=subprocess.DEVNULL,
+                                preexec_fn=_die_with(os.getpid()))
+    if threading.current_thread() is threading.main_thread():
+        return start()
+    return _STARTER.start(start)
 
 
 def redis_command(port: int, *args: str) -> bytes:
@@ -61,11 +132,10 @@ class RedisServer:
         binary = shutil.which("redis-server")
         assert binary, "redis-server is not installed (./bootstrap.sh installs it)"
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
+        self.process = spawn(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "yes" if appendonly else "no", "--dir", str(self.directory),
-             "--logfile", str(self.directory / "redis.log"), *self._cluster_flags(), *extra],
-            stdin=subprocess.DEVNULL)
+             "--logfile", str(self.directory / "redis.log"), *self._cluster_flags(), *extra])
         if not wait:
             return self
         deadline = time.monotonic() + 10

@@ -1,5 +1,6 @@
 """Real multi-node Redis for the tests: a 3-master + 3-replica Redis Cluster, and a Sentinel set
-(one master, one replica, three Sentinels), all redis-server processes on loopback.
+(one master, one replica, three Sentinels), all redis-server processes on loopback, each
+started by `tests.harness.spawn` so that it stops when the process that started it dies.
 
 `AUTHSVC_TEST_REDIS_CLUSTER=6` makes the session Redis of the suite a `RedisCluster`
 (tests/conftest.py); the failover tests start their own (they kill masters).
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from authsvc.store.redis_routing import command_slot
-from tests.harness import RedisServer, free_port, redis_command
+from tests.harness import RedisServer, free_port, redis_command, spawn
 
 NODE_TIMEOUT_MS = 2000
 MASTER_NAME = "mymaster"
@@ -155,9 +156,9 @@ class SentinelSet:
                 f"sentinel monitor {MASTER_NAME} 127.0.0.1 {master.port} 2\n"
                 f"sentinel down-after-milliseconds {MASTER_NAME} 1000\n"
                 f"sentinel failover-timeout {MASTER_NAME} 10000\n")
-            self.sentinels.append(subprocess.Popen(
+            self.sentinels.append(spawn(
                 [binary, str(folder / "sentinel.conf"), "--sentinel",
-                 "--logfile", str(folder / "sentinel.log")], stdin=subprocess.DEVNULL))
+                 "--logfile", str(folder / "sentinel.log")]))
             self.sentinel_ports.append(port)
         wait_until(lambda: all(self._sentinel_sees_replica(p) for p in self.sentinel_ports),
                    "the Sentinels")

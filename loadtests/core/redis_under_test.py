@@ -12,8 +12,9 @@ not more users' data) less their replication buffers (a master's backlog grows w
 up to 1 MB: on a small run it would look like per-user data), and the pids of every
 redis-server, replicas included, so the CPU figure "Redis" is what the whole topology burned.
 Stopped on leaving `running`, whatever the exit (the bench turns Ctrl-C and SIGTERM into
-KeyboardInterrupt, which unwinds through it). A SIGKILL of the bench itself leaves the
-cluster's nodes running: they are not children that die with it.
+KeyboardInterrupt, which unwinds through it). A SIGKILL of the bench stops them too: the
+harness asks each node (Linux ``PR_SET_PDEATHSIG``) to stop when its parent dies, as the embedded
+server is asked.
 """
 
 from __future__ import annotations
