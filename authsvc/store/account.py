@@ -15,6 +15,10 @@ from authsvc.store.core import StoreContext, flat_to_dict
 from authsvc.store.keys import Keys
 
 VERSION_FIELD = "_version"
+# The groups' version lives in the same hash so that the hot path reads both versions with one
+# HMGET (one command fewer per Auth API request than a key of its own); a group change moves
+# only this field, so it never makes a process re-read the settings.
+GROUPS_VERSION_FIELD = "_groups_version"
 
 
 class AccountStore:

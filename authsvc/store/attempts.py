@@ -20,6 +20,7 @@ from authsvc.model.factors import Home, LogFactor
 from authsvc.model.groups import NO_GROUPS, GateArgs
 from authsvc.model.settings import AccountSettings
 from authsvc.model.tokens import Token
+from authsvc.store.account import GROUPS_VERSION_FIELD, VERSION_FIELD
 from authsvc.store.core import StoreContext, flat_to_dict
 from authsvc.store.ratelimits import RateDecision, RateLimitStore, RateStep
 from authsvc.store.records import mobile_otp_from_json, user_from_hash
@@ -111,12 +112,14 @@ class AttemptStore:
         digest of that state (one round trip; one more for token definitions this process does
         not know yet), or None when there is no such user."""
         keys = self._keys
-        reply, version, groups_version = await self._ctx.scripts.run_pipeline([
+        reply, versions = await self._ctx.scripts.run_pipeline([
             self._load_call(user_id),
-            ("HGET", keys.account_settings(), "_version"),
-            ("GET", keys.groups_version())])
+            ("HMGET", keys.account_settings(), VERSION_FIELD, GROUPS_VERSION_FIELD)])
         if isinstance(reply, RedisError):
             raise reply
+        if isinstance(versions, RedisError):
+            raise versions
+        version, groups_version = versions
         if not reply:
             return None
         tokens = await self._definitions.read(flat_to_dict(reply[1]), user_id)
@@ -188,7 +191,7 @@ class AttemptStore:
         Only while `pipelines_decisions` (nothing to WAIT for)."""
         calls = self._rate_limits.calls(admission, now_ms)
         replies = await self._ctx.scripts.run_pipeline([
-            *calls, ("HGET", self._keys.account_settings(), "_version"),
+            *calls, ("HGET", self._keys.account_settings(), VERSION_FIELD),
             self._decide_call(user_id, now_ms, settings, matches, gate, view)])
         outcome = outcome_of(replies[-1], self._definitions, user_id, matches)
         decisions = self._rate_limits.decisions(admission, replies[:len(calls)], lenient=True)

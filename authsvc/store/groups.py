@@ -14,9 +14,9 @@ a value computed from what it read), where an increment cannot be lost.
 
 Costs: decisions read the user's group ids and the groups' version in the round trip that loads
 the user (no extra round trip); group records come from a per-process cache re-read only when
-the version (`Keys.groups_version`, moved by every change to a group) moved, like the account
-settings. A change to a group's status or switches costs its members one script call each
-(pipelined, `FANOUT_CHUNK` at a time).
+the version (`GROUPS_VERSION_FIELD` of the settings hash, moved by every change to a group)
+moved, like the account settings. A change to a group's status or switches costs its members
+one script call each (pipelined, `FANOUT_CHUNK` at a time).
 
 Races, accepted: a decision that committed before a group change reached its user's record was
 ordered before that change; once `update` or `delete` returns, no decision computed from the old
@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from authsvc.model.groups import Group, GroupStatus
+from authsvc.store.account import GROUPS_VERSION_FIELD
 from authsvc.store.core import StoreContext, flat_to_dict
 from authsvc.store.scripts import ScriptName
 
@@ -67,9 +68,12 @@ class GroupStore:
 
     # --- what the hot path reads ---------------------------------------------------------------
 
-    def version_command(self) -> tuple[str, str]:
+    def version_command(self) -> tuple[str, str, str]:
         """The command reading the groups' version (pipelined with the user record)."""
-        return ("GET", self._keys.groups_version())
+        return ("HGET", self._keys.account_settings(), GROUPS_VERSION_FIELD)
+
+    def _move_version(self) -> tuple[str, str, str, int]:
+        return ("HINCRBY", self._keys.account_settings(), GROUPS_VERSION_FIELD, 1)
 
     def ids_command(self, user_id: str) -> tuple[str, str]:
         """The command reading the user's group ids (pipelined with the user record)."""
@@ -139,7 +143,7 @@ class GroupStore:
             ScriptName.HASH_SET_EXISTING, [self._keys.group(after.group_id)], fields)
         if not written:
             return False
-        await self._ctx.redis.execute("INCR", self._keys.groups_version())
+        await self._ctx.redis.execute(*self._move_version())
         if before.decides_differently(after):
             await self._tell_members(after.group_id, "touch")
         return True
@@ -151,7 +155,7 @@ class GroupStore:
         await self._ctx.redis.pipeline([
             ("DEL", keys.group(group_id), keys.group_members(group_id)),
             ("ZREM", keys.groups(), group_id),
-            ("INCR", keys.groups_version())])
+            self._move_version()])
 
     async def _tell_members(self, group_id: str, op: str) -> None:
         """Run user_groups.lua `op` for every listed member, a chunk at a time."""

@@ -158,5 +158,5 @@ async def test_group_records_are_read_again_only_when_the_version_moved(store: S
     await store.redis.execute("HSET", store.keys.group("DG1"), "status", "disabled")
     cached = await standing(store, "U1")  # changed behind the store's back: version unmoved
     assert cached.groups[0].status is GroupStatus.ACTIVE
-    await store.redis.execute("INCR", store.keys.groups_version())
+    await store.redis.execute("HINCRBY", store.keys.account_settings(), "_groups_version", 1)
     assert (await standing(store, "U1")).groups[0].status is GroupStatus.DISABLED

@@ -84,14 +84,12 @@ class SharedKeys:
         """ZSET: group ids scored by creation time (ms), the order of `get_groups`. No TTL."""
         return f"{self.prefix}:groups"
 
-    def groups_version(self) -> str:
-        """STRING: counter incremented after every change to a group and every deletion; read
-        with each user record, so a process re-reads the group records it caches only when it
-        moved. No TTL."""
-        return f"{self.prefix}:groups:version"
-
     def account_settings(self) -> str:
-        """HASH: account-wide settings changed through the Admin API. No TTL."""
+        """HASH: account-wide settings changed through the Admin API, with two counters: the
+        settings' version `_version` (moved by every settings change) and the groups' version
+        `_groups_version` (moved after every change to a group and every deletion). Both are
+        read with each user record, so a process re-reads what it caches only when one moved.
+        No TTL."""
         return f"{self.prefix}:settings"
 
     def transaction(self, txid: str) -> str:
