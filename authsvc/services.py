@@ -90,11 +90,12 @@ class Services:
         return cls(**{field.name: getattr(wiring, field.name)
                       for field in dataclasses.fields(cls)})
 
-    def on_event(self, topic: str) -> None:
+    def on_event(self, message: str) -> None:
         """A message on the events channel: an integration changed (drop its cached
-        credentials), else a push or phone wake-up."""
+        credentials), else a push or phone wake-up (``topic`` or ``topic\nnews``)."""
+        topic, newline, news = message.partition("\n")
         if not self.integrations.notice(topic):
-            self.waiters.announce(topic)
+            self.waiters.announce(topic, news if newline else None)
 
     def on_events_reconnect(self) -> None:
         """The subscriber reconnected: messages may have been missed."""

@@ -134,8 +134,11 @@ class DeviceService:
                 "requires_fips_android": False, "security_checkup_enabled": False,
                 "instant_restore_status": "disabled", "requires_mdm": 0}
 
-    async def authenticate(self, request: DeviceRequest) -> PhoneRecord:
-        """The calling device's phone record, if the request is correctly signed by it."""
+    async def authenticate(self, request: DeviceRequest, *,
+                           replay_guard: bool = True) -> PhoneRecord:
+        """The calling device's phone record, if the request is correctly signed by it.
+        `replay_guard=False`: the caller refuses a replayed signature itself (`answer` does,
+        in the script that decides the answer, saving a command)."""
         parsed = duo_sig.parse_authorization(request.authorization)
         if parsed is None:
             raise MissingCredentials()
@@ -158,8 +161,8 @@ class DeviceService:
             raise BadSignature("akey does not match the device")
         # Replays matter only for calls that change something: a poll repeated within the same
         # second is legitimately byte-identical (several apps poll every second).
-        if request.method == "POST" and not await self._store.phones.remember_signature(
-                hashlib.sha256(signature).hexdigest()):
+        if replay_guard and request.method == "POST" and not await (
+                self._store.phones.remember_signature(hashlib.sha256(signature).hexdigest())):
             raise BadSignature("signature already used")
         return phone
 
@@ -180,17 +183,30 @@ class DeviceService:
     async def transactions(self, phone: PhoneRecord, wait: int) -> dict[str, Any]:
         """GET /push/v2/device/transactions (``wait`` > 0: hold until a push arrives)."""
         phone_id = phone.phone_id
-        with self._waiters.watch(f"phone:{phone_id}") as arrived:
+        with self._waiters.watch_news(f"phone:{phone_id}") as waiter:
             found = await self._pending(phone_id)
-            if not found and wait > 0 and await self._clock.wait(arrived,
+            if not found and wait > 0 and await self._clock.wait(waiter.event,
                                                                  min(wait, MAX_DEVICE_WAIT_S)):
-                # Announced (or the subscriber reconnected): read again. A wait that ran out
+                # Announced: the inbox was empty when read and every push delivered since was
+                # announced with its entry, so the news is the inbox (one command saved). The
+                # subscriber reconnected, or an entry expired: read again. A wait that ran out
                 # unannounced found nothing new: the inbox was empty and stays so.
-                found = await self._pending(phone_id)
+                announced = self._announced(waiter.news)
+                found = announced if announced is not None else await self._pending(phone_id)
         now = int(self._clock.now())
         if now - (phone.phone.last_seen or 0) >= LAST_SEEN_EVERY_S:
             await self._store.phones.touch(phone_id, now)
         return {"transactions": found, "current_time": now}
+
+    def _announced(self, news: list[str | None]) -> list[dict[str, Any]] | None:
+        """The transactions the wake-ups carried, or None when one carried none or ran out."""
+        entries = [None if item is None else self._store.pushes.announced_entry(item)
+                   for item in news]
+        now_ms = self._clock.now_ms()
+        live = [entry for entry in entries if entry is not None and entry.expires_ms > now_ms]
+        if not live or len(live) < len(entries):
+            return None
+        return [entry.transaction for entry in sorted(live, key=lambda e: e.expires_ms)]
 
     async def _pending(self, phone_id: str) -> list[dict[str, Any]]:
         """The phone's inbox (one read); pushes whose time ran out are ended and dropped."""
@@ -205,7 +221,8 @@ class DeviceService:
                      request: DeviceRequest) -> dict[str, str]:
         """POST /push/v2/device/transactions/<urgid>: approve, deny or report fraud, once.
         The urgid names the push (push_resolve.lua accepts it only as stored with the push,
-        from the phone it was sent to)."""
+        from the phone it was sent to, and never twice with one signature). The request is
+        authenticated by the caller with ``replay_guard=False``."""
         answer = _ANSWERS.get(request.param("answer") or "")
         if answer is None:
             raise InvalidParameter("answer (approve or deny)")
@@ -222,7 +239,9 @@ class DeviceService:
             user_id, txid, now_ms=self._clock.now_ms(), operation=answer,
             phone_id=phone.phone_id, urgid=urgid,
             code_hash=self._pushes.step_up_hash(txid, code) if code else "",
-            fraud_locks=fraud_locks)
+            fraud_locks=fraud_locks, signature_digest=_signature_digest(request))
+        if resolution.status is ResolveStatus.REPLAYED:
+            raise BadSignature("signature already used")
         if resolution.status is ResolveStatus.WRONG_CODE:
             raise WrongStepUpCode(f"{resolution.tries_left} tries left")
         await self._store.pushes.take_from_inbox_later(phone.phone_id, urgid)
@@ -247,3 +266,10 @@ class DeviceService:
                 "platform": phone.platform, "model": phone.model,
                 "last_seen": "" if phone.last_seen is None else str(phone.last_seen)}
 
+
+def _signature_digest(request: DeviceRequest) -> str:
+    """SHA-256 of the request's signature (checked by `authenticate` already)."""
+    parsed = duo_sig.parse_authorization(request.authorization)
+    if parsed is None:
+        raise MissingCredentials()
+    return hashlib.sha256(base64.b64decode(parsed[1])).hexdigest()

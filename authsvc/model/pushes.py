@@ -103,6 +103,7 @@ class ResolveStatus(IntEnum):
     NOT_PENDING = 2
     WRONG_CODE = 3
     ANSWERED = 4
+    REPLAYED = 5
 
 
 class PushOperation(StrEnum):

@@ -128,15 +128,19 @@ class PushStore:
         live: list[InboxEntry] = []
         expired: list[InboxEntry] = []
         for urgid, text in flat_to_dict(reply).items():
-            try:
-                data = json.loads(text)
-                entry = InboxEntry(urgid, int(data["e"]), str(data["u"]), str(data["t"]),
-                                   dict(data["x"]))
-            except (ValueError, KeyError, TypeError):
+            entry = _inbox_entry(urgid, text)
+            if entry is None:
                 continue  # not written by push_deliver.lua: ignored, and it expires with the hash
             (live if entry.expires_ms > now_ms else expired).append(entry)
         live.sort(key=lambda entry: entry.expires_ms)
         return live, expired
+
+    @staticmethod
+    def announced_entry(news: str) -> InboxEntry | None:
+        """The inbox entry a phone's wake-up announced (push_deliver.lua's ``urgid\nentry``),
+        or None if the news is not one."""
+        urgid, _, text = news.partition("\n")
+        return _inbox_entry(urgid, text)
 
     async def take_from_inbox(self, phone_id: str, urgids: Sequence[str]) -> None:
         if urgids:
@@ -156,23 +160,27 @@ class PushStore:
 
     async def resolve(self, user_id: str, txid: str, *, now_ms: int, operation: PushOperation,
                       phone_id: str = "", code_hash: str = "", max_tries: int = 3,
-                      fraud_locks: bool = False, deny_reason: str = "", urgid: str = ""
-                      ) -> Resolution:
+                      fraud_locks: bool = False, deny_reason: str = "", urgid: str = "",
+                      signature_digest: str = "") -> Resolution:
         """Run push_resolve.lua (answer or expire); an ENDED resolution carries the push as
         its log record needs it (state, reason, kind, phone, facts). Raises
         `ReplicaUnacknowledged` (503) when a phone's answer ended the push but no replica
         acknowledged it in time (the phone retries; a failover could otherwise bring the push
-        back pending after its answer)."""
+        back pending after its answer). A `signature_digest` (a phone's answer) is refused as
+        REPLAYED, changing nothing, when it was seen in the last 600 s."""
         keys = self._keys
+        guard = [keys.answer_signature(user_id, signature_digest)] if signature_digest else []
         reply, confirmed = await self._ctx.scripts.run_waited(
             ScriptName.PUSH_RESOLVE,
             [keys.push(user_id, txid), keys.user(user_id), keys.user_pushes(user_id),
-             *keys.counting(user_id)],
+             *keys.counting(user_id), *guard],
             [now_ms, operation.value, phone_id, code_hash, max_tries, "1" if fraud_locks else "0",
              keys.events(), txid, deny_reason, urgid])
         status = ResolveStatus(int(reply[0]))
         if not confirmed and status is ResolveStatus.ENDED and operation in _ANSWERS:
             raise ReplicaUnacknowledged("no replica acknowledged a push answer in time")
+        if status is ResolveStatus.REPLAYED:
+            return Resolution(status)
         if status is ResolveStatus.WRONG_CODE:
             return Resolution(status, "pending", int(reply[1]))
         if status is ResolveStatus.ANSWERED:
@@ -185,6 +193,14 @@ class PushStore:
                 phone_id=phone, reason=reason,
                 facts=AttemptFacts(**facts_dict) if facts_dict else None))
         return Resolution(status, str(reply[1]))
+
+
+def _inbox_entry(urgid: str, text: str) -> InboxEntry | None:
+    try:
+        data = json.loads(text)
+        return InboxEntry(urgid, int(data["e"]), str(data["u"]), str(data["t"]), dict(data["x"]))
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _report_lost(done: asyncio.Future[Any]) -> None:

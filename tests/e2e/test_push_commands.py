@@ -25,8 +25,8 @@ from tests.e2e.push_helpers import Clients, activate_phone, new_phone, tls_clien
 from tests.harness import RedisServer, ServiceProcess, service_env
 from tests.topologies import RedisCluster
 
-SENT_AT_MOST = 22  # 12 of the push path, 10 of every Auth API request (rate limits, user load)
-RUN_AT_MOST = 55  # ... plus what the scripts run inside Redis
+SENT_AT_MOST = 15  # 10 of the push path, 5 of every Auth API request (rate limits, user load)
+RUN_AT_MOST = 52  # ... plus what the scripts run inside Redis
 
 
 class Monitor:

@@ -227,6 +227,26 @@ async def test_answers_may_travel_in_the_query_of_a_post(setup: Setup) -> None:
     assert setup.clients.auth.auth_status(txid)["success"] is True
 
 
+async def test_a_replayed_answer_is_refused_as_a_replay(setup: Setup) -> None:
+    """The answer's replay guard lives in push_resolve.lua (one command fewer per push): the
+    same signed answer sent twice is refused as a replay, not as an unknown push."""
+    account = await activate_phone(setup.session, setup.clients.admin, setup.phone["phone_id"],
+                                   setup.clients.ca_file)
+    txid = setup.clients.auth.auth("push", username="dora", device="auto",
+                                   async_txn=True)["txid"]
+    push = await one_push(DeviceClient(setup.session, account))
+    path = f"/push/v2/device/transactions/{push['urgid']}"
+    params = [("answer", "deny")]
+    headers = _signed(account, "POST", path, params)
+    status, body = await _post(setup, path, data=params, headers=headers)
+    assert (status, body["response"]) == (200, {"result": "SUCCESS"})
+    status, body = await _post(setup, path, data=params, headers=headers)
+    assert (status, body["code"], body["message_detail"]) == (
+        401, 40103, "signature already used")
+    ended = setup.clients.auth.auth_status(txid)
+    assert (ended["waiting"], ended["success"]) == (False, False)  # still the first answer's
+
+
 def test_activation_values_round_trip_through_the_simulator_parser() -> None:
     value = parse_value("duo://AbCdEfGhIjKlMnOpQrSt-" +
                         base64.b64encode(b"[000:0000:0000:0000::1]:8443").decode().rstrip("="))

@@ -57,6 +57,11 @@ class TaggedKeys:
         (GETDEL). TTL 5 min."""
         return f"{self.prefix}:{{u:{user_id}}}:challenge:{challenge}"
 
+    def answer_signature(self, user_id: str, digest: str) -> str:
+        """STRING: the signature of a phone's answer to one of the user's pushes, already seen
+        (replay guard, set by push_resolve.lua in the user's slot). TTL 600 s."""
+        return f"{self.prefix}:{{u:{user_id}}}:devsig:{digest}"
+
     def push(self, user_id: str, txid: str) -> str:
         """HASH: one push transaction (state, phone, urgid, expiry, step-up code hash, tries,
         attributes, seq). TTL: expiry + 10 min."""

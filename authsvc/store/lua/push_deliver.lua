@@ -11,7 +11,8 @@ ARGV[1]  urgid
 ARGV[2]  entry JSON
 ARGV[3]  the inbox's expiry, unix ms (the push's expiry + the index grace)
 ARGV[4]  events channel
-ARGV[5]  phone id (the topic ``phone:<id>`` wakes its long polls in every process)
+ARGV[5]  phone id (the message ``phone:<id>\n<urgid>\n<entry>`` wakes its long polls in every
+         process and hands them the entry, so that they need not read the inbox again)
 Returns 1
 ]]
 local inbox, urgid, entry = KEYS[1], ARGV[1], ARGV[2]
@@ -21,5 +22,5 @@ redis.call('HSET', inbox, urgid, entry)
 if redis.call('PEXPIRETIME', inbox) < expire_at then  -- -1 (none yet) included (Redis >= 7.0)
   redis.call('PEXPIREAT', inbox, expire_at)
 end
-redis.call('PUBLISH', channel, 'phone:' .. phone)
+redis.call('PUBLISH', channel, 'phone:' .. phone .. '\n' .. urgid .. '\n' .. entry)
 return 1

@@ -10,6 +10,9 @@ KEYS[2]  user HASH           (push_streak, push_streak_at; status when fraud loc
 KEYS[3]  user's pushes ZSET
 KEYS[4..10] the counting keys (lib/user_counts.lua): an approval is the user's last login, a
          fraud report may lock the user out
+KEYS[11] (a phone's answer only) the answer's signature STRING: set for 600 s the first time,
+         so a replayed answer is refused before anything else (the replay guard other device
+         calls keep outside any slot, kept here to save the answer a command)
 ARGV[1]  now_ms
 ARGV[2]  operation: "approve" | "deny" | "fraud" | "expire" | "answered" (a call was picked up:
          still pending, but its status changes)
@@ -27,12 +30,15 @@ Returns {1, state, reason, kind, phone_id, facts}
         {2, state}             not pending (already ended, unknown, or another phone's push)
         {3, tries_left}        wrong step-up code, still pending
         {4}                    marked answered, still pending
+        {5}                    the answer's signature was already used: nothing changed
 ]]
 local now, op, phone = tonumber(ARGV[1]), ARGV[2], ARGV[3]
 local code_hash, max_tries, fraud_locks = ARGV[4], tonumber(ARGV[5]), ARGV[6] == '1'
 local channel, txid, deny_reason, urgid = ARGV[7], ARGV[8], ARGV[9], ARGV[10]
 local push_key, user_key, pushes_key = KEYS[1], KEYS[2], KEYS[3]
 --#include user_counts
+
+if KEYS[11] and not redis.call('SET', KEYS[11], '1', 'NX', 'EX', 600) then return {5} end
 
 local push = redis.call('HMGET', push_key, 'state', 'phone_id', 'expires_ms', 'code_hash', 'tries',
                        'seq', 'urgid', 'kind', 'facts')
