@@ -30,6 +30,8 @@ from authsvc.store.redis_url import RedisAddress
 log = logging.getLogger(__name__)
 
 KEEPALIVE_S = 1.0
+RECONNECT_FIRST_S = 0.05
+RECONNECT_MAX_S = 2.0
 
 
 class Subscriber:
@@ -65,18 +67,22 @@ class Subscriber:
         return await asyncio.open_connection(address.host, address.port, ssl=context)
 
     async def _run(self) -> None:
-        delay = 0.05
+        delay = RECONNECT_FIRST_S
         while True:
             try:
                 await self._listen()
             except (OSError, hiredis.ProtocolError, EOFError, TimeoutError,
                     RedisUnavailable) as exc:
                 log.debug("events subscriber lost its connection: %s", exc)
+            if self.subscribed.is_set():
+                # It was listening: this is a new outage, retried soon (the waits grown by an
+                # earlier one would leave every long poll unwoken for seconds).
+                delay = RECONNECT_FIRST_S
             self._attempt += 1
             self.subscribed.clear()
             self._on_reconnect()
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 2.0)
+            delay = min(delay * 2, RECONNECT_MAX_S)
 
     async def _listen(self) -> None:
         async with asyncio.timeout(5.0):
