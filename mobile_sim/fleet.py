@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 
 from mobile_sim.client import DeviceClient, activate, resolve_activation
-from mobile_sim.phone import LONG_POLL_S, Mix, serve_account
+from mobile_sim.phone import LONG_POLL_S, Mix, failure_kind, serve_account
 from mobile_sim.protocol import new_device_key
 from mobile_sim.state import Account
 
@@ -34,20 +34,28 @@ def parse_mix(text: str, delay_ms: float = 0.0, jitter_ms: float = 0.0) -> Mix:
 
 @dataclass
 class FleetStats:
-    """What the fleet did."""
+    """What the fleet did: each push's outcome, and each failed poll by what it failed with
+    (a load test's "poll errors" must say whether the service refused, a connection broke or
+    a poll timed out). Polls cut because the run ends are cancelled, never counted."""
 
     outcomes: Counter[str] = field(default_factory=Counter)
-    errors: int = 0
+    error_kinds: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def errors(self) -> int:
+        return sum(self.error_kinds.values())
 
     def record(self, line: str) -> None:
+        """A phone's report line: a push's outcome counts; a failure is counted by `failed`."""
         if " -> " in line:
             self.outcomes[line.rsplit(" -> ", 1)[1].split(" ", 1)[0]] += 1
-        else:
-            self.errors += 1
+
+    def failed(self, exc: BaseException) -> None:
+        self.error_kinds[failure_kind(exc)] += 1
 
     def summary(self) -> dict[str, Any]:
         return {"pushes": sum(self.outcomes.values()), "outcomes": dict(self.outcomes),
-                "errors": self.errors}
+                "errors": self.errors, "error_kinds": dict(self.error_kinds)}
 
 
 class Fleet:
@@ -108,7 +116,8 @@ class Fleet:
 
         tasks = [asyncio.create_task(serve_account(
             self.session, DeviceClient(self.session, account), self.mix.decide,
-            self.stats.record, stop, self.poll_wait, polled)) for account in self.accounts]
+            self.stats.record, stop, self.poll_wait, polled, self.stats.failed))
+            for account in self.accounts]
         try:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for((stopped or asyncio.Event()).wait(), duration)

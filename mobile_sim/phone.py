@@ -100,12 +100,23 @@ async def answer_one(client: DeviceClient, transaction: dict[str, Any],
     return {"approve": "approved", "deny": "denied", "fraud": "reported fraud"}[decision.answer]
 
 
+def failure_kind(exc: BaseException) -> str:
+    """What a failed call counts as: the service's HTTP status, Duo code and message, or the
+    class of the transport error (its message names one connection, so it does not group)."""
+    if isinstance(exc, DeviceError):
+        return str(exc)
+    return type(exc).__name__
+
+
 async def serve_account(session: aiohttp.ClientSession, client: DeviceClient, decide: Decider,
                         report: Callable[[str], None], stop: asyncio.Event,
                         poll_wait: float = LONG_POLL_S,
-                        first_poll: Callable[[], None] | None = None) -> None:
+                        first_poll: Callable[[], None] | None = None,
+                        failed: Callable[[BaseException], None] | None = None) -> None:
     """Long-poll the account's pushes (`poll_wait` s each) and answer each once until `stop`;
-    the first poll does not wait, and `first_poll` is called once it is answered."""
+    the first poll does not wait, and `first_poll` is called once it is answered. A poll that
+    fails is reported (and given to `failed`); one cut because the run ends is not: the caller
+    cancels the task, which is not a failure."""
     seen: set[str] = set()
     polled = False
     while not stop.is_set():
@@ -113,6 +124,8 @@ async def serve_account(session: aiohttp.ClientSession, client: DeviceClient, de
             pending = await client.transactions(wait=poll_wait if polled else 0)
         except (aiohttp.ClientError, TimeoutError, DeviceError) as exc:
             report(f"{client.account.pkey} poll failed: {exc}")
+            if failed is not None:
+                failed(exc)
             await asyncio.sleep(1)
             continue
         if not polled and first_poll is not None:

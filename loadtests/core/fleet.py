@@ -3,7 +3,8 @@
 The fleet activates every phone from its activation URL (one RSA-2048 key each, about 45 s of
 CPU for 1000 phones), then long-polls the device API and answers each push with ``--mix`` after
 a normal(``--delay-ms``, ``--jitter-ms``) delay. It prints one line containing `READY` once every
-phone is activated, and its JSON summary (outcomes, poll errors) when stopped by SIGTERM.
+phone is activated, and its JSON summary (outcomes, poll errors and their kinds: the service's
+status and Duo code, or the transport error) when stopped by SIGTERM.
 """
 
 from __future__ import annotations

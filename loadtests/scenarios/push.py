@@ -212,6 +212,8 @@ def run_once(children: Children, workdir: Path, options: PushOptions, log: Log,
         # it has not read yet): let it settle, then SIGTERM, on which the fleet prints its summary.
         time.sleep(FLEET_SETTLE_SECONDS)
         fleet_summary = fleet.stop(children)
+        if fleet_summary.get("errors"):  # what failed says who to look at: service or network
+            log(f"the fleet's poll errors by kind: {fleet_summary.get('error_kinds')}")
         overflows = listen_overflows() - overflows_before
     finally:
         children.stop_all()

@@ -82,4 +82,5 @@ def test_a_fleet_stopped_by_sigterm_prints_its_summary(tmp_path: Path) -> None:
     fleet.send_signal(signal.SIGTERM)
     out, _ = fleet.communicate(timeout=20)
     assert fleet.returncode == 0
-    assert json.loads(out.strip().splitlines()[-1]) == {"pushes": 0, "outcomes": {}, "errors": 0}
+    assert json.loads(out.strip().splitlines()[-1]) == {"pushes": 0, "outcomes": {}, "errors": 0,
+                                                         "error_kinds": {}}
