@@ -5,9 +5,10 @@ matched to futures in order (`redis_protocol.RespProtocol`). Everything queued i
 turn leaves in one write, so concurrent requests share round trips and send syscalls.
 
 Failure model: a dead or stuck connection fails every pending call with `RedisUnavailable`
-(a watchdog aborts the connection when the oldest pending call outlives its deadline); the next
-call reconnects. A connection that cannot be made raises `RedisConnectFailed`: nothing was sent,
-so a router may safely send the command elsewhere.
+(a watchdog aborts the connection when the oldest pending call outlives its deadline and
+Redis sent nothing for a whole watchdog interval after that); the next call reconnects. A
+connection that cannot be made raises `RedisConnectFailed`: nothing was sent, so a router may
+safely send the command elsewhere.
 
 Replication window: `execute_waited` queues ``WAIT n ms`` behind a command on the same
 connection, one of a few lanes kept for waited commands. One WAIT closes each write (all callers
@@ -216,13 +217,25 @@ class Connection:
                     raise reply
 
     async def _watch(self) -> None:
-        """Abort a connection whose oldest pending reply is overdue (Redis stopped or stuck)."""
+        """Abort a connection whose oldest pending reply is overdue (Redis stopped or stuck).
+
+        Overdue alone is not enough: a call's age includes the time this process's own event
+        loop was too busy to read (thousands of requests in one turn, under uvloop timers run
+        before the turn's reads), when the replies are waiting in the socket. So a connection
+        is aborted only when its oldest call was overdue at one tick and nothing at all was
+        read from Redis until the next: every loop turn polls the socket between two ticks, so
+        an answering Redis is always heard in between."""
         loop = asyncio.get_running_loop()
         interval = max(0.05, min(0.5, self.timeout / 4))
+        overdue_at: tuple[RespProtocol, int] | None = None  # (connection, its reads) then
         while not self._closed:
             await asyncio.sleep(interval)
             protocol = self._protocol
-            if protocol is None or protocol.lost or not protocol.pending:
+            if (protocol is None or protocol.lost or not protocol.pending
+                    or protocol.transport is None
+                    or protocol.pending[0].deadline >= loop.time()):
+                overdue_at = None
                 continue
-            if protocol.pending[0].deadline < loop.time() and protocol.transport is not None:
+            if overdue_at == (protocol, protocol.reads):
                 protocol.transport.abort()
+            overdue_at = (protocol, protocol.reads)

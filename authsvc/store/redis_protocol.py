@@ -64,6 +64,8 @@ class RespProtocol(asyncio.Protocol):
         self.pending: deque[Pending] = deque()
         self.transport: asyncio.WriteTransport | None = None
         self.lost = False
+        self.reads = 0
+        """Reads from the server so far: the watchdog's sign that Redis still answers."""
         self._outgoing: list[bytes] = []
         self._wait: tuple[asyncio.Future[Any], bytes, float] | None = None
         # uvloop may return from create_unix_connection before calling connection_made.
@@ -101,6 +103,7 @@ class RespProtocol(asyncio.Protocol):
             self.made.set_result(None)
 
     def data_received(self, data: bytes) -> None:
+        self.reads += 1
         self.reader.feed(data)
         try:
             while (reply := self.reader.gets()) is not False:
