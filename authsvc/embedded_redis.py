@@ -29,6 +29,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -48,9 +49,25 @@ class EmbeddedRedisError(RuntimeError):
     """The private redis-server could not be started."""
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+def _libc() -> ctypes.CDLL | None:
+    with contextlib.suppress(OSError):
+        return ctypes.CDLL(None, use_errno=True)
+    return None
+
+
+# Resolved here, in the parent: loading a library in a child forked from a threaded process can
+# deadlock on a lock another thread held at the fork.
+_LIBC = _libc()
+
+
+def _die_with_parent_of(parent: int) -> Callable[[], None]:
+    def before_exec() -> None:  # pragma: no cover - runs in the child before exec
+        with contextlib.suppress(AttributeError):
+            if _LIBC is not None:
+                _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the parent died before the request took effect
+            os._exit(1)
+    return before_exec
 
 
 def _ping(url: str, timeout: float = 0.5) -> bool:
@@ -175,7 +192,7 @@ class EmbeddedRedis:
                 "--appendfsync", "always", "--save", "", "--daemonize", "no",
                 "--logfile", str(self.data_dir / "redis.log")]
         self._process = subprocess.Popen(args, stdin=subprocess.DEVNULL,  # noqa: S603
-                                         preexec_fn=_die_with_parent)
+                                         preexec_fn=_die_with_parent_of(os.getpid()))
         return url
 
     def _started(self, url: str) -> str:

@@ -149,3 +149,25 @@ def test_readiness_follows_redis_and_liveness_does_not(tmp_path: Path) -> None:
     finally:
         service.stop()
         redis.stop()
+
+
+def test_the_embedded_redis_stops_when_its_service_is_killed(owner: ServiceProcess) -> None:
+    """`kill -9` of `authsvc serve` leaves no redis-server behind (PR_SET_PDEATHSIG): the next
+    `serve` on the data directory starts its own instead of finding a stray one."""
+    redis_pid = _redis_pid(owner)
+    assert owner.process is not None
+    owner.process.kill()
+    owner.process.wait(10)
+    deadline = time.monotonic() + 5
+    while _alive(redis_pid):
+        assert time.monotonic() < deadline, "the private redis-server outlived its service"
+        time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    """True while `pid` runs (a zombie left for a reaper that never comes counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
