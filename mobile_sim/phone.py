@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -105,6 +106,10 @@ def failure_kind(exc: BaseException) -> str:
     class of the transport error (its message names one connection, so it does not group)."""
     if isinstance(exc, DeviceError):
         return str(exc)
+    cause = getattr(exc, "os_error", exc)  # aiohttp's connector errors wrap the OSError
+    code = cause.errno if isinstance(cause, OSError) else None
+    if code is not None and code in errno.errorcode:  # groups: "refused", "no free port", ...
+        return f"{type(exc).__name__} ({errno.errorcode[code]})"
     return type(exc).__name__
 
 
