@@ -47,6 +47,10 @@ from authsvc.wire import duo_sig
 
 MAX_SKEW_S = 300
 MAX_DEVICE_WAIT_S = 60
+# An empty long poll ends after 80-100% of the wait asked for: phones that started polling
+# together (a fleet activated at once, every phone reconnecting after a restart) would
+# otherwise all poll again in the same instant, every wait, forever; the spread breaks the wave.
+POLL_SPREAD = 0.2
 LAST_SEEN_EVERY_S = 60  # phones poll every second: record "last seen" once a minute, not each poll
 _ANSWERS = {"approve": PushOperation.APPROVE, "deny": PushOperation.DENY,
             "fraud": PushOperation.FRAUD}
@@ -186,7 +190,7 @@ class DeviceService:
         with self._waiters.watch_news(f"phone:{phone_id}") as waiter:
             found = await self._pending(phone_id)
             if not found and wait > 0 and await self._clock.wait(waiter.event,
-                                                                 min(wait, MAX_DEVICE_WAIT_S)):
+                                                                 poll_window(wait)):
                 # Announced: the inbox was empty when read and every push delivered since was
                 # announced with its entry, so the news is the inbox (one command saved). The
                 # subscriber reconnected, or an entry expired: read again. A wait that ran out
@@ -273,3 +277,9 @@ def _signature_digest(request: DeviceRequest) -> str:
     if parsed is None:
         raise MissingCredentials()
     return hashlib.sha256(base64.b64decode(parsed[1])).hexdigest()
+
+
+def poll_window(wait: int) -> float:
+    """How long an empty long poll waits: `wait` (at most `MAX_DEVICE_WAIT_S`) less up to
+    `POLL_SPREAD` of it, at random (not a secret: it only spreads the polls in time)."""
+    return min(wait, MAX_DEVICE_WAIT_S) * (1 - POLL_SPREAD * secrets.randbelow(1001) / 1000)

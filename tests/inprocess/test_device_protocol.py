@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import email.utils
 import time
@@ -15,6 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from authsvc.domain.device import MAX_DEVICE_WAIT_S, poll_window
 from authsvc.tls import DevCert
 from mobile_sim.client import APP_FACTS, DeviceClient, DeviceError, ssl_context
 from mobile_sim.protocol import (
@@ -280,3 +282,25 @@ async def test_a_poll_records_when_the_phone_was_last_seen_once_a_minute(
     clock.advance(31)
     await device.transactions()
     assert setup.clients.admin.get_phone_by_id(setup.phone["phone_id"])["last_seen"] == seen + 61
+
+
+async def test_an_empty_long_poll_ends_in_the_last_fifth_of_its_wait(
+        setup: Setup, clock: ServedClock) -> None:
+    """Phones that poll in step (a fleet activated at once, a restart) fall out of step: an
+    empty poll asked to wait 10 s ends after 8 to 10 s (`poll_window`)."""
+    account = await activate_phone(setup.session, setup.clients.admin, setup.phone["phone_id"],
+                                   setup.clients.ca_file)
+    device = DeviceClient(setup.session, account)
+    poll = asyncio.create_task(device.transactions(wait=10))
+    await clock.waiting()
+    clock.advance(7.95)
+    await asyncio.sleep(0.1)
+    assert not poll.done(), "the poll ended before 80% of its wait"
+    clock.advance(2.05)
+    assert await asyncio.wait_for(poll, 5) == []
+
+
+def test_poll_windows_spread_over_the_last_fifth_of_the_wait() -> None:
+    windows = [poll_window(10) for _ in range(2_000)]
+    assert 8 <= min(windows) < 8.1 and 9.9 < max(windows) <= 10
+    assert poll_window(600) <= MAX_DEVICE_WAIT_S
