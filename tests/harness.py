@@ -26,7 +26,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import SimpleQueue
-from typing import Protocol
+from typing import IO, Protocol
 
 TEST_SECRET_KEY = "test-master-key-0123456789abcdef-0123456789"
 CLUSTER_ENV = "AUTHSVC_TEST_REDIS_CLUSTER"
@@ -89,16 +89,18 @@ class _Starter:
 _STARTER = _Starter()
 
 
-def spawn(args: Sequence[str]) -> subprocess.Popen[bytes]:
-    """Start a server child that dies with this process (SIGTERM on Linux).
+def spawn(args: Sequence[str], *, env: dict[str, str] | None = None,
+          output: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
+    """Start a server child that dies with this process (SIGTERM on Linux), its stdout and
+    stderr to `output` when given.
 
     Linux signals the child when the *thread* that forked it ends, not the process: a server
     started from a pool worker or `asyncio.to_thread` would be stopped as soon as that thread
     finished. The main thread lasts as long as the process, so it forks the child itself; any
     other thread hands the fork to `_Starter`'s thread."""
     def start() -> subprocess.Popen[bytes]:
-        return subprocess.Popen(list(args), stdin=subprocess.DEVNULL,
-                                preexec_fn=_die_with(os.getpid()))
+        return subprocess.Popen(list(args), stdin=subprocess.DEVNULL, env=env, stdout=output,
+                                stderr=output, preexec_fn=_die_with(os.getpid()))
     if threading.current_thread() is threading.main_thread():
         return start()
     return _STARTER.start(start)
@@ -229,9 +231,11 @@ class ServiceProcess:
     def start(self, log_path: Path, timeout: float = 20) -> ServiceProcess:
         self.log_path = log_path
         with log_path.open("ab") as log:
-            self.process = subprocess.Popen(
+            # A killed test run leaves no service behind (and the service, stopping, stops the
+            # private Redis it started).
+            self.process = spawn(
                 [sys.executable, "-m", "authsvc", "serve", "--port", str(self.port), *self.args],
-                env=self.env, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+                env=self.env, output=log)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -89,3 +89,43 @@ def test_a_harness_redis_server_stops_when_its_parent_is_killed(
         time.sleep(0.05)
     assert not _running(pid, port)
     assert not _answers(port)
+
+
+SERVICE_PARENT = """
+import os, sys, threading
+from pathlib import Path
+from tests.harness import ServiceProcess
+
+env = {key: value for key, value in os.environ.items() if not key.startswith("AUTHSVC_")}
+service = ServiceProcess(env, args=("--data-dir", sys.argv[1]))
+service.start(Path(sys.argv[1] + ".log"))
+print(service.process.pid, flush=True)
+threading.Event().wait()
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_harness_service_stops_when_its_parent_is_killed(tmp_path: Path,
+                                                          repo_root: Path) -> None:
+    """`authsvc serve` started by the harness gets SIGTERM when the test run dies, and stops
+    (with the private Redis it started)."""
+    with subprocess.Popen([sys.executable, "-c", SERVICE_PARENT, str(tmp_path / "var")],
+                          cwd=repo_root, stdout=subprocess.PIPE, text=True) as process:
+        assert process.stdout is not None
+        pid = int(process.stdout.readline())
+        try:
+            process.send_signal(signal.SIGKILL)
+            process.wait(10)
+            deadline = time.monotonic() + 15
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert not _alive(pid), "the service outlived the process that started it"
+        finally:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
