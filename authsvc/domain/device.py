@@ -210,7 +210,8 @@ class DeviceService:
         live = [entry for entry in entries if entry is not None and entry.expires_ms > now_ms]
         if not live or len(live) < len(entries):
             return None
-        return [entry.transaction for entry in sorted(live, key=lambda e: e.expires_ms)]
+        once = {entry.urgid: entry for entry in live}  # a delivery run twice announces twice
+        return [entry.transaction for entry in sorted(once.values(), key=lambda e: e.expires_ms)]
 
     async def _pending(self, phone_id: str) -> list[dict[str, Any]]:
         """The phone's inbox (one read); pushes whose time ran out are ended and dropped."""

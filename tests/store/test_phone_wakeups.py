@@ -61,10 +61,11 @@ def _entry(services: Services, txid: str, expires_in_ms: int) -> tuple[str, str]
 
 
 async def _poll_until_woken(services: Services, wake: str,
-                            inbox: tuple[str, str] | None = None) -> tuple[list[Any], int]:
+                            inbox: tuple[str, str] | None = None,
+                            times: int = 1) -> tuple[list[Any], int]:
     """Start a long poll on the empty inbox; once it waits, store `inbox` (if any) and send
-    `wake` as the events channel would; the poll's transactions and the commands it waited
-    for after its first read."""
+    `wake` as the events channel would (`times` in a row, all heard before the poll resumes);
+    the poll's transactions and the commands it waited for after its first read."""
     redis = services.store.redis
     assert isinstance(redis, CountingRedis)
     poll = asyncio.create_task(services.device.transactions(_phone(services), wait=30))
@@ -74,7 +75,8 @@ async def _poll_until_woken(services: Services, wake: str,
     if inbox is not None:
         await redis.execute("HSET", services.store.keys.phone_inbox(PHONE_ID), *inbox)
     counted = redis.awaited
-    services.on_event(wake)
+    for _ in range(times):
+        services.on_event(wake)
     found = (await asyncio.wait_for(poll, 5))["transactions"]
     return found, redis.awaited - counted
 
@@ -83,6 +85,14 @@ async def test_a_wakeup_carrying_the_entry_answers_without_reading_again(
         services: Services) -> None:
     urgid, entry = _entry(services, "T1", 60_000)
     found, reads = await _poll_until_woken(services, f"phone:{PHONE_ID}\n{urgid}\n{entry}")
+    assert [item["urgid"] for item in found] == [urgid]
+    assert reads == 0
+
+
+async def test_an_entry_announced_twice_is_listed_once(services: Services) -> None:
+    urgid, entry = _entry(services, "T4", 60_000)
+    found, reads = await _poll_until_woken(services, f"phone:{PHONE_ID}\n{urgid}\n{entry}",
+                                           times=2)
     assert [item["urgid"] for item in found] == [urgid]
     assert reads == 0
 
