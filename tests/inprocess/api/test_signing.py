@@ -21,6 +21,7 @@ from duo_client import client as duo
 
 from tests.conftest import IntegrationPair, Keys
 from tests.inprocess.api.wire import Outgoing, Wire, assert_fail, duo_date, prepare, tamper_signature
+from tests.inprocess.serving import ServedClock
 
 USERS = "/admin/v1/users"
 
@@ -187,8 +188,9 @@ async def test_a_signed_host_with_the_port_is_rejected(
 
 @pytest.mark.parametrize("seconds", [-290, 290])
 async def test_date_290_seconds_off_is_accepted(
-        wire: Wire, integrations: IntegrationPair, seconds: int) -> None:
-    reply = await wire.call(integrations.auth, "GET", "/auth/v2/check", date=duo_date(seconds))
+        wire: Wire, integrations: IntegrationPair, clock: ServedClock, seconds: int) -> None:
+    reply = await wire.call(integrations.auth, "GET", "/auth/v2/check",
+                            date=duo_date(seconds, now=clock.now()))
     assert reply.ok()["time"] > 1_700_000_000
 
 
@@ -198,7 +200,7 @@ def _alice(keys: Keys, **options: Any) -> Outgoing:
     return prepare(keys, "POST", USERS, {"username": "alice"}, **options)
 
 
-def _sha1_over_v5(pair: IntegrationPair) -> Outgoing:
+def _sha1_over_v5(pair: IntegrationPair, _now: float) -> Outgoing:
     signed = _alice(pair.admin)
     canonical = duo.canonicalize("POST", "127.0.0.1", USERS, {}, signed.headers["Date"], 5,
                                  body=signed.body.decode(), additional_headers={})
@@ -207,7 +209,7 @@ def _sha1_over_v5(pair: IntegrationPair) -> Outgoing:
     return signed.with_headers(Authorization=f"Basic {token}")
 
 
-def _wrong_method(pair: IntegrationPair) -> Outgoing:
+def _wrong_method(pair: IntegrationPair, _now: float) -> Outgoing:
     """Signed for PUT with the same path, body and date; sent as POST."""
     signed = _alice(pair.admin)
     auth = duo.sign(pair.admin.ikey, pair.admin.skey, "PUT", "127.0.0.1", USERS,
@@ -220,55 +222,58 @@ def _basic(raw: str) -> str:
     return "Basic " + base64.b64encode(raw.encode()).decode()
 
 
-REJECTIONS: dict[str, tuple[Callable[[IntegrationPair], Outgoing], int]] = {
-    "no authorization": (lambda p: _alice(p.admin).with_headers(Authorization=None), 40101),
-    "empty authorization": (lambda p: _alice(p.admin).with_headers(Authorization=""), 40101),
-    "bearer scheme": (lambda p: _alice(p.admin).with_headers(Authorization="Bearer abc"), 40101),
-    "basic not base64": (lambda p: _alice(p.admin).with_headers(Authorization="Basic %%%"), 40101),
+# Each case builds its request from the integrations and the service's time (dates are made
+# relative to the service's clock, which stands still from the test's start: the wall clock
+# has moved on by the set-up's duration, which on a busy machine made '301 s ago' 299 s).
+REJECTIONS: dict[str, tuple[Callable[[IntegrationPair, float], Outgoing], int]] = {
+    "no authorization": (lambda p, now: _alice(p.admin).with_headers(Authorization=None), 40101),
+    "empty authorization": (lambda p, now: _alice(p.admin).with_headers(Authorization=""), 40101),
+    "bearer scheme": (lambda p, now: _alice(p.admin).with_headers(Authorization="Bearer abc"), 40101),
+    "basic not base64": (lambda p, now: _alice(p.admin).with_headers(Authorization="Basic %%%"), 40101),
     "basic without colon": (
-        lambda p: _alice(p.admin).with_headers(Authorization=_basic(p.admin.ikey)), 40101),
-    "unknown ikey": (lambda p: _alice(Keys("DIXXXXXXXXXXXXXXXXXX", p.admin.skey)), 40102),
-    "flipped signature": (lambda p: tamper_signature(_alice(p.admin)), 40103),
-    "signature of another skey": (lambda p: _alice(Keys(p.admin.ikey, p.auth.skey)), 40103),
+        lambda p, now: _alice(p.admin).with_headers(Authorization=_basic(p.admin.ikey)), 40101),
+    "unknown ikey": (lambda p, now: _alice(Keys("DIXXXXXXXXXXXXXXXXXX", p.admin.skey)), 40102),
+    "flipped signature": (lambda p, now: tamper_signature(_alice(p.admin)), 40103),
+    "signature of another skey": (lambda p, now: _alice(Keys(p.admin.ikey, p.auth.skey)), 40103),
     "truncated signature": (
-        lambda p: _alice(p.admin).with_headers(Authorization=_basic(f"{p.admin.ikey}:abcdef")),
+        lambda p, now: _alice(p.admin).with_headers(Authorization=_basic(f"{p.admin.ikey}:abcdef")),
         40103),
     "sha1 over a v5 canonical string": (_sha1_over_v5, 40103),
     "tampered json body": (
-        lambda p: dataclasses.replace(_alice(p.admin), body=b'{"username":"mallory"}'), 40103),
+        lambda p, now: dataclasses.replace(_alice(p.admin), body=b'{"username":"mallory"}'), 40103),
     "json body with a trailing space": (
-        lambda p: dataclasses.replace(_alice(p.admin), body=_alice(p.admin).body + b" "), 40103),
+        lambda p, now: dataclasses.replace(_alice(p.admin), body=_alice(p.admin).body + b" "), 40103),
     "tampered form param": (
-        lambda p: dataclasses.replace(_alice(p.admin, version=2), body=b"username=mallory"),
+        lambda p, now: dataclasses.replace(_alice(p.admin, version=2), body=b"username=mallory"),
         40103),
     "added form param": (
-        lambda p: dataclasses.replace(_alice(p.admin, version=2),
+        lambda p, now: dataclasses.replace(_alice(p.admin, version=2),
                                       body=b"username=alice&status=disabled"), 40103),
     "json signed, sent as a form": (
-        lambda p: _alice(p.admin).with_headers(
+        lambda p, now: _alice(p.admin).with_headers(
             Content_Type="application/x-www-form-urlencoded"), 40103),
     "signed for PUT, sent as POST": (_wrong_method, 40103),
     "signed for another path": (
-        lambda p: dataclasses.replace(
+        lambda p, now: dataclasses.replace(
             prepare(p.admin, "POST", "/admin/v1/tokens", {"username": "alice"}), path=USERS),
         40103),
-    "signed host with port": (lambda p: _alice(p.admin, sign_host="127.0.0.1:80"), 40103),
-    "no date": (lambda p: _alice(p.admin).with_headers(Date=None), 40104),
-    "garbage date": (lambda p: _alice(p.admin, date="yesterday at noon"), 40104),
-    "date 301 s ago": (lambda p: _alice(p.admin, date=duo_date(-301)), 40105),
-    "date 301 s ahead": (lambda p: _alice(p.admin, date=duo_date(301)), 40105),
+    "signed host with port": (lambda p, now: _alice(p.admin, sign_host="127.0.0.1:80"), 40103),
+    "no date": (lambda p, now: _alice(p.admin).with_headers(Date=None), 40104),
+    "garbage date": (lambda p, now: _alice(p.admin, date="yesterday at noon"), 40104),
+    "date 301 s ago": (lambda p, now: _alice(p.admin, date=duo_date(-301, now=now)), 40105),
+    "date 301 s ahead": (lambda p, now: _alice(p.admin, date=duo_date(301, now=now)), 40105),
     "x-duo-date 301 s ago": (
-        lambda p: _alice(p.admin, date=duo_date(-301), date_header="X-Duo-Date"), 40105),
-    "auth integration on the admin api": (lambda p: _alice(p.auth), 40301),
+        lambda p, now: _alice(p.admin, date=duo_date(-301, now=now), date_header="X-Duo-Date"), 40105),
+    "auth integration on the admin api": (lambda p, now: _alice(p.auth), 40301),
 }
 
 
 @pytest.mark.parametrize("case", list(REJECTIONS))
 async def test_rejected_request_gets_its_code_and_changes_nothing(
         wire: Wire, integrations: IntegrationPair, admin_api: duo_client.Admin,
-        case: str) -> None:
+        clock: ServedClock, case: str) -> None:
     build, code = REJECTIONS[case]
-    outgoing = build(integrations)
+    outgoing = build(integrations, clock.now())
     assert_fail(await wire.send(outgoing), code)
     assert_fail(await wire.send(outgoing), code)  # and again: nothing was consumed or created
     assert _usernames(admin_api) == []

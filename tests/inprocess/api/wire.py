@@ -43,10 +43,11 @@ class Keys(Protocol):
     def skey(self) -> str: ...
 
 
-def duo_date(offset: float = 0.0, *, zone: str = "-0000") -> str:
-    """An RFC 2822 date `offset` seconds from now, rounded away from now (so the skew is at least
+def duo_date(offset: float = 0.0, *, zone: str = "-0000", now: float | None = None) -> str:
+    """An RFC 2822 date `offset` seconds from `now` (default: the wall clock; tests of the
+    skew limit pass the service's clock), rounded away from it (so the skew is at least
     |offset|). `zone` is "-0000" (duo_client), "+0000" (duo_unix) or "GMT"."""
-    now = time.time()
+    now = time.time() if now is None else now
     when = math.ceil(now + offset) if offset > 0 else math.floor(now + offset)
     text = email.utils.formatdate(when, usegmt=zone == "GMT")
     return text if zone != "+0000" else text.replace("-0000", "+0000")
