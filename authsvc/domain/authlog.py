@@ -16,7 +16,7 @@ from authsvc.model.authlog import (
     auth_row,
 )
 from authsvc.model.verdicts import Verdict
-from authsvc.obs.metrics import DECISIONS
+from authsvc.obs.metrics import count_decision
 from authsvc.store import Store
 
 MAX_LIMIT = 1000
@@ -89,7 +89,7 @@ class AuthLog:
         the administrator log instead, and they are not counted."""
         if is_admin_subject(facts.user_id):
             return
-        DECISIONS.labels(verdict.factor or "none", verdict.log_result or "none").inc()
+        count_decision(verdict.factor or "none", verdict.log_result or "none")
         now_ms = int(now * 1000)
         await self._store.authlog.append_row(_row(facts, verdict, now_ms), now_ms)
 

@@ -26,7 +26,7 @@ from authsvc.crypto import constant_time_equal
 from authsvc.errors import BadSignature, MissingCredentials, NotFound
 from authsvc.http.middleware import SERVICES, services
 from authsvc.model.authlog import REQUEST_ID
-from authsvc.obs.metrics import CONTENT_TYPE, LATENCY, REQUESTS, UNMATCHED, exposition
+from authsvc.obs.metrics import CONTENT_TYPE, UNMATCHED, count_request, exposition
 
 HEADER = "X-Request-Id"
 METRICS_PATH = "/metrics"
@@ -67,8 +67,7 @@ async def observe_middleware(request: web.Request, handler: Handler) -> web.Stre
     finally:
         REQUEST_ID.reset(token)  # the connection's next request, or its errors, are not this one
         route, method = _route(request), request.method if request.method in _METHODS else "other"
-        REQUESTS.labels(route, method, str(status)).inc()
-        LATENCY.labels(route, method).observe(time.perf_counter() - started)
+        count_request(route, method, status, time.perf_counter() - started)
 
 
 async def echo_request_id(request: web.Request, response: web.StreamResponse) -> None:
