@@ -4,6 +4,8 @@ deleted user is found by its new name only."""
 
 from __future__ import annotations
 
+import asyncio
+
 from authsvc.domain.admin.directory import UserQuery
 from authsvc.domain.users import UserChanges
 from authsvc.model.permissions import SYSTEM
@@ -36,6 +38,11 @@ async def test_search_by_any_name_of_the_user(panel: Panel) -> None:
 
 async def test_users_stored_before_the_index_are_indexed_once(panel: Panel) -> None:
     store = panel.services.store
+    # The app's start-up indexes the (empty) directory in the background: let it finish first,
+    # or it may index the user planted below before the test looks (seen on the cluster pass).
+    async with asyncio.timeout(10):
+        while not await store.user_search.ready():
+            await asyncio.sleep(0.01)
     old = User(user_id="DU000000000000000001", username="legacy", created=1, realname="Old Timer")
     flat = [item for pair in user_to_hash(old).items() for item in pair]
     await store.redis.pipeline([("HSET", store.keys.user(old.user_id), *flat),
