@@ -215,14 +215,21 @@ async def test_cors_preflight_on_the_device_api(setup: Setup) -> None:
         assert "x-duo-date" in reply.headers["Access-Control-Allow-Headers"]
 
 
-async def test_answers_may_travel_in_the_query_of_a_post(setup: Setup) -> None:
+async def _pushed(setup: Setup) -> tuple[Account, str, str]:
+    """An activated phone with one async push pending: the account, the txid and the path
+    its answer is posted to."""
     account = await activate_phone(setup.session, setup.clients.admin, setup.phone["phone_id"],
                                    setup.clients.ca_file)
     txid = setup.clients.auth.auth("push", username="dora", device="auto",
                                    async_txn=True)["txid"]
     push = await one_push(DeviceClient(setup.session, account))
-    path = f"/push/v2/device/transactions/{push['urgid']}"
-    params = [("answer", "approve"), ("txId", push["urgid"])]
+    return account, txid, f"/push/v2/device/transactions/{push['urgid']}"
+
+
+async def test_answers_may_travel_in_the_query_of_a_post(setup: Setup) -> None:
+    account, txid, path = await _pushed(setup)
+    urgid = path.rsplit("/", 1)[1]
+    params = [("answer", "approve"), ("txId", urgid)]
     status, body = await _post(setup, path, params=params,
                                headers=_signed(account, "POST", path, params))
     assert (status, body["response"]) == (200, {"result": "SUCCESS"})
@@ -232,12 +239,7 @@ async def test_answers_may_travel_in_the_query_of_a_post(setup: Setup) -> None:
 async def test_a_replayed_answer_is_refused_as_a_replay(setup: Setup) -> None:
     """The answer's replay guard lives in push_resolve.lua (one command fewer per push): the
     same signed answer sent twice is refused as a replay, not as an unknown push."""
-    account = await activate_phone(setup.session, setup.clients.admin, setup.phone["phone_id"],
-                                   setup.clients.ca_file)
-    txid = setup.clients.auth.auth("push", username="dora", device="auto",
-                                   async_txn=True)["txid"]
-    push = await one_push(DeviceClient(setup.session, account))
-    path = f"/push/v2/device/transactions/{push['urgid']}"
+    account, txid, path = await _pushed(setup)
     params = [("answer", "deny")]
     headers = _signed(account, "POST", path, params)
     status, body = await _post(setup, path, data=params, headers=headers)

@@ -5,7 +5,7 @@ a group change landing between a decision's read and its commit (the decision is
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -21,29 +21,12 @@ from authsvc.model.attempts import AttemptOutcome
 from authsvc.model.integrations import Integration, IntegrationType, Role
 from authsvc.services import Services
 from authsvc.settings import Settings
-from authsvc.store import Redis, Store
-from authsvc.store.redis_client import Arg, parse_redis_url
+from authsvc.store import Store
+from authsvc.store.redis_client import parse_redis_url
+from tests.store.counting import CountingRedis
 
 APP = Integration(ikey="DIAPP", name="app", type=IntegrationType.AUTH, role=Role.OWNER,
                   sealed_skey="", created=0)
-
-
-class CountingRedis(Redis):
-    """Counts every call that waits for Redis's answer (one command or one pipeline)."""
-
-    awaited = 0
-
-    async def execute(self, *args: Arg, timeout: float | None = None) -> Any:
-        self.awaited += 1
-        return await super().execute(*args, timeout=timeout)
-
-    async def execute_waited(self, *args: Arg) -> tuple[Any, bool]:
-        self.awaited += 1  # the WAIT rides in the same write: one round trip
-        return await super().execute_waited(*args)
-
-    async def pipeline(self, commands: Sequence[Sequence[Arg]]) -> list[Any]:
-        self.awaited += 1
-        return await super().pipeline(commands)
 
 
 @pytest.fixture

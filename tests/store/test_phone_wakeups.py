@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -17,24 +17,11 @@ from authsvc.crypto import SecretBox
 from authsvc.model.phones import AppCredentials, Phone, PhoneRecord
 from authsvc.services import Services
 from authsvc.settings import Settings
-from authsvc.store import Redis, Store
+from authsvc.store import Store
 from tests.harness import TEST_SECRET_KEY
+from tests.store.counting import CountingRedis
 
 PHONE_ID = "DPWAKEUPTEST00000001"
-
-
-class CountingRedis(Redis):
-    """Counts the commands a caller waits for (one command or one pipeline each)."""
-
-    awaited = 0
-
-    async def execute(self, *args: Any, **kwargs: Any) -> Any:
-        self.awaited += 1
-        return await super().execute(*args, **kwargs)
-
-    async def pipeline(self, commands: Sequence[Sequence[Any]]) -> list[Any]:
-        self.awaited += 1
-        return await super().pipeline(commands)
 
 
 @pytest.fixture
