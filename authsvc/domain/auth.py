@@ -139,13 +139,27 @@ class Authenticator:
             matches=matches, gate=subject.standing.gate, view=subject.loaded.view)
         await self._settings_at(version)
         if outcome.status in _NOT_DECIDED:
-            self._subjects.forget(subject.user_id)
-            return await self._limits.conclude(request, steps, decisions), None
+            if outcome.current is None:
+                self._subjects.forget(subject.user_id)
+                return await self._limits.conclude(request, steps, decisions), None
+            subject = self._subjects.caught_up(subject, outcome.current)
+            reservation = await self._limits.conclude(request, steps, decisions)
+            return reservation, await self._again_caught_up(request, subject, code)
         self._subjects.decided(subject, matches, outcome)
         verdict = passcode_verdict(outcome)
         await self._authlog.record(subject.facts(request), verdict, now)
         reservation = await self._limits.conclude(request, steps, decisions)
         return reservation, await self._final(request, subject, verdict)
+
+    async def _again_caught_up(self, request: AuthRequest, subject: Subject,
+                               code: str) -> AuthAnswer | None:
+        """Decide again from the counters a refusal of stale counters answered with (one round
+        trip, where a load would be two); None if the state moved again (the caller loads)."""
+        try:
+            verdict = await self._passcode(request, subject, code)
+        except GroupsChanged:
+            return None
+        return await self._final(request, subject, verdict)
 
     async def _decide_fresh(self, request: AuthRequest, proof: Proof) -> AuthAnswer:
         verified: dict[str, Match | None] = {}  # a security key's assertion is checked once

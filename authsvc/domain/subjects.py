@@ -22,7 +22,14 @@ from authsvc.crypto import random_uuid4
 from authsvc.domain.auth_requests import AuthRequest
 from authsvc.errors import InvalidParameter
 from authsvc.model.admin_factors import may_authenticate
-from authsvc.model.attempts import AttemptOutcome, AttemptStatus, LoadedUser, Match, MobileOtp
+from authsvc.model.attempts import (
+    AttemptOutcome,
+    AttemptStatus,
+    CurrentCounters,
+    LoadedUser,
+    Match,
+    MobileOtp,
+)
 from authsvc.model.authlog import AttemptFacts
 from authsvc.model.groups import GroupStanding
 from authsvc.model.settings import AccountSettings
@@ -132,6 +139,9 @@ class Subjects:
         kept = self._warm.get(user_id)
         if kept is not None and kept.loaded.view != subject.loaded.view:
             return  # a newer load or decision already replaced the copy this one was made from
+        if outcome.current is not None:
+            self.caught_up(subject, outcome.current)
+            return
         if outcome.status is not AttemptStatus.ALLOW or not outcome.view:
             if outcome.status is not AttemptStatus.INVALID or any(m.far for m in matches):
                 self.forget(user_id)
@@ -141,6 +151,15 @@ class Subjects:
             self.forget(user_id)
         elif loaded is not subject.loaded:
             self._keep(Subject(loaded, subject.settings, subject.name_used, subject.standing))
+
+    def caught_up(self, subject: Subject, current: CurrentCounters) -> Subject:
+        """The subject with the counters a decision answered with (its copy was stale in its
+        counters only: another process accepted a code), kept as the user's copy."""
+        loaded = dataclasses.replace(subject.loaded, tokens=current.tokens,
+                                     mobile_otp=current.mobile_otp, view=current.view)
+        fresh = dataclasses.replace(subject, loaded=loaded)
+        self._keep(fresh)
+        return fresh
 
     def _keep(self, subject: Subject) -> None:
         if len(self._warm) >= WARM_CACHE_SIZE:

@@ -32,5 +32,5 @@ class DuoMobileFactor:
             counter = hotp.find(passcode, state.counter, state.counter + window)
             if counter is not None:
                 found.append(Match(self.log_name, CommitRule.HOTP_COUNTER, Home.MOBILE_OTP,
-                                   state.phone_id, counter=counter))
+                                   state.phone_id, counter=counter, window=window))
         return found

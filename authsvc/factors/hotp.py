@@ -61,7 +61,7 @@ class HotpFactor:
         for token, generator in usable:
             counter = generator.find(passcode, token.counter, token.counter + window)
             if counter is not None:
-                return [self._match(token, counter=counter)]
+                return [self._match(token, counter=counter, window=window)]
         resync = [(token, self._far(token, generator, passcode, window))
                   for token, generator in usable]
         return [self._match(token, far=far) for token, far in resync if far is not None]
@@ -74,7 +74,7 @@ class HotpFactor:
             return token.resync_next
         return self._far_codes.counter_of(token, generator, code, token.counter + window)
 
-    def _match(self, token: Token, *, counter: int | None = None,
-               far: int | None = None) -> Match:
+    def _match(self, token: Token, *, counter: int | None = None, far: int | None = None,
+               window: int | None = None) -> Match:
         return Match(self.log_name, CommitRule.HOTP_COUNTER, Home.TOKENS, token.token_id,
-                     counter=counter, far=far)
+                     counter=counter, far=far, window=window)

@@ -52,8 +52,10 @@ class Match:
 
     `counter` is the matched HOTP counter, TOTP step, YubiKey (use * 256 + session) value or
     the assertion's new sign count; None when only `far` is known. `far` is the counter an HOTP
-    code has beyond the look-ahead window (automatic resync). The decision script re-checks
-    both against current state, so a stale match can never be accepted twice.
+    code has beyond the look-ahead window (automatic resync). `window`: the look-ahead `counter`
+    was found in (HOTP); the script accepts it only below the stored counter + window. The
+    decision script re-checks all three against current state, so a stale match can never be
+    accepted twice, nor beyond the current look-ahead.
     """
 
     factor: LogFactor
@@ -62,6 +64,7 @@ class Match:
     object_id: str
     counter: int | None = None
     far: int | None = None
+    window: int | None = None
 
 
 class AttemptStatus(IntEnum):
@@ -78,7 +81,18 @@ class AttemptStatus(IntEnum):
     """The user's groups changed since they were read: nothing was done (decide again)."""
     STALE_VIEW = 12
     """The user's state is no longer the copy the matches were computed from: nothing was done
-    (load again and decide again)."""
+    (decide again from `AttemptOutcome.current` if given, else from a fresh load)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentCounters:
+    """A user's token copies and Duo Mobile states as stored now, with the digest of the user's
+    state: what a decision that caught up a copy stale in its counters only answers with
+    (passcode_attempt.lua), so the copy is brought up to date without a load."""
+
+    tokens: list[Token]
+    mobile_otp: list[MobileOtp]
+    view: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,3 +110,5 @@ class AttemptOutcome:
     """ALLOW: the digest of the user's state now ("" when unknown: drop the copy)."""
     committed: Token | MobileOtp | None = None
     """ALLOW on a token or Duo Mobile state: the user's copy of it as stored now."""
+    current: CurrentCounters | None = None
+    """ALLOW or STALE_VIEW for a copy stale in its counters only: the counters now."""

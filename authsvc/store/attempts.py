@@ -12,10 +12,18 @@ the decision, pipelined (`decide_admitted`).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-from authsvc.model.attempts import AttemptOutcome, AttemptStatus, LoadedUser, Match, MobileOtp
+from authsvc.model.attempts import (
+    AttemptOutcome,
+    AttemptStatus,
+    CurrentCounters,
+    LoadedUser,
+    Match,
+    MobileOtp,
+)
 from authsvc.model.factors import Home, LogFactor
 from authsvc.model.groups import NO_GROUPS, GateArgs
 from authsvc.model.settings import AccountSettings
@@ -31,13 +39,17 @@ from authsvc.store.token_definitions import TokenDefinitions
 
 _NONE = ""  # how an absent counter travels to Lua (tonumber("") is nil)
 KEYS_CACHE_SIZE = 100_000
+# Where a reply that caught up a stale copy carries the digest, then the token and Duo Mobile
+# hashes two places on (passcode_attempt.lua), by status and the reply's length.
+_CURRENT_AT = {(AttemptStatus.ALLOW, 8): (4, 6), (AttemptStatus.STALE_VIEW, 4): (1, 2)}
 
 
 def _match_args(match: Match) -> list[str | int]:
     # The enums are StrEnums: sent as their values without an enum lookup each.
     return [match.rule, match.home, match.object_id,
             _NONE if match.counter is None else match.counter,
-            _NONE if match.far is None else match.far, match.factor]
+            _NONE if match.far is None else match.far, match.factor,
+            _NONE if match.window is None else match.window]
 
 
 def _committed(definitions: TokenDefinitions, user_id: str, matches: Sequence[Match],
@@ -71,17 +83,18 @@ def outcome_of(reply: Any, definitions: TokenDefinitions, user_id: str = "",
     return AttemptOutcome(status)
 
 
+def _mobile_states(flat: Any) -> list[MobileOtp]:
+    return [mobile_otp_from_json(phone_id, raw) for phone_id, raw in flat_to_dict(flat).items()]
+
+
 def loaded_of(user_id: str, reply: Any, tokens: list[Token], settings_version: str | None,
               groups_version: str | None) -> LoadedUser:
     """user_load.lua's reply as a value, with the user's token copies as read."""
     user, _, mobile_otp, phone_ids, group_ids, view = reply
     record = flat_to_dict(user)
     return LoadedUser(
-        user_from_hash(record), tokens,
-        [mobile_otp_from_json(phone_id, raw)
-         for phone_id, raw in flat_to_dict(mobile_otp).items()],
-        list(phone_ids), settings_version, sorted(group_ids), record.get("groups_v") or "0",
-        groups_version, view)
+        user_from_hash(record), tokens, _mobile_states(mobile_otp), list(phone_ids),
+        settings_version, sorted(group_ids), record.get("groups_v") or "0", groups_version, view)
 
 
 class AttemptStore:
@@ -162,7 +175,8 @@ class AttemptStore:
         is not waited for (losing it in a failover gives back at most that one guess)."""
         call = self._decide_call(user_id, now_ms, settings, matches, gate, view)
         reply, confirmed = await self._ctx.scripts.run_waited(call.name, call.keys, call.args)
-        outcome = outcome_of(reply, self._definitions, user_id, matches)
+        outcome = await self._caught_up(outcome_of(reply, self._definitions, user_id, matches),
+                                        reply, user_id)
         if not confirmed and outcome.status is AttemptStatus.ALLOW:
             raise ReplicaUnacknowledged("no replica acknowledged an accepted code in time")
         return outcome
@@ -193,6 +207,22 @@ class AttemptStore:
         replies = await self._ctx.scripts.run_pipeline([
             *calls, ("HGET", self._keys.account_settings(), VERSION_FIELD),
             self._decide_call(user_id, now_ms, settings, matches, gate, view)])
-        outcome = outcome_of(replies[-1], self._definitions, user_id, matches)
+        outcome = await self._caught_up(
+            outcome_of(replies[-1], self._definitions, user_id, matches), replies[-1], user_id)
         decisions = self._rate_limits.decisions(admission, replies[:len(calls)], lenient=True)
         return decisions, outcome, replies[-2]
+
+    async def _caught_up(self, outcome: AttemptOutcome, reply: Any,
+                         user_id: str) -> AttemptOutcome:
+        """`outcome` with the counters a reply that caught up a stale copy carries (read as
+        values; the definitions of tokens not known here are fetched), if it does."""
+        where = _CURRENT_AT.get((outcome.status, len(reply)))
+        if where is None:
+            return outcome
+        view, tokens = str(reply[where[0]]), where[1]
+        if not view:  # a lockout was lifted: drop the copy
+            return outcome
+        current = CurrentCounters(
+            await self._definitions.read(flat_to_dict(reply[tokens]), user_id),
+            _mobile_states(reply[tokens + 1]), view)
+        return dataclasses.replace(outcome, current=current)

@@ -95,10 +95,12 @@ async def test_a_passcode_verification_waits_for_one_round_trip_once_the_user_is
         services: Services, redis_url: str) -> None:
     """Warm (this process decided the user's last attempt): the rate limiters' admission, the
     settings' version and the decision in one write. Cold: a process that has never seen anyone
-    waits for five (the admission, the name, the user's load, the settings, the decision); one
-    whose copy another process made stale, three (the refused decision, which carried the
-    admission; the load; the decision), as one that knows the name but not the user (the
-    admission, the load, the decision). A wrong code waits for one more (its failure counted
+    waits for five (the admission, the name, the user's load, the settings, the decision). A
+    copy whose counters another process moved (it accepted a code) is caught up by the decision
+    itself: one round trip for a right code; a code refused from such a copy is decided again
+    from the counters the refusal answered with (two). A copy stale in who the user is (here:
+    an email changed elsewhere) waits for three (the refused decision, which carried the
+    admission; the load; the decision). A wrong code waits for one more (its failure counted
     against the caller's budgets). The log record is not awaited."""
     user = await services.users.add(UserChanges(username="pat"))
     token = await services.tokens.add(NewToken(type="h6", serial="P1", secret=SEED.hex()))
@@ -120,7 +122,13 @@ async def test_a_passcode_verification_waits_for_one_round_trip_once_the_user_is
         assert (await elsewhere.auth.auth(AuthRequest(
             app, username="pat", proof=Passcode(oath_code(SEED, 3))))).verdict.reason \
             == "valid_passcode"
-        assert await attempt(services, 4) == ("allow", 3)  # this copy was stale
+        assert await attempt(services, 4) == ("allow", 1)  # caught up by the decision
         assert await attempt(services, 4) == ("deny", 2)  # a replay: decided warm; + its failure counted
+        await elsewhere.auth.auth(AuthRequest(app, username="pat",
+                                              proof=Passcode(oath_code(SEED, 5))))
+        assert await attempt(services, 5) == ("deny", 3)  # refused stale, decided again; + failure
+        await elsewhere.users.update(user.user_id, UserChanges(email="pat@example.com"))
+        assert await attempt(services, 6) == ("allow", 3)  # who the user is moved: loaded again
+        assert await attempt(services, 7) == ("allow", 1)
     finally:
         await other.close()

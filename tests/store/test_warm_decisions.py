@@ -5,6 +5,7 @@ gives away no more than docs/architecture.md says."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from authsvc.domain.subjects import UnknownUser
 from authsvc.domain.tokens import NewToken
 from authsvc.domain.users import UserChanges
 from authsvc.errors import RateLimited
+from authsvc.model.attempts import AttemptStatus, Match
+from authsvc.model.factors import CommitRule, Home, LogFactor
 from authsvc.model.integrations import Integration
 from authsvc.model.ratelimits import RateLimit
 from authsvc.services import Services
@@ -112,3 +115,87 @@ async def test_an_admission_sent_with_a_decision_refuses_it_and_then_comes_first
     with pytest.raises(RateLimited):
         await _try(here, app, oath_code(SEED, 2))  # tight now: refused before any decision
     assert await _try(there, app, oath_code(SEED, 2), ip="192.0.2.2") == "valid_passcode"
+
+
+async def _user_hash(svc: Services, user_id: str, *fields: str) -> list[str | None]:
+    values: list[str | None] = await svc.store.redis.execute(
+        "HMGET", svc.store.keys.user(user_id), *fields)
+    return values
+
+
+async def test_two_processes_taking_turns_accept_every_code_once(
+        two: tuple[Services, Services]) -> None:
+    """Each process's copy is stale in its counters at every turn (the other accepted the last
+    code): the decision catches it up and accepts the next code, and a replay is refused in
+    either process."""
+    here, there = two
+    _, app = await _user(here)
+    for counter in range(8):
+        taker = (here, there)[counter % 2]
+        assert await _try(taker, app, oath_code(SEED, counter)) == "valid_passcode"
+    for counter in range(8):
+        other = (there, here)[counter % 2]
+        assert await _try(other, app, oath_code(SEED, counter), ip=f"192.0.2.{10 + counter}") \
+            == "invalid_passcode"
+
+
+async def test_a_copy_caught_up_commits_a_success_only(
+        two: tuple[Services, Services]) -> None:
+    """A wrong code from a copy stale in its counters: refused as stale with nothing written,
+    decided again from the counters the refusal carried: one failure, one attempt number."""
+    here, there = two
+    user_id, app = await _user(here)
+    assert await _try(here, app, oath_code(SEED, 0)) == "valid_passcode"
+    assert await _try(there, app, oath_code(SEED, 1)) == "valid_passcode"
+    before = await _user_hash(here, user_id, "attempt_seq", "fails")
+    assert await _try(here, app, "000000") == "invalid_passcode"
+    after = await _user_hash(here, user_id, "attempt_seq", "fails")
+    assert (int(after[0] or 0) - int(before[0] or 0), after[1]) == (1, "1")
+    assert await _try(here, app, oath_code(SEED, 2)) == "valid_passcode"
+    assert await _user_hash(here, user_id, "fails") == ["0"]
+
+
+async def test_the_script_refuses_a_counter_beyond_the_current_look_ahead(
+        two: tuple[Services, Services]) -> None:
+    """The decision script re-checks an HOTP match against the stored counter + the window it
+    was found in, whether the copy is current or caught up: a match computed from any other
+    counter cannot open more than the look-ahead."""
+    here, there = two
+    user_id, app = await _user(here)
+    assert await _try(here, app, oath_code(SEED, 0)) == "valid_passcode"
+    subject = here.auth._subjects.warm(AuthRequest(app, username="pat"))
+    assert subject is not None
+    token_id = subject.loaded.tokens[0].token_id
+    window = subject.settings.hotp_window
+    far = Match(LogFactor.HARDWARE_TOKEN, CommitRule.HOTP_COUNTER, Home.TOKENS, token_id,
+                counter=2 + window, window=window)
+    outcome = await here.store.attempts.decide(
+        user_id, now_ms=0, settings=subject.settings, matches=[far], view=subject.loaded.view)
+    assert outcome.status is AttemptStatus.INVALID
+    assert await _try(there, app, oath_code(SEED, 1)) == "valid_passcode"  # copy now stale
+    before = await _user_hash(here, user_id, "attempt_seq", "fails")
+    outcome = await here.store.attempts.decide(
+        user_id, now_ms=0, settings=subject.settings, matches=[far], view=subject.loaded.view)
+    assert outcome.status is AttemptStatus.STALE_VIEW and outcome.current is not None
+    assert [token.counter for token in outcome.current.tokens] == [2]
+    assert await _user_hash(here, user_id, "attempt_seq", "fails") == before  # nothing written
+
+
+async def test_fifty_attempts_with_one_code_over_two_stale_copies_admit_one(
+        two: tuple[Services, Services]) -> None:
+    here, there = two
+    _, app = await _user(here)
+    assert await _try(here, app, oath_code(SEED, 0)) == "valid_passcode"
+    assert await _try(there, app, oath_code(SEED, 1)) == "valid_passcode"
+    assert await _try(here, app, oath_code(SEED, 2)) == "valid_passcode"  # both copies stale
+
+    async def attempt(n: int) -> str:
+        try:
+            return await _try((here, there)[n % 2], app, oath_code(SEED, 3),
+                              ip=f"198.51.100.{n}")
+        except RateLimited:
+            return "rate_limited"
+
+    reasons = await asyncio.gather(*(attempt(n) for n in range(50)))
+    assert reasons.count("valid_passcode") == 1
+    assert set(reasons) <= {"valid_passcode", "invalid_passcode", "locked_out", "rate_limited"}

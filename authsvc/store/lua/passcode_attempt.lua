@@ -24,13 +24,21 @@ ARGV[4]  status the user's groups impose: "" | "bypass" | "disabled"  (lib/statu
 ARGV[5]  the user's membership version those groups were read at ("" = not checked)
 ARGV[6]  the digest of the user's state the matches were computed from (lib/user_view.lua),
          "" = not checked (security keys: their assertion was checked against a fresh read)
-ARGV[7]  N matches, then N groups of 6, tried in order:
+ARGV[7]  N matches, then N groups of 7, tried in order:
          rule   "bypass"|"sms"|"hotp"|"totp"|"yk"|"key"  (model.factors.CommitRule)
          home   "bypass"|"sms"|"tokens"|"mobile_otp"|"security_keys"  (model.factors.Home)
          id     object id in that hash (code hash, token, phone or credential id)
          counter  matched counter / step / packed YubiKey counter / new sign count ("" = none)
          far    HOTP counter for automatic resync ("" = none)
          log    the log's factor name if this match is committed
+         window the look-ahead the counter was found in ("" = none): an HOTP counter is only
+                accepted below the stored counter + window
+Catching up: when the digest given differs from the state's in its counters only (another
+process accepted a code since this copy was made: lib/user_view.lua), the matches are still
+tried, against the current counters and windows, but only a success is committed: no automatic
+resync progress, no attempt number, no failure. A success answers as below with the state's
+token and Duo Mobile hashes appended, so the caller's copy is current again; no success answers
+{12, digest, tokens, mobile} (STALE_VIEW with the same), and the caller decides again from them.
 Returns
   {1, log, id, detail, view, raw}
                            ALLOW; id is the bypass code's id for a bypass code, "" for an SMS
@@ -39,7 +47,10 @@ Returns
                            digest of the state now ("" when not checked, or when the status
                            moved: a lockout lifted on expiry), raw: the committed token copy or
                            Duo Mobile state as stored now ("" for other homes), so the caller
-                           can bring its copy up to that digest without reading it
+                           can bring its copy up to that digest without reading it;
+  {1, log, id, detail, view, "", tokens, mobile}
+                           ALLOW while catching up: tokens and mobile are the flat token and
+                           Duo Mobile hashes now, view their digest ("" if a lockout was lifted)
   {2, fails, flag}         INVALID: a failure counted; fails = consecutive failures now; flag
                            "possible_clone" when a security key's sign count did not increase
   {3, fails, flag}         LOCKED_NOW: this failure reached the threshold; user locked out
@@ -49,6 +60,7 @@ Returns
   {7}                      NO_USER
   {11}                     STALE: the user's groups changed since they were read; nothing done
   {12}                     STALE_VIEW: the state differs from the digest given; nothing done
+  {12, view, tokens, mobile}  STALE_VIEW while catching up (above); nothing done
 ]]
 local now = tonumber(ARGV[1])
 local threshold = tonumber(ARGV[2])
@@ -68,14 +80,23 @@ local flag = ''
 --#include user_counts
 --#include user_view
 local counting = counting_keys(7)
+local catching_up, fresh = false, nil
 if view ~= '' then
   if redis.call('EXISTS', user_key) == 0 then return {7} end
-  if user_view(user_key, homes.tokens, homes.mobile_otp, KEYS[14]) ~= view then return {12} end
+  local current, tokens, mobile = user_view(user_key, homes.tokens, homes.mobile_otp, KEYS[14])
+  if current ~= view then
+    if string.sub(current, 1, IDENTITY_CHARS) ~= string.sub(view, 1, IDENTITY_CHARS) then
+      return {12}
+    end
+    catching_up, fresh = true, {current, tokens, mobile}
+  end
 end
 local gate, lifted = status_gate(user_key, now, expire_ms, group_status, groups_v)
 if gate then return {gate} end
--- Successive attempts are what automatic resync counts, so every attempt gets a number.
-local seq = redis.call('HINCRBY', user_key, 'attempt_seq', 1)
+-- Successive attempts are what automatic resync counts, so every attempt gets a number (while
+-- catching up, only one that succeeds: nothing else is written then).
+local seq = nil
+if not catching_up then seq = redis.call('HINCRBY', user_key, 'attempt_seq', 1) end
 
 local function save(key, id, record)
   redis.call('HSET', key, id, cjson.encode(record))
@@ -109,8 +130,8 @@ end
 -- HOTP: accept a counter at or past the stored next-expected counter; never move backwards.
 -- Otherwise count towards automatic resync: RESYNC_CODES consecutive far codes in as many
 -- successive attempts within RESYNC_WINDOW_MS resync the token (the last attempt succeeds).
-function rules.hotp(key, id, token, counter, far)
-  if counter and counter >= token.counter then
+function rules.hotp(key, id, token, counter, far, window)
+  if counter and counter >= token.counter and (not window or counter < token.counter + window) then
     token.counter = counter + 1
     token.rs_n = 0
     save(key, id, token)
@@ -172,28 +193,46 @@ function rules.key(key, id, credential, counter)
   return ''
 end
 
--- What the caller's copy of the user becomes: the new digest, and the object committed.
-local function view_after(key, id)
-  if view == '' or lifted then return '', '' end
-  if key ~= homes.tokens and key ~= homes.mobile_otp then return view, '' end
-  return user_view(user_key, homes.tokens, homes.mobile_otp, KEYS[14]), redis.call('HGET', key, id)
+-- What the caller's copy of the user becomes: the new digest, and the object committed (or,
+-- catching up, the whole token and Duo Mobile hashes).
+local function answer_allowed(log, id, detail, key)
+  if view == '' then return {1, log, id, detail, '', ''} end
+  if catching_up then
+    local digest, tokens, mobile = user_view(user_key, homes.tokens, homes.mobile_otp, KEYS[14])
+    if lifted then digest = '' end
+    return {1, log, id, detail, digest, '', tokens, mobile}
+  end
+  if lifted then return {1, log, id, detail, '', ''} end
+  if key ~= homes.tokens and key ~= homes.mobile_otp then return {1, log, id, detail, view, ''} end
+  return {1, log, id, detail, user_view(user_key, homes.tokens, homes.mobile_otp, KEYS[14]),
+          redis.call('HGET', key, id)}
 end
 
 for i = 0, matches - 1 do
-  local base = 8 + i * 6
+  local base = 8 + i * 7
   local rule, key, id = rules[ARGV[base]], homes[ARGV[base + 1]], ARGV[base + 2]
   local counter, far, log = tonumber(ARGV[base + 3]), tonumber(ARGV[base + 4]), ARGV[base + 5]
+  local window = tonumber(ARGV[base + 6])
+  if catching_up then far = nil end
   local raw = redis.call('HGET', key, id)
   if raw then
-    local detail, shown_id = rule(key, id, cjson.decode(raw), counter, far)
+    local detail, shown_id = rule(key, id, cjson.decode(raw), counter, far, window)
     if detail then
+      if catching_up then redis.call('HINCRBY', user_key, 'attempt_seq', 1) end
       redis.call('HSET', user_key, 'fails', 0, 'last_login', math.floor(now / 1000))
       if lifted then count_user(user_key, counting) else
         count_login(user_key, counting, math.floor(now / 1000)) end
-      local digest, raw = view_after(key, id)
-      return {1, log, shown_id or id, detail, digest, raw or ''}
+      return answer_allowed(log, shown_id or id, detail, key)
     end
   end
+end
+
+if catching_up then
+  if lifted then
+    count_user(user_key, counting)
+    return {12}
+  end
+  return {12, fresh[1], fresh[2], fresh[3]}
 end
 
 local fails = redis.call('HINCRBY', user_key, 'fails', 1)

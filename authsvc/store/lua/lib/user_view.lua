@@ -14,10 +14,19 @@ Not covered, because Python does not read them for a passcode: fails, attempt_se
 counted, the bypass and SMS hashes (their matches are keyed hashes the script looks up), security
 keys. Order-independent: hash fields and set members are sorted before hashing.
 
-view_digest(user_values, tokens_flat, mobile_flat, group_ids) -> 40 hex chars
-user_view(user_key, tokens_key, mobile_key, groups_key) -> the digest of the current state
+The digest is two SHA-1s, 80 hex chars: who the user is (the fields above and the group ids),
+then the counters (the token copies and the Duo Mobile states). A copy whose first half is
+current but whose counters moved (another process accepted a code) is still good enough to
+accept a code whose match the script re-checks against the current counters
+(passcode_attempt.lua's catching-up mode); anything else it decides from a current copy only.
+
+view_digest(user_values, tokens_flat, mobile_flat, group_ids) -> 80 hex chars
+user_view(user_key, tokens_key, mobile_key, groups_key) -> the digest of the current state, and
+  the token and Duo Mobile hashes it read (flat HGETALL replies)
+IDENTITY_CHARS: the length of the first half
 ]]
 local VIEW_FIELDS = {'username', 'aliases', 'email', 'status', 'locked_at', 'groups_v'}
+local IDENTITY_CHARS = 40
 
 local function sorted_flat(flat)
   local items = {}
@@ -32,12 +41,12 @@ local function view_digest(user_values, tokens_flat, mobile_flat, group_ids)
   local groups = {}
   for i = 1, #group_ids do groups[i] = group_ids[i] end
   table.sort(groups)
-  return redis.sha1hex(table.concat(fields, '\1') .. '\3' .. sorted_flat(tokens_flat) .. '\3'
-                       .. sorted_flat(mobile_flat) .. '\3' .. table.concat(groups, '\1'))
+  return redis.sha1hex(table.concat(fields, '\1') .. '\3' .. table.concat(groups, '\1'))
+         .. redis.sha1hex(sorted_flat(tokens_flat) .. '\3' .. sorted_flat(mobile_flat))
 end
 
 local function user_view(user_key, tokens_key, mobile_key, groups_key)
-  return view_digest(redis.call('HMGET', user_key, unpack(VIEW_FIELDS)),
-                     redis.call('HGETALL', tokens_key), redis.call('HGETALL', mobile_key),
-                     redis.call('SMEMBERS', groups_key))
+  local tokens, mobile = redis.call('HGETALL', tokens_key), redis.call('HGETALL', mobile_key)
+  return view_digest(redis.call('HMGET', user_key, unpack(VIEW_FIELDS)), tokens, mobile,
+                     redis.call('SMEMBERS', groups_key)), tokens, mobile
 end
