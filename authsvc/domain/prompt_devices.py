@@ -8,8 +8,11 @@ Who may change devices, decided again on every call:
 
 A Duo Mobile phone is created unattached and attached to the user only once its app is
 activated, so a half-done enrollment never leaves the user with a phone that cannot be used
-(which would turn preauth's "enroll" into "deny"). A phone that was never activated is left
-without owner; deleting it is an admin's job (accepted: it holds no secret the user shares).
+(which would turn preauth's "enroll" into "deny"). Starting Duo Mobile again in the same
+session (another platform, a lost QR code) replaces the phone the session began and never saw
+activated, so retries leave nothing behind. A session abandoned with its QR code unscanned leaves
+that one phone without owner; deleting it is an admin's job (accepted: it holds no secret the
+user shares, and there is one per abandoned session at most).
 """
 
 from __future__ import annotations
@@ -103,12 +106,25 @@ class PromptDevices:
         if platform not in PLATFORMS:
             raise InvalidParameter(f"platform ({', '.join(PLATFORMS)})")
         user_id = await self._user_id(opened)
+        await self._drop_unfinished(opened.session.device)
         phone = await self._phones.add(PhoneChanges(type="mobile", platform=PLATFORMS[platform],
                                                     name="Duo Mobile"))
         activation = await self._phones.new_activation(phone.phone_id, None)
         session = replace(opened.session, device=phone.phone_id, user_id=user_id)
         await self._sessions.save(session, "device", "user_id")
         return replace(opened, session=session), activation
+
+    async def _drop_unfinished(self, phone_id: str) -> None:
+        """Delete the phone this session began for Duo Mobile if its app never activated and
+        nobody holds it (an admin may have given it to someone meanwhile)."""
+        if not phone_id:
+            return
+        try:
+            held = await self._phones.view(phone_id)
+        except NotFound:
+            return
+        if not held.phone.activated and not held.users:
+            await self._phones.delete(phone_id)
 
     async def activated(self, opened: Opened) -> bool:
         """True once the phone being activated has its app: it is then the user's."""

@@ -148,6 +148,26 @@ def test_a_user_in_bypass_status_goes_straight_back_logged_once(
     assert [entry["reason"] for entry in log] == ["bypass_user"]
 
 
+def test_starting_duo_mobile_again_replaces_the_unfinished_phone(
+        tls_service: ServiceProcess, redis_url: str, admin_api: duo_client.Admin) -> None:
+    """Inline enrollment: each start of Duo Mobile makes an unattached phone awaiting its app;
+    starting again in the same session (another platform, a lost QR code) deletes the one that
+    was never activated instead of leaving it behind."""
+    before = {phone["phone_id"] for phone in admin_api.get_phones()}
+    client = duo_client_for(tls_service, create_web_app(redis_url))
+    browser = FormBrowser(tls_service).open(client.create_auth_url("newbie", "s" * 16))
+    made = []
+    for platform in ("ios", "android", "android"):
+        browser.post("enroll/mobile", platform=platform)
+        assert browser.status == 200, browser.page[:300]
+        made.append({phone["phone_id"]: phone for phone in admin_api.get_phones()
+                     if phone["phone_id"] not in before})
+    assert [len(phones) for phones in made] == [1, 1, 1]
+    assert len({*made[0], *made[1], *made[2]}) == 3  # a new phone each time, the last one kept
+    assert [phone["platform"] for phone in made[-1].values()] == ["google android"]
+    assert all(not phone["users"] for phone in made[-1].values())  # attached once activated
+
+
 @pytest.mark.parametrize(("method", "action", "body"), [
     ("post", "send", {"method": "fax", "device": "x"}),
     ("post", "send", {"method": "push", "device": "DPNOTAPHONE000000000"}),
