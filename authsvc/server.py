@@ -44,6 +44,7 @@ from authsvc.store import Store
 
 log = logging.getLogger("authsvc")
 SHUTDOWN_TIMEOUT_S = 5.0
+FRESH_CONNECTION_GRACE_S = 2.0  # at a stop, how long a connection accepted silent may take to speak
 KEEPALIVE_TIMEOUT_S = 75.0
 REDIS_START_TRIES = 5
 REDIS_START_PAUSE_S = 0.5
@@ -144,12 +145,30 @@ async def serve_app(app: web.Application, settings: Settings, ssl_context: ssl.S
         await signalled(stop_signals)
         for server in servers:
             server.close()
+        await hear_out_fresh_connections(runner)
     finally:
         if supervisor is not None:
             supervisor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await supervisor
         await runner.cleanup()
+
+
+async def hear_out_fresh_connections(runner: web.AppRunner,
+                                     grace: float = FRESH_CONNECTION_GRACE_S) -> None:
+    """After the listeners closed: wait (at most `grace`) until every connection has sent
+    something or gone. One accepted in the instant before the close may not have sent its
+    request yet (a TLS handshake takes round trips), and aiohttp's shutdown would close it as an
+    idle keep-alive connection, unanswered: a reload would then cut that request
+    (tests/e2e/test_workers.py)."""
+    server = runner.server
+    if server is None:
+        return
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace
+    while loop.time() < deadline and any(
+            not getattr(connection, "heard_from", True) for connection in server.connections):
+        await asyncio.sleep(0.01)
 
 
 def base_url(settings: Settings, ssl_context: ssl.SSLContext | None) -> str:

@@ -8,6 +8,11 @@ which lets anyone flood the log without signing anything. aiohttp has no hook fo
 issue 3287), so `authsvc.server` builds its connections with this subclass: the same 400 (the
 connection is closed after it), but as `{"stat":"FAIL","code":40002,...}`, logged as one WARNING
 line naming the peer and the kind of error, never the bytes sent (they may hold a secret URL).
+
+The subclass also remembers whether a connection has sent anything (`heard_from`): at a
+graceful stop (a reload, SIGTERM), a connection accepted just before the listener closed may not
+have sent its request yet, and aiohttp's shutdown would close it as idle, unanswered; the server
+waits for those first (`authsvc.server.hear_out_fresh_connections`).
 """
 
 from __future__ import annotations
@@ -34,6 +39,13 @@ def _what(exc: BaseException | None) -> str:
 
 class DuoRequestHandler(web.RequestHandler):
     """aiohttp's connection handler, with protocol errors answered in Duo's envelope."""
+
+    heard_from = False
+    """True once the connection has sent anything (an instance attribute from then on)."""
+
+    def data_received(self, data: bytes) -> None:
+        self.heard_from = True
+        super().data_received(data)
 
     def handle_error(self, request: web.BaseRequest, status: int = 500,
                      exc: BaseException | None = None,
