@@ -134,6 +134,15 @@ class PromptSessions:
         client = await self._oidc.client(session.client_id)
         return Opened(session, client.integration, csrf_of(token))
 
+    async def rotate(self, opened: Opened) -> tuple[Opened, str]:
+        """A new cookie for the session (the old one no longer opens it), with its CSRF value:
+        given when the second factor lets the user manage devices, so that whoever may have
+        known the cookie before does not share what it now opens."""
+        token = secrets.token_urlsafe(32)
+        session = replace(opened.session, token_hash=digest(token))
+        await self.save(session, "token_hash")
+        return replace(opened, session=session, csrf=csrf_of(token)), token
+
     async def save(self, session: PromptSession, *fields: str) -> None:
         """Write some fields of the session back; raises PromptExpired if it has ended."""
         if not await self._store.prompts.update_session(session, *fields):

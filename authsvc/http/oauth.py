@@ -69,10 +69,14 @@ async def authorize(request: web.Request) -> web.Response:
         allow_form_target(request, started.url)
         raise web.HTTPSeeOther(started.url)
     response = web.HTTPSeeOther(f"/frame/prompt/{started.sid}")
-    response.set_cookie(PROMPT_COOKIE, started.token, httponly=True, samesite="Lax",
-                        secure=svc.settings.tls, path=f"/frame/prompt/{started.sid}",
-                        max_age=900)
+    set_prompt_cookie(response, started.sid, started.token, svc.settings.tls)
     raise response
+
+
+def set_prompt_cookie(response: web.StreamResponse, sid: str, token: str, secure: bool) -> None:
+    """The cookie that opens prompt session `sid`, sent only to its pages."""
+    response.set_cookie(PROMPT_COOKIE, token, httponly=True, samesite="Lax", secure=secure,
+                        path=f"/frame/prompt/{sid}", max_age=900)
 
 
 def set_remember_cookie(response: web.StreamResponse, client_id: str, redirect: Redirect,

@@ -16,7 +16,7 @@ from authsvc.domain.prompt import Opened, Redirect
 from authsvc.domain.prompt_flow import PromptPage
 from authsvc.errors import Forbidden, InvalidParameter
 from authsvc.http.middleware import services
-from authsvc.http.oauth import PROMPT_COOKIE, set_remember_cookie
+from authsvc.http.oauth import PROMPT_COOKIE, set_prompt_cookie, set_remember_cookie
 from authsvc.http.web import allow_form_target, form, json_object, render
 from authsvc.model.verdicts import Result
 
@@ -159,7 +159,11 @@ async def done(request: web.Request) -> web.Response:
     if verdict is None or verdict.result is not Result.ALLOW:
         raise see_other(url(session))
     if services(request).prompt.devices.managing(session):
-        raise see_other(url(session, "manage"))
+        # Entering the self-service portal: a new cookie (and CSRF value) for what it opens.
+        _, token = await services(request).prompt.sessions.rotate(session)
+        response = see_other(url(session, "manage"))
+        set_prompt_cookie(response, session.session.sid, token, services(request).settings.tls)
+        raise response
     if session.app.remember_days and verdict.status != "bypass" and session.session.user_id:
         return render(request, "prompt/trust.html",
                       context(session, remember_days=session.app.remember_days))

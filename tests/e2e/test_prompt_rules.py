@@ -115,6 +115,26 @@ def test_self_service_needs_a_second_factor_first(tls_service: ServiceProcess,
     assert browser.status == 403 and "second factor first" in browser.page
 
 
+def test_entering_self_service_gives_the_session_a_new_cookie(
+        tls_service: ServiceProcess, redis_url: str, admin_api: duo_client.Admin) -> None:
+    """The second factor that opens "Manage devices" also replaces the session's cookie (and
+    CSRF value): a copy of the cookie taken before (a planted or leaked one) opens nothing."""
+    codes = admin_api.add_user_bypass_codes(admin_api.add_user("max")["user_id"], count=1)
+    client = duo_client_for(tls_service, create_web_app(redis_url))
+    browser = FormBrowser(tls_service).open(client.create_auth_url("max", "s" * 16))
+    prompt_url = browser.url
+    browser.post("manage")
+    before, csrf_before = browser.http.cookies.get("authsvc_prompt"), csrf_of(browser.page)
+    browser.post("passcode", passcode=codes[0])
+    assert browser.status == 200 and browser.url == prompt_url + "/manage", browser.url
+    after = browser.http.cookies.get("authsvc_prompt")
+    assert before and after and after != before
+    assert csrf_of(browser.page) != csrf_before
+    stale = requests.get(prompt_url + "/manage", cookies={"authsvc_prompt": before},
+                         verify=str(tls_service.tls_ca), timeout=10)
+    assert stale.status_code >= 400 and "expired" in stale.text
+
+
 def test_cli_creates_a_web_integration_with_client_id_and_secret(tmp_path: Path) -> None:
     env = {key: value for key, value in os.environ.items() if not key.startswith("AUTHSVC_")}
     command = [sys.executable, "-m", "authsvc", "integration", "create", "--type", "web",
