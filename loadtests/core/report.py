@@ -40,6 +40,8 @@ PASSCODE = (
     "{m[foreign_cpu]:.2f} cores",
     "authlog    {m[authlog_bytes_per_entry]:,.0f} B of Redis per log entry (half-rate: "
     "{m[half_denied]:,.0f} denied, {m[half_other]:,.0f} other)",
+    "cold       {m[first_visit_share]:.0%} of the full-rate phase's requests were a user's "
+    "first in the run (the cold path)",
 )
 PUSH = (
     "machine    {o[cpus]} CPUs; Redis AOF appendfsync always; HTTPS (dev cert)",
@@ -130,10 +132,11 @@ class Figures:
     service_per_cpu_s: float
     cpu_ratio: float
     foreign_cpu: float
+    first_visit_share: float
 
     @classmethod
     def of(cls, memory: float, ceiling: Phase, full: Phase, half_target: float, half: Phase,
-           authlog: float) -> Figures:
+           authlog: float, first_visit_share: float = 0.0) -> Figures:
         """Collect a run's results."""
         top, svc, low = ceiling.wrk, full.wrk, half.wrk
         ceiling_per_cpu = _per_cpu(top.rate, ceiling.cpu.of("server"))
@@ -153,7 +156,8 @@ class Figures:
             service_redis_cpu=full.cpu.of("redis"),
             ceiling_per_cpu_s=ceiling_per_cpu, service_per_cpu_s=service_per_cpu,
             cpu_ratio=service_per_cpu / ceiling_per_cpu if ceiling_per_cpu else 0.0,
-            foreign_cpu=max(ceiling.cpu.foreign, full.cpu.foreign, half.cpu.foreign))
+            foreign_cpu=max(ceiling.cpu.foreign, full.cpu.foreign, half.cpu.foreign),
+            first_visit_share=first_visit_share)
 
 
 @dataclass(frozen=True, slots=True)

@@ -136,7 +136,9 @@ def _phases(stack: Stack, plan: Plan, memory: float, log: Log, profile: Path | N
     driver = ServiceDriver(stack, plan)
     warm = driver.replay(Load(options.connections, WARMUP_SECONDS),
                          min(ceiling.wrk.rate, plan.warm_rate_cap))
+    measured_from = plan.position
     full = full_rate(driver, options, plan.warm_to_full * warm.wrk.rate, profile)
+    first_visits = first_visit_share(measured_from, plan.position, options.users)
     if full.wrk.other or full.wrk.denied:
         log(f"unexpected answers ({full.wrk.denied} denied, {full.wrk.other} other); "
             f"first: {full.wrk.first_error or 'a deny'}")
@@ -147,7 +149,16 @@ def _phases(stack: Stack, plan: Plan, memory: float, log: Log, profile: Path | N
     authlog = redisinfo.bytes_per_entry(stack.redis_url, authlog_key(driver.environ))
     if isinstance(plan, webauthn.WebauthnPlan):
         log(plan.summary())
-    return Figures.of(memory, ceiling, full, half_rate, half, authlog)
+    return Figures.of(memory, ceiling, full, half_rate, half, authlog, first_visits)
+
+
+def first_visit_share(start: int, end: int, users: int) -> float:
+    """The share of the requests at positions [start, end) that were a user's first in the run
+    (position p is user p % users): the service had not seen that user yet, so its decision
+    took the cold path (docs/architecture.md). The warm-up reaches the first users only."""
+    if end <= start:
+        return 0.0
+    return max(0, min(users, end) - start) / (end - start)
 
 
 def run_once(children: Children, workdir: Path, options: Options, log: Log,

@@ -14,6 +14,7 @@ import duo_client
 import pytest
 
 from loadtests.__main__ import SCENARIOS
+from loadtests.scenarios.passcode import first_visit_share
 from tests.harness import TEST_SECRET_KEY, ServiceProcess
 from tokens.oath import oath_code
 
@@ -93,3 +94,12 @@ def test_the_passcode_scenario_is_allowed_every_code_it_replays(repo_root: Path)
     assert run["half_denied"] == run["half_other"] == 0
     assert set(report["pass"]) == {"ratio", "half_rate_p99"}
     assert "== authsvc passcode benchmark" in result.stderr
+    assert run["first_visit_share"] == 0.0  # the warm-up reached all 200 users
+    assert "cold       0% of the full-rate phase's requests" in result.stderr
+
+
+def test_the_first_visit_share_counts_the_positions_no_earlier_request_reached() -> None:
+    assert first_visit_share(0, 100, 1000) == 1.0
+    assert first_visit_share(900, 1100, 1000) == 0.5
+    assert first_visit_share(1000, 2000, 1000) == 0.0
+    assert first_visit_share(5, 5, 1000) == 0.0
