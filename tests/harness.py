@@ -135,7 +135,10 @@ class RedisServer:
         assert binary, "redis-server is not installed (./bootstrap.sh installs it)"
         self.directory.mkdir(parents=True, exist_ok=True)
         self.process = spawn(
+            # A replica's first sync starts at once (Redis waits 5 s by default to batch
+            # replicas): every replica, Sentinel set and cluster a test starts is ready sooner.
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--repl-diskless-sync-delay", "0",
              "--appendonly", "yes" if appendonly else "no", "--dir", str(self.directory),
              "--logfile", str(self.directory / "redis.log"), *self._cluster_flags(), *extra])
         if not wait:

@@ -29,8 +29,7 @@ PASSCODE = (
     "service    {m[service_allowed_per_s]:>7,.0f} verifications/s  p50 {m[service_p50_ms]:5.2f} ms"
     "  p99 {m[service_p99_ms]:6.2f} ms  (allowed; {m[service_denied]:,.0f} denied, "
     "{m[service_other]:,.0f} other)",
-    "ratio      {m[ratio]:.2f} of the ceiling   target >= {t.min_ratio:.2f}  {x[ratio_mark]}"
-    "{x[ratio_note]}",
+    "ratio      {m[ratio]:.2f} of the ceiling   target >= {t.min_ratio:.2f}  {x[ratio_mark]}{x[ratio_note]}",
     "half rate  {m[half_achieved_per_s]:>7,.0f} req/s (target {m[half_target_per_s]:,.0f})  p50 "
     "{m[half_p50_ms]:5.2f} ms  p99 {m[half_p99_ms]:6.2f} ms  target p99 <= "
     "{t.max_half_rate_p99_ms:g} ms  {x[p99_mark]}",
@@ -40,8 +39,7 @@ PASSCODE = (
     "{m[foreign_cpu]:.2f} cores",
     "authlog    {m[authlog_bytes_per_entry]:,.0f} B of Redis per log entry (half-rate: "
     "{m[half_denied]:,.0f} denied, {m[half_other]:,.0f} other)",
-    "cold       {m[first_visit_share]:.0%} of the full-rate phase's requests were a user's "
-    "first in the run (the cold path)",
+    "cold       {m[first_visit_share]:.0%} of the full-rate requests were a user's first (cold path)",
 )
 PUSH = (
     "machine    {o[cpus]} CPUs; Redis AOF appendfsync always; HTTPS (dev cert)",

@@ -95,7 +95,7 @@ def test_the_passcode_scenario_is_allowed_every_code_it_replays(repo_root: Path)
     assert set(report["pass"]) == {"ratio", "half_rate_p99"}
     assert "== authsvc passcode benchmark" in result.stderr
     assert run["first_visit_share"] == 0.0  # the warm-up reached all 200 users
-    assert "cold       0% of the full-rate phase's requests" in result.stderr
+    assert "cold       0% of the full-rate requests were a user's first" in result.stderr
 
 
 def test_the_first_visit_share_counts_the_positions_no_earlier_request_reached() -> None:
