@@ -17,6 +17,7 @@ from authsvc.store.enrollments import EnrollmentStore
 from authsvc.store.groups import GroupStore
 from authsvc.store.integrations import IntegrationStore
 from authsvc.store.keys import Keys
+from authsvc.store.listing import Listing
 from authsvc.store.logstream import LogStream
 from authsvc.store.outbox import OutboxStore
 from authsvc.store.phones import PhoneStore
@@ -63,8 +64,9 @@ class Store:
         self.scripts = ScriptRunner(redis)
         ctx = StoreContext(redis, Keys(prefix), self.scripts)
         self.keys = ctx.keys
-        self.users = UserStore(ctx)
-        self.unenrolled = UnenrolledStore(ctx)
+        users_listing = Listing(ctx, ctx.keys.users_listing())
+        self.users = UserStore(ctx, users_listing)
+        self.unenrolled = UnenrolledStore(ctx, users_listing)
         self.token_definitions = TokenDefinitions(ctx)
         self.tokens = TokenStore(ctx, self.token_definitions)
         self.bypass = BypassStore(ctx)
@@ -89,12 +91,12 @@ class Store:
         self.admin_subjects = AdminSubjectStore(ctx)
         self.user_search = UserSearchStore(ctx)
         self.units = UnitStore(ctx)
-        self.scope = ScopeStore(ctx)
+        self.scope = ScopeStore(ctx, users_listing)
         self.prompts = PromptStore(ctx)
         self.rate_limits = RateLimitStore(ctx)
         self.attempts = AttemptStore(ctx, self.rate_limits, self.token_definitions)
-        self.counts = CountStore(ctx)
-        self.trash = TrashStore(ctx, self.token_definitions)
+        self.counts = CountStore(ctx, users_listing)
+        self.trash = TrashStore(ctx, self.token_definitions, users_listing)
 
     async def start(self) -> None:
         """Register the scripts, and mark an empty store's user counters as complete (Redis may

@@ -39,6 +39,7 @@ from typing import Any
 
 from authsvc.model.users import UserCounts
 from authsvc.store.core import StoreContext, flat_to_dict
+from authsvc.store.listing import Listing
 from authsvc.store.redis_client import Arg, RedisError
 from authsvc.store.scripts import ScriptName
 
@@ -69,9 +70,10 @@ async def counted_transaction(ctx: StoreContext, user_id: str,
 class CountStore:
     """The sharded user counters, and the per-slot sets the Trash and expiration sweeps read."""
 
-    def __init__(self, ctx: StoreContext) -> None:
+    def __init__(self, ctx: StoreContext, listing: Listing) -> None:
         self._ctx = ctx
         self._keys = ctx.keys
+        self._listing = listing
 
     def counted_keys(self, user_id: str) -> list[str]:
         """The user hash and its counting keys: the KEYS of every counting script."""
@@ -163,15 +165,14 @@ class CountStore:
     async def mark_ready_if_empty(self) -> None:
         """A store without users needs no rebuild: every user will be counted as created."""
         redis = self._ctx.redis
-        if not await redis.execute("ZCARD", self._keys.users()):
+        if not await self._listing.count():
             await redis.execute("SET", self._keys.counts_ready(), "1", "NX")
 
     async def rebuild(self) -> int:
         """Count every user (a scan: start-up of an older store, or a repair); returns how many
         users were looked at. Safe while other processes change users."""
         redis, seen, offset = self._ctx.redis, 0, 0
-        while ids := await redis.execute("ZRANGE", self._keys.users(), offset,
-                                         offset + REBUILD_PAGE - 1):
+        while ids := (await self._listing.page(offset, REBUILD_PAGE))[0]:
             await redis.pipeline([("SETBIT", self._keys.count_slots(), slot, 1) for slot in {
                 self._keys.user_slot(user_id) for user_id in ids}])
             for user_id in ids:

@@ -68,9 +68,10 @@ def mobile_otp_to_json(state: MobileOtp) -> str:
     return json.dumps({"seed": state.sealed_seed, "counter": state.counter, "cred": state.cred})
 
 
-def token_to_json(token: Token) -> str:
+def token_to_json(token: Token, place: int | None = None) -> str:
     """A token's own record (`Keys.token_records`): its definition, the counter a new holder
-    starts from, and its holders (kept by token_holders.lua)."""
+    starts from, its holders (kept by token_holders.lua) and its place in the tokens listing
+    (`store/listing.py`; records of older versions have none)."""
     return json.dumps({
         "type": token.type.value,
         "serial": token.serial,
@@ -80,6 +81,7 @@ def token_to_json(token: Token) -> str:
         "step": token.totp_step,
         "last_step": token.last_step,
         "holders": [],
+        **({} if place is None else {"listed": place}),
     }, separators=(",", ":"))
 
 
@@ -105,6 +107,12 @@ def copy_of(raw: str, token_id: str, owner: str, definition: Token | None) -> To
         counter=int(data["counter"]), totp_step=definition.totp_step,
         last_step=int(data.get("last_step", -1)), owner=owner,
         resync_next=int(data.get("rs_next") or 0), resync_count=int(data.get("rs_n") or 0))
+
+
+def token_place_of(raw: str) -> int | None:
+    """A token record's place in the tokens listing (None: listed by an older version)."""
+    place = json.loads(raw).get("listed")
+    return None if place is None else int(place)
 
 
 def token_holders_of(raw: str) -> tuple[str, ...] | None:

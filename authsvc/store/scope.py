@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 
 from authsvc.store.core import StoreContext
+from authsvc.store.listing import Listing
+from authsvc.store.users import PLACE_FIELD
 
 CHUNK = 1000
 
@@ -19,9 +21,10 @@ CHUNK = 1000
 class ScopeStore:
     """Membership reads for the scope checks."""
 
-    def __init__(self, ctx: StoreContext) -> None:
+    def __init__(self, ctx: StoreContext, listing: Listing) -> None:
         self._ctx = ctx
         self._keys = ctx.keys
+        self._listing = listing
 
     async def members(self, groups: Collection[str]) -> set[str]:
         """Ids of the users in at least one of `groups` (each checked against its own set)."""
@@ -45,13 +48,15 @@ class ScopeStore:
     async def in_creation_order(self, user_ids: Iterable[str]) -> list[str]:
         """The existing users among `user_ids`, in the order of `get_users` (creation)."""
         ids = sorted(user_ids)
-        scored: list[tuple[float, str]] = []
+        places: dict[str, int | None] = {}
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start:start + CHUNK]
-            scores = await self._ctx.redis.execute("ZMSCORE", self._keys.users(), *chunk)
-            scored += [(float(score), user_id)
-                       for user_id, score in zip(chunk, scores, strict=True) if score is not None]
-        return [user_id for _, user_id in sorted(scored)]
+            replies = await self._ctx.redis.pipeline(
+                [("HMGET", self._keys.user(user_id), "username", PLACE_FIELD) for user_id in chunk])
+            places.update((user_id, None if place is None else int(place))
+                          for user_id, (username, place) in zip(chunk, replies, strict=True)
+                          if username is not None)
+        return await self._listing.order(places)
 
     async def bypass_owner(self, code_id: str) -> str | None:
         """The id of the user holding a bypass code (None: no such code)."""

@@ -31,6 +31,8 @@ class ScriptName(StrEnum):
     HOTP_SET_COUNTER = "hotp_set_counter"
     HASH_SET_EXISTING = "hash_set_existing"
     ZSET_APPEND = "zset_append"
+    LISTING_APPEND = "listing_append"
+    LISTING_REMOVE = "listing_remove"
     PUSH_CREATE = "push_create"
     PUSH_RESOLVE = "push_resolve"
     PUSH_DELIVER = "push_deliver"

@@ -29,10 +29,12 @@ from collections.abc import Iterable
 from authsvc.errors import Conflict, NotFound
 from authsvc.model.tokens import Token
 from authsvc.store.core import StoreContext, flat_to_dict
+from authsvc.store.listing import Listing
 from authsvc.store.records import (
     token_copy_to_json,
     token_from_json,
     token_holders_of,
+    token_place_of,
     token_to_json,
 )
 from authsvc.store.scripts import ScriptName
@@ -46,6 +48,7 @@ class TokenStore:
         self._ctx = ctx
         self._keys = ctx.keys
         self._definitions = definitions
+        self._listing = Listing(ctx, ctx.keys.tokens_listing())
 
     async def create(self, token: Token, *, order_ms: int) -> None:
         """Store a new token (no holder), listed at `order_ms`; Conflict when the serial is
@@ -55,9 +58,10 @@ class TokenStore:
                                       token.token_id)
         if not claimed:
             raise Conflict(f"serial already in use: {token.serial}")
-        await redis.execute("HSET", keys.token_records(), token.token_id, token_to_json(token))
+        place = await self._listing.append(token.token_id, order_ms)
+        await redis.execute("HSET", keys.token_records(), token.token_id,
+                            token_to_json(token, place))
         self._definitions.remember(token)
-        await self._ctx.scripts.append_to_listing(keys.tokens(), order_ms, token.token_id)
 
     async def get(self, token_id: str) -> Token | None:
         """The token's own record with its holders, or None."""
@@ -91,11 +95,8 @@ class TokenStore:
 
     async def page(self, offset: int, limit: int) -> tuple[list[Token], int]:
         """One page of tokens in creation order, and the total count."""
-        ids, total = await self._ctx.redis.pipeline([
-            ("ZRANGE", self._keys.tokens(), offset, offset + limit - 1),
-            ("ZCARD", self._keys.tokens()),
-        ])
-        return await self.get_many(ids), int(total)
+        ids, total = await self._listing.page(offset, limit)
+        return await self.get_many(ids), total
 
     async def of_user(self, user_id: str) -> list[Token]:
         """The user's copies of the tokens it holds, oldest first."""
@@ -160,12 +161,13 @@ class TokenStore:
         for user_id in token.holders:
             await self.take(user_id, token.token_id)
         keys = self._keys
+        raw = await self._ctx.redis.execute("HGET", keys.token_records(), token.token_id)
         await self._ctx.redis.pipeline([
             ("HDEL", keys.token_records(), token.token_id),
             ("HDEL", keys.token_serial_index(), token.serial),
             ("DEL", keys.token_holders(token.token_id)),  # an older version's holder set
-            ("ZREM", keys.tokens(), token.token_id),
         ])
+        await self._listing.remove(token.token_id, token_place_of(raw) if raw else None)
 
     async def advance_counter(self, token: Token, counter: int) -> bool:
         """Move the next counter of the token's record and of every holder's copy forward to

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from authsvc.model.tokens import Token
 from authsvc.model.users import TrashOutcome, User
 from authsvc.store.core import StoreContext, flat_to_dict
+from authsvc.store.listing import Listing
 from authsvc.store.scripts import ScriptName
 from authsvc.store.token_definitions import TokenDefinitions
 from authsvc.store.user_search import index_commands
@@ -31,15 +32,18 @@ class Purged:
     security_keys: list[str]
     bypass_codes: list[str]
     group_ids: list[str]
+    place: int | None = None  # in the users listing (None: listed by an older version)
 
 
 class TrashStore:
     """The Trash scripts and the sweep's lock."""
 
-    def __init__(self, ctx: StoreContext, definitions: TokenDefinitions) -> None:
+    def __init__(self, ctx: StoreContext, definitions: TokenDefinitions,
+                 listing: Listing) -> None:
         self._ctx = ctx
         self._keys = ctx.keys
         self._definitions = definitions
+        self._listing = listing
 
     def _counted(self, user_id: str) -> list[str]:
         return [self._keys.user(user_id), *self._keys.counting(user_id)]
@@ -75,15 +79,15 @@ class TrashStore:
             return outcome, None
         copies = await self._definitions.read(flat_to_dict(reply[1]), user_id)
         return outcome, Purged(copies, list(reply[2]), list(reply[3]), list(reply[4]),
-                               list(reply[5]))
+                               list(reply[5]), int(reply[6]) if reply[6] else None)
 
     async def forget_names_and_indexes(self, user: User, purged: Purged) -> None:
         """After a purge: listing, names, key and code indexes, token holder sets, group member
         lists, the search index."""
         keys, redis = self._keys, self._ctx.redis
         user_id, names = user.user_id, sorted(user.names)
-        commands: list[tuple[str | int, ...]] = [("ZREM", keys.users(), user_id),
-                                                 *index_commands(keys, user, None)]
+        await self._listing.remove(user_id, purged.place)
+        commands: list[tuple[str | int, ...]] = [*index_commands(keys, user, None)]
         if purged.security_keys:
             commands.append(("HDEL", keys.security_key_index(), *purged.security_keys))
             commands += [("ZREM", keys.security_key_listing(kind), *purged.security_keys)

@@ -4,15 +4,17 @@ place in the creation-ordered user listing."""
 from __future__ import annotations
 
 from authsvc.store.core import StoreContext
+from authsvc.store.listing import Listing
 from authsvc.store.scripts import ScriptName
 
 
 class UnenrolledStore:
     """Lock out users who enrolled nothing; remember how far the sweep has come."""
 
-    def __init__(self, ctx: StoreContext) -> None:
+    def __init__(self, ctx: StoreContext, listing: Listing) -> None:
         self._ctx = ctx
         self._keys = ctx.keys
+        self._listing = listing
 
     async def lock_if_unenrolled(self, user_id: str, *, created_by_s: int, now_ms: int) -> bool:
         """Lock the user out ("Not enrolled") if active, created by `created_by_s` and holding
@@ -47,7 +49,4 @@ class UnenrolledStore:
                               count: int) -> list[str]:
         """Ids of users created in (after_ms, until_ms] (from the beginning when None), in
         creation order, one page."""
-        low = "-inf" if after_ms is None else f"({after_ms}"
-        ids: list[str] = await self._ctx.redis.execute(
-            "ZRANGE", self._keys.users(), low, until_ms, "BYSCORE", "LIMIT", offset, count)
-        return ids
+        return await self._listing.between(after_ms, until_ms, offset=offset, count=count)

@@ -16,11 +16,16 @@ from authsvc.errors import Conflict
 from authsvc.model.admin_factors import is_admin_subject
 from authsvc.model.users import User, UserStatus
 from authsvc.store.core import StoreContext, flat_to_dict
+from authsvc.store.listing import Listing
 from authsvc.store.records import user_from_hash, user_to_hash
 from authsvc.store.scripts import ScriptName
 from authsvc.store.user_search import index_commands
 
 # Fields an admin update may write; counters owned by the scripts are never in this list.
+PLACE_FIELD = "listed"
+"""The user hash's field with the user's place in the listing (`store/listing.py`); users
+listed by versions before the buckets have none."""
+
 _PROFILE_FIELDS = ("username", "realname", "email", "notes", "firstname", "lastname", "aliases")
 
 
@@ -33,9 +38,10 @@ def _stored_fields(user: User) -> dict[str, str]:
 class UserStore:
     """CRUD for users, name resolution for the hot path."""
 
-    def __init__(self, ctx: StoreContext) -> None:
+    def __init__(self, ctx: StoreContext, listing: Listing) -> None:
         self._ctx = ctx
         self._keys = ctx.keys
+        self._listing = listing
 
     async def _claim_names(self, user_id: str, release: Iterable[str], claim: Iterable[str]) -> None:
         releases = list(release)
@@ -59,7 +65,9 @@ class UserStore:
                                                                        else set())), ())
             raise Conflict(f"user_id already in use: {user.user_id}")
         await self._ctx.redis.pipeline(index_commands(keys, None, user))
-        await self._ctx.scripts.append_to_listing(keys.users(), order_ms, user.user_id)
+        place = await self._listing.append(user.user_id, order_ms)
+        await self._ctx.scripts.run(ScriptName.HASH_SET_EXISTING, [keys.user(user.user_id)],
+                                    [PLACE_FIELD, place])
 
     async def get(self, user_id: str) -> User | None:
         """The user, or None (also for an administrator's internal subject: no administrator
@@ -99,16 +107,11 @@ class UserStore:
 
     async def page_ids(self, offset: int, limit: int) -> tuple[list[str], int]:
         """One page of user ids in creation order, and the total count."""
-        ids, total = await self._ctx.redis.pipeline([
-            ("ZRANGE", self._keys.users(), offset, offset + limit - 1),
-            ("ZCARD", self._keys.users()),
-        ])
-        return list(ids), int(total)
+        return await self._listing.page(offset, limit)
 
     async def count(self) -> int:
         """How many users are listed."""
-        total: int = await self._ctx.redis.execute("ZCARD", self._keys.users())
-        return total
+        return await self._listing.count()
 
     async def page(self, offset: int, limit: int) -> tuple[list[User], int]:
         """One page of users in creation order, and the total count."""

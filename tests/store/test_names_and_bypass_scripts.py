@@ -62,7 +62,7 @@ async def test_two_users_cannot_claim_one_username(store: Store) -> None:
 
     assert await name_index(store) == {"alice": "U1"}
     assert await store.users.get("U2") is None
-    assert await store.redis.execute("ZRANGE", store.keys.users(), 0, -1) == ["U1"]
+    assert (await store.users.page_ids(0, 10))[0] == ["U1"]
 
 
 async def test_usernames_and_aliases_share_one_namespace_whatever_the_case(
@@ -172,7 +172,7 @@ async def test_race_many_users_claiming_one_name_exactly_one_wins(
     assert len(winners) == 1
     assert all(isinstance(r, Conflict) for r in results if not isinstance(r, User))
     assert await name_index(store) == {"popular": winners[0].user_id}
-    assert await store.redis.execute("ZRANGE", store.keys.users(), 0, -1) == [winners[0].user_id]
+    assert (await store.users.page_ids(0, 10))[0] == [winners[0].user_id]
 
 
 async def test_race_two_renames_to_one_name_leave_exactly_one_holder(

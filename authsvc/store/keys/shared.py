@@ -3,6 +3,41 @@ script). Each builder says the Redis type, what it holds, and its TTL."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+LISTING_BUCKET = 128
+"""Places per bucket of a creation-ordered listing: Redis keeps a sorted set of up to 128
+members (``zset-max-listpack-entries``) as one listpack, ~41 B a member where one large sorted
+set (a skiplist) costs ~128 B."""
+
+
+@dataclass(frozen=True, slots=True)
+class ListingKeys:
+    """The keys of one creation-ordered listing (users, tokens). Every one is tagged with the
+    name of the single sorted set older versions kept (`legacy`), so all of them share its
+    slot and one script may touch them together.
+
+    - `legacy`: ZSET member -> creation ms, as versions before the buckets wrote it; read (it
+      lists before every bucket) and removed from, never appended to. No TTL.
+    - `meta`: HASH ``seq`` (the last place handed out), ``top`` (the highest score). No TTL.
+    - `counts`: STRING, byte n = how many members bucket n holds (BITFIELD u8). No TTL.
+    - `bucket(n)`: ZSET member -> creation ms of places n*128 .. n*128+127 (see
+      `LISTING_BUCKET`); scores grow with places, across buckets too. No TTL.
+    """
+
+    legacy: str
+
+    @property
+    def meta(self) -> str:
+        return f"{{{self.legacy}}}:meta"
+
+    @property
+    def counts(self) -> str:
+        return f"{{{self.legacy}}}:counts"
+
+    def bucket(self, number: int) -> str:
+        return f"{{{self.legacy}}}:b:{number}"
+
 
 class SharedKeys:
     """The builders of untagged keys (mixed into `Keys`)."""
@@ -28,8 +63,13 @@ class SharedKeys:
         return f"{self.prefix}:idx:user_search:ready"
 
     def users(self) -> str:
-        """ZSET: user ids scored by creation time (ms), the order of `get_users`. No TTL."""
+        """ZSET: user ids scored by creation time (ms), as versions before `users_listing`
+        kept them (read, never appended to). No TTL."""
         return f"{self.prefix}:users"
+
+    def users_listing(self) -> ListingKeys:
+        """The users in creation order (the order of `get_users`), in buckets."""
+        return ListingKeys(self.users())
 
     def unenrolled_sweep(self) -> str:
         """STRING: creation time (ms) up to which users were checked for the "Not enrolled"
@@ -47,8 +87,13 @@ class SharedKeys:
 
 
     def tokens(self) -> str:
-        """ZSET: token ids scored by creation time (ms). No TTL."""
+        """ZSET: token ids scored by creation time (ms), as versions before `tokens_listing`
+        kept them (read, never appended to). No TTL."""
         return f"{self.prefix}:tokens"
+
+    def tokens_listing(self) -> ListingKeys:
+        """The tokens in creation order (the order of `get_tokens`), in buckets."""
+        return ListingKeys(self.tokens())
 
     def token_serial_index(self) -> str:
         """HASH: serial -> token id (serials are unique). No TTL."""

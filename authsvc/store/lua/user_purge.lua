@@ -16,7 +16,9 @@ KEYS[6..12] the counting keys (lib/user_counts.lua): phones, tokens and security
 KEYS[13]    user's groups SET (the groups' member lists, in their own slots, are the caller's)
 ARGV[1]     trashed_by_ms: only a user sent to the Trash at or before this
             ("" = any user, whatever its status)
-Returns {1, token id -> copy (flat: id, JSON, ...), phone ids, security key ids, bypass code ids, group ids} deleted;
+Returns {1, token id -> copy (flat: id, JSON, ...), phone ids, security key ids, bypass code ids,
+        group ids, the user's place in the users listing ("": listed by an older version)}
+        deleted;
         {0} no such user; {2} not in the Trash; {3, trashed_at_ms} sent there after trashed_by.
 ]]
 local user_key, trashed_by = KEYS[1], tonumber(ARGV[1])
@@ -43,7 +45,8 @@ local phones = redis.call('ZRANGE', ck.phones, 0, -1)
 local security_keys = field_of_each(ck.security_keys, 'key')
 local codes = field_of_each(KEYS[2], 'id')
 local groups = redis.call('SMEMBERS', KEYS[13])
+local place = redis.call('HGET', user_key, 'listed') or ''
 count_user(user_key, ck, true)
 redis.call('DEL', user_key, KEYS[2], KEYS[3], KEYS[4], KEYS[5], ck.phones, ck.tokens,
            ck.security_keys, KEYS[13])
-return {1, tokens, phones, security_keys, codes, groups}
+return {1, tokens, phones, security_keys, codes, groups, place}

@@ -1,0 +1,112 @@
+"""Creation-ordered listings in buckets (store/listing.py) against a real Redis: the order of
+every page, exact counts through appends and removals from several processes, the compact
+encoding that is the point of the buckets, what an older version's single sorted set becomes,
+and the ranges by creation time the "Not enrolled" sweep reads."""
+
+from __future__ import annotations
+
+import asyncio
+
+from authsvc.store import Store
+from authsvc.store.core import StoreContext
+from authsvc.store.keys.shared import LISTING_BUCKET, ListingKeys
+from authsvc.store.listing import Listing
+from authsvc.store.redis_client import Redis
+
+T0 = 1_800_000_000_000
+
+
+def _listing(store: Store, name: str = "things") -> Listing:
+    return Listing(StoreContext(store.redis, store.keys, store.scripts),
+                   ListingKeys(f"{store.keys.prefix}:{name}"))
+
+
+async def _every(listing: Listing) -> list[str]:
+    members, total = await listing.page(0, 1_000_000)
+    assert len(members) == total
+    return members
+
+
+async def test_pages_list_members_in_the_order_they_were_appended(store: Store) -> None:
+    listing = _listing(store)
+    members = [f"m{n:03d}" for n in range(300)]
+    places = [await listing.append(member, T0) for member in members]  # one millisecond for all
+    assert places == list(range(300))
+    assert await listing.count() == 300
+    for offset, limit in ((0, 10), (120, 20), (250, 300), (299, 5), (300, 5), (0, 0)):
+        page, total = await listing.page(offset, limit)
+        assert (page, total) == (members[offset:offset + limit], 300), (offset, limit)
+
+
+async def test_every_bucket_stays_a_listpack(store: Store) -> None:
+    listing, keys = _listing(store), ListingKeys(f"{store.keys.prefix}:things")
+    for n in range(3 * LISTING_BUCKET):
+        await listing.append(f"member-with-an-id-as-long-as-a-user-id-{n:05d}", T0 + n)
+    for number in range(3):
+        assert await store.redis.execute("OBJECT", "ENCODING", keys.bucket(number)) == "listpack"
+        assert await store.redis.execute("ZCARD", keys.bucket(number)) == LISTING_BUCKET
+
+
+async def test_scores_grow_with_places_even_within_one_millisecond(store: Store) -> None:
+    listing, keys = _listing(store), ListingKeys(f"{store.keys.prefix}:things")
+    for n in range(200):
+        await listing.append(f"m{n}", T0 - n)  # a clock going backwards does not reorder
+    scores = [float(score) for number in range(2) for score in (await store.redis.execute(
+        "ZRANGE", keys.bucket(number), 0, -1, "WITHSCORES"))[1::2]]
+    assert scores == sorted(set(scores)) and len(scores) == 200 and scores[0] == T0
+
+
+async def test_two_processes_appending_at_once_get_distinct_places_and_exact_counts(
+        redis_url: str, store: Store) -> None:
+    other = Store(Redis.from_url(redis_url))
+    try:
+        first, second = _listing(store), _listing(other)
+        places = await asyncio.gather(*(
+            (first if n % 2 else second).append(f"m{n}", T0) for n in range(400)))
+        assert sorted(places) == list(range(400))
+        assert await first.count() == await second.count() == 400
+        assert sorted(await _every(first)) == sorted(f"m{n}" for n in range(400))
+        by_place = dict(zip(places, (f"m{n}" for n in range(400)), strict=True))
+        assert await _every(second) == [by_place[place] for place in range(400)]
+    finally:
+        await other.close()
+
+
+async def test_removal_is_exact_with_a_place_a_lost_place_or_none(store: Store) -> None:
+    listing = _listing(store)
+    places = {f"m{n}": await listing.append(f"m{n}", T0 + n) for n in range(200)}
+    assert await listing.remove("m5", places["m5"])
+    assert not await listing.remove("m5", places["m5"])  # twice: nothing more
+    assert await listing.remove("m150", None)  # its place lost: looked for
+    assert not await listing.remove("nobody", None)
+    assert await listing.count() == 198
+    assert await _every(listing) == [f"m{n}" for n in range(200) if n not in (5, 150)]
+
+
+async def test_an_older_versions_sorted_set_lists_first_and_shrinks(store: Store) -> None:
+    legacy = f"{store.keys.prefix}:things"
+    await store.redis.execute("ZADD", legacy, T0 + 10, "old1", T0 + 20, "old2", T0 + 30, "old3")
+    listing = _listing(store)
+    await listing.append("new1", T0)  # an earlier clock still lists after the older set
+    await listing.append("new2", T0 + 40)
+    assert await _every(listing) == ["old1", "old2", "old3", "new1", "new2"]
+    assert (await listing.page(2, 2))[0] == ["old3", "new1"]
+    assert await listing.remove("old2", None)
+    assert await listing.count() == 4
+    assert await listing.order({"new2": 1, "old3": None, "new1": 0, "old1": None,
+                                "gone": None}) == ["old1", "old3", "new1", "new2"]
+    assert await listing.between(T0 + 10, T0 + 31, offset=0, count=10) == ["old3", "new1"]
+
+
+async def test_ranges_by_creation_time_page_across_buckets(store: Store) -> None:
+    listing = _listing(store)
+    for n in range(600):
+        await listing.append(f"m{n}", T0 + 10 * n)
+    expected = [f"m{n}" for n in range(100, 551)]  # (T0 + 995, T0 + 5,500]
+    found, offset = [], 0
+    while page := await listing.between(T0 + 995, T0 + 5_500, offset=offset, count=70):
+        found += page
+        offset += len(page)
+    assert found == expected
+    assert await listing.between(None, T0 + 15, offset=0, count=10) == ["m0", "m1"]
+    assert await listing.between(T0 + 10_000, T0 + 20_000, offset=0, count=10) == []
