@@ -35,7 +35,8 @@ from loadtests.core.seeding import Seeder, authlog_key, seeder
 from tokens.oath import oath_code
 
 _FOLD = ((re.compile(r"\{u:[^}]+\}"), "{u:ID}"), (re.compile(r"\{cs\d+\}"), "{csN}"),
-         (re.compile(r"(token_holders|integration):.+"), r"\1:ID"))
+         (re.compile(r"(token_holders|integration):.+"), r"\1:ID"),
+         (re.compile(r"\}:b:\d+$"), "}:b:N"))
 
 
 def kind_of(key: str) -> str:

@@ -14,6 +14,7 @@ import duo_client
 import pytest
 
 from loadtests.__main__ import SCENARIOS
+from loadtests.scenarios.memory import kind_of
 from loadtests.scenarios.passcode import first_visit_share
 from tests.harness import TEST_SECRET_KEY, ServiceProcess
 from tokens.oath import oath_code
@@ -103,3 +104,11 @@ def test_the_first_visit_share_counts_the_positions_no_earlier_request_reached()
     assert first_visit_share(900, 1100, 1000) == 0.5
     assert first_visit_share(1000, 2000, 1000) == 0.0
     assert first_visit_share(5, 5, 1000) == 0.0
+
+
+def test_the_memory_report_folds_ids_and_bucket_numbers_out_of_key_names() -> None:
+    assert {kind_of(key) for key in ("as:{u:DU1}:user", "as:{u:DU2}:user")} == {"as:{u:ID}:user"}
+    assert {kind_of(key) for key in ("{as:users}:b:0", "{as:users}:b:781")} == {
+        "{as:users}:b:N"}
+    assert kind_of("{as:users}:counts") == "{as:users}:counts"
+    assert kind_of("as:{cs17}:activity") == "as:{csN}:activity"
