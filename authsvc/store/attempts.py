@@ -93,7 +93,7 @@ def loaded_of(user_id: str, reply: Any, tokens: list[Token], settings_version: s
     user, _, mobile_otp, phone_ids, group_ids, view = reply
     record = flat_to_dict(user)
     return LoadedUser(
-        user_from_hash(record), tokens, _mobile_states(mobile_otp), list(phone_ids),
+        user_from_hash(record, user_id), tokens, _mobile_states(mobile_otp), list(phone_ids),
         settings_version, sorted(group_ids), record.get("groups_v") or "0", groups_version, view)
 
 

@@ -56,7 +56,7 @@ class ProfileStore:
                 continue
             held = self._definitions.copies(flat_to_dict(tokens), user_id)
             found.append(UserDevices(
-                user_from_hash(flat_to_dict(user)),
+                user_from_hash(flat_to_dict(user), user_id),
                 sorted(held, key=lambda token: (token.created, token.token_id)),
                 [phones[phone_id] for phone_id in ids if phone_id in phones],
                 [key_from_json(cred, raw) for cred, raw in flat_to_dict(security_keys).items()],

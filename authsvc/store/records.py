@@ -17,9 +17,9 @@ from authsvc.model.users import User, UserStatus
 
 
 def user_to_hash(user: User) -> dict[str, str]:
-    """Profile fields of a user (lockout counters are owned by the scripts and not written)."""
+    """Profile fields of a user (lockout counters are owned by the scripts and not written; the
+    id is the key's)."""
     return {
-        "user_id": user.user_id,
         "username": user.username,
         "created": str(user.created),
         "status": user.status.value,
@@ -33,12 +33,13 @@ def user_to_hash(user: User) -> dict[str, str]:
     }
 
 
-def user_from_hash(data: Mapping[str, str]) -> User:
-    """The user stored in a hash (as returned by HGETALL)."""
+def user_from_hash(data: Mapping[str, str], user_id: str) -> User:
+    """The user stored in a hash (as returned by HGETALL) under `user_id`'s key (records no
+    longer repeat the id; older ones do)."""
     aliases = {int(slot): name for slot, name in json.loads(data.get("aliases") or "{}").items()}
     last_login = data.get("last_login")
     return User(
-        user_id=data["user_id"],
+        user_id=user_id,
         username=data["username"],
         created=int(data["created"]),
         status=UserStatus(data.get("status") or "active"),

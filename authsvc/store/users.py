@@ -75,7 +75,7 @@ class UserStore:
         if is_admin_subject(user_id):
             return None
         data = flat_to_dict(await self._ctx.redis.execute("HGETALL", self._keys.user(user_id)))
-        return user_from_hash(data) if data else None
+        return user_from_hash(data, user_id) if data else None
 
     async def get_many(self, user_ids: Iterable[str]) -> list[User]:
         """The users that exist among `user_ids`, in that order."""
@@ -84,7 +84,8 @@ class UserStore:
             return []
         replies = await self._ctx.redis.pipeline(
             [("HGETALL", self._keys.user(user_id)) for user_id in ids])
-        return [user_from_hash(flat_to_dict(reply)) for reply in replies if reply]
+        return [user_from_hash(flat_to_dict(reply), user_id)
+                for user_id, reply in zip(ids, replies, strict=True) if reply]
 
     async def resolve(self, name: str) -> str | None:
         """The id of the user whose username or alias is `name` (already lowercased)."""

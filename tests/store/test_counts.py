@@ -20,6 +20,8 @@ from authsvc.model.attempts import AttemptStatus
 from authsvc.model.security_keys import KeyKind, SecurityKey
 from authsvc.model.users import INACTIVE_DAYS, UserCounts, UserStatus
 from authsvc.store import Store
+from authsvc.store.core import StoreContext
+from authsvc.store.listing import Listing
 from authsvc.store.slots import key_slot, slot_tags, tag_slot
 from tests.store.conftest import (
     StoreFactory,
@@ -218,6 +220,36 @@ async def test_race_counts_stay_exact_after_thousands_of_racing_operations(
     counts = await counted(store, clock)
     assert counts == await scanned_counts(store, int(clock.now()))
     assert counts.total + counts.trash == len((await store.users.page_ids(0, 1_000_000))[0])
+
+
+async def test_users_of_an_older_version_still_list_first_count_and_purge(
+        store: Store, clock: FakeClock) -> None:
+    for user_id in ("U0", "U1"):
+        await add_user(store, user_id)
+    # As an older version wrote them: the id repeated in the record, the users listed in one
+    # sorted set (the buckets' hash tag), no place.
+    listing = Listing(StoreContext(store.redis, store.keys, store.scripts),
+                      store.keys.users_listing())
+    for score, user_id in enumerate(("U0", "U1")):
+        key = store.keys.user(user_id)
+        assert await listing.remove(user_id, int(await store.redis.execute("HGET", key, "listed")))
+        await store.redis.pipeline([("HDEL", key, "listed"), ("HSET", key, "user_id", user_id),
+                                    ("ZADD", store.keys.users(), 1_000 + score, user_id)])
+    for user_id in ("U2", "U3"):
+        await add_user(store, user_id)
+    assert await store.redis.execute("HGET", store.keys.user("U2"), "user_id") is None
+
+    assert await store.users.page_ids(0, 10) == (["U0", "U1", "U2", "U3"], 4)
+    await store.users.set_status("U0", UserStatus.DISABLED)
+    assert (await store.users.get("U0") or pytest.fail()).status is UserStatus.DISABLED
+    trash, user = Trash(store, clock), await store.users.get("U0")
+    await trash.send("U0")
+    assert user is not None and await trash.purge(user, trashed_by_ms=clock.now_ms())
+
+    assert await store.users.page_ids(0, 10) == (["U1", "U2", "U3"], 3)
+    assert await store.redis.execute("ZCARD", store.keys.users()) == 1
+    assert await counted(store, clock) == UserCounts(total=3, active=3, not_enrolled=3)
+    assert await counted(store, clock) == await scanned_counts(store, int(clock.now()))
 
 
 async def test_a_store_from_before_the_counters_is_counted_once_by_the_rebuild(

@@ -76,11 +76,18 @@ local function move_place(ck, id, old, new)
   end
 end
 
+-- The id of the user whose hash is `user_key` (the key's tag {u:<id>}: records no longer repeat
+-- it), or nil when the hash holds no user.
+local function user_id_of(user_key, username)
+  if not username then return nil end
+  return string.match(user_key, '{u:([^}]*)}')
+end
+
 -- forget = true: the user is about to be deleted; it leaves every counter.
 local function count_user(user_key, ck, forget)
-  local f = redis.call('HMGET', user_key, 'user_id', 'status', 'created', 'last_login',
+  local f = redis.call('HMGET', user_key, 'username', 'status', 'created', 'last_login',
                        'locked_at', 'trashed_at', 'counted')
-  local id = f[1]
+  local id = user_id_of(user_key, f[1])
   if not id or string.sub(id, 1, 2) == 'DZ' then return end  -- an administrator's subject
   local old = f[7] or ''
   local new = ''
@@ -93,8 +100,8 @@ end
 -- A login (the hot path): only the activity word of the user's place moves, so nothing is
 -- recomputed; the place stays what count_user made it, with its activity now (the last login).
 local function count_login(user_key, ck, now_s)
-  local f = redis.call('HMGET', user_key, 'user_id', 'counted', 'created')
-  local id, counted = f[1], f[2] or ''
+  local f = redis.call('HMGET', user_key, 'username', 'counted', 'created')
+  local id, counted = user_id_of(user_key, f[1]), f[2] or ''
   if not id or string.sub(id, 1, 2) == 'DZ' then return end  -- an administrator's subject
   if not string.find(counted, 'a:', 1, true) then return count_user(user_key, ck) end
   local seen = string.format('%d', math.max(now_s, tonumber(f[3] or '0') or 0))
