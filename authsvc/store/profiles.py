@@ -6,16 +6,22 @@ API's user lists and the Admin Panel's pages."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from authsvc.model.admin_factors import is_admin_subject
 from authsvc.model.users import UserDevices
 from authsvc.store.core import StoreContext, flat_to_dict
 from authsvc.store.groups import GroupStore
 from authsvc.store.phones import phone_from_hash
-from authsvc.store.records import user_from_hash
+from authsvc.store.records import token_copies_of, user_from_hash
 from authsvc.store.security_keys import key_from_json
 from authsvc.store.token_definitions import TokenDefinitions
 
+
+def _copies_flat(user: Any, older: Any) -> list[str]:
+    """The user's token copies as a flat {id, JSON, ...} reply (records.token_copies_of)."""
+    copies = token_copies_of(flat_to_dict(user), flat_to_dict(older))
+    return [item for pair in copies.items() for item in pair]
 
 class ProfileStore:
     """Users with their devices and groups, loaded together."""
@@ -41,7 +47,8 @@ class ProfileStore:
                 ("HGETALL", keys.user(user_id)), ("HGETALL", keys.user_tokens(user_id)),
                 ("ZRANGE", keys.user_phones(user_id), 0, -1),
                 ("HGETALL", keys.user_security_keys(user_id)), self._groups.ids_command(user_id))])
-        rows = [replies[i:i + 5] for i in range(1, len(replies), 5)]
+        rows = [[user, _copies_flat(user, older), *rest] for user, older, *rest in (
+            replies[i:i + 5] for i in range(1, len(replies), 5))]
         phone_ids = sorted({phone_id for row in rows for phone_id in row[2]})
         phone_replies = await redis.pipeline([("HGETALL", keys.phone(p)) for p in phone_ids])
         phones = {phone_id: phone_from_hash(flat_to_dict(reply))

@@ -14,6 +14,7 @@ from authsvc.model.bypass import BypassCode
 from authsvc.model.integrations import EnrollPolicy, Grant, Integration, IntegrationType, Role
 from authsvc.model.tokens import Token, TokenType
 from authsvc.model.users import User, UserStatus
+from authsvc.store.keys.tagged import TOKEN_COPY_PREFIX
 
 
 def user_to_hash(user: User) -> dict[str, str]:
@@ -108,6 +109,16 @@ def copy_of(raw: str, token_id: str, owner: str, definition: Token | None) -> To
         counter=int(data["counter"]), totp_step=definition.totp_step,
         last_step=int(data.get("last_step", -1)), owner=owner,
         resync_next=int(data.get("rs_next") or 0), resync_count=int(data.get("rs_n") or 0))
+
+
+def token_copies_of(user: Mapping[str, str], older: Mapping[str, str]) -> dict[str, str]:
+    """token id -> the user's copy (JSON): the user hash's ``t:<token id>`` fields, and the
+    copies an older version kept in a hash of their own (`older`; the user hash wins), as
+    lib/token_copies.lua reads them."""
+    copies = dict(older)
+    copies.update((field.removeprefix(TOKEN_COPY_PREFIX), raw) for field, raw in user.items()
+                  if field.startswith(TOKEN_COPY_PREFIX))
+    return copies
 
 
 def token_place_of(raw: str) -> int | None:

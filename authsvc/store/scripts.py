@@ -83,20 +83,26 @@ class Script:
 INCLUDE = "--#include "
 
 
-def expand_includes(source: str, library: Traversable) -> str:
-    """Replace each ``--#include NAME`` line with ``lua/lib/NAME.lua``.
+def expand_includes(source: str, library: Traversable, seen: set[str] | None = None) -> str:
+    """Replace each ``--#include NAME`` line with ``lua/lib/NAME.lua``, itself expanded; a
+    piece included twice (directly and through another piece) is pasted in once, the first
+    time.
 
     Redis runs one self-contained chunk per script and Lua there has no ``require``, so a piece
     that several scripts share (the user-status gate) lives once in ``lib/`` and is pasted in
     before the SHA is taken.
     """
+    seen = set() if seen is None else seen
     lines = []
     for line in source.splitlines(keepends=True):
-        if line.startswith(INCLUDE):
-            name = line.removeprefix(INCLUDE).strip()
-            lines.append(library.joinpath(f"{name}.lua").read_text(encoding="utf-8"))
-        else:
+        if not line.startswith(INCLUDE):
             lines.append(line)
+            continue
+        name = line.removeprefix(INCLUDE).strip()
+        if name not in seen:
+            seen.add(name)
+            lines.append(expand_includes(
+                library.joinpath(f"{name}.lua").read_text(encoding="utf-8"), library, seen))
     return "".join(lines)
 
 

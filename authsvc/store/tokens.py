@@ -29,8 +29,10 @@ from collections.abc import Iterable
 from authsvc.errors import Conflict, NotFound
 from authsvc.model.tokens import Token
 from authsvc.store.core import StoreContext, flat_to_dict
+from authsvc.store.keys.tagged import TOKEN_COPY_PREFIX
 from authsvc.store.listing import Listing
 from authsvc.store.records import (
+    token_copies_of,
     token_copy_to_json,
     token_from_json,
     token_holders_of,
@@ -100,17 +102,21 @@ class TokenStore:
 
     async def of_user(self, user_id: str) -> list[Token]:
         """The user's copies of the tokens it holds, oldest first."""
-        raw = flat_to_dict(await self._ctx.redis.execute("HGETALL", self._keys.user_tokens(user_id)))
-        tokens = await self._definitions.read(raw, user_id)
+        user, older = await self._ctx.redis.pipeline([
+            ("HGETALL", self._keys.user(user_id)), ("HGETALL", self._keys.user_tokens(user_id))])
+        tokens = await self._definitions.read(
+            token_copies_of(flat_to_dict(user), flat_to_dict(older)), user_id)
         return sorted(tokens, key=lambda token: (token.created, token.token_id))
 
     async def copies(self, token: Token) -> list[Token]:
         """Each holder's copy of the token (holders listed without a copy are left out)."""
-        replies = await self._ctx.redis.pipeline(
-            [("HGET", self._keys.user_tokens(user_id), token.token_id) for user_id in token.holders])
+        field, keys = TOKEN_COPY_PREFIX + token.token_id, self._keys
+        replies = await self._ctx.redis.pipeline([command for user_id in token.holders for command in (
+            ("HGET", keys.user(user_id), field), ("HGET", keys.user_tokens(user_id), token.token_id))])
         self._definitions.remember(token)
-        found = (self._definitions.copy(raw, token.token_id, user_id)
-                 for user_id, raw in zip(token.holders, replies, strict=True) if raw)
+        found = (self._definitions.copy(mine or older, token.token_id, user_id)
+                 for user_id, mine, older in zip(token.holders, replies[0::2], replies[1::2],
+                                                 strict=True) if mine or older)
         return [copy for copy in found if copy is not None]
 
     async def _holders(self, op: str, token_id: str, user_id: str) -> int:
@@ -173,9 +179,11 @@ class TokenStore:
         """Move the next counter of the token's record and of every holder's copy forward to
         `counter` (manual resync); False if none of them moved."""
         keys = self._keys
-        homes = [keys.token_records(), *(keys.user_tokens(user_id) for user_id in token.holders)]
-        replies = [await self._ctx.scripts.run(ScriptName.HOTP_SET_COUNTER, [home],
-                                               [token.token_id, counter, ""]) for home in homes]
+        homes = [([keys.token_records()], token.token_id), *(
+            ([keys.user(user_id), keys.user_tokens(user_id)], TOKEN_COPY_PREFIX + token.token_id)
+            for user_id in token.holders)]
+        replies = [await self._ctx.scripts.run(ScriptName.HOTP_SET_COUNTER, home,
+                                               [field, counter, ""]) for home, field in homes]
         if replies[0] == 0:
             raise NotFound("token_id")
         return any(reply == 1 for reply in replies)

@@ -80,8 +80,8 @@ async def user_fields(store: Store, user_id: str) -> dict[str, str]:
 async def token_record(store: Store, user_id: str | None, token_id: str) -> dict[str, Any]:
     """A token's JSON record as Redis holds it (a holder's copy, or with None the token's own
     record)."""
-    key = store.keys.user_tokens(user_id) if user_id else store.keys.token_records()
-    raw = await store.redis.execute("HGET", key, token_id)
+    key = store.keys.user(user_id) if user_id else store.keys.token_records()
+    raw = await store.redis.execute("HGET", key, f"t:{token_id}" if user_id else token_id)
     assert raw is not None, f"token {token_id} is not in {key}"
     record: dict[str, Any] = json.loads(raw)
     return record

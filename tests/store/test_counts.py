@@ -46,9 +46,9 @@ async def scanned_counts(store: Store, now_s: int, lock_expire_ms: int = 0) -> U
         if user.in_trash:
             counts["trash"] += 1
             continue
-        devices = await store.redis.pipeline([
-            ("ZCARD", keys.user_phones(user_id)), ("HLEN", keys.user_tokens(user_id)),
-            ("HLEN", keys.user_security_keys(user_id))])
+        devices = [*await store.redis.pipeline([
+            ("ZCARD", keys.user_phones(user_id)), ("HLEN", keys.user_security_keys(user_id))]),
+            len(await store.tokens.of_user(user_id))]
         counts["total"] += 1
         counts["not_enrolled"] += not sum(devices)
         if user.status is UserStatus.LOCKED_OUT:

@@ -452,8 +452,8 @@ async def test_race_two_takes_of_one_copy_give_it_back_exactly_once(
                                      second.tokens.take("U1", f"T{round_}"))
 
         assert sorted(token is None for token in taken) == [False, True]
-        assert await store.redis.execute("HEXISTS", store.keys.user_tokens("U1"),
-                                         f"T{round_}") == 0
+        assert await store.redis.execute("HEXISTS", store.keys.user("U1"),
+                                         f"t:T{round_}") == 0
 
 
 async def test_race_assigning_one_token_to_two_users_gives_each_its_own_copy(
@@ -503,7 +503,8 @@ async def test_a_token_is_not_given_to_a_user_who_does_not_exist(store: Store) -
     with pytest.raises(NotFound):
         await store.tokens.give("U-nobody", dataclasses.replace(token, owner="U-nobody"))
 
-    for key in (store.keys.user_tokens("U-nobody"), store.keys.token_holders("T1")):
+    for key in (store.keys.user("U-nobody"), store.keys.user_tokens("U-nobody"),
+                store.keys.token_holders("T1")):
         assert await store.redis.execute("EXISTS", key) == 0
 
 

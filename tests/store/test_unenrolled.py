@@ -57,7 +57,7 @@ async def test_a_sweep_looks_only_at_users_who_crossed_the_deadline_since_the_la
     assert await sweep.sweep() == 0
     # The user loses the token after the sweep went past them: the next preauth catches them
     # (lock_if_due), the sweep does not look back.
-    await store.redis.execute("DEL", store.keys.user_tokens(checked.user_id))
+    await store.redis.execute("HDEL", store.keys.user(checked.user_id), "t:DHT2")
     assert await sweep.sweep() == 0
     assert await _status(store, checked.user_id) == ("active", "")
     assert await sweep.lock_if_due(checked.user_id, await store.account.get())

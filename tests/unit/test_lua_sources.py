@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 
 from authsvc.store.scripts import INCLUDE, ScriptName, load_sources
@@ -10,6 +11,13 @@ from authsvc.store.scripts import INCLUDE, ScriptName, load_sources
 def test_no_script_reaches_redis_with_an_include_line_left() -> None:
     for script in load_sources().values():
         assert INCLUDE not in script.source, script.name
+
+
+def test_a_library_included_twice_is_pasted_in_once() -> None:
+    """passcode_attempt includes token_copies through both user_counts and user_view."""
+    source = load_sources()[ScriptName.PASSCODE_ATTEMPT].source
+    assert source.count("local function token_copies(") == 1
+    assert source.index("local function token_copies(") < source.index("local function place_of(")
 
 
 def test_the_attempt_deciding_scripts_share_one_status_gate() -> None:
@@ -23,8 +31,11 @@ def test_the_attempt_deciding_scripts_share_one_status_gate() -> None:
 def test_every_script_that_changes_a_users_status_or_devices_counts_the_user() -> None:
     """The user counters stay exact only if every script writing a status, a last login or a
     device in the user's slot moves the user's counters (lib/user_counts.lua) in the same call."""
-    libraries = [resources.files("authsvc.store").joinpath(f"lua/lib/{name}.lua").read_text()
-                 for name in ("user_counts", "status_gate", "user_view")]
+    # The libraries' own text, cut at their include lines (what they include is pasted there).
+    libraries = [piece for name in ("user_counts", "status_gate", "user_view", "token_copies")
+                 for piece in re.split(r"^--#include .*\n", resources.files("authsvc.store")
+                                       .joinpath(f"lua/lib/{name}.lua").read_text(), flags=re.M)
+                 if piece.strip()]
     writes = ("'status'", "'last_login'", "'HSET', user_key, unpack(ARGV)", "ck.tokens", "ck.phones")
     # Scripts that write administrators (slot {admins}) or a group, never a user's slot.
     not_about_users = {ScriptName.HASH_SET_EXISTING, ScriptName.ADMIN_CHANGE,

@@ -6,6 +6,12 @@ from __future__ import annotations
 
 from authsvc.store.slots import key_slot, shard_tag
 
+TOKEN_COPY_PREFIX = "t:"  # noqa: S105 - a field prefix, not a secret
+"""The user hash's fields ``t:<token id>`` hold the user's copy of each hardware token it holds
+(JSON: the counter, the last TOTP step, the resync state): in the user's slot, so the passcode
+script commits a copy with the lockout count; ~64 B a user where a hash of their own cost
+~170 B."""
+
 
 class TaggedKeys:
     """The builders of keys that scripts touch together (mixed into `Keys`)."""
@@ -20,11 +26,9 @@ class TaggedKeys:
         return f"{self.prefix}:{{u:{user_id}}}:user"
 
     def user_tokens(self, user_id: str) -> str:
-        """HASH: token id -> JSON record of each hardware token assigned to the user.
-
-        The record (type, serial, sealed seed, HOTP counter / TOTP last step, resync state) sits
-        in the owner's slot so the passcode script commits it with the lockout count. No TTL.
-        """
+        """HASH: token id -> the user's copy of each hardware token it holds, as versions before
+        `TOKEN_COPY_PREFIX` kept them: read with the user hash's copies, moved into it by the
+        first script that writes a copy (lib/token_copies.lua). No TTL."""
         return f"{self.prefix}:{{u:{user_id}}}:tokens"
 
     def user_bypass(self, user_id: str) -> str:

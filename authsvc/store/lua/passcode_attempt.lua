@@ -10,7 +10,9 @@ its object, and the log name to answer with.
 
 KEYS[1]  user HASH            (status, fails, locked_at, lockout_reason, attempt_seq, last_login)
 KEYS[2]  user's bypass HASH   (code hash -> {"id","uses","expires",...}; uses 0 = unlimited)
-KEYS[3]  user's token HASH    (token id -> {"type","counter","last_step","rs_*",...})
+KEYS[3]  user's token HASH of older versions: the copies (token id -> {"counter",
+         "last_step","rs_*",...}) are the user hash's fields 't:<token id>', and the script
+         first moves this hash's there (lib/token_copies.lua)
 KEYS[4]  user's Duo Mobile passcode HASH (phone id -> {"seed","counter","cred"})
 KEYS[5]  user's SMS passcode HASH (code hash -> {"pos","expires"}; expires 0 = never)
 KEYS[6]  user's security key HASH (credential id -> {"count","kind","clone",...})
@@ -72,18 +74,21 @@ local RESYNC_WINDOW_MS = 300000
 local RESYNC_CODES = 3
 
 local user_key = KEYS[1]
-local homes = {bypass = KEYS[2], tokens = KEYS[3], mobile_otp = KEYS[4], sms = KEYS[5],
+local homes = {bypass = KEYS[2], tokens = user_key, mobile_otp = KEYS[4], sms = KEYS[5],
                security_keys = KEYS[6]}
+local old_tokens = KEYS[3]
 local flag = ''
 
 --#include status_gate
 --#include user_counts
 --#include user_view
 local counting = counting_keys(7)
+local field_prefix = {tokens = COPY_PREFIX}
+adopt_token_copies(user_key, old_tokens)
 local catching_up, fresh = false, nil
 if view ~= '' then
   if redis.call('EXISTS', user_key) == 0 then return {7} end
-  local current, tokens, mobile = user_view(user_key, homes.tokens, homes.mobile_otp, KEYS[14])
+  local current, tokens, mobile = user_view(user_key, old_tokens, homes.mobile_otp, KEYS[14])
   if current ~= view then
     if string.sub(current, 1, IDENTITY_CHARS) ~= string.sub(view, 1, IDENTITY_CHARS) then
       return {12}
@@ -195,34 +200,35 @@ end
 
 -- What the caller's copy of the user becomes: the new digest, and the object committed (or,
 -- catching up, the whole token and Duo Mobile hashes).
-local function answer_allowed(log, id, detail, key)
+local function answer_allowed(log, id, detail, key, field)
   if view == '' then return {1, log, id, detail, '', ''} end
   if catching_up then
-    local digest, tokens, mobile = user_view(user_key, homes.tokens, homes.mobile_otp, KEYS[14])
+    local digest, tokens, mobile = user_view(user_key, old_tokens, homes.mobile_otp, KEYS[14])
     if lifted then digest = '' end
     return {1, log, id, detail, digest, '', tokens, mobile}
   end
   if lifted then return {1, log, id, detail, '', ''} end
   if key ~= homes.tokens and key ~= homes.mobile_otp then return {1, log, id, detail, view, ''} end
-  return {1, log, id, detail, user_view(user_key, homes.tokens, homes.mobile_otp, KEYS[14]),
-          redis.call('HGET', key, id)}
+  return {1, log, id, detail, user_view(user_key, old_tokens, homes.mobile_otp, KEYS[14]),
+          redis.call('HGET', key, field)}
 end
 
 for i = 0, matches - 1 do
   local base = 8 + i * 7
   local rule, key, id = rules[ARGV[base]], homes[ARGV[base + 1]], ARGV[base + 2]
+  local field = (field_prefix[ARGV[base + 1]] or '') .. id
   local counter, far, log = tonumber(ARGV[base + 3]), tonumber(ARGV[base + 4]), ARGV[base + 5]
   local window = tonumber(ARGV[base + 6])
   if catching_up then far = nil end
-  local raw = redis.call('HGET', key, id)
+  local raw = redis.call('HGET', key, field)
   if raw then
-    local detail, shown_id = rule(key, id, cjson.decode(raw), counter, far, window)
+    local detail, shown_id = rule(key, field, cjson.decode(raw), counter, far, window)
     if detail then
       if catching_up then redis.call('HINCRBY', user_key, 'attempt_seq', 1) end
       redis.call('HSET', user_key, 'fails', 0, 'last_login', math.floor(now / 1000))
       if lifted then count_user(user_key, counting) else
         count_login(user_key, counting, math.floor(now / 1000)) end
-      return answer_allowed(log, shown_id or id, detail, key)
+      return answer_allowed(log, shown_id or id, detail, key, field)
     end
   end
 end

@@ -5,7 +5,7 @@ or an activation) either comes first and the user stays active, or comes after t
 
 KEYS[1]  user HASH
 KEYS[2]  the user's phones ZSET
-KEYS[3]  the user's tokens HASH
+KEYS[3]  the user's tokens HASH of older versions (lib/token_copies.lua)
 KEYS[4]  the user's bypass codes HASH
 KEYS[5]  the user's security keys HASH (WebAuthn and U2F)
 KEYS[6..12] the counting keys (lib/user_counts.lua)
@@ -18,7 +18,7 @@ local user_key = KEYS[1]
 --#include user_counts
 if redis.call('HGET', user_key, 'status') ~= 'active' then return 0 end
 if tonumber(redis.call('HGET', user_key, 'created') or '0') > tonumber(ARGV[2]) then return 0 end
-if redis.call('ZCARD', KEYS[2]) > 0 or redis.call('HLEN', KEYS[3]) > 0
+if redis.call('ZCARD', KEYS[2]) > 0 or token_copy_count(user_key, KEYS[3]) > 0
     or redis.call('HLEN', KEYS[4]) > 0 or redis.call('HLEN', KEYS[5]) > 0 then
   return 0
 end

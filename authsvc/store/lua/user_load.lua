@@ -3,17 +3,19 @@ read (lib/user_view.lua): the process caches the copy and the digest, and the de
 refuses a decision computed from a copy whose digest is no longer the state's.
 
 KEYS[1]  user HASH
-KEYS[2]  user's token HASH (token id -> the user's copy)
+KEYS[2]  user's token HASH of older versions (lib/token_copies.lua: the copies are the user
+         hash's fields 't:<token id>'; read, never written here)
 KEYS[3]  user's Duo Mobile passcode HASH (phone id -> state)
 KEYS[4]  user's phones ZSET
 KEYS[5]  user's groups SET
 Returns {} when there is no such user, else
-  {user flat HGETALL, tokens flat HGETALL, mobile flat HGETALL, phone ids, group ids, digest}
+  {user flat HGETALL (the copies' fields too), token copies flat {id, JSON, ...}, mobile flat
+   HGETALL, phone ids, group ids, digest}
 ]]
 --#include user_view
 local user = redis.call('HGETALL', KEYS[1])
 if #user == 0 then return {} end
-local tokens = redis.call('HGETALL', KEYS[2])
+local tokens = token_copies(KEYS[1], KEYS[2])
 local mobile = redis.call('HGETALL', KEYS[3])
 local groups = redis.call('SMEMBERS', KEYS[5])
 local record = {}

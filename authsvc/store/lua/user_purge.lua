@@ -40,7 +40,7 @@ local function field_of_each(key, name)
   return ids
 end
 
-local tokens = redis.call('HGETALL', ck.tokens)
+local tokens = token_copies(user_key, ck.tokens)
 local phones = redis.call('ZRANGE', ck.phones, 0, -1)
 local security_keys = field_of_each(ck.security_keys, 'key')
 local codes = field_of_each(KEYS[2], 'id')

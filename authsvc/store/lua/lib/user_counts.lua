@@ -18,20 +18,22 @@ counts are sorted sets: activity (last login, else creation; users outside the T
 (locked_at of locked-out users) and trash (when sent there).
 
 Counting keys, appended to the script's KEYS from index `first` (store/keys/tagged.py `counting`):
-  phones ZSET, tokens HASH, security keys HASH of the user;
+  phones ZSET, tokens HASH (older versions' copies: lib/token_copies.lua), security keys HASH
+  of the user;
   counts HASH, activity ZSET, locked ZSET, trash ZSET of the user's slot.
 ]]
+--#include token_copies
 local function counting_keys(first)
   return {phones = KEYS[first], tokens = KEYS[first + 1], security_keys = KEYS[first + 2],
           counts = KEYS[first + 3], a = KEYS[first + 4], l = KEYS[first + 5],
           t = KEYS[first + 6]}
 end
 
-local function place_of(f, ck)
+local function place_of(user_key, f, ck)
   local status = f[2] or 'active'
   if status == 'pending deletion' then return 'trash t:' .. (f[6] or '0') end
   local words = {'total', status == 'locked out' and 'locked_out' or status}
-  if redis.call('ZCARD', ck.phones) + redis.call('HLEN', ck.tokens)
+  if redis.call('ZCARD', ck.phones) + token_copy_count(user_key, ck.tokens)
       + redis.call('HLEN', ck.security_keys) == 0 then
     words[#words + 1] = 'not_enrolled'
   end
@@ -91,7 +93,7 @@ local function count_user(user_key, ck, forget)
   if not id or string.sub(id, 1, 2) == 'DZ' then return end  -- an administrator's subject
   local old = f[7] or ''
   local new = ''
-  if not forget then new = place_of(f, ck) end
+  if not forget then new = place_of(user_key, f, ck) end
   if new == old then return end
   move_place(ck, id, old, new)
   redis.call('HSET', user_key, 'counted', new)

@@ -22,9 +22,11 @@ accept a code whose match the script re-checks against the current counters
 
 view_digest(user_values, tokens_flat, mobile_flat, group_ids) -> 80 hex chars
 user_view(user_key, tokens_key, mobile_key, groups_key) -> the digest of the current state, and
-  the token and Duo Mobile hashes it read (flat HGETALL replies)
+  the token copies (lib/token_copies.lua; `tokens_key`: older versions' hash of them) and the
+  Duo Mobile hash it read (flat {id, JSON, ...})
 IDENTITY_CHARS: the length of the first half
 ]]
+--#include token_copies
 local VIEW_FIELDS = {'username', 'aliases', 'email', 'status', 'locked_at', 'groups_v'}
 local IDENTITY_CHARS = 40
 
@@ -46,7 +48,8 @@ local function view_digest(user_values, tokens_flat, mobile_flat, group_ids)
 end
 
 local function user_view(user_key, tokens_key, mobile_key, groups_key)
-  local tokens, mobile = redis.call('HGETALL', tokens_key), redis.call('HGETALL', mobile_key)
+  local tokens = token_copies(user_key, tokens_key)
+  local mobile = redis.call('HGETALL', mobile_key)
   return view_digest(redis.call('HMGET', user_key, unpack(VIEW_FIELDS)), tokens, mobile,
                      redis.call('SMEMBERS', groups_key)), tokens, mobile
 end
