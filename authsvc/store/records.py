@@ -16,6 +16,8 @@ from authsvc.model.tokens import Token, TokenType
 from authsvc.model.users import User, UserStatus
 from authsvc.store.keys.tagged import TOKEN_COPY_PREFIX
 
+DEFAULT_TOTP_STEP = 30
+NO_STEP = -1
 
 def user_to_hash(user: User) -> dict[str, str]:
     """Profile fields of a user (lockout counters are owned by the scripts and not written; the
@@ -73,15 +75,17 @@ def mobile_otp_to_json(state: MobileOtp) -> str:
 def token_to_json(token: Token, place: int | None = None) -> str:
     """A token's own record (`Keys.token_records`): its definition, the counter a new holder
     starts from, its holders (kept by token_holders.lua) and its place in the tokens listing
-    (`store/listing.py`; records of older versions have none)."""
+    (`store/listing.py`; records of older versions have none). A TOTP step of 30 s and a last
+    step of -1 (none yet) are left out, and read as such: 25 B less a record, which brings a
+    typical one under a smaller allocation size (298 -> 266 B a token at 100,000 tokens)."""
     return json.dumps({
         "type": token.type.value,
         "serial": token.serial,
         "seed": token.sealed_seed,
         "created": token.created,
         "counter": token.counter,
-        "step": token.totp_step,
-        "last_step": token.last_step,
+        **({} if token.totp_step == DEFAULT_TOTP_STEP else {"step": token.totp_step}),
+        **({} if token.last_step == NO_STEP else {"last_step": token.last_step}),
         "holders": [],
         **({} if place is None else {"listed": place}),
     }, separators=(",", ":"))
@@ -89,10 +93,13 @@ def token_to_json(token: Token, place: int | None = None) -> str:
 
 def token_copy_to_json(token: Token) -> str:
     """A holder's copy: only what the decision script moves (the counter, the last TOTP step;
-    it adds the resync state itself). The definition (type, serial, sealed seed) is the token
-    record's alone (`TokenDefinitions`): no seed is stored twice."""
-    return json.dumps({"counter": token.counter, "last_step": token.last_step},
-                      separators=(",", ":"))
+    it adds the resync state itself; a last step of -1, none yet, is left out). The definition
+    (type, serial, sealed seed) is the token record's alone (`TokenDefinitions`): no seed is
+    stored twice."""
+    copy: dict[str, int] = {"counter": token.counter}
+    if token.last_step != NO_STEP:
+        copy["last_step"] = token.last_step
+    return json.dumps(copy, separators=(",", ":"))
 
 
 def copy_of(raw: str, token_id: str, owner: str, definition: Token | None) -> Token | None:
@@ -144,8 +151,8 @@ def token_from_json(raw: str, owner: str | None, token_id: str | None = None) ->
         sealed_seed=data["seed"],
         created=int(data["created"]),
         counter=int(data["counter"]),
-        totp_step=int(data["step"]),
-        last_step=int(data["last_step"]),
+        totp_step=int(data.get("step", DEFAULT_TOTP_STEP)),
+        last_step=int(data.get("last_step", NO_STEP)),
         owner=owner,
         resync_next=int(data.get("rs_next") or 0),
         resync_count=int(data.get("rs_n") or 0),

@@ -9,7 +9,9 @@ import dataclasses
 
 from authsvc.clock import FakeClock
 from authsvc.model.attempts import AttemptStatus
+from authsvc.model.tokens import TokenType
 from authsvc.store import Store
+from authsvc.store.records import token_to_json
 from tests.store.conftest import add_token, add_user, hotp_match, lockout_settings, token_record
 
 LENIENT = lockout_settings(threshold=9999)
@@ -80,3 +82,23 @@ async def test_taking_resyncing_or_purging_an_older_copy_finds_it(store: Store) 
     outcome, purged = await store.trash.purge("U3", trashed_by_ms=None)
     assert purged is not None and [copy.token_id for copy in purged.token_copies] == ["T1"]
     assert not await store.redis.execute("EXISTS", store.keys.user_tokens("U3"))
+
+
+async def test_a_token_record_leaves_out_a_default_step_and_no_last_step(store: Store) -> None:
+    hotp = await add_token(store, "T1", None)
+    totp = await add_token(store, "T2", None, type_=TokenType.TOTP6, last_step=5)
+    totp = dataclasses.replace(totp, totp_step=60)
+    await store.redis.execute("HSET", store.keys.token_records(), "T2", token_to_json(totp, 1))
+
+    plain = await token_record(store, None, "T1")
+    assert "step" not in plain and "last_step" not in plain
+    assert {key: (await token_record(store, None, "T2"))[key] for key in ("step", "last_step")} \
+        == {"step": 60, "last_step": 5}
+    read = await store.tokens.get_many(["T1", "T2"])
+    assert [(token.totp_step, token.last_step) for token in read] == [(30, -1), (60, 5)]
+    assert read[0].counter == hotp.counter
+    # Manual resync and TOTP folding still write into a record without the fields.
+    assert await store.tokens.advance_counter(read[0], 4)
+    await store.tokens.fold(dataclasses.replace(read[0], counter=2, last_step=9))
+    folded = await token_record(store, None, "T1")
+    assert (folded["counter"], folded["last_step"]) == (4, 9)

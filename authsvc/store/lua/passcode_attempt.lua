@@ -163,7 +163,7 @@ end
 
 -- TOTP: each time step is usable once, and only steps after the last accepted one.
 function rules.totp(key, id, token, counter)
-  if counter and counter > token.last_step then
+  if counter and counter > (token.last_step or -1) then  -- absent: no step used yet
     token.last_step = counter
     save(key, id, token)
     return ''
