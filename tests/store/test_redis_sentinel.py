@@ -25,7 +25,8 @@ def sentinels(tmp_path: Path) -> Iterator[SentinelSet]:
 
 async def test_the_sentinels_name_the_master_and_writes_wait_for_its_replica(
         sentinels: SentinelSet) -> None:
-    redis = Redis.from_url(sentinels.url)
+    # WAIT's 250 ms default, on two cores the whole suite keeps busy, once timed out here.
+    redis = Redis.from_url(sentinels.url, wait_ms=3_000)
     try:
         assert await redis.execute("SET", "k", "v") == "OK"
         assert redis.mode == "sentinel"
