@@ -84,11 +84,11 @@ local flag = ''
 --#include user_view
 local counting = counting_keys(7)
 local field_prefix = {tokens = COPY_PREFIX}
-adopt_token_copies(user_key, old_tokens)
+adopt_token_copies(user_key, old_tokens)  -- gone now: the views below read the user hash only
 local catching_up, fresh = false, nil
 if view ~= '' then
   if redis.call('EXISTS', user_key) == 0 then return {7} end
-  local current, tokens, mobile = user_view(user_key, old_tokens, homes.mobile_otp, KEYS[14])
+  local current, tokens, mobile = user_view(user_key, false, homes.mobile_otp, KEYS[14])
   if current ~= view then
     if string.sub(current, 1, IDENTITY_CHARS) ~= string.sub(view, 1, IDENTITY_CHARS) then
       return {12}
@@ -203,13 +203,13 @@ end
 local function answer_allowed(log, id, detail, key, field)
   if view == '' then return {1, log, id, detail, '', ''} end
   if catching_up then
-    local digest, tokens, mobile = user_view(user_key, old_tokens, homes.mobile_otp, KEYS[14])
+    local digest, tokens, mobile = user_view(user_key, false, homes.mobile_otp, KEYS[14])
     if lifted then digest = '' end
     return {1, log, id, detail, digest, '', tokens, mobile}
   end
   if lifted then return {1, log, id, detail, '', ''} end
   if key ~= homes.tokens and key ~= homes.mobile_otp then return {1, log, id, detail, view, ''} end
-  return {1, log, id, detail, user_view(user_key, old_tokens, homes.mobile_otp, KEYS[14]),
+  return {1, log, id, detail, user_view(user_key, false, homes.mobile_otp, KEYS[14]),
           redis.call('HGET', key, field)}
 end
 

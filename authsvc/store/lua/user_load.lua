@@ -15,12 +15,5 @@ Returns {} when there is no such user, else
 --#include user_view
 local user = redis.call('HGETALL', KEYS[1])
 if #user == 0 then return {} end
-local tokens = token_copies(KEYS[1], KEYS[2])
-local mobile = redis.call('HGETALL', KEYS[3])
-local groups = redis.call('SMEMBERS', KEYS[5])
-local record = {}
-for i = 1, #user, 2 do record[user[i]] = user[i + 1] end
-local values = {}
-for i = 1, #VIEW_FIELDS do values[i] = record[VIEW_FIELDS[i]] or false end
-return {user, tokens, mobile, redis.call('ZRANGE', KEYS[4], 0, -1), groups,
-        view_digest(values, tokens, mobile, groups)}
+local digest, tokens, mobile, groups = view_of(KEYS[1], user, KEYS[2], KEYS[3], KEYS[5])
+return {user, tokens, mobile, redis.call('ZRANGE', KEYS[4], 0, -1), groups, digest}

@@ -5,16 +5,17 @@ every script that reads or writes copies): readers merge both (the user hash win
 first move what the old hash holds into the user hash.
 
 COPY_PREFIX
-token_copies(user_key, old_key) -> flat {token id, copy JSON, ...}
+token_copies(user_key, old_key, fields) -> flat {token id, copy JSON, ...}; `fields`: the user
+  hash's HGETALL when the caller read it already; `old_key` false: known to be gone (moved)
 token_copy_count(user_key, old_key) -> how many tokens the user holds
 adopt_token_copies(user_key, old_key): move the old hash's copies into the user hash (nothing
   when the user hash does not exist: a deleted user is not brought back)
 ]]
 local COPY_PREFIX = 't:'
 
-local function token_copies(user_key, old_key)
+local function token_copies(user_key, old_key, fields)
   local flat, seen = {}, {}
-  local fields = redis.call('HGETALL', user_key)
+  fields = fields or redis.call('HGETALL', user_key)
   for i = 1, #fields, 2 do
     if string.sub(fields[i], 1, 2) == COPY_PREFIX then
       local id = string.sub(fields[i], 3)
@@ -23,7 +24,7 @@ local function token_copies(user_key, old_key)
       flat[#flat + 1] = fields[i + 1]
     end
   end
-  local old = redis.call('HGETALL', old_key)
+  local old = old_key and redis.call('HGETALL', old_key) or {}
   for i = 1, #old, 2 do
     if not seen[old[i]] then
       flat[#flat + 1] = old[i]

@@ -22,8 +22,10 @@ accept a code whose match the script re-checks against the current counters
 
 view_digest(user_values, tokens_flat, mobile_flat, group_ids) -> 80 hex chars
 user_view(user_key, tokens_key, mobile_key, groups_key) -> the digest of the current state, and
-  the token copies (lib/token_copies.lua; `tokens_key`: older versions' hash of them) and the
-  Duo Mobile hash it read (flat {id, JSON, ...})
+  the token copies (lib/token_copies.lua; `tokens_key`: older versions' hash of them, false
+  when the caller moved it already) and the Duo Mobile hash it read (flat {id, JSON, ...})
+view_of(user_key, user_flat, tokens_key, mobile_key, groups_key) -> the same, and the group
+  ids, from the user hash's HGETALL (`user_flat`), read by the caller
 IDENTITY_CHARS: the length of the first half
 ]]
 --#include token_copies
@@ -47,9 +49,18 @@ local function view_digest(user_values, tokens_flat, mobile_flat, group_ids)
          .. redis.sha1hex(sorted_flat(tokens_flat) .. '\3' .. sorted_flat(mobile_flat))
 end
 
-local function user_view(user_key, tokens_key, mobile_key, groups_key)
-  local tokens = token_copies(user_key, tokens_key)
+local function view_of(user_key, user_flat, tokens_key, mobile_key, groups_key)
+  local record, values = {}, {}
+  for i = 1, #user_flat, 2 do record[user_flat[i]] = user_flat[i + 1] end
+  for i = 1, #VIEW_FIELDS do values[i] = record[VIEW_FIELDS[i]] or false end
+  local tokens = token_copies(user_key, tokens_key, user_flat)
   local mobile = redis.call('HGETALL', mobile_key)
-  return view_digest(redis.call('HMGET', user_key, unpack(VIEW_FIELDS)), tokens, mobile,
-                     redis.call('SMEMBERS', groups_key)), tokens, mobile
+  local groups = redis.call('SMEMBERS', groups_key)
+  return view_digest(values, tokens, mobile, groups), tokens, mobile, groups
+end
+
+local function user_view(user_key, tokens_key, mobile_key, groups_key)
+  local digest, tokens, mobile = view_of(user_key, redis.call('HGETALL', user_key), tokens_key,
+                                         mobile_key, groups_key)
+  return digest, tokens, mobile
 end
