@@ -2,9 +2,9 @@
 
 Keys that one Lua script touches together share a hash tag, so every script stays legal on Redis
 Cluster: all of one user's keys carry ``{u:<user_id>}``. Each holder of a hardware token keeps
-its own copy of the token's record (with its own counter) in its token hash, because the passcode
-script commits the token counter and the user's lockout count in one atomic call; the token's
-own record stays in a global hash. The user counters are sharded by hash slot, under a tag
+its own copy of the token's counters (a ``t:<token id>`` field of its user hash), because the
+passcode script commits the token counter and the user's lockout count in one atomic call; the
+token's own record stays in a global hash. The user counters are sharded by hash slot, under a tag
 (``{cs<n>}``) that lands in the slot of the users they count (`store/slots.py`), so the scripts
 that change a user change its counters in the same call.
 
