@@ -21,6 +21,10 @@ from authsvc.store.core import StoreContext
 from authsvc.store.keys.shared import LISTING_BUCKET, ListingKeys
 from authsvc.store.scripts import ScriptName
 
+PLACE_FIELD = "listed"
+"""The field of a listed object's hash (a user's, a phone's) holding its place; objects listed
+by versions before the buckets have none. (A token record keeps it in its JSON, `listed`.)"""
+
 SCAN_BATCH = 64
 """Buckets read in one round trip when a range or a lost place is looked for."""
 

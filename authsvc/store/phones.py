@@ -16,7 +16,9 @@ from authsvc.model.attempts import MobileOtp
 from authsvc.model.phones import AppCredentials, Phone, PhoneRecord, PhoneType
 from authsvc.store.core import StoreContext, flat_to_dict
 from authsvc.store.counts import counted_transaction
+from authsvc.store.listing import PLACE_FIELD, Listing
 from authsvc.store.records import mobile_otp_to_json
+from authsvc.store.scripts import ScriptName
 
 _PROFILE = ("number", "extension", "name", "type", "platform", "predelay", "postdelay", "model")
 
@@ -60,6 +62,7 @@ class PhoneStore:
     def __init__(self, ctx: StoreContext) -> None:
         self._ctx = ctx
         self._keys = ctx.keys
+        self._listing = Listing(ctx, ctx.keys.phones_listing())
 
     async def create(self, phone: Phone, *, order_ms: int) -> None:
         keys = self._keys
@@ -68,7 +71,9 @@ class PhoneStore:
             ("HSET", keys.phone(phone.phone_id), *fields, "activated", "0", "cred", "0"),
             ("SADD", keys.phone_number_index(phone.number, phone.extension), phone.phone_id),
         ])
-        await self._ctx.scripts.append_to_listing(keys.phones(), order_ms, phone.phone_id)
+        place = await self._listing.append(phone.phone_id, order_ms)
+        await self._ctx.scripts.run(ScriptName.HASH_SET_EXISTING, [keys.phone(phone.phone_id)],
+                                    [PLACE_FIELD, place])
 
     async def _raw(self, phone_id: str) -> dict[str, str]:
         return flat_to_dict(await self._ctx.redis.execute("HGETALL", self._keys.phone(phone_id)))
@@ -113,10 +118,8 @@ class PhoneStore:
         return [phone_from_hash(flat_to_dict(reply)) for reply in replies if reply]
 
     async def page(self, offset: int, limit: int) -> tuple[list[Phone], int]:
-        ids, total = await self._ctx.redis.pipeline([
-            ("ZRANGE", self._keys.phones(), offset, offset + limit - 1),
-            ("ZCARD", self._keys.phones())])
-        return await self.get_many(ids), int(total)
+        ids, total = await self._listing.page(offset, limit)
+        return await self.get_many(ids), total
 
     async def by_number(self, number: str, extension: str) -> list[Phone]:
         ids = await self._ctx.redis.execute(
@@ -187,11 +190,12 @@ class PhoneStore:
     async def delete(self, phone: Phone) -> None:
         """Remove the phone everywhere (callers detach it from its users first)."""
         keys = self._keys
+        place = await self._ctx.redis.execute("HGET", keys.phone(phone.phone_id), PLACE_FIELD)
         await self._ctx.redis.pipeline([
             ("DEL", keys.phone(phone.phone_id), keys.phone_users(phone.phone_id),
              keys.phone_inbox(phone.phone_id)),
-            ("SREM", keys.phone_number_index(phone.number, phone.extension), phone.phone_id),
-            ("ZREM", keys.phones(), phone.phone_id)])
+            ("SREM", keys.phone_number_index(phone.number, phone.extension), phone.phone_id)])
+        await self._listing.remove(phone.phone_id, None if place is None else int(place))
 
     async def set_otp_copies(self, user_ids: Iterable[str], phone_id: str,
                              otp_copy: MobileOtp | None) -> None:

@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 
 from authsvc.store.core import StoreContext
-from authsvc.store.listing import Listing
-from authsvc.store.users import PLACE_FIELD
+from authsvc.store.listing import PLACE_FIELD, Listing
 
 CHUNK = 1000
 

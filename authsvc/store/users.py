@@ -16,16 +16,12 @@ from authsvc.errors import Conflict
 from authsvc.model.admin_factors import is_admin_subject
 from authsvc.model.users import User, UserStatus
 from authsvc.store.core import StoreContext, flat_to_dict
-from authsvc.store.listing import Listing
+from authsvc.store.listing import PLACE_FIELD, Listing
 from authsvc.store.records import user_from_hash, user_to_hash
 from authsvc.store.scripts import ScriptName
 from authsvc.store.user_search import index_commands
 
 # Fields an admin update may write; counters owned by the scripts are never in this list.
-PLACE_FIELD = "listed"
-"""The user hash's field with the user's place in the listing (`store/listing.py`); users
-listed by versions before the buckets have none."""
-
 _PROFILE_FIELDS = ("username", "realname", "email", "notes", "firstname", "lastname", "aliases")
 
 

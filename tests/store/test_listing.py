@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
+from authsvc.model.phones import Phone
 from authsvc.store import Store
 from authsvc.store.core import StoreContext
 from authsvc.store.keys.shared import LISTING_BUCKET, ListingKeys
@@ -110,3 +111,17 @@ async def test_ranges_by_creation_time_page_across_buckets(store: Store) -> None
     assert found == expected
     assert await listing.between(None, T0 + 15, offset=0, count=10) == ["m0", "m1"]
     assert await listing.between(T0 + 10_000, T0 + 20_000, offset=0, count=10) == []
+
+
+async def test_phones_are_listed_in_buckets_and_leave_them_when_deleted(store: Store) -> None:
+    for n in range(3):
+        await store.phones.create(Phone(phone_id=f"DP{n}", created=1_800_000_000,
+                                        number=f"+1555000000{n}"), order_ms=T0 + n)
+    phones, total = await store.phones.page(0, 10)
+    assert ([phone.phone_id for phone in phones], total) == (["DP0", "DP1", "DP2"], 3)
+    assert await store.redis.execute("ZCARD", store.keys.phones_listing().bucket(0)) == 3
+
+    await store.phones.delete(phones[1])
+
+    phones, total = await store.phones.page(0, 10)
+    assert ([phone.phone_id for phone in phones], total) == (["DP0", "DP2"], 2)

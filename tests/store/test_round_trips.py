@@ -79,10 +79,11 @@ async def test_a_page_of_users_phones_or_tokens_costs_the_same_round_trips_at_an
     admin, seen = services.admin.devices, set()
     # The first page this process reads learns the listing's sizes first (one round trip more);
     # later pages guess their ranges from what it read and need none while nothing changed.
-    (_, cold_trips), (_, cold_token_trips) = (
+    (_, cold_trips), (_, cold_phone_trips), (_, cold_token_trips) = (
         await _counted(services.admin.users.page(SYSTEM, 0, 10)),
+        await _counted(admin.phones(SYSTEM, 0, 10)),
         await _counted(admin.tokens(SYSTEM, 0, 10)))
-    assert (cold_trips, cold_token_trips) == (4, 4)
+    assert (cold_trips, cold_phone_trips, cold_token_trips) == (4, 5, 4)
     for size in (10, 300):
         (views, total), users_trips = await _counted(services.admin.users.page(SYSTEM, 0, size))
         assert len(views) == size and total == 300

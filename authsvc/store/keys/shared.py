@@ -142,8 +142,13 @@ class SharedKeys:
         return f"{self.prefix}:tx:{txid}"
 
     def phones(self) -> str:
-        """ZSET: phone ids by creation time (ms). No TTL."""
+        """ZSET: phone ids by creation time (ms), as versions before `phones_listing` kept them
+        (read, never appended to). No TTL."""
         return f"{self.prefix}:phones"
+
+    def phones_listing(self) -> ListingKeys:
+        """The phones in creation order (the order of `get_phones`), in buckets."""
+        return ListingKeys(self.phones())
 
     def phone_number_index(self, number: str, extension: str) -> str:
         """SET: ids of the phones with this number and extension. No TTL."""
