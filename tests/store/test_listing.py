@@ -125,3 +125,16 @@ async def test_phones_are_listed_in_buckets_and_leave_them_when_deleted(store: S
 
     phones, total = await store.phones.page(0, 10)
     assert ([phone.phone_id for phone in phones], total) == (["DP0", "DP2"], 2)
+
+
+async def test_a_member_whose_place_was_lost_is_found_and_ordered_after_its_bucket(
+        store: Store) -> None:
+    listing = _listing(store)
+    for n in range(LISTING_BUCKET + 3):
+        await listing.append(f"m{n}", T0 + n)
+    # m1 and m129 lost their places (a crash between the listing and the record): they are
+    # still found, each ordered after the known places of its bucket.
+    assert await listing.order({"m2": 2, "m1": None, "m130": 130, "m129": None, "m0": 0}) == [
+        "m0", "m2", "m1", "m130", "m129"]
+    assert await listing.remove("m129", None)
+    assert await listing.count() == LISTING_BUCKET + 2
