@@ -40,7 +40,7 @@ from authsvc.http.protocol import DuoRequestHandler
 from authsvc.http.redaction import RedactingAccessLogger
 from authsvc.loops import loop_factory, run
 from authsvc.settings import Settings
-from authsvc.store import Store
+from authsvc.store import SCHEMA, Store
 
 log = logging.getLogger("authsvc")
 SHUTDOWN_TIMEOUT_S = 5.0
@@ -55,7 +55,21 @@ class ServeError(Exception):
 
 
 async def check_redis(store: Store, *, embedded: bool) -> None:
-    """Raise ServeError unless Redis answers (a few tries: it may be starting too)."""
+    """Raise ServeError unless Redis answers (a few tries: it may be starting too) with a store
+    this version may serve: one no newer version has marked (`Store.claim_schema`)."""
+    await _reach(store, embedded=embedded)
+    try:
+        found = await store.claim_schema()
+    except StoreUnavailable as exc:
+        raise ServeError(f"{exc} (while reading the store's schema mark)") from None
+    if found > SCHEMA:
+        raise ServeError(
+            f"this Redis holds data laid out by a newer authsvc (schema {found}; authsvc "
+            f"{__version__} knows {SCHEMA}): run that version or a later one, since this one "
+            "would not see what the newer one moved (docs/configuration.md, upgrades)")
+
+
+async def _reach(store: Store, *, embedded: bool) -> None:
     for attempt in range(REDIS_START_TRIES):
         try:
             await store.ping()

@@ -47,6 +47,11 @@ class SharedKeys:
 
     # --- global indexes and collections (no tag; never mixed with a user's keys in a script) -----
 
+    def schema(self) -> str:
+        """STRING: the highest schema version of the versions that served this store
+        (`store.SCHEMA`); absent: only versions before the mark. No TTL."""
+        return f"{self.prefix}:schema"
+
     def username_index(self) -> str:
         """HASH: lowercased username or alias -> user id. Claimed atomically by a script. No TTL."""
         return f"{self.prefix}:idx:username"

@@ -1,0 +1,33 @@
+"""The store's schema mark (`Store.claim_schema`): a version marks the store with its layout,
+raises an older mark, never lowers a newer one, and refuses to serve a store a newer version
+marked (it would not see what that version moved)."""
+
+from __future__ import annotations
+
+import pytest
+
+from authsvc.server import ServeError, check_redis
+from authsvc.store import SCHEMA, Store
+
+
+async def _mark(store: Store) -> str | None:
+    mark: str | None = await store.redis.execute("GET", store.keys.schema())
+    return mark
+
+
+async def test_a_store_is_marked_and_an_older_mark_raised(store: Store) -> None:
+    await store.redis.execute("DEL", store.keys.schema())
+    assert await store.claim_schema() == 0
+    assert await _mark(store) == str(SCHEMA)
+    await store.redis.execute("SET", store.keys.schema(), 1)
+    await check_redis(store, embedded=False)
+    assert await _mark(store) == str(SCHEMA)
+
+
+async def test_a_store_a_newer_version_marked_is_refused_and_keeps_its_mark(
+        store: Store) -> None:
+    await store.redis.execute("SET", store.keys.schema(), SCHEMA + 1)
+    with pytest.raises(ServeError, match=rf"newer authsvc \(schema {SCHEMA + 1};"):
+        await check_redis(store, embedded=False)
+    assert await _mark(store) == str(SCHEMA + 1)
+    await store.redis.execute("DEL", store.keys.schema())
