@@ -23,6 +23,7 @@ def _copies_flat(user: Any, older: Any) -> list[str]:
     copies = token_copies_of(flat_to_dict(user), flat_to_dict(older))
     return [item for pair in copies.items() for item in pair]
 
+
 class ProfileStore:
     """Users with their devices and groups, loaded together."""
 
