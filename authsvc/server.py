@@ -40,7 +40,7 @@ from authsvc.http.protocol import DuoRequestHandler
 from authsvc.http.redaction import RedactingAccessLogger
 from authsvc.loops import loop_factory, run
 from authsvc.settings import Settings
-from authsvc.store import SCHEMA, Store
+from authsvc.store import SCHEMA_VERSION, Store
 
 log = logging.getLogger("authsvc")
 SHUTDOWN_TIMEOUT_S = 5.0
@@ -62,11 +62,11 @@ async def check_redis(store: Store, *, embedded: bool) -> None:
         found = await store.claim_schema()
     except StoreUnavailable as exc:
         raise ServeError(f"{exc} (while reading the store's schema mark)") from None
-    if found > SCHEMA:
+    if found > SCHEMA_VERSION:
         raise ServeError(
             f"this Redis holds data laid out by a newer authsvc (schema {found}; authsvc "
-            f"{__version__} knows {SCHEMA}): run that version or a later one, since this one "
-            "would not see what the newer one moved (docs/configuration.md, upgrades)")
+            f"{__version__} knows {SCHEMA_VERSION}): run that version or a later one, since "
+            "this one would not see what the newer one moved (docs/configuration.md, upgrades)")
 
 
 async def _reach(store: Store, *, embedded: bool) -> None:

@@ -47,10 +47,10 @@ from authsvc.store.units import UnitStore
 from authsvc.store.user_search import UserSearchStore
 from authsvc.store.users import UserStore
 
-__all__ = ["ADMITTED", "SCHEMA", "RateCheck", "RateDecision", "RateMode", "RateStep", "Redis", "RedisError",
-           "RedisUnavailable", "Store"]
+__all__ = ["ADMITTED", "SCHEMA_VERSION", "RateCheck", "RateDecision", "RateMode", "RateStep",
+           "Redis", "RedisError", "RedisUnavailable", "Store"]
 
-SCHEMA = 2
+SCHEMA_VERSION = 2
 """The layout this version writes (docs/architecture.md, "Schema versions"): 2 = the users,
 tokens and phones listed in buckets, token copies in the user hash (2026-12-07); 1 = before.
 A version refuses a store marked with a higher one (`claim_schema`): it would not see what the
@@ -122,11 +122,12 @@ class Store:
         await self.redis.execute("PING")
 
     async def claim_schema(self) -> int:
-        """Mark the store with `SCHEMA` unless it carries a higher mark; returns the mark found
-        (0: none). The caller refuses to serve a store marked higher than `SCHEMA`."""
+        """Mark the store with `SCHEMA_VERSION` unless it carries a higher mark; returns the mark
+        found (0: none). The caller refuses to serve a store marked higher than
+        `SCHEMA_VERSION`."""
         found = int(await self.redis.execute("GET", self.keys.schema()) or 0)
-        if found < SCHEMA:
-            await self.redis.execute("SET", self.keys.schema(), SCHEMA)
+        if found < SCHEMA_VERSION:
+            await self.redis.execute("SET", self.keys.schema(), SCHEMA_VERSION)
         return found
 
     def events(self, on_event: Callable[[str], None],

@@ -15,7 +15,7 @@ import pytest
 
 from authsvc.server import busy_port_message
 from authsvc.settings import Settings
-from authsvc.store import SCHEMA
+from authsvc.store import SCHEMA_VERSION
 from tests.harness import RedisServer, ServiceProcess, free_port
 
 AUTHSVC = [sys.executable, "-m", "authsvc"]
@@ -180,7 +180,7 @@ def test_serve_on_a_busy_port_says_so_and_never_claims_to_listen(
 @pytest.mark.slow
 def test_serve_refuses_a_store_a_newer_version_marked(redis_server: RedisServer,
                                                       tmp_path: Path) -> None:
-    redis_server.command("SET", "as:schema", str(SCHEMA + 1))
+    redis_server.command("SET", "as:schema", str(SCHEMA_VERSION + 1))
     try:
         result = _run("serve", "--port", str(free_port()), "--data-dir", str(tmp_path),
                       env=_env(AUTHSVC_REDIS_URL=redis_server.url, AUTHSVC_LOG_LEVEL="info"))
@@ -190,9 +190,10 @@ def test_serve_refuses_a_store_a_newer_version_marked(redis_server: RedisServer,
     assert result.returncode == 1
     line = result.stderr.strip().splitlines()[-1]
     assert line.startswith("authsvc: error: this Redis holds data laid out by a newer authsvc "
-                           f"(schema {SCHEMA + 1};"), result.stderr
+                           f"(schema {SCHEMA_VERSION + 1};"), result.stderr
     assert "listening on" not in result.stderr and "Traceback" not in result.stderr
-    assert mark == f"${len(str(SCHEMA + 1))}\r\n{SCHEMA + 1}\r\n".encode()  # never lowered
+    newer = str(SCHEMA_VERSION + 1)
+    assert mark == f"${len(newer)}\r\n{newer}\r\n".encode()  # never lowered
 
 
 def test_the_busy_port_message_has_a_hint_for_8443() -> None:

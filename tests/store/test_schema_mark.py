@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from authsvc.server import ServeError, check_redis
-from authsvc.store import SCHEMA, Store
+from authsvc.store import SCHEMA_VERSION, Store
 
 
 async def _mark(store: Store) -> str | None:
@@ -18,16 +18,16 @@ async def _mark(store: Store) -> str | None:
 async def test_a_store_is_marked_and_an_older_mark_raised(store: Store) -> None:
     await store.redis.execute("DEL", store.keys.schema())
     assert await store.claim_schema() == 0
-    assert await _mark(store) == str(SCHEMA)
+    assert await _mark(store) == str(SCHEMA_VERSION)
     await store.redis.execute("SET", store.keys.schema(), 1)
     await check_redis(store, embedded=False)
-    assert await _mark(store) == str(SCHEMA)
+    assert await _mark(store) == str(SCHEMA_VERSION)
 
 
 async def test_a_store_a_newer_version_marked_is_refused_and_keeps_its_mark(
         store: Store) -> None:
-    await store.redis.execute("SET", store.keys.schema(), SCHEMA + 1)
-    with pytest.raises(ServeError, match=rf"newer authsvc \(schema {SCHEMA + 1};"):
+    await store.redis.execute("SET", store.keys.schema(), SCHEMA_VERSION + 1)
+    with pytest.raises(ServeError, match=rf"newer authsvc \(schema {SCHEMA_VERSION + 1};"):
         await check_redis(store, embedded=False)
-    assert await _mark(store) == str(SCHEMA + 1)
+    assert await _mark(store) == str(SCHEMA_VERSION + 1)
     await store.redis.execute("DEL", store.keys.schema())

@@ -49,7 +49,7 @@ class SharedKeys:
 
     def schema(self) -> str:
         """STRING: the highest schema version of the versions that served this store
-        (`store.SCHEMA`); absent: only versions before the mark. No TTL."""
+        (`store.SCHEMA_VERSION`); absent: only versions before the mark. No TTL."""
         return f"{self.prefix}:schema"
 
     def username_index(self) -> str:
