@@ -148,9 +148,17 @@ class RedisServer:
             try:
                 if redis_command(self.port, "PING").startswith(b"+PONG"):
                     return self._own_every_slot() if self.cluster else self
-            except OSError:
+            except OSError as exc:
+                if self.process.poll() is not None:
+                    raise RuntimeError(
+                        f"redis-server exited at start: {self._last_log_line()}") from exc
                 time.sleep(0.02)
         raise RuntimeError("redis-server did not start")
+
+    def _last_log_line(self) -> str:
+        log = self.directory / "redis.log"
+        lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+        return lines[-1] if lines else "(no log)"
 
     def _cluster_flags(self) -> list[str]:
         if not self.cluster:

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from authsvc.store.redis_routing import command_slot
@@ -47,6 +48,14 @@ def _cluster_flags() -> tuple[str, ...]:
             "--cluster-port", str(free_port()), "--cluster-node-timeout", str(NODE_TIMEOUT_MS))
 
 
+def _exited(node: RedisServer) -> bool:
+    return node.process is not None and node.process.poll() is not None
+
+
+def _all_answer_or_exited(nodes: tuple[RedisServer, ...]) -> bool:
+    return all(_exited(node) or node.command("PING").startswith(b"+PONG") for node in nodes)
+
+
 @dataclass
 class RedisCluster(RedisServer):
     """3 masters + 3 replicas; `port`/`url` name the first node (the service needs no more)."""
@@ -58,10 +67,7 @@ class RedisCluster(RedisServer):
               wait: bool = True) -> RedisCluster:
         if not self.nodes:
             self.nodes = [cluster_node(self.directory / f"node{n}") for n in range(self.size)]
-        for node in self.nodes:
-            node.start(appendonly=appendonly, extra=(*_cluster_flags(), *extra), wait=False)
-        for node in self.nodes:
-            wait_until(lambda node=node: node.command("PING").startswith(b"+PONG"), "a node")
+        self._start_nodes(appendonly, extra)
         self.port = self.nodes[0].port
         cli = shutil.which("redis-cli")
         assert cli, "redis-cli is not installed (it comes with redis-server)"
@@ -71,6 +77,23 @@ class RedisCluster(RedisServer):
                        check=True, capture_output=True, timeout=60)
         self.wait_healthy()
         return self
+
+    def _start_nodes(self, appendonly: bool, extra: tuple[str, ...]) -> None:
+        """Start every node, each on new ports again if it exited at start: a port
+        `free_port` found free can be taken before the server binds it (any client connection
+        of a busy machine may get it as its ephemeral port), and redis-server then exits."""
+        pending = list(self.nodes)
+        for _attempt in range(3):
+            for node in pending:
+                node.start(appendonly=appendonly, extra=(*_cluster_flags(), *extra), wait=False)
+            wait_until(partial(_all_answer_or_exited, tuple(pending)), "a node")
+            pending = [node for node in pending if _exited(node)]
+            if not pending:
+                return
+            for node in pending:
+                node.process, node.port = None, free_port()
+        raise RuntimeError(f"{len(pending)} node(s) exited three times at start; "
+                           "see redis.log in their directories")
 
     def wait_healthy(self, timeout: float = 60.0) -> None:
         """Until every live node says the cluster is ok and every master has a synced replica."""
