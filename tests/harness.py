@@ -40,11 +40,21 @@ _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") el
 Start = Callable[[], subprocess.Popen[bytes]]
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A loopback port nothing listens on now, never one this process was given before: the
+    kernel may hand out a port it just handed out, and a cluster's twelve ports (six nodes,
+    six buses) picked in a row would then clash (about once in 400 starts, were the kernel's
+    picks uniform)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port: int = sock.getsockname()[1]
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 def _die_with(parent: int) -> Callable[[], None]:

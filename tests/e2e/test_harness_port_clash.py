@@ -1,7 +1,8 @@
 """The harness's servers on a port someone else took meanwhile: a port `free_port` found free
 can be bound by another process before redis-server binds it (on a busy machine, any client
 connection may get it as its ephemeral port). A cluster node then starts again on new ports
-(CI once failed waiting 30 s for such a node); a single server says why at once."""
+(CI once failed waiting 30 s for such a node); a single server says why at once. And the
+harness itself never hands out one port twice (the kernel may)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import CLUSTER_ENV, RedisServer
+from tests.harness import CLUSTER_ENV, RedisServer, free_port
 from tests.topologies import RedisCluster
 
 
@@ -45,3 +46,9 @@ def test_a_server_whose_port_was_taken_says_so_at_once(tmp_path: Path, taken_por
     with pytest.raises(RuntimeError, match="exited at start: .*Failed listening on port"):
         server.start()
     assert server.process is not None and server.process.returncode is not None
+
+
+def test_the_harness_never_hands_out_a_port_twice() -> None:
+    # 2,000 picks from ~28,000 ephemeral ports repeat one almost surely when left to chance.
+    ports = [free_port() for _ in range(2000)]
+    assert len(set(ports)) == len(ports)
