@@ -29,7 +29,7 @@ from authsvc.model.roles import Role
 from authsvc.services import Services
 from authsvc.settings import Settings
 from tests.harness import TEST_SECRET_KEY
-from tests.store.test_round_trips import CountingRedis
+from tests.store.counting import CountingRedis
 from tokens.oath import oath_code
 
 PASSWORD = "correct-horse-battery-9"

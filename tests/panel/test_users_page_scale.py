@@ -24,7 +24,7 @@ from authsvc.store.records import user_to_hash
 from authsvc.store.scripts import ScriptName
 from authsvc.store.user_search import index_commands
 from tests.panel.conftest import Panel, sign_in
-from tests.store.test_round_trips import CountingRedis
+from tests.store.counting import CountingRedis
 
 Client = TestClient[Any, Any]
 BATCH = 1000

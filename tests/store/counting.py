@@ -1,5 +1,5 @@
 """The service's Redis client, counting every call that waits for Redis's answer (one command
-or one pipeline): how store tests count round trips on a real Redis."""
+or one non-empty pipeline): how the store and panel tests count round trips on a real Redis."""
 
 from __future__ import annotations
 
@@ -11,18 +11,27 @@ from authsvc.store.redis_client import Arg
 
 
 class CountingRedis(Redis):
-    """Counts every call that waits for Redis's answer (one command or one pipeline)."""
+    """Counts every call that waits for Redis's answer: per client (`awaited`) and over every
+    client of the process (`CountingRedis.round_trips`, which a test resets before counting,
+    for clients built where the test cannot reach them, as inside an app). An empty pipeline
+    sends nothing and is not counted."""
 
+    round_trips = 0
     awaited = 0
 
-    async def execute(self, *args: Arg, timeout: float | None = None) -> Any:
+    def _count(self) -> None:
         self.awaited += 1
+        CountingRedis.round_trips += 1
+
+    async def execute(self, *args: Arg, timeout: float | None = None) -> Any:
+        self._count()
         return await super().execute(*args, timeout=timeout)
 
     async def execute_waited(self, *args: Arg) -> tuple[Any, bool]:
-        self.awaited += 1  # the WAIT rides in the same write: one round trip
+        self._count()  # the WAIT rides in the same write: one round trip
         return await super().execute_waited(*args)
 
     async def pipeline(self, commands: Sequence[Sequence[Arg]]) -> list[Any]:
-        self.awaited += 1
+        if commands:
+            self._count()
         return await super().pipeline(commands)

@@ -20,7 +20,7 @@ from authsvc.services import Services
 from authsvc.settings import Settings
 from authsvc.store import Store
 from tests.harness import TEST_SECRET_KEY
-from tests.store.test_round_trips import CountingRedis
+from tests.store.counting import CountingRedis
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ waits for (the figures are quoted in docs/performance.md and docs/architecture.m
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -20,28 +20,10 @@ from authsvc.services import Services
 from authsvc.settings import Settings
 from authsvc.store import Redis, Store
 from tests.harness import TEST_SECRET_KEY
+from tests.store.counting import CountingRedis
 from tokens.oath import oath_code
 
 SEED = bytes(range(20))
-
-
-class CountingRedis(Redis):
-    """The service's client, counting the round trips a caller waits for."""
-
-    round_trips = 0
-
-    async def execute(self, *args: Any, **kwargs: Any) -> Any:
-        CountingRedis.round_trips += 1
-        return await super().execute(*args, **kwargs)
-
-    async def execute_waited(self, *args: Any) -> tuple[Any, bool]:
-        CountingRedis.round_trips += 1  # the WAIT rides in the same write: one round trip
-        return await super().execute_waited(*args)
-
-    async def pipeline(self, commands: Sequence[Sequence[Any]]) -> list[Any]:
-        if commands:
-            CountingRedis.round_trips += 1
-        return await super().pipeline(commands)
 
 
 @pytest.fixture
