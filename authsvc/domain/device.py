@@ -138,11 +138,19 @@ class DeviceService:
                 "requires_fips_android": False, "security_checkup_enabled": False,
                 "instant_restore_status": "disabled", "requires_mdm": 0}
 
-    async def authenticate(self, request: DeviceRequest, *,
-                           replay_guard: bool = True) -> PhoneRecord:
-        """The calling device's phone record, if the request is correctly signed by it.
-        `replay_guard=False`: the caller refuses a replayed signature itself (`answer` does,
-        in the script that decides the answer, saving a command)."""
+    async def authenticate(self, request: DeviceRequest) -> PhoneRecord:
+        """The calling device's phone record, if the request is correctly signed by it; a
+        signed POST is accepted once."""
+        phone, signature = await self._verified(request)
+        # Replays matter only for calls that change something: a poll repeated within the same
+        # second is legitimately byte-identical (several apps poll every second).
+        if request.method == "POST" and not await self._store.phones.remember_signature(
+                _digest(signature)):
+            raise BadSignature("signature already used")
+        return phone
+
+    async def _verified(self, request: DeviceRequest) -> tuple[PhoneRecord, bytes]:
+        """The signing device's phone record and the signature, checked (not for replays)."""
         parsed = duo_sig.parse_authorization(request.authorization)
         if parsed is None:
             raise MissingCredentials()
@@ -163,12 +171,7 @@ class DeviceService:
         akey = request.param("akey")
         if akey is not None and not constant_time_equal(akey, phone.app.akey):
             raise BadSignature("akey does not match the device")
-        # Replays matter only for calls that change something: a poll repeated within the same
-        # second is legitimately byte-identical (several apps poll every second).
-        if replay_guard and request.method == "POST" and not await (
-                self._store.phones.remember_signature(hashlib.sha256(signature).hexdigest())):
-            raise BadSignature("signature already used")
-        return phone
+        return phone, signature
 
     def _check_signature(self, phone: PhoneRecord, request: DeviceRequest,
                          signature: bytes) -> None:
@@ -222,12 +225,12 @@ class DeviceService:
             await self._store.pushes.take_from_inbox(phone_id, [e.urgid for e in expired])
         return [entry.transaction for entry in live]
 
-    async def answer(self, phone: PhoneRecord, urgid: str,
-                     request: DeviceRequest) -> dict[str, str]:
+    async def answer(self, urgid: str, request: DeviceRequest) -> dict[str, str]:
         """POST /push/v2/device/transactions/<urgid>: approve, deny or report fraud, once.
         The urgid names the push (push_resolve.lua accepts it only as stored with the push,
-        from the phone it was sent to, and never twice with one signature). The request is
-        authenticated by the caller with ``replay_guard=False``."""
+        from the phone it was sent to, and never twice with one signature: the replay guard
+        rides in that script, a command saved)."""
+        phone, signature = await self._verified(request)
         answer = _ANSWERS.get(request.param("answer") or "")
         if answer is None:
             raise InvalidParameter("answer (approve or deny)")
@@ -244,7 +247,7 @@ class DeviceService:
             user_id, txid, now_ms=self._clock.now_ms(), operation=answer,
             phone_id=phone.phone_id, urgid=urgid,
             code_hash=self._pushes.step_up_hash(txid, code) if code else "",
-            fraud_locks=fraud_locks, signature_digest=_signature_digest(request))
+            fraud_locks=fraud_locks, signature_digest=_digest(signature))
         if resolution.status is ResolveStatus.REPLAYED:
             raise BadSignature("signature already used")
         if resolution.status is ResolveStatus.WRONG_CODE:
@@ -272,12 +275,9 @@ class DeviceService:
                 "last_seen": "" if phone.last_seen is None else str(phone.last_seen)}
 
 
-def _signature_digest(request: DeviceRequest) -> str:
-    """SHA-256 of the request's signature (checked by `authenticate` already)."""
-    parsed = duo_sig.parse_authorization(request.authorization)
-    if parsed is None:
-        raise MissingCredentials()
-    return hashlib.sha256(base64.b64decode(parsed[1])).hexdigest()
+def _digest(signature: bytes) -> str:
+    """What the replay guards remember of a signature."""
+    return hashlib.sha256(signature).hexdigest()
 
 
 def poll_window(wait: int) -> float:
