@@ -1,5 +1,5 @@
 """The ``authsvc`` command: serve, integration create/list, users (cli/users.py), admin
-(cli_admin.py), tokens import, tls dev-cert.
+(cli/admins.py), tokens import, tls dev-cert.
 
 Flags override ``AUTHSVC_*`` variables (docs/configuration.md lists them all). Bad flags print
 one line and exit with status 2.
@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
-from authsvc import __version__, cli_admin
-from authsvc.cli import users
+from authsvc import __version__
+from authsvc.cli import admins, users
 from authsvc.cli.common import actions, add_store_flags, with_store
-from authsvc.cli_tools import NotText, OneLineParser, read_text
+from authsvc.cli.integrations import integration_create, integration_list
+from authsvc.cli.tools import NotText, OneLineParser, read_text
 from authsvc.embedded_redis import EmbeddedRedisError
 from authsvc.errors import InvalidParameter
-from authsvc.integration_cli import integration_create, integration_list
 from authsvc.model.authlog import REQUEST_ID
 from authsvc.model.integrations import Role
 from authsvc.obs import logs
@@ -47,7 +47,7 @@ def _parser() -> OneLineParser:
     for add in (_serve_command, _integration_commands, users.users_commands, _tokens_commands,
                 _tls_commands):
         add(commands)
-    cli_admin.add_commands(commands, add_store_flags, OneLineParser)
+    admins.add_commands(commands, add_store_flags, OneLineParser)
     return parser
 
 
@@ -170,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "tokens":
             return import_tokens(settings, args.file, args.type, args.partial)
         if args.command == "admin":
-            return cli_admin.run(settings, args, with_store)
+            return admins.run(settings, args, with_store)
         return tls_dev_cert(settings, args.out, args.name, args.days)
     except BrokenPipeError:  # `authsvc integration list | head -n1`: the reader left
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

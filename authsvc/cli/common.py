@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from authsvc.app import secret_box
-from authsvc.cli_tools import OneLineParser
+from authsvc.cli.tools import OneLineParser
 from authsvc.clock import SystemClock
 from authsvc.embedded_redis import EmbeddedRedis, running_url
 from authsvc.services import Services, public_base_url

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from tqdm import tqdm
 
 from authsvc.cli.common import actions, add_store_flags, with_store
-from authsvc.cli_tools import read_text
+from authsvc.cli.tools import read_text
 from authsvc.domain.invitations import parse_bulk_csv
 from authsvc.errors import InvalidParameter
 from authsvc.model.permissions import SYSTEM

@@ -44,8 +44,8 @@ LAYERS: dict[str, frozenset[str]] = {
     "gateways": frozenset({"domain", "store", "model"}) | LEAVES,
     "http": frozenset({"domain", "model", "services"}) | LEAVES,
 }
-TOP = frozenset({"__init__", "__main__", "app", "cli", "cli_admin", "services", "settings",
-                 "embedded_redis", "tls", "discovery", "integration_cli", "server", "cli_tools",
+TOP = frozenset({"__init__", "__main__", "app", "cli", "services", "settings",
+                 "embedded_redis", "tls", "discovery", "server",
                  "wiring", "loops", "supervisor", "worker"})
 
 

@@ -23,7 +23,7 @@ from authsvc.services import Services
 from authsvc.settings import Settings
 
 if TYPE_CHECKING:
-    from authsvc.cli_tools import OneLineParser
+    from authsvc.cli.tools import OneLineParser
 
     Commands = argparse._SubParsersAction[OneLineParser]
 
