@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
@@ -52,7 +53,7 @@ from authsvc.http.web import page_middleware, setup_templates
 from authsvc.obs.metrics import count_round_trip
 from authsvc.services import Services
 from authsvc.settings import Settings, SettingsError
-from authsvc.store import Redis, Store
+from authsvc.store import SCHEMA_VERSION, Redis, Store
 
 KEY_FILE_NAME = "secret.key"
 SUBSCRIBE_WAIT_S = 2.0
@@ -68,6 +69,26 @@ ROUTES = (auth_api, admin_admins, admin_enroll, admin_trash, admin_users, admin_
           admin_phones, admin_account, admin_groups, admin_integrations, admin_units, device_api,
           carrier, outbox, pages, portal, security_keys, oauth, prompt, prompt_devices, openapi,
           observe, panel)
+
+
+@dataclass
+class Superseded:
+    """Set by the heartbeat when the store carries the mark of a newer version (`found`): one
+    started against this Redis meanwhile and lays data out in ways this one would not see, so
+    the process that announces (the supervisor, or the one process) stops serving."""
+
+    on_found: Callable[[], None] | None = None  # called once, at the first newer mark
+    found: int = 0
+    event: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __call__(self, found: int) -> None:
+        first, self.found = not self.found, found
+        self.event.set()
+        if first and self.on_found is not None:
+            self.on_found()
+
+
+SUPERSEDED = web.AppKey("superseded", Superseded)
 
 
 def secret_box(settings: Settings) -> SecretBox:
@@ -104,6 +125,7 @@ def create_app(
         middlewares.insert(0, proxy_middleware(settings.trusted_proxies))
     middlewares.insert(0, observe_middleware)  # outermost: every answer counted and timed
     app = web.Application(middlewares=middlewares, client_max_size=settings.max_body_bytes)
+    app[SUPERSEDED] = Superseded()
     setup_templates(app)
     app[SERVICES] = Services.build(settings, store, box or secret_box(settings),
                                    clock or SystemClock())
@@ -168,16 +190,17 @@ async def _index_users(services: Services) -> None:
 
 
 async def _announce(app: web.Application) -> AsyncIterator[None]:
-    async with announcing(app[SERVICES]):
+    async with announcing(app[SERVICES], app[SUPERSEDED]):
         yield
 
 
 @contextlib.asynccontextmanager
-async def announcing(services: Services) -> AsyncIterator[None]:
+async def announcing(services: Services, superseded: Superseded) -> AsyncIterator[None]:
     """Tell CLI commands which base URL to put in links, as long as the block runs (a
-    heartbeat; withdrawn on exit), and a carrier where the outbox is."""
+    heartbeat; withdrawn on exit), and a carrier where the outbox is. Each beat also reads the
+    store's schema mark and calls `superseded` when a newer version marked it."""
     _announce_outbox(services, only_if_missing=False)
-    heartbeat = asyncio.get_running_loop().create_task(_keep_announcing(services))
+    heartbeat = asyncio.get_running_loop().create_task(_keep_announcing(services, superseded))
     try:
         yield
     finally:
@@ -196,13 +219,16 @@ def _announce_outbox(services: Services, *, only_if_missing: bool) -> None:
                         services.outbox.token, only_if_missing=only_if_missing)
 
 
-async def _keep_announcing(services: Services) -> None:
+async def _keep_announcing(services: Services, superseded: Superseded) -> None:
     started_ms = services.clock.now_ms()
     while True:
         with contextlib.suppress(StoreUnavailable):
             await services.store.announce_base_url(
                 services.links.base_url, started_ms=started_ms,
                 expires_ms=services.clock.now_ms() + ANNOUNCE_TTL_MS)
+            found = await services.store.schema_mark()
+            if found > SCHEMA_VERSION:
+                superseded(found)
         _announce_outbox(services, only_if_missing=True)  # another process withdrew it
         await asyncio.sleep(ANNOUNCE_EVERY_S)
 

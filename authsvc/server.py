@@ -32,7 +32,7 @@ from typing import Any
 from aiohttp import web
 
 from authsvc import __version__
-from authsvc.app import create_app
+from authsvc.app import SUPERSEDED, Superseded, create_app
 from authsvc.embedded_redis import EmbeddedRedis
 from authsvc.errors import StoreUnavailable
 from authsvc.http.middleware import SERVICES
@@ -63,10 +63,21 @@ async def check_redis(store: Store, *, embedded: bool) -> None:
     except StoreUnavailable as exc:
         raise ServeError(f"{exc} (while reading the store's schema mark)") from None
     if found > SCHEMA_VERSION:
-        raise ServeError(
-            f"this Redis holds data laid out by a newer authsvc (schema {found}; authsvc "
+        raise ServeError(newer_schema_message(found))
+
+
+def newer_schema_message(found: int) -> str:
+    """Why this version does not serve a store a newer one marked (`Store.claim_schema`)."""
+    return (f"this Redis holds data laid out by a newer authsvc (schema {found}; authsvc "
             f"{__version__} knows {SCHEMA_VERSION}): run that version or a later one, since "
             "this one would not see what the newer one moved (docs/configuration.md, upgrades)")
+
+
+def superseded_error(superseded: Superseded) -> ServeError | None:
+    """The error a serving process stops with when its heartbeat found a newer mark."""
+    if not superseded.found:
+        return None
+    return ServeError(f"stopped serving: {newer_schema_message(superseded.found)}")
 
 
 async def _reach(store: Store, *, embedded: bool) -> None:
@@ -139,7 +150,8 @@ async def serve_app(app: web.Application, settings: Settings, ssl_context: ssl.S
                     on_ready: Callable[[], None] | None = None,
                     stop_signals: Sequence[signal.Signals] = (signal.SIGINT, signal.SIGTERM)
                     ) -> None:
-    """Serve `app` until one of `stop_signals`; raises ServeError if it cannot start.
+    """Serve `app` until one of `stop_signals`; raises ServeError if it cannot start, or
+    after a graceful stop when a newer version marked the store meanwhile (`Superseded`).
     `sockets`: already bound (a worker's, inherited); `on_ready` replaces the "listening on"
     line."""
     await check_redis(app[SERVICES].store, embedded=embedded is not None)
@@ -156,7 +168,7 @@ async def serve_app(app: web.Application, settings: Settings, ssl_context: ssl.S
             on_ready()
         if embedded is not None:
             supervisor = asyncio.get_running_loop().create_task(embedded.supervise())
-        await signalled(stop_signals)
+        await signalled(stop_signals, app[SUPERSEDED].event)
         for server in servers:
             server.close()
         await hear_out_fresh_connections(runner)
@@ -166,6 +178,8 @@ async def serve_app(app: web.Application, settings: Settings, ssl_context: ssl.S
             with contextlib.suppress(asyncio.CancelledError):
                 await supervisor
         await runner.cleanup()
+    if (error := superseded_error(app[SUPERSEDED])) is not None:
+        raise error
 
 
 async def hear_out_fresh_connections(runner: web.AppRunner,
@@ -190,9 +204,8 @@ def base_url(settings: Settings, ssl_context: ssl.SSLContext | None) -> str:
     return f"{'https' if ssl_context else 'http'}://{settings.host}:{settings.port}"
 
 
-async def signalled(signals: Sequence[signal.Signals]) -> None:
-    """Return at one of `signals`."""
-    stop = asyncio.Event()
+async def signalled(signals: Sequence[signal.Signals], stop: asyncio.Event) -> None:
+    """Return at one of `signals`, or when `stop` is set."""
     loop = asyncio.get_running_loop()
     for signum in signals:
         loop.add_signal_handler(signum, stop.set)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import functools
 import logging
 import os
 import signal
@@ -32,7 +33,7 @@ import time
 from collections.abc import Sequence
 
 from authsvc import __version__
-from authsvc.app import announcing, secret_box
+from authsvc.app import Superseded, announcing, secret_box
 from authsvc.clock import SystemClock
 from authsvc.embedded_redis import EmbeddedRedis
 from authsvc.loops import loop_factory
@@ -43,6 +44,7 @@ from authsvc.server import (
     base_url,
     check_redis,
     listen_sockets,
+    superseded_error,
     tls_context,
 )
 from authsvc.services import Services
@@ -259,8 +261,10 @@ async def supervise(settings: Settings, sockets: Sequence[socket.socket], count:
         workers = Workers(settings, sockets, count)
         redis_watch = None if embedded is None else asyncio.get_running_loop().create_task(
             embedded.supervise())
+        # A newer version's mark stops the workers as the operator's SIGTERM would.
+        superseded = Superseded(on_found=functools.partial(queue.put_nowait, signal.SIGTERM))
         try:
-            async with announcing(services):  # as one process does: before it serves
+            async with announcing(services, superseded):  # as one process does: before it serves
                 if not await _started(workers, queue):
                     return
                 log.info("authsvc %s listening on %s (%d workers, %s loop)", __version__,
@@ -276,6 +280,8 @@ async def supervise(settings: Settings, sockets: Sequence[socket.socket], count:
                     await redis_watch
     finally:
         await store.close()
+    if (error := superseded_error(superseded)) is not None:
+        raise error
 
 
 def serve_workers(settings: Settings, count: int) -> int:

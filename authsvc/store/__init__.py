@@ -125,10 +125,14 @@ class Store:
         """Mark the store with `SCHEMA_VERSION` unless it carries a higher mark; returns the mark
         found (0: none). The caller refuses to serve a store marked higher than
         `SCHEMA_VERSION`."""
-        found = int(await self.redis.execute("GET", self.keys.schema()) or 0)
+        found = await self.schema_mark()
         if found < SCHEMA_VERSION:
             await self.redis.execute("SET", self.keys.schema(), SCHEMA_VERSION)
         return found
+
+    async def schema_mark(self) -> int:
+        """The store's schema mark (0: none)."""
+        return int(await self.redis.execute("GET", self.keys.schema()) or 0)
 
     def events(self, on_event: Callable[[str], None],
                on_reconnect: Callable[[], None]) -> Subscriber:
