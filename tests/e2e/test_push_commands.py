@@ -27,7 +27,9 @@ from tests.topologies import RedisCluster
 
 SENT_AT_MOST = 15  # 10 of the push path, 5 of every Auth API request (rate limits, user load)
 RUN_AT_MOST = 52  # ... plus what the scripts run inside Redis
-HEARTBEAT_KEYS = "as:service:"  # the live-services announcement (a pipeline of HSET and DEL)
+# The heartbeat's keys: the live-services announcement (a pipeline of HSET and DEL) and the
+# schema mark it reads.
+HEARTBEAT_KEYS = ('"as:service:', '"as:schema"')
 
 
 class Monitor:
@@ -62,10 +64,11 @@ class Monitor:
 
     def commands(self) -> list[tuple[str, bool]]:
         """(command, run by a script) for each line, MONITOR's own lines and the service's
-        heartbeat (`as:service:*`, every 5 s, whatever the requests) left out."""
+        heartbeat (`as:service:*` and `as:schema`, every 5 s, whatever the requests) left
+        out."""
         found = []
         for line in self._raw.decode(errors="replace").splitlines():
-            if '"' in line and f'"{HEARTBEAT_KEYS}' not in line:
+            if '"' in line and not any(key in line for key in HEARTBEAT_KEYS):
                 name = line.split('"')[1].lower()
                 if name not in ("monitor", "info", "ping"):
                     found.append((name, " lua]" in line))
