@@ -10,9 +10,9 @@ A Duo Mobile phone is created unattached and attached to the user only once its 
 activated, so a half-done enrollment never leaves the user with a phone that cannot be used
 (which would turn preauth's "enroll" into "deny"). Starting Duo Mobile again in the same
 session (another platform, a lost QR code) replaces the phone the session began and never saw
-activated, so retries leave nothing behind. A session abandoned with its QR code unscanned leaves
-that one phone without owner; deleting it is an admin's job (accepted: it holds no secret the
-user shares, and there is one per abandoned session at most).
+activated, so retries leave nothing behind. The QR code works only while the session lasts,
+and a phone the session began and did not attach is deleted once the session is over (the Trash
+sweep, `phones.sweep_unfinished`): an abandoned enrollment leaves nothing either.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from authsvc.domain.auth_requests import AuthRequest
 from authsvc.domain.phones import PhoneChanges, PhoneDirectory
 from authsvc.domain.portal import PLATFORMS, Portals
 from authsvc.domain.preauth import Preauth
-from authsvc.domain.prompt import Opened, PromptSessions
+from authsvc.domain.prompt import SESSION_SECONDS, Opened, PromptSessions
 from authsvc.domain.security_keys import SecurityKeys
 from authsvc.domain.users import UserChanges, UserDirectory
 from authsvc.errors import Conflict, Forbidden, InvalidParameter, NotFound
@@ -32,6 +32,8 @@ from authsvc.model.integrations import EnrollPolicy
 from authsvc.model.phones import Phone
 from authsvc.model.security_keys import KeyKind, SecurityKey
 from authsvc.model.verdicts import Result
+
+GRACE_S = 60  # after the session: a request of its last second may still be attaching
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +111,9 @@ class PromptDevices:
         await self._drop_unfinished(opened.session.device)
         phone = await self._phones.add(PhoneChanges(type="mobile", platform=PLATFORMS[platform],
                                                     name="Duo Mobile"))
-        activation = await self._phones.new_activation(phone.phone_id, None)
+        # The code and the phone need not outlive the session that shows the code.
+        activation = await self._phones.new_activation(phone.phone_id, SESSION_SECONDS)
+        await self._phones.begun_for_enrollment(phone.phone_id, SESSION_SECONDS + GRACE_S)
         session = replace(opened.session, device=phone.phone_id, user_id=user_id)
         await self._sessions.save(session, "device", "user_id")
         return replace(opened, session=session), activation
@@ -139,6 +143,7 @@ class PromptDevices:
             return False
         if phone_id not in [p.phone_id for p in await self._phones.of_user(user_id)]:
             await self._phones.attach(user_id, phone_id)
+        await self._phones.enrollment_finished(phone_id)
         await self._sessions.save(replace(opened.session, device=""), "device")
         return True
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from authsvc.clock import Clock
 from authsvc.domain.audit import AdminLog
 from authsvc.domain.periodic import run_every
+from authsvc.domain.phones import sweep_unfinished
 from authsvc.domain.trash import DAY_MS, Trash
 from authsvc.model.permissions import SYSTEM
 from authsvc.model.settings import AccountSettings
@@ -38,6 +39,7 @@ class SweepReport:
     counted: int = 0
     expired: int = 0
     purged: int = 0
+    phones: int = 0  # abandoned inline enrollments' phones deleted
 
 
 class TrashSweep:
@@ -60,12 +62,13 @@ class TrashSweep:
             settings = await self._store.account.get()
             expired = await self._expire_inactive(settings)
             purged = await self._purge_due(settings)
+            phones = await sweep_unfinished(self._store, self._clock.now_ms())
         finally:
             await self._store.trash.release_sweep()
-        if expired or purged:
-            log.info("trash sweep: %d inactive user(s) sent to the Trash, %d deleted for good",
-                     expired, purged)
-        return SweepReport(counted, expired, purged)
+        if expired or purged or phones:
+            log.info("trash sweep: %d inactive user(s) sent to the Trash, %d deleted for good, "
+                     "%d phone(s) of abandoned enrollments deleted", expired, purged, phones)
+        return SweepReport(counted, expired, purged, phones)
 
     async def _expire_inactive(self, settings: AccountSettings) -> int:
         days = settings.inactive_user_expiration

@@ -194,8 +194,23 @@ class PhoneStore:
         await self._ctx.redis.pipeline([
             ("DEL", keys.phone(phone.phone_id), keys.phone_users(phone.phone_id),
              keys.phone_inbox(phone.phone_id)),
-            ("SREM", keys.phone_number_index(phone.number, phone.extension), phone.phone_id)])
+            ("SREM", keys.phone_number_index(phone.number, phone.extension), phone.phone_id),
+            ("ZREM", keys.unfinished_phones(), phone.phone_id)])
         await self._listing.remove(phone.phone_id, None if place is None else int(place))
+
+    async def mark_unfinished(self, phone_id: str, until_ms: int) -> None:
+        """A prompt session began this phone; delete it after `until_ms` if nobody holds it."""
+        await self._ctx.redis.execute("ZADD", self._keys.unfinished_phones(), until_ms, phone_id)
+
+    async def unmark_unfinished(self, phone_id: str) -> None:
+        await self._ctx.redis.execute("ZREM", self._keys.unfinished_phones(), phone_id)
+
+    async def unfinished_due(self, now_ms: int, limit: int) -> list[str]:
+        """Up to `limit` phones `mark_unfinished` named whose time is up, oldest first."""
+        due: list[str] = await self._ctx.redis.execute(
+            "ZRANGE", self._keys.unfinished_phones(), "-inf", now_ms, "BYSCORE", "LIMIT", 0,
+            limit)
+        return due
 
     async def set_otp_copies(self, user_ids: Iterable[str], phone_id: str,
                              otp_copy: MobileOtp | None) -> None:

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import AppCallback, PhoneSim, Tab
 from tests.conftest import create_integrations
 from tests.e2e.oidc_helpers import WebApp, create_web_app, duo_client_for, off_loop
-from tests.harness import ServiceProcess
+from tests.harness import RedisServer, ServiceProcess
 from tokens.oath import HotpToken
 
 pytestmark = pytest.mark.slow
@@ -185,7 +185,7 @@ def test_lockout_after_wrong_passcodes_is_shown_and_returned_as_deny(
 
 
 def test_inline_enrollment_of_a_new_user_by_qr_then_push(
-        tab: Tab, client: Client, phone_sim: PhoneSim) -> None:
+        tab: Tab, client: Client, phone_sim: PhoneSim, redis_server: RedisServer) -> None:
     state = _start(tab, client, "newbie")
     expect(tab.page.get_by_role("heading", name="Protect your account")).to_be_visible()
     tab.shot("07-enroll")
@@ -198,6 +198,8 @@ def test_inline_enrollment_of_a_new_user_by_qr_then_push(
     expect(tab.page.get_by_role("button", name="Send Me a Push")).to_be_visible()
     tab.page.get_by_role("button", name="Send Me a Push").click()
     assert _result(tab, client, "newbie", state)["result"] == "allow"
+    # Attached at activation: the sweep of abandoned enrollments no longer names it.
+    assert redis_server.command("ZCARD", "as:phones:unfinished") == b":0\r\n"
 
 
 def _virtual_key(tab: Tab) -> None:

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from tests.e2e.oidc_helpers import FormBrowser, create_web_app, csrf_of, duo_client_for
-from tests.harness import ServiceProcess
+from tests.harness import RedisServer, ServiceProcess
 
 pytestmark = pytest.mark.slow
 
@@ -169,7 +169,8 @@ def test_a_user_in_bypass_status_goes_straight_back_logged_once(
 
 
 def test_starting_duo_mobile_again_replaces_the_unfinished_phone(
-        tls_service: ServiceProcess, redis_url: str, admin_api: duo_client.Admin) -> None:
+        tls_service: ServiceProcess, redis_url: str, admin_api: duo_client.Admin,
+        redis_server: RedisServer) -> None:
     """Inline enrollment: each start of Duo Mobile makes an unattached phone awaiting its app;
     starting again in the same session (another platform, a lost QR code) deletes the one that
     was never activated instead of leaving it behind."""
@@ -186,6 +187,13 @@ def test_starting_duo_mobile_again_replaces_the_unfinished_phone(
     assert len({*made[0], *made[1], *made[2]}) == 3  # a new phone each time, the last one kept
     assert [phone["platform"] for phone in made[-1].values()] == ["google android"]
     assert all(not phone["users"] for phone in made[-1].values())  # attached once activated
+    # The kept one is deleted by the Trash sweep unless attached before the session is over
+    # (tests/store/test_unfinished_phones.py); the ones replaced left that list.
+    listed = redis_server.command("ZRANGE", "as:phones:unfinished", "0", "-1", "WITHSCORES")
+    kept = next(iter(made[-1]))
+    assert listed.split(b"\r\n")[2].decode() == kept and listed.startswith(b"*2\r\n"), listed
+    until_s = int(listed.split(b"\r\n")[4]) / 1000 - time.time()
+    assert 900 <= until_s <= 960 + 5, until_s  # the session (15 min) and a minute's grace
 
 
 @pytest.mark.parametrize(("method", "action", "body"), [

@@ -155,6 +155,13 @@ class SharedKeys:
         """The phones in creation order (the order of `get_phones`), in buckets."""
         return ListingKeys(self.phones())
 
+    def unfinished_phones(self) -> str:
+        """ZSET: the Duo Mobile phones prompt sessions began for inline enrollment and nobody
+        finished yet, by the time (ms) after which their session cannot finish them. Entries
+        leave when the phone is attached at activation or deleted (the Trash sweep deletes
+        those due that nobody holds). No TTL."""
+        return f"{self.prefix}:phones:unfinished"
+
     def phone_number_index(self, number: str, extension: str) -> str:
         """SET: ids of the phones with this number and extension. No TTL."""
         return f"{self.prefix}:idx:phone_number:{number}|{extension}"
