@@ -126,8 +126,7 @@ class Authenticator:
         do not allow it; (reservation, None) when the copy was stale (nothing was decided: the
         caller decides from a fresh load, already admitted)."""
         subject = self._subjects.warm(request)
-        if subject is None or not self._store.attempts.pipelines_decisions \
-                or permitted_verdict(request.integration, subject.standing):
+        if subject is None or permitted_verdict(request.integration, subject.standing):
             return None, None
         steps = self._limits.attempt_steps(request, guess=True)
         if not self._limits.comfortable(steps):

@@ -7,14 +7,16 @@ settings' and the groups' versions. The domain may keep that copy and compute la
 from it without reading again: the decision script is given the copy's digest and refuses
 (STALE_VIEW, nothing done) when the state moved, so what a process cached can be stale without
 harm. A warm verification is then one round trip: the rate-limit calls, the settings' version and
-the decision, pipelined (`decide_admitted`).
+the decision, pipelined (`decide_admitted`; with replicas to wait for, the decision and its WAIT
+on a connection of their own at the same time).
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Sequence
+from typing import Any, TypeVar
 
 from authsvc.model.attempts import (
     AttemptOutcome,
@@ -37,6 +39,8 @@ from authsvc.store.redis_errors import ReplicaUnacknowledged
 from authsvc.store.scripts import ScriptCall, ScriptName
 from authsvc.store.token_definitions import TokenDefinitions
 
+_A = TypeVar("_A")
+_B = TypeVar("_B")
 _NONE = ""  # how an absent counter travels to Lua (tonumber("") is nil)
 KEYS_CACHE_SIZE = 100_000
 # Where a reply that caught up a stale copy carries the digest, then the token and Duo Mobile
@@ -62,6 +66,17 @@ def _committed(definitions: TokenDefinitions, user_id: str, matches: Sequence[Ma
     if match.home is Home.MOBILE_OTP:
         return mobile_otp_from_json(object_id, raw)
     return None
+
+
+async def _both(first: Awaitable[_A], second: Awaitable[_B]) -> tuple[_A, _B]:
+    """Both results, awaited at once; the first failure raises once both have ended (neither
+    is left running, nor its failure unread)."""
+    one, two = await asyncio.gather(first, second, return_exceptions=True)
+    if isinstance(one, BaseException):
+        raise one
+    if isinstance(two, BaseException):
+        raise two
+    return one, two
 
 
 def outcome_of(reply: Any, definitions: TokenDefinitions, user_id: str = "",
@@ -181,13 +196,6 @@ class AttemptStore:
             raise ReplicaUnacknowledged("no replica acknowledged an accepted code in time")
         return outcome
 
-    @property
-    def pipelines_decisions(self) -> bool:
-        """True when a decision may be pipelined with other commands (`decide_admitted`): no
-        replica has to acknowledge it (a WAIT must follow the decision on its own connection,
-        which only `decide` does)."""
-        return not self._ctx.redis.may_wait
-
     async def decide_admitted(
             self, user_id: str, admission: Sequence[RateStep], *, now_ms: int,
             settings: AccountSettings, matches: Sequence[Match], gate: GateArgs,
@@ -202,15 +210,29 @@ class AttemptStore:
         it raises, while one to an admission call (logged; as if admitted) or to the version
         (returned as the error: the caller keeps the settings it has) does not undo a decision
         already committed, on a Redis Cluster node the others' failure did not reach.
-        Only while `pipelines_decisions` (nothing to WAIT for)."""
+
+        When replicas must acknowledge decisions (`Redis.may_wait`), the decision goes with its
+        WAIT on a connection of its own (`decide`; the WAIT would hold up everything after it
+        on a shared one) while the admission and the version go in one write on the shared
+        connection at the same time: still one round trip waited for, the WAIT's time on top.
+        Raises `ReplicaUnacknowledged` as `decide` does."""
         calls = self._rate_limits.calls(admission, now_ms)
-        replies = await self._ctx.scripts.run_pipeline([
-            *calls, ("HGET", self._keys.account_settings(), VERSION_FIELD),
-            self._decide_call(user_id, now_ms, settings, matches, gate, view)])
+        decision = self._decide_call(user_id, now_ms, settings, matches, gate, view)
+        version_read = ("HGET", self._keys.account_settings(), VERSION_FIELD)
+        confirmed = True
+        if self._ctx.redis.may_wait:
+            replies, (reply, confirmed) = await _both(
+                self._ctx.scripts.run_pipeline([*calls, version_read]),
+                self._ctx.scripts.run_waited(decision.name, decision.keys, decision.args))
+        else:
+            replies = await self._ctx.scripts.run_pipeline([*calls, version_read, decision])
+            reply = replies.pop()
         outcome = await self._caught_up(
-            outcome_of(replies[-1], self._definitions, user_id, matches), replies[-1], user_id)
+            outcome_of(reply, self._definitions, user_id, matches), reply, user_id)
+        if not confirmed and outcome.status is AttemptStatus.ALLOW:
+            raise ReplicaUnacknowledged("no replica acknowledged an accepted code in time")
         decisions = self._rate_limits.decisions(admission, replies[:len(calls)], lenient=True)
-        return decisions, outcome, replies[-2]
+        return decisions, outcome, replies[len(calls)]
 
     async def _caught_up(self, outcome: AttemptOutcome, reply: Any,
                          user_id: str) -> AttemptOutcome:

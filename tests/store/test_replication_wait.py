@@ -15,13 +15,23 @@ from pathlib import Path
 import pytest
 
 from authsvc.clock import FakeClock
+from authsvc.crypto import SecretBox
+from authsvc.domain.auth_requests import AuthRequest, Passcode
+from authsvc.domain.tokens import NewToken
+from authsvc.domain.users import UserChanges
 from authsvc.errors import StoreUnavailable
 from authsvc.model.attempts import AttemptStatus
+from authsvc.services import Services
+from authsvc.settings import Settings
 from authsvc.store import Redis, Store
 from authsvc.store.redis_errors import ReplicaUnacknowledged
-from tests.harness import RedisServer
+from tests.harness import TEST_SECRET_KEY, RedisServer
 from tests.store.conftest import add_user, bypass_code, bypass_match, lockout_settings
+from tests.store.counting import CountingRedis
 from tests.topologies import wait_until
+from tokens.oath import oath_code
+
+SEED = bytes(range(20))
 
 
 @pytest.fixture
@@ -38,8 +48,15 @@ def pair(tmp_path: Path) -> Iterator[tuple[RedisServer, RedisServer]]:
     master.stop()
 
 
-async def _store(url: str, wait_replicas: int | None = None) -> Store:
-    store = Store(Redis.from_url(url, wait_ms=200, wait_replicas=wait_replicas))
+# What a test that waits in vain (a stalled replica) waits; one whose replica answers is given
+# more, so that a busy machine's scheduling delay is not taken for a missing acknowledgement.
+STALLED_WAIT_MS = 200
+ANSWERED_WAIT_MS = 2000
+
+
+async def _store(url: str, wait_replicas: int | None = None,
+                 wait_ms: int = STALLED_WAIT_MS) -> Store:
+    store = Store(Redis.from_url(url, wait_ms=wait_ms, wait_replicas=wait_replicas))
     await store.start()
     return store
 
@@ -73,14 +90,13 @@ def clock() -> FakeClock:
 async def test_with_a_replica_an_accepted_code_is_answered_once_a_replica_has_it(
         pair: tuple[RedisServer, RedisServer], clock: FakeClock) -> None:
     master, replica = pair
-    store = await _store(master.url)
+    store = await _store(master.url, wait_ms=ANSWERED_WAIT_MS)
     try:
         await _one_code(store, clock)
         assert await _use(store, clock, "h1") is AttemptStatus.ALLOW
         assert waits(master) >= 1
         assert replica.command("HLEN", store.keys.user_bypass("U1")) == b":0\r\n"
-        # So the domain does not pipeline a decision with its admission (no WAIT would follow).
-        assert not store.attempts.pipelines_decisions
+        assert store.redis.may_wait  # so a warm decision goes on with its WAIT
     finally:
         await store.close()
 
@@ -129,7 +145,7 @@ async def test_wait_replicas_zero_never_waits(pair: tuple[RedisServer, RedisServ
         os.kill(replica.process.pid, signal.SIGSTOP)
         assert await _use(store, clock, "h1") is AttemptStatus.ALLOW
         assert waits(master) == 0
-        assert store.attempts.pipelines_decisions
+        assert not store.redis.may_wait
     finally:
         await store.close()
 
@@ -141,7 +157,7 @@ async def test_a_lone_redis_never_waits_by_default(tmp_path: Path, clock: FakeCl
         await _one_code(store, clock)
         assert await _use(store, clock, "h1") is AttemptStatus.ALLOW
         assert waits(lone) == 0
-        assert store.attempts.pipelines_decisions  # the one-round-trip passcode path
+        assert not store.redis.may_wait  # the decision pipelined with its admission
     finally:
         await store.close()
         lone.stop()
@@ -155,7 +171,7 @@ async def test_wait_replicas_one_on_a_lone_redis_refuses_every_accepted_code(
         await _one_code(store, clock)
         with pytest.raises(ReplicaUnacknowledged):
             await _use(store, clock, "h1")
-        assert not store.attempts.pipelines_decisions
+        assert store.redis.may_wait
     finally:
         await store.close()
         lone.stop()
@@ -178,5 +194,45 @@ async def test_a_wait_for_replicas_holds_up_no_other_call(
         assert time.monotonic() - started < 0.15  # not queued behind the 200 ms WAIT
         with pytest.raises(ReplicaUnacknowledged):
             await deciding
+    finally:
+        await store.close()
+
+
+async def test_with_a_replica_a_warm_passcode_still_waits_for_one_round_trip(
+        pair: tuple[RedisServer, RedisServer]) -> None:
+    """The warm passcode path with replicas to wait for: the decision and its WAIT go on a
+    connection of their own while the admission and the settings' version go on the shared
+    one, at the same time (one wave of calls); the accepted code is on the replica when the
+    answer comes, and with the replica stalled it is answered 503 and stays used."""
+    master, replica = pair
+    store = Store(CountingRedis.from_url(master.url, wait_ms=1000))
+    await store.start()
+    services = Services.build(Settings.from_env({"AUTHSVC_REDIS_URL": master.url}), store,
+                              SecretBox.from_passphrase(TEST_SECRET_KEY), FakeClock())
+    try:
+        user = await services.users.add(UserChanges(username="rep"))
+        token = await services.tokens.add(NewToken(type="h6", serial="R1", secret=SEED.hex()))
+        await services.tokens.assign(user.user_id, token.token_id)
+        app = (await services.integrations.create("auth", "app")).integration
+
+        async def attempt(counter: int) -> tuple[str, int, int]:
+            request = AuthRequest(app, username="rep", proof=Passcode(oath_code(SEED, counter)))
+            CountingRedis.round_trips = CountingRedis.waves = 0
+            answer = await services.auth.auth(request)
+            return answer.verdict.result.value, CountingRedis.waves, CountingRedis.round_trips
+
+        assert (await attempt(0))[0] == "allow"  # cold: the user is loaded
+        before = waits(master)
+        assert await attempt(1) == ("allow", 1, 2)  # two calls, waited for together
+        assert waits(master) > before
+        copy = replica.command("HGET", store.keys.user(user.user_id), f"t:{token.token_id}")
+        assert b'"counter":2' in copy  # the replica had the accepted code before the answer
+
+        assert replica.process is not None
+        os.kill(replica.process.pid, signal.SIGSTOP)
+        with pytest.raises(ReplicaUnacknowledged):
+            await attempt(2)
+        os.kill(replica.process.pid, signal.SIGCONT)
+        assert (await attempt(2))[0] == "deny"  # used once, never twice
     finally:
         await store.close()
