@@ -50,9 +50,10 @@ from authsvc.store.users import UserStore
 __all__ = ["ADMITTED", "SCHEMA_VERSION", "RateCheck", "RateDecision", "RateMode", "RateStep",
            "Redis", "RedisError", "RedisUnavailable", "Store"]
 
-SCHEMA_VERSION = 2
-"""The layout this version writes (docs/architecture.md, "Schema versions"): 2 = the users,
-tokens and phones listed in buckets, token copies in the user hash (2026-12-07); 1 = before.
+SCHEMA_VERSION = 3
+"""The layout this version writes (docs/architecture.md, "Schema versions"): 3 = the security
+keys listed in buckets too; 2 = the users, tokens and phones listed in buckets, token copies in
+the user hash (2026-12-07); 1 = before.
 A version refuses a store marked with a higher one (`claim_schema`): it would not see what the
 newer version moved."""
 
@@ -102,7 +103,8 @@ class Store:
         self.rate_limits = RateLimitStore(ctx)
         self.attempts = AttemptStore(ctx, self.rate_limits, self.token_definitions)
         self.counts = CountStore(ctx, users_listing)
-        self.trash = TrashStore(ctx, self.token_definitions, users_listing)
+        self.trash = TrashStore(ctx, self.token_definitions, users_listing,
+                                self.security_keys)
 
     async def start(self) -> None:
         """Register the scripts, and mark an empty store's user counters as complete (Redis may

@@ -1,7 +1,8 @@
 """WebAuthn credentials and U2F registrations, and their single-use challenges, in Redis.
 
 A credential lives in its user's slot (the sign-count check is part of the attempt script);
-a global index finds it by its admin-facing id (webauthnkey / registration id). The JSON field
+a global index finds it by its admin-facing id (webauthnkey / registration id), with its place
+in its kind's creation-ordered listing (`store/listing.py`). The JSON field
 `count`, `clone` and `last_used` are also written by passcode_attempt.lua.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 from authsvc.model.security_keys import ChallengePurpose, KeyKind, SecurityKey
 from authsvc.store.core import StoreContext, flat_to_dict
 from authsvc.store.counts import counted_transaction
+from authsvc.store.listing import Listing
 
 CHALLENGE_TTL_S = 300
 
@@ -39,12 +41,22 @@ def key_from_json(credential_id: str, raw: str) -> SecurityKey:
         backed_up=bool(data.get("backed_up")), device_type=data.get("device_type", ""))
 
 
+def _located(value: Any) -> tuple[str, str, int | None] | None:
+    """An index entry: (user id, credential id, place in its listing or None)."""
+    if not value:
+        return None
+    user_id, credential_id, *place = str(value).split(" ")
+    return user_id, credential_id, int(place[0]) if place else None
+
+
 class SecurityKeyStore:
     """Credentials and challenges."""
 
     def __init__(self, ctx: StoreContext) -> None:
         self._ctx = ctx
         self._keys = ctx.keys
+        self._listings = {kind: Listing(ctx, ctx.keys.security_keys_listing(kind.value))
+                          for kind in KeyKind}
 
     async def put_challenge(self, user_id: str, challenge: str,
                             purpose: ChallengePurpose) -> None:
@@ -65,8 +77,9 @@ class SecurityKeyStore:
                                       f"{user_id} {key.credential_id}")
         await counted_transaction(self._ctx, user_id, [
             ("HSET", keys.user_security_keys(user_id), key.credential_id, key_to_json(key))])
-        await self._ctx.scripts.append_to_listing(keys.security_key_listing(key.kind.value),
-                                                  key.created * 1000, key.key)
+        place = await self._listings[key.kind].append(key.key, key.created * 1000)
+        await self._ctx.redis.execute("HSET", keys.security_key_index(), key.key,
+                                      f"{user_id} {key.credential_id} {place}")
 
     async def of_user(self, user_id: str) -> list[SecurityKey]:
         """The user's credentials."""
@@ -95,33 +108,42 @@ class SecurityKeyStore:
 
     async def locate(self, key: str) -> tuple[str, str] | None:
         """(user id, credential id) of an admin-facing id."""
-        value = await self._ctx.redis.execute("HGET", self._keys.security_key_index(), key)
-        if not value:
-            return None
-        user_id, _, credential_id = str(value).partition(" ")
-        return user_id, credential_id
+        found = _located(await self._ctx.redis.execute(
+            "HGET", self._keys.security_key_index(), key))
+        return None if found is None else found[:2]
 
     async def locate_many(self, keys: Sequence[str]) -> list[tuple[str, str] | None]:
         """`locate` for each key (one round trip)."""
         if not keys:
             return []
         values = await self._ctx.redis.execute("HMGET", self._keys.security_key_index(), *keys)
-        return [(str(v).partition(" ")[0], str(v).partition(" ")[2]) if v else None
-                for v in values]
+        return [None if (found := _located(value)) is None else found[:2] for value in values]
 
     async def page(self, kind: KeyKind, offset: int, limit: int) -> tuple[list[str], int]:
-        ids, total = await self._ctx.redis.pipeline([
-            ("ZRANGE", self._keys.security_key_listing(kind.value), offset, offset + limit - 1),
-            ("ZCARD", self._keys.security_key_listing(kind.value))])
-        return list(ids), int(total)
+        """One page of a kind's keys (admin-facing ids) in creation order, and how many."""
+        return await self._listings[kind].page(offset, limit)
 
     async def delete(self, key: str, kind: KeyKind) -> bool:
-        located = await self.locate(key)
         keys = self._keys
+        located = _located(await self._ctx.redis.execute(
+            "HGET", keys.security_key_index(), key))
         if located is not None:
             await counted_transaction(self._ctx, located[0], [
                 ("HDEL", keys.user_security_keys(located[0]), located[1])])
-        await self._ctx.redis.pipeline([
-            ("HDEL", keys.security_key_index(), key),
-            ("ZREM", keys.security_key_listing(kind.value), key)])
+        await self._ctx.redis.execute("HDEL", keys.security_key_index(), key)
+        await self._listings[kind].remove(key, None if located is None else located[2])
         return located is not None
+
+    async def forget(self, keys: Sequence[str]) -> None:
+        """After a purge deleted their user's credentials: the ids' index entries and places
+        in the listings (either kind: a purge does not know which)."""
+        if not keys:
+            return
+        values = await self._ctx.redis.execute("HMGET", self._keys.security_key_index(), *keys)
+        await self._ctx.redis.execute("HDEL", self._keys.security_key_index(), *keys)
+        for key, value in zip(keys, values, strict=True):
+            located = _located(value)
+            place = None if located is None else located[2]
+            for listing in self._listings.values():
+                if await listing.remove(key, place):
+                    break

@@ -18,6 +18,7 @@ from authsvc.model.users import TrashOutcome, User
 from authsvc.store.core import StoreContext, flat_to_dict
 from authsvc.store.listing import Listing
 from authsvc.store.scripts import ScriptName
+from authsvc.store.security_keys import SecurityKeyStore
 from authsvc.store.token_definitions import TokenDefinitions
 from authsvc.store.user_search import index_commands
 
@@ -39,11 +40,12 @@ class TrashStore:
     """The Trash scripts and the sweep's lock."""
 
     def __init__(self, ctx: StoreContext, definitions: TokenDefinitions,
-                 listing: Listing) -> None:
+                 listing: Listing, security_keys: SecurityKeyStore) -> None:
         self._ctx = ctx
         self._keys = ctx.keys
         self._definitions = definitions
         self._listing = listing
+        self._security_keys = security_keys
 
     def _counted(self, user_id: str) -> list[str]:
         return [self._keys.user(user_id), *self._keys.counting(user_id)]
@@ -88,10 +90,6 @@ class TrashStore:
         user_id, names = user.user_id, sorted(user.names)
         await self._listing.remove(user_id, purged.place)
         commands: list[tuple[str | int, ...]] = [*index_commands(keys, user, None)]
-        if purged.security_keys:
-            commands.append(("HDEL", keys.security_key_index(), *purged.security_keys))
-            commands += [("ZREM", keys.security_key_listing(kind), *purged.security_keys)
-                         for kind in ("webauthn", "u2f")]
         if purged.bypass_codes:
             commands.append(("ZREM", keys.bypass_codes(), *purged.bypass_codes))
             commands.append(("HDEL", keys.bypass_owner_index(), *purged.bypass_codes))
@@ -100,6 +98,7 @@ class TrashStore:
         commands += [("ZREM", keys.group_members(group_id), user_id)
                      for group_id in purged.group_ids]
         await redis.pipeline(commands)
+        await self._security_keys.forget(purged.security_keys)
         for copy in purged.token_copies:
             await self._ctx.scripts.run(ScriptName.TOKEN_HOLDERS, [keys.token_records()],
                                         ["remove", copy.token_id, user_id])

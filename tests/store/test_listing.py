@@ -1,18 +1,24 @@
 """Creation-ordered listings in buckets (store/listing.py) against a real Redis: the order of
 every page, exact counts through appends and removals from several processes, the compact
 encoding that is the point of the buckets, what an older version's single sorted set becomes,
-and the ranges by creation time the "Not enrolled" sweep reads."""
+and the ranges by creation time the "Not enrolled" sweep reads; users, tokens, phones and
+security keys."""
 
 from __future__ import annotations
 
 import asyncio
 
+from authsvc.clock import FakeClock
+from authsvc.domain.trash import Trash
 from authsvc.model.phones import Phone
+from authsvc.model.security_keys import KeyKind, SecurityKey
 from authsvc.store import Store
 from authsvc.store.core import StoreContext
 from authsvc.store.keys.shared import LISTING_BUCKET, ListingKeys
 from authsvc.store.listing import Listing
 from authsvc.store.redis_client import Redis
+from authsvc.store.security_keys import key_to_json
+from tests.store.conftest import add_user
 
 T0 = 1_800_000_000_000
 
@@ -138,3 +144,56 @@ async def test_a_member_whose_place_was_lost_is_found_and_ordered_after_its_buck
         "m0", "m2", "m1", "m130", "m129"]
     assert await listing.remove("m129", None)
     assert await listing.count() == LISTING_BUCKET + 2
+
+
+def _key(number: int, kind: KeyKind = KeyKind.WEBAUTHN) -> SecurityKey:
+    return SecurityKey(credential_id=f"cred{number}", key=f"WK{number:03d}", kind=kind,
+                       name=f"key {number}", public_key="pk", created=1_800_000_000 + number)
+
+
+async def test_security_keys_are_listed_in_buckets_by_kind_and_leave_them(
+        store: Store, clock: FakeClock) -> None:
+    for user_id in ("U1", "U2"):
+        await add_user(store, user_id)
+    for n in range(LISTING_BUCKET + 2):
+        await store.security_keys.add("U1" if n % 2 else "U2", _key(n))
+    await store.security_keys.add("U1", _key(999, KeyKind.U2F))
+    ids, total = await store.security_keys.page(KeyKind.WEBAUTHN, LISTING_BUCKET - 1, 5)
+    assert (ids, total) == ([f"WK{n:03d}" for n in range(LISTING_BUCKET - 1,
+                                                         LISTING_BUCKET + 2)], LISTING_BUCKET + 2)
+    assert await store.security_keys.page(KeyKind.U2F, 0, 5) == (["WK999"], 1)
+    assert await store.security_keys.locate("WK005") == ("U1", "cred5")  # the place not shown
+
+    assert await store.security_keys.delete("WK128", KeyKind.WEBAUTHN)
+    assert await store.security_keys.page(KeyKind.WEBAUTHN, LISTING_BUCKET - 1, 5) == (
+        ["WK127", "WK129"], LISTING_BUCKET + 1)
+    user = await store.users.get("U1")
+    assert user is not None
+    assert await Trash(store, clock).purge(user, trashed_by_ms=None) is not None
+    assert (await store.security_keys.page(KeyKind.WEBAUTHN, 0, 500))[0] == [
+        f"WK{n:03d}" for n in range(0, LISTING_BUCKET + 2, 2) if n != 128]
+    assert await store.security_keys.page(KeyKind.U2F, 0, 5) == ([], 0)
+    assert await store.security_keys.locate("WK001") is None
+
+
+async def test_security_keys_an_older_version_listed_come_first_and_leave(
+        store: Store, clock: FakeClock) -> None:
+    await add_user(store, "U1")
+    await add_user(store, "U2")
+    # As an older version wrote them: one sorted set, an index entry without a place.
+    for n, user_id in ((1, "U1"), (2, "U2")):
+        await store.redis.pipeline([
+            ("HSET", store.keys.user_security_keys(user_id), f"cred{n}", key_to_json(_key(n))),
+            ("HSET", store.keys.security_key_index(), f"WK{n:03d}", f"{user_id} cred{n}"),
+            ("ZADD", store.keys.security_key_listing("webauthn"), n, f"WK{n:03d}")])
+    await store.security_keys.add("U1", _key(3))
+    assert await store.security_keys.page(KeyKind.WEBAUTHN, 0, 10) == (
+        ["WK001", "WK002", "WK003"], 3)
+    assert await store.security_keys.locate("WK002") == ("U2", "cred2")
+
+    assert await store.security_keys.delete("WK002", KeyKind.WEBAUTHN)
+    user = await store.users.get("U1")
+    assert user is not None
+    assert await Trash(store, clock).purge(user, trashed_by_ms=None) is not None
+    assert await store.security_keys.page(KeyKind.WEBAUTHN, 0, 10) == ([], 0)
+    assert await store.redis.execute("EXISTS", store.keys.security_key_listing("webauthn")) == 0

@@ -229,12 +229,19 @@ class SharedKeys:
         return f"{self.prefix}:service:live"
 
     def security_key_index(self) -> str:
-        """HASH: webauthnkey / registration id -> ``<user id> <credential id>``. No TTL."""
+        """HASH: webauthnkey / registration id -> ``<user id> <credential id> <place>`` (the
+        place in its kind's listing; versions before the listings wrote no place). No TTL."""
         return f"{self.prefix}:idx:security_key"
 
     def security_key_listing(self, kind: str) -> str:
-        """ZSET: webauthnkeys (kind webauthn) or U2F registration ids (kind u2f), by creation."""
+        """ZSET: webauthnkeys (kind webauthn) or U2F registration ids (kind u2f), by creation,
+        as versions before `security_keys_listing` kept them (read, never appended to)."""
         return f"{self.prefix}:security_keys:{kind}"
+
+    def security_keys_listing(self, kind: str) -> ListingKeys:
+        """One kind's security keys in creation order (the order of the panel's list), in
+        buckets."""
+        return ListingKeys(self.security_key_listing(kind))
 
     def events(self) -> str:
         """Pub/sub channel: ``tx:<txid>`` and ``phone:<phone_id>`` wake-ups for every process."""
