@@ -160,7 +160,7 @@ class PhoneDirectory:
 
     async def begun_for_enrollment(self, phone_id: str, within_s: int) -> None:
         """A prompt session began this phone: unless attached within `within_s` (or deleted),
-        the Trash sweep deletes it (`sweep_unfinished`)."""
+        the Trash sweep deletes it (`prompt_devices.sweep_unfinished`)."""
         await self._store.phones.mark_unfinished(phone_id,
                                                  self._clock.now_ms() + within_s * 1000)
 
@@ -257,21 +257,6 @@ async def revoke_activation(store: Store, phone_id: str) -> None:
         await store.phones.drop_activation(record.app.activation_hash)
     await store.phones.drop_app(phone_id)
     await store.phones.set_otp_copies(await store.phones.users_of(phone_id), phone_id, None)
-
-
-async def sweep_unfinished(store: Store, now_ms: int, limit: int = 100) -> int:
-    """Delete the Duo Mobile phones prompt sessions began whose sessions are over and that
-    nobody holds (abandoned enrollments: never activated, or activated with no one to attach
-    them to); a phone someone holds (an administrator gave it away) is only forgotten.
-    Returns how many were deleted."""
-    deleted = 0
-    for phone_id in await store.phones.unfinished_due(now_ms, limit):
-        if await store.phones.users_of(phone_id):
-            await store.phones.unmark_unfinished(phone_id)
-        else:
-            await delete_phone(store, phone_id)
-            deleted += 1
-    return deleted
 
 
 async def delete_phone(store: Store, phone_id: str) -> None:

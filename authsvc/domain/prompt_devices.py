@@ -12,7 +12,7 @@ activated, so a half-done enrollment never leaves the user with a phone that can
 session (another platform, a lost QR code) replaces the phone the session began and never saw
 activated, so retries leave nothing behind. The QR code works only while the session lasts,
 and a phone the session began and did not attach is deleted once the session is over (the Trash
-sweep, `phones.sweep_unfinished`): an abandoned enrollment leaves nothing either.
+sweep, `sweep_unfinished`): an abandoned enrollment leaves nothing either.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from authsvc.domain.auth_requests import AuthRequest
-from authsvc.domain.phones import PhoneChanges, PhoneDirectory
+from authsvc.domain.phones import PhoneChanges, PhoneDirectory, delete_phone
 from authsvc.domain.portal import PLATFORMS, Portals
 from authsvc.domain.preauth import Preauth
 from authsvc.domain.prompt import SESSION_SECONDS, Opened, PromptSessions
@@ -32,6 +32,7 @@ from authsvc.model.integrations import EnrollPolicy
 from authsvc.model.phones import Phone
 from authsvc.model.security_keys import KeyKind, SecurityKey
 from authsvc.model.verdicts import Result
+from authsvc.store import Store
 
 GRACE_S = 60  # after the session: a request of its last second may still be attaching
 
@@ -184,3 +185,18 @@ class PromptDevices:
                 await self._keys.delete(key.key, key.kind)
                 return
         raise NotFound("device (not one of yours)")
+
+
+async def sweep_unfinished(store: Store, now_ms: int, limit: int = 100) -> int:
+    """Delete the Duo Mobile phones prompt sessions began whose sessions are over and that
+    nobody holds (abandoned enrollments: never activated, or activated with no one to attach
+    them to); a phone someone holds (an administrator gave it away) is only forgotten.
+    Returns how many were deleted."""
+    deleted = 0
+    for phone_id in await store.phones.unfinished_due(now_ms, limit):
+        if await store.phones.users_of(phone_id):
+            await store.phones.unmark_unfinished(phone_id)
+        else:
+            await delete_phone(store, phone_id)
+            deleted += 1
+    return deleted

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from authsvc.clock import Clock
 from authsvc.domain.audit import AdminLog
 from authsvc.domain.periodic import run_every
-from authsvc.domain.phones import sweep_unfinished
+from authsvc.domain.prompt_devices import sweep_unfinished
 from authsvc.domain.trash import DAY_MS, Trash
 from authsvc.model.permissions import SYSTEM
 from authsvc.model.settings import AccountSettings

@@ -103,8 +103,7 @@ class Store:
         self.rate_limits = RateLimitStore(ctx)
         self.attempts = AttemptStore(ctx, self.rate_limits, self.token_definitions)
         self.counts = CountStore(ctx, users_listing)
-        self.trash = TrashStore(ctx, self.token_definitions, users_listing,
-                                self.security_keys)
+        self.trash = TrashStore(ctx, self.token_definitions, users_listing, self.security_keys)
 
     async def start(self) -> None:
         """Register the scripts, and mark an empty store's user counters as complete (Redis may

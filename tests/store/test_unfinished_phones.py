@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from authsvc.clock import FakeClock
 from authsvc.domain.audit import AdminLog
-from authsvc.domain.phones import sweep_unfinished
+from authsvc.domain.prompt_devices import sweep_unfinished
 from authsvc.domain.trash import Trash
 from authsvc.domain.trash_sweep import TrashSweep
 from authsvc.model.phones import Phone, PhoneType

@@ -46,7 +46,7 @@ LAYERS: dict[str, frozenset[str]] = {
 }
 TOP = frozenset({"__init__", "__main__", "app", "cli", "services", "settings",
                  "embedded_redis", "tls", "discovery", "server",
-                 "wiring", "loops", "supervisor", "worker"})
+                 "wiring", "loops", "supervisor", "worker", "workers"})
 
 
 def _layer_of(path: Path) -> str:
