@@ -180,13 +180,16 @@ def test_serve_on_a_busy_port_says_so_and_never_claims_to_listen(
 @pytest.mark.slow
 def test_serve_refuses_a_store_a_newer_version_marked(redis_server: RedisServer,
                                                       tmp_path: Path) -> None:
-    redis_server.command("SET", "as:schema", str(SCHEMA_VERSION + 1))
+    # Under a prefix of its own: a newer mark under the suite's would stop its long-lived
+    # services at their next heartbeat (tests/e2e/test_schema_superseded.py).
+    redis_server.command("SET", "schema-test:schema", str(SCHEMA_VERSION + 1))
     try:
         result = _run("serve", "--port", str(free_port()), "--data-dir", str(tmp_path),
-                      env=_env(AUTHSVC_REDIS_URL=redis_server.url, AUTHSVC_LOG_LEVEL="info"))
-        mark = redis_server.command("GET", "as:schema")
+                      env=_env(AUTHSVC_REDIS_URL=redis_server.url, AUTHSVC_LOG_LEVEL="info",
+                               AUTHSVC_KEY_PREFIX="schema-test"))
+        mark = redis_server.command("GET", "schema-test:schema")
     finally:
-        redis_server.command("DEL", "as:schema")
+        redis_server.command("DEL", "schema-test:schema")
     assert result.returncode == 1
     line = result.stderr.strip().splitlines()[-1]
     assert line.startswith("authsvc: error: this Redis holds data laid out by a newer authsvc "

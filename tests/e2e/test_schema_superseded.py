@@ -14,6 +14,11 @@ from authsvc.app import ANNOUNCE_EVERY_S
 from authsvc.store import SCHEMA_VERSION
 from tests.harness import RedisServer, ServiceProcess, service_env
 
+# A newer mark under the suite's own prefix would stop its long-lived services too (as it must
+# stop a real one): the services here run under a prefix of their own.
+PREFIX = "schema-test"
+MARK = f"{PREFIX}:schema"
+
 
 @pytest.mark.slow
 @pytest.mark.parametrize("workers", ["1", "2"])
@@ -21,21 +26,22 @@ def test_a_newer_mark_stops_a_running_service_with_the_reason(
         redis_server: RedisServer, redis_url: str, tmp_path: Path, workers: str) -> None:
     log = tmp_path / "serve.log"
     service = ServiceProcess(service_env(redis_url, tmp_path / "data", AUTHSVC_LOG_LEVEL="info",
-                                         AUTHSVC_WORKERS=workers)).start(log)
+                                         AUTHSVC_WORKERS=workers, AUTHSVC_KEY_PREFIX=PREFIX)
+                             ).start(log)
     assert service.process is not None
     newer = str(SCHEMA_VERSION + 1)
     try:
         while "listening on" not in log.read_text():  # every worker serves
             assert service.process.poll() is None, log.read_text()
             time.sleep(0.05)
-        redis_server.command("SET", "as:schema", newer)
+        redis_server.command("SET", MARK, newer)
         started = time.monotonic()
         status = service.process.wait(ANNOUNCE_EVERY_S * 2 + 10)
         took = time.monotonic() - started
-        mark = redis_server.command("GET", "as:schema")
+        mark = redis_server.command("GET", MARK)
     finally:
         service.stop()
-        redis_server.command("DEL", "as:schema")
+        redis_server.command("DEL", MARK)
     print(f"\n[superseded] {workers} worker(s): stopped {took:.1f} s after the newer mark")
     text = log.read_text()
     assert status == 1, text
@@ -49,12 +55,12 @@ def test_a_newer_mark_stops_a_running_service_with_the_reason(
 @pytest.mark.slow
 def test_the_mark_it_knows_keeps_it_serving(redis_server: RedisServer, redis_url: str,
                                            tmp_path: Path) -> None:
-    service = ServiceProcess(service_env(redis_url, tmp_path / "data")).start(
-        tmp_path / "serve.log")
+    service = ServiceProcess(service_env(redis_url, tmp_path / "data",
+                                         AUTHSVC_KEY_PREFIX=PREFIX)).start(tmp_path / "serve.log")
     assert service.process is not None
     try:
         time.sleep(ANNOUNCE_EVERY_S + 1)  # a heartbeat read the mark (its own)
         assert service.process.poll() is None and service._healthy()
-        assert redis_server.command("GET", "as:schema") == f"$1\r\n{SCHEMA_VERSION}\r\n".encode()
+        assert redis_server.command("GET", MARK) == f"$1\r\n{SCHEMA_VERSION}\r\n".encode()
     finally:
         service.stop()

@@ -4,10 +4,25 @@ marked (it would not see what that version moved)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 
 from authsvc.server import ServeError, check_redis
-from authsvc.store import SCHEMA_VERSION, Store
+from authsvc.store import SCHEMA_VERSION, Redis, Store
+
+# A newer mark under the services' own prefix would stop the suite's long-lived services at
+# their next heartbeat (as it must stop a real one): these tests mark a prefix of their own.
+PREFIX = "schema-test"
+
+
+@pytest.fixture
+async def store(redis_url: str) -> AsyncIterator[Store]:
+    own = Store(Redis.from_url(redis_url), prefix=PREFIX)
+    await own.start()
+    yield own
+    await own.redis.execute("DEL", own.keys.schema())
+    await own.close()
 
 
 async def _mark(store: Store) -> str | None:
