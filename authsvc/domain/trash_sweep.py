@@ -7,7 +7,8 @@ Each sweep (under a lock in Redis, like the "Not enrolled" sweep):
    (0 = off), each re-checked atomically by user_trash.lua so a login racing it wins or loses
    cleanly; seed 001: "User accounts ... purged for inactivity ... first get sent to the Trash";
 3. deletes for good the users in the Trash for longer than `pending_deletion_days`, each
-   re-checked by user_purge.lua so a restore racing it wins or loses cleanly.
+   re-checked by user_purge.lua so a restore racing it wins or loses cleanly;
+4. deletes the Duo Mobile phones of abandoned inline enrollments (`prompt_devices`).
 
 Incremental: candidates come from the per-slot sets the scripts keep (last activity, time sent
 to the Trash) by score, so a sweep reads only users that are due, never the whole listing.
