@@ -52,7 +52,7 @@ __all__ = ["ADMITTED", "SCHEMA_VERSION", "RateCheck", "RateDecision", "RateMode"
 
 SCHEMA_VERSION = 3
 """The layout this version writes (docs/architecture.md, "Schema versions"): 3 = the security
-keys listed in buckets too; 2 = the users, tokens and phones listed in buckets, token copies in
+keys and bypass codes listed in buckets too; 2 = the users, tokens and phones listed in buckets, token copies in
 the user hash (2026-12-07); 1 = before.
 A version refuses a store marked with a higher one (`claim_schema`): it would not see what the
 newer version moved."""
@@ -67,8 +67,7 @@ class Store:
     def __init__(self, redis: Redis, *, prefix: str = "as",
                  authlog_max_entries: int = 1_000_000, authlog_retention_ms: int = 0,
                  adminlog_max_entries: int = ADMINLOG_MAX_ENTRIES) -> None:
-        self.redis = redis
-        self.scripts = ScriptRunner(redis)
+        self.redis, self.scripts = redis, ScriptRunner(redis)
         ctx = StoreContext(redis, Keys(prefix), self.scripts)
         self.keys = ctx.keys
         users_listing = Listing(ctx, ctx.keys.users_listing())
@@ -103,7 +102,8 @@ class Store:
         self.rate_limits = RateLimitStore(ctx)
         self.attempts = AttemptStore(ctx, self.rate_limits, self.token_definitions)
         self.counts = CountStore(ctx, users_listing)
-        self.trash = TrashStore(ctx, self.token_definitions, users_listing, self.security_keys)
+        self.trash = TrashStore(ctx, self.token_definitions, users_listing, self.security_keys,
+                                self.bypass)
 
     async def start(self) -> None:
         """Register the scripts, and mark an empty store's user counters as complete (Redis may

@@ -2,8 +2,9 @@
 
 The codes themselves never reach Redis: fields are keyed hashes (`SecretBox.code_hash`), values
 are metadata. Adding is one script per user (limit, duplicates, replace-or-preserve all at once).
-The global listing and id->user index are updated after it and pruned lazily when they point at a
-code that is gone (used up, expired, replaced).
+The global listing (creation order, in buckets: `store/listing.py`) and the id -> ``<user id>
+<place>`` index are updated after it and pruned lazily when they point at a code that is gone
+(used up, expired, replaced).
 """
 
 from __future__ import annotations
@@ -13,8 +14,17 @@ from collections.abc import Sequence
 from authsvc.errors import Conflict, NotFound
 from authsvc.model.bypass import BypassCode, NewBypassCode
 from authsvc.store.core import StoreContext, flat_to_dict
+from authsvc.store.listing import Listing
 from authsvc.store.records import bypass_from_json, bypass_to_json
 from authsvc.store.scripts import ScriptName
+
+
+def owner_of(value: object) -> tuple[str, int | None] | None:
+    """An owner index entry: (user id, place in the listing; None as older versions wrote)."""
+    if not value:
+        return None
+    user_id, *place = str(value).split(" ")
+    return user_id, int(place[0]) if place else None
 
 
 class BypassStore:
@@ -23,6 +33,7 @@ class BypassStore:
     def __init__(self, ctx: StoreContext) -> None:
         self._ctx = ctx
         self._keys = ctx.keys
+        self._listing = Listing(ctx, ctx.keys.bypass_codes_listing())
 
     async def add(self, user_id: str, codes: Sequence[NewBypassCode], *, preserve: bool,
                   now_ms: int, limit: int) -> None:
@@ -43,16 +54,13 @@ class BypassStore:
                            f"(has {reply[1]}, asked for {len(codes)} more)")
         if reply[0] == 3:
             raise Conflict("codes (a code is already in use by this user)")
-        removed = reply[1:]
-        commands: list[tuple[str | int, ...]] = []
-        if removed:
-            commands += [("ZREM", keys.bypass_codes(), *removed),
-                         ("HDEL", keys.bypass_owner_index(), *removed)]
-        commands += [("HSET", keys.bypass_owner_index(), code.meta.code_id, user_id)
-                     for code in codes]
-        await self._ctx.redis.pipeline(commands)
-        await self._ctx.scripts.append_to_listing(keys.bypass_codes(), now_ms,
-                                                  *(code.meta.code_id for code in codes))
+        await self.forget(reply[1:])  # the codes these replaced
+        await self._ctx.redis.pipeline([("HSET", keys.bypass_owner_index(), code.meta.code_id,
+                                         user_id) for code in codes])
+        for code in codes:
+            place = await self._listing.append(code.meta.code_id, now_ms)
+            await self._ctx.redis.execute("HSET", keys.bypass_owner_index(), code.meta.code_id,
+                                          f"{user_id} {place}")
 
     async def of_user(self, user_id: str, now_ms: int) -> list[BypassCode]:
         """The user's live codes (not expired), oldest first."""
@@ -64,30 +72,37 @@ class BypassStore:
     async def page(self, offset: int, limit: int, now_ms: int) -> tuple[list[BypassCode], int]:
         """One page of every user's live codes, and the total count (stale entries pruned)."""
         redis, keys = self._ctx.redis, self._keys
-        ids, total = await redis.pipeline([
-            ("ZRANGE", keys.bypass_codes(), offset, offset + limit - 1),
-            ("ZCARD", keys.bypass_codes()),
-        ])
+        ids, total = await self._listing.page(offset, limit)
         owners = await redis.execute("HMGET", keys.bypass_owner_index(), *ids) if ids else []
         by_user: dict[str, list[BypassCode]] = {}
-        for user_id in {owner for owner in owners if owner}:
+        for user_id in {found[0] for owner in owners if (found := owner_of(owner))}:
             by_user[user_id] = await self.of_user(user_id, now_ms)
-        found = {code.code_id: code for codes in by_user.values() for code in codes}
-        stale = [code_id for code_id in ids if code_id not in found]
-        if stale:
-            await redis.pipeline([("ZREM", keys.bypass_codes(), *stale),
-                                  ("HDEL", keys.bypass_owner_index(), *stale)])
-        return [found[code_id] for code_id in ids if code_id in found], int(total) - len(stale)
+        live = {code.code_id: code for codes in by_user.values() for code in codes}
+        stale = [code_id for code_id in ids if code_id not in live]
+        await self.forget(stale)
+        return [live[code_id] for code_id in ids if code_id in live], total - len(stale)
+
+    async def forget(self, code_ids: Sequence[str]) -> None:
+        """Take codes that are gone (used up, expired, replaced, their user purged) out of the
+        listing and the owner index."""
+        if not code_ids:
+            return
+        keys = self._keys
+        owners = await self._ctx.redis.execute("HMGET", keys.bypass_owner_index(), *code_ids)
+        await self._ctx.redis.execute("HDEL", keys.bypass_owner_index(), *code_ids)
+        for code_id, owner in zip(code_ids, owners, strict=True):
+            found = owner_of(owner)
+            await self._listing.remove(code_id, None if found is None else found[1])
 
     async def delete(self, code_id: str) -> None:
         """Delete one code by id; raises NotFound if there is no such live code."""
-        redis, keys = self._ctx.redis, self._keys
-        user_id = await redis.execute("HGET", keys.bypass_owner_index(), code_id)
+        keys = self._keys
+        owner = owner_of(await self._ctx.redis.execute(
+            "HGET", keys.bypass_owner_index(), code_id))
         deleted = 0
-        if user_id:
+        if owner is not None:
             deleted = await self._ctx.scripts.run(
-                ScriptName.BYPASS_DELETE, [keys.user_bypass(user_id)], [code_id])
-        await redis.pipeline([("ZREM", keys.bypass_codes(), code_id),
-                              ("HDEL", keys.bypass_owner_index(), code_id)])
+                ScriptName.BYPASS_DELETE, [keys.user_bypass(owner[0])], [code_id])
+        await self.forget([code_id])
         if not deleted:
             raise NotFound("bypass_code_id")

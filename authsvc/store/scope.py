@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
+from authsvc.store.bypass import owner_of
 from authsvc.store.core import StoreContext
 from authsvc.store.listing import PLACE_FIELD, Listing
 
@@ -59,6 +60,6 @@ class ScopeStore:
 
     async def bypass_owner(self, code_id: str) -> str | None:
         """The id of the user holding a bypass code (None: no such code)."""
-        owner: str | None = await self._ctx.redis.execute(
-            "HGET", self._keys.bypass_owner_index(), code_id)
-        return owner
+        found = owner_of(await self._ctx.redis.execute(
+            "HGET", self._keys.bypass_owner_index(), code_id))
+        return None if found is None else found[0]

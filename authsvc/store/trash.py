@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from authsvc.model.tokens import Token
 from authsvc.model.users import TrashOutcome, User
+from authsvc.store.bypass import BypassStore
 from authsvc.store.core import StoreContext, flat_to_dict
 from authsvc.store.listing import Listing
 from authsvc.store.scripts import ScriptName
@@ -40,12 +41,14 @@ class TrashStore:
     """The Trash scripts and the sweep's lock."""
 
     def __init__(self, ctx: StoreContext, definitions: TokenDefinitions,
-                 listing: Listing, security_keys: SecurityKeyStore) -> None:
+                 listing: Listing, security_keys: SecurityKeyStore,
+                 bypass: BypassStore) -> None:
         self._ctx = ctx
         self._keys = ctx.keys
         self._definitions = definitions
         self._listing = listing
         self._security_keys = security_keys
+        self._bypass = bypass
 
     def _counted(self, user_id: str) -> list[str]:
         return [self._keys.user(user_id), *self._keys.counting(user_id)]
@@ -90,15 +93,13 @@ class TrashStore:
         user_id, names = user.user_id, sorted(user.names)
         await self._listing.remove(user_id, purged.place)
         commands: list[tuple[str | int, ...]] = [*index_commands(keys, user, None)]
-        if purged.bypass_codes:
-            commands.append(("ZREM", keys.bypass_codes(), *purged.bypass_codes))
-            commands.append(("HDEL", keys.bypass_owner_index(), *purged.bypass_codes))
         commands += [("SREM", keys.token_holders(copy.token_id), user_id)  # older versions'
                      for copy in purged.token_copies]
         commands += [("ZREM", keys.group_members(group_id), user_id)
                      for group_id in purged.group_ids]
         await redis.pipeline(commands)
         await self._security_keys.forget(purged.security_keys)
+        await self._bypass.forget(purged.bypass_codes)
         for copy in purged.token_copies:
             await self._ctx.scripts.run(ScriptName.TOKEN_HOLDERS, [keys.token_records()],
                                         ["remove", copy.token_id, user_id])

@@ -2,7 +2,7 @@
 every page, exact counts through appends and removals from several processes, the compact
 encoding that is the point of the buckets, what an older version's single sorted set becomes,
 and the ranges by creation time the "Not enrolled" sweep reads; users, tokens, phones and
-security keys."""
+security keys, bypass codes."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from authsvc.store import Store
 from authsvc.store.core import StoreContext
 from authsvc.store.keys.shared import LISTING_BUCKET, ListingKeys
 from authsvc.store.listing import Listing
+from authsvc.store.records import bypass_to_json
 from authsvc.store.redis_client import Redis
 from authsvc.store.security_keys import key_to_json
-from tests.store.conftest import add_user
+from tests.store.conftest import add_user, bypass_code
 
 T0 = 1_800_000_000_000
 
@@ -197,3 +198,30 @@ async def test_security_keys_an_older_version_listed_come_first_and_leave(
     assert await Trash(store, clock).purge(user, trashed_by_ms=None) is not None
     assert await store.security_keys.page(KeyKind.WEBAUTHN, 0, 10) == ([], 0)
     assert await store.redis.execute("EXISTS", store.keys.security_key_listing("webauthn")) == 0
+
+
+async def test_bypass_codes_are_listed_in_buckets_and_an_older_version_s_first(
+        store: Store, clock: FakeClock) -> None:
+    await add_user(store, "U1")
+    await add_user(store, "U2")
+    # As an older version wrote one: one sorted set, an owner entry without a place.
+    old = bypass_code("h-old", "U2")
+    await store.redis.pipeline([
+        ("HSET", store.keys.user_bypass("U2"), "h-old", bypass_to_json(old.meta)),
+        ("HSET", store.keys.bypass_owner_index(), old.meta.code_id, "U2"),
+        ("ZADD", store.keys.bypass_codes(), 1, old.meta.code_id)])
+    for batch in range(3):
+        await store.bypass.add("U1", [bypass_code(f"h{batch}-{n}", "U1") for n in range(50)],
+                               preserve=True, now_ms=clock.now_ms(), limit=1000)
+    codes, total = await store.bypass.page(0, 1000, clock.now_ms())
+    assert total == 151 and [code.code_id for code in codes][:2] == [
+        old.meta.code_id, bypass_code("h0-0", "U1").meta.code_id]
+    assert await store.redis.execute("OBJECT", "ENCODING",
+                                     store.keys.bypass_codes_listing().bucket(0)) == "listpack"
+
+    await store.bypass.delete(old.meta.code_id)
+    user = await store.users.get("U1")
+    assert user is not None
+    assert await Trash(store, clock).purge(user, trashed_by_ms=None) is not None
+    assert await store.bypass.page(0, 1000, clock.now_ms()) == ([], 0)
+    assert await store.redis.execute("HLEN", store.keys.bypass_owner_index()) == 0

@@ -19,6 +19,8 @@ from authsvc.model.attempts import AttemptStatus
 from authsvc.model.tokens import TokenType
 from authsvc.model.users import User, UserStatus
 from authsvc.store import Store
+from authsvc.store.core import StoreContext
+from authsvc.store.listing import Listing
 from authsvc.store.scripts import ScriptName
 from tests.store.conftest import (
     StoreFactory,
@@ -43,12 +45,19 @@ async def name_index(store: Store) -> dict[str, str]:
 
 
 async def listed_codes(store: Store) -> set[str]:
-    return set(await store.redis.execute("ZRANGE", store.keys.bypass_codes(), 0, -1))
+    """Every code id the listing holds (its buckets and an older version's set)."""
+    listing = Listing(StoreContext(store.redis, store.keys, store.scripts),
+                      store.keys.bypass_codes_listing())
+    ids, total = await listing.page(0, 10_000)
+    assert len(ids) == total
+    return set(ids)
 
 
 async def code_owners(store: Store) -> dict[str, str]:
+    """Code id -> user id, from the owner index (whose entries also carry a place)."""
     flat = await store.redis.execute("HGETALL", store.keys.bypass_owner_index())
-    return dict(zip(flat[0::2], flat[1::2], strict=True))
+    return {code_id: entry.split(" ")[0]
+            for code_id, entry in zip(flat[0::2], flat[1::2], strict=True)}
 
 
 # --- names_claim --------------------------------------------------------------------------------

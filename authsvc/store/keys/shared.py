@@ -115,11 +115,19 @@ class SharedKeys:
         return f"{self.prefix}:tokens:records"
 
     def bypass_codes(self) -> str:
-        """ZSET: every bypass code id, scored by creation time (ms), for `get_bypass_codes`."""
+        """ZSET: bypass code ids by creation time (ms), as versions before
+        `bypass_codes_listing` kept them (read, never appended to)."""
         return f"{self.prefix}:bypass_codes"
 
+    def bypass_codes_listing(self) -> ListingKeys:
+        """Every bypass code id in creation order (the order of `get_bypass_codes`), in
+        buckets."""
+        return ListingKeys(self.bypass_codes())
+
     def bypass_owner_index(self) -> str:
-        """HASH: bypass code id -> user id. Entries of used-up codes are pruned on read. No TTL."""
+        """HASH: bypass code id -> ``<user id> <place>`` (its place in the listing; versions
+        before the listing wrote the user id alone). Entries of used-up codes are pruned on
+        read. No TTL."""
         return f"{self.prefix}:idx:bypass_owner"
 
     def integration(self, ikey: str) -> str:
