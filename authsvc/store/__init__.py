@@ -52,8 +52,8 @@ __all__ = ["ADMITTED", "SCHEMA_VERSION", "RateCheck", "RateDecision", "RateMode"
 
 SCHEMA_VERSION = 3
 """The layout this version writes (docs/architecture.md, "Schema versions"): 3 = the security
-keys and bypass codes listed in buckets too; 2 = the users, tokens and phones listed in buckets, token copies in
-the user hash (2026-12-07); 1 = before.
+keys and bypass codes listed in buckets too; 2 = the users, tokens and phones listed in
+buckets, token copies in the user hash (2026-12-07); 1 = before.
 A version refuses a store marked with a higher one (`claim_schema`): it would not see what the
 newer version moved."""
 
