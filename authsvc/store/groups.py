@@ -33,6 +33,7 @@ from collections.abc import Mapping, Sequence
 from authsvc.model.groups import Group, GroupStatus
 from authsvc.store.account import GROUPS_VERSION_FIELD
 from authsvc.store.core import StoreContext, flat_to_dict
+from authsvc.store.listing import PLACE_FIELD, Listing
 from authsvc.store.scripts import ScriptName
 
 SWITCH_FIELDS = ("push_enabled", "sms_enabled", "voice_enabled", "mobile_otp_enabled",
@@ -63,6 +64,7 @@ class GroupStore:
     def __init__(self, ctx: StoreContext) -> None:
         self._ctx = ctx
         self._keys = ctx.keys
+        self._listing = Listing(ctx, ctx.keys.groups_listing())
         self._cache: dict[str, Group | None] = {}
         self._cache_version: str | None = None
 
@@ -107,7 +109,8 @@ class GroupStore:
         """Store a new group, listed at `order_ms`."""
         fields = [item for pair in group_to_hash(group).items() for item in pair]
         await self._ctx.redis.execute("HSET", self._keys.group(group.group_id), *fields)
-        await self._ctx.scripts.append_to_listing(self._keys.groups(), order_ms, group.group_id)
+        place = await self._listing.append(group.group_id, order_ms)
+        await self._ctx.redis.execute("HSET", self._keys.group(group.group_id), PLACE_FIELD, place)
 
     async def get(self, group_id: str) -> Group | None:
         """The group as stored now, or None."""
@@ -124,10 +127,8 @@ class GroupStore:
 
     async def page(self, offset: int, limit: int) -> tuple[list[Group], int]:
         """One page of groups in creation order, and the total."""
-        ids, total = await self._ctx.redis.pipeline([
-            ("ZRANGE", self._keys.groups(), offset, offset + limit - 1),
-            ("ZCARD", self._keys.groups())])
-        return await self.get_many(list(ids)), int(total)
+        ids, total = await self._listing.page(offset, limit)
+        return await self.get_many(ids), total
 
     async def update(self, before: Group, after: Group) -> bool:
         """Write the fields that differ from `before` (so two admins changing different
@@ -152,10 +153,11 @@ class GroupStore:
         """Delete the group: every member leaves it (their records told), then the record."""
         await self._tell_members(group_id, "leave")
         keys = self._keys
-        await self._ctx.redis.pipeline([
+        place, *_ = await self._ctx.redis.pipeline([
+            ("HGET", keys.group(group_id), PLACE_FIELD),
             ("DEL", keys.group(group_id), keys.group_members(group_id)),
-            ("ZREM", keys.groups(), group_id),
             self._move_version()])
+        await self._listing.remove(group_id, None if place is None else int(place))
 
     async def _tell_members(self, group_id: str, op: str) -> None:
         """Run user_groups.lua `op` for every listed member, a chunk at a time."""

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from authsvc.model.integrations import Integration
 from authsvc.store.core import StoreContext, flat_to_dict
+from authsvc.store.listing import PLACE_FIELD, Listing
 from authsvc.store.records import integration_from_hash, integration_to_hash
 from authsvc.store.scripts import ScriptName
 
 CHANGED_TOPIC = "integration:"
+ALL = 1_000_000  # `all()` reads every integration: far more than any account has
 
 
 class IntegrationStore:
@@ -17,13 +19,15 @@ class IntegrationStore:
     def __init__(self, ctx: StoreContext) -> None:
         self._ctx = ctx
         self._keys = ctx.keys
+        self._listing = Listing(ctx, ctx.keys.integrations_listing())
 
     async def create(self, integration: Integration, *, order_ms: int) -> None:
         """Store a new integration, listed at `order_ms`."""
+        key = self._keys.integration(integration.ikey)
         fields = [item for pair in integration_to_hash(integration).items() for item in pair]
-        await self._ctx.redis.execute("HSET", self._keys.integration(integration.ikey), *fields)
-        await self._ctx.scripts.append_to_listing(self._keys.integrations(), order_ms,
-                                                  integration.ikey)
+        await self._ctx.redis.execute("HSET", key, *fields)
+        place = await self._listing.append(integration.ikey, order_ms)
+        await self._ctx.redis.execute("HSET", key, PLACE_FIELD, place)
 
     async def get(self, ikey: str) -> Integration | None:
         """The integration, or None."""
@@ -32,7 +36,7 @@ class IntegrationStore:
 
     async def all(self) -> list[Integration]:
         """Every integration, oldest first."""
-        ikeys = await self._ctx.redis.execute("ZRANGE", self._keys.integrations(), 0, -1)
+        ikeys, _ = await self._listing.page(0, ALL)
         replies = await self._ctx.redis.pipeline(
             [("HGETALL", self._keys.integration(ikey)) for ikey in ikeys])
         return [integration_from_hash(flat_to_dict(reply)) for reply in replies if reply]
@@ -40,13 +44,10 @@ class IntegrationStore:
     async def page(self, offset: int, limit: int) -> tuple[list[Integration], int]:
         """One page of integrations, oldest first, and the total."""
         keys = self._keys
-        ikeys, total = await self._ctx.redis.pipeline([
-            ("ZRANGE", keys.integrations(), offset, offset + limit - 1),
-            ("ZCARD", keys.integrations())])
+        ikeys, total = await self._listing.page(offset, limit)
         replies = await self._ctx.redis.pipeline(
             [("HGETALL", keys.integration(ikey)) for ikey in ikeys])
-        return [integration_from_hash(flat_to_dict(reply)) for reply in replies if reply], \
-            int(total)
+        return [integration_from_hash(flat_to_dict(reply)) for reply in replies if reply], total
 
     async def update(self, before: Integration, after: Integration) -> bool:
         """Write the fields that differ from `before`; False if it was deleted meanwhile.
@@ -64,9 +65,10 @@ class IntegrationStore:
 
     async def delete(self, ikey: str) -> None:
         """Delete the integration; every process is told to drop its cached credentials."""
-        await self._ctx.redis.pipeline([
-            ("DEL", self._keys.integration(ikey)),
-            ("ZREM", self._keys.integrations(), ikey)])
+        place, _ = await self._ctx.redis.pipeline([
+            ("HGET", self._keys.integration(ikey), PLACE_FIELD),
+            ("DEL", self._keys.integration(ikey))])
+        await self._listing.remove(ikey, None if place is None else int(place))
         await self.announce_change(ikey)
 
     async def announce_change(self, ikey: str) -> None:
@@ -80,5 +82,4 @@ class IntegrationStore:
         return topic.removeprefix(CHANGED_TOPIC) if topic.startswith(CHANGED_TOPIC) else None
     async def count(self) -> int:
         """How many integrations there are (for `info/summary`)."""
-        total: int = await self._ctx.redis.execute("ZCARD", self._keys.integrations())
-        return total
+        return await self._listing.count()

@@ -1,4 +1,5 @@
-"""Creation-ordered listings (users, tokens) in buckets small enough to stay compact.
+"""Creation-ordered listings (users, tokens, phones, security keys, bypass codes, groups,
+integrations) in buckets small enough to stay compact.
 
 One sorted set of every user costs ~128 B per member once it outgrows Redis's compact encoding
 (a skiplist); the same members in sorted sets of at most 128 (listpacks) cost ~41 B. So each

@@ -30,7 +30,6 @@ class ScriptName(StrEnum):
     TOKEN_GIVE = "token_give"  # noqa: S105 - a script name, not a secret
     HOTP_SET_COUNTER = "hotp_set_counter"
     HASH_SET_EXISTING = "hash_set_existing"
-    ZSET_APPEND = "zset_append"
     LISTING_APPEND = "listing_append"
     LISTING_REMOVE = "listing_remove"
     PUSH_CREATE = "push_create"
@@ -131,10 +130,6 @@ class ScriptRunner:
         """SCRIPT LOAD every script (at startup; cheap when already cached)."""
         await self._redis.pipeline(
             [("SCRIPT", "LOAD", script.source) for script in self._scripts.values()])
-
-    async def append_to_listing(self, listing: str, now_ms: int, *members: str) -> None:
-        """Add members to a creation-ordered ZSET (see zset_append.lua)."""
-        await self.run(ScriptName.ZSET_APPEND, [listing], [now_ms, *members])
 
     def command(self, name: ScriptName, keys: Sequence[str], args: Sequence[Arg]
                 ) -> tuple[Arg, ...]:

@@ -2,7 +2,7 @@
 every page, exact counts through appends and removals from several processes, the compact
 encoding that is the point of the buckets, what an older version's single sorted set becomes,
 and the ranges by creation time the "Not enrolled" sweep reads; users, tokens, phones and
-security keys, bypass codes."""
+security keys, bypass codes, groups, integrations."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import asyncio
 
 from authsvc.clock import FakeClock
 from authsvc.domain.trash import Trash
+from authsvc.model.groups import Group
+from authsvc.model.integrations import Integration, IntegrationType, Role
 from authsvc.model.phones import Phone
 from authsvc.model.security_keys import KeyKind, SecurityKey
 from authsvc.store import Store
@@ -225,3 +227,32 @@ async def test_bypass_codes_are_listed_in_buckets_and_an_older_version_s_first(
     assert await Trash(store, clock).purge(user, trashed_by_ms=None) is not None
     assert await store.bypass.page(0, 1000, clock.now_ms()) == ([], 0)
     assert await store.redis.execute("HLEN", store.keys.bypass_owner_index()) == 0
+
+
+async def test_groups_and_integrations_are_listed_in_buckets_after_an_older_version_s(
+        store: Store) -> None:
+    # As an older version listed one of each: a sorted set, nothing in the record.
+    await store.groups.create(Group(group_id="DGOLD", name="old"), order_ms=T0)
+    await store.redis.pipeline([
+        ("HDEL", store.keys.group("DGOLD"), "listed"),
+        ("DEL", *(ListingKeys(store.keys.groups()).bucket(0),
+                  ListingKeys(store.keys.groups()).counts)),
+        ("ZADD", store.keys.groups(), T0, "DGOLD")])
+    for n in range(3):
+        await store.groups.create(Group(group_id=f"DG{n}", name=f"g{n}"), order_ms=T0 + n)
+    groups, total = await store.groups.page(0, 10)
+    assert ([group.group_id for group in groups], total) == (["DGOLD", "DG0", "DG1", "DG2"], 4)
+    await store.groups.delete("DGOLD")
+    await store.groups.delete("DG1")
+    groups, total = await store.groups.page(0, 10)
+    assert ([group.group_id for group in groups], total) == (["DG0", "DG2"], 2)
+
+    for n in range(3):
+        await store.integrations.create(Integration(
+            ikey=f"DI{n}", name=f"app {n}", type=IntegrationType.AUTH, role=Role.READ_ONLY,
+            sealed_skey="sealed", created=1_800_000_000), order_ms=T0 + n)
+    await store.integrations.delete("DI1")
+    assert [app.ikey for app in await store.integrations.all()] == ["DI0", "DI2"]
+    assert await store.integrations.count() == 2
+    apps, total = await store.integrations.page(1, 5)
+    assert ([app.ikey for app in apps], total) == (["DI2"], 2)

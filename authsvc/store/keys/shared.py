@@ -135,12 +135,22 @@ class SharedKeys:
         return f"{self.prefix}:integration:{ikey}"
 
     def integrations(self) -> str:
-        """ZSET: integration keys scored by creation time (ms). No TTL."""
+        """ZSET: integration keys by creation time (ms), as versions before
+        `integrations_listing` kept them (read, never appended to). No TTL."""
         return f"{self.prefix}:integrations"
 
+    def integrations_listing(self) -> ListingKeys:
+        """The integrations in creation order, in buckets."""
+        return ListingKeys(self.integrations())
+
     def groups(self) -> str:
-        """ZSET: group ids scored by creation time (ms), the order of `get_groups`. No TTL."""
+        """ZSET: group ids by creation time (ms), as versions before `groups_listing` kept them
+        (read, never appended to). No TTL."""
         return f"{self.prefix}:groups"
+
+    def groups_listing(self) -> ListingKeys:
+        """The groups in creation order (the order of `get_groups`), in buckets."""
+        return ListingKeys(self.groups())
 
     def account_settings(self) -> str:
         """HASH: account-wide settings changed through the Admin API, with two counters: the
