@@ -250,8 +250,20 @@ class ServiceProcess:
         return Path(self.env["AUTHSVC_DATA_DIR"])
 
     def start(self, log_path: Path, timeout: float = 20) -> ServiceProcess:
+        """Start `authsvc serve` and wait until it is healthy; on a port someone took between
+        `free_port` and the bind (another process's connection may get it), on another port
+        (three tries)."""
         self.log_path = log_path
+        for _attempt in range(3):
+            if self._started(log_path, timeout):
+                return self
+            self.port = free_port()
+        raise RuntimeError(f"authsvc found no free port: {log_path.read_text()}")
+
+    def _started(self, log_path: Path, timeout: float) -> bool:
+        """True once healthy; False if the port was taken; raises on any other failure."""
         with log_path.open("ab") as log:
+            start = log.tell()
             # A killed test run leaves no service behind (and the service, stopping, stops the
             # private Redis it started).
             self.process = spawn(
@@ -260,9 +272,12 @@ class ServiceProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                said = log_path.read_bytes()[start:].decode(errors="replace")
+                if f"port {self.port} on " in said and "is already in use" in said:
+                    return False
                 raise RuntimeError(f"authsvc exited: {log_path.read_text()}")
             if self._healthy():
-                return self
+                return True
             time.sleep(0.05)
         raise RuntimeError(f"authsvc did not become healthy: {log_path.read_text()}")
 
