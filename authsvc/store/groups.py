@@ -110,7 +110,9 @@ class GroupStore:
         fields = [item for pair in group_to_hash(group).items() for item in pair]
         await self._ctx.redis.execute("HSET", self._keys.group(group.group_id), *fields)
         place = await self._listing.append(group.group_id, order_ms)
-        await self._ctx.redis.execute("HSET", self._keys.group(group.group_id), PLACE_FIELD, place)
+        # Into the record only if it still exists: never a record holding a place alone.
+        await self._ctx.scripts.run(ScriptName.HASH_SET_EXISTING,
+                                    [self._keys.group(group.group_id)], [PLACE_FIELD, place])
 
     async def get(self, group_id: str) -> Group | None:
         """The group as stored now, or None."""

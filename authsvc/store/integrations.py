@@ -27,7 +27,8 @@ class IntegrationStore:
         fields = [item for pair in integration_to_hash(integration).items() for item in pair]
         await self._ctx.redis.execute("HSET", key, *fields)
         place = await self._listing.append(integration.ikey, order_ms)
-        await self._ctx.redis.execute("HSET", key, PLACE_FIELD, place)
+        # Into the record only if it still exists: never a record holding a place alone.
+        await self._ctx.scripts.run(ScriptName.HASH_SET_EXISTING, [key], [PLACE_FIELD, place])
 
     async def get(self, ikey: str) -> Integration | None:
         """The integration, or None."""
