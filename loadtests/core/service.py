@@ -12,12 +12,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from authsvc.tls import DevCert
-from loadtests.core.processes import Children, free_port, wait_healthy
+from loadtests.core.processes import ChildFailed, Children, free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -51,23 +51,45 @@ def start_service(children: Children, workdir: Path, env: dict[str, str], *,
                   cert: DevCert | None = None, workers: int = 1) -> Service:
     """``python -m authsvc serve --workers N`` on a free port (HTTPS with `cert`), once it is
     healthy (with N > 1 the process is the supervisor; the CPU meter counts its workers)."""
-    port, log = free_port(), workdir / "service.log"
-    args = [sys.executable, "-m", "authsvc", "serve", "--host", HOST, "--port", str(port),
-            "--workers", str(workers)]
-    if cert is not None:
-        args += ["--tls-cert", str(cert.cert), "--tls-key", str(cert.key)]
-    process = children.start(args, env=env, log=log, cwd=ROOT)
-    base = f"{'https' if cert else 'http'}://{HOST}:{port}"
-    wait_healthy(process, f"{base}/healthz", log, ca_file=cert.ca_cert if cert else None)
-    return Service(process, base, log)
+    log = workdir / "service.log"
+
+    def start(port: int) -> Service:
+        args = [sys.executable, "-m", "authsvc", "serve", "--host", HOST, "--port", str(port),
+                "--workers", str(workers)]
+        if cert is not None:
+            args += ["--tls-cert", str(cert.cert), "--tls-key", str(cert.key)]
+        process = children.start(args, env=env, log=log, cwd=ROOT)
+        base = f"{'https' if cert else 'http'}://{HOST}:{port}"
+        wait_healthy(process, f"{base}/healthz", log, ca_file=cert.ca_cert if cert else None)
+        return Service(process, base, log)
+
+    return _on_a_free_port(start, log)
 
 
 def start_ceiling(children: Children, workdir: Path, redis_url: str) -> Service:
     """The ceiling app (`loadtests.scenarios.ceiling`) on a free port, once it is healthy."""
-    port, log = free_port(), workdir / "ceiling.log"
-    process = children.start(
-        [sys.executable, "-m", "loadtests", "ceiling", "--port", str(port), "--redis-url",
-         redis_url], log=log, cwd=ROOT)
-    base = f"http://{HOST}:{port}"
-    wait_healthy(process, f"{base}/healthz", log)
-    return Service(process, base, log)
+    log = workdir / "ceiling.log"
+
+    def start(port: int) -> Service:
+        process = children.start(
+            [sys.executable, "-m", "loadtests", "ceiling", "--port", str(port), "--redis-url",
+             redis_url], log=log, cwd=ROOT)
+        base = f"http://{HOST}:{port}"
+        wait_healthy(process, f"{base}/healthz", log)
+        return Service(process, base, log)
+
+    return _on_a_free_port(start, log)
+
+
+def _on_a_free_port(start: Callable[[int], Service], log: Path, tries: int = 3) -> Service:
+    """`start` on a port found free, again on another if someone took it before the child
+    bound it (any other process's connection may get it as its ephemeral port)."""
+    for attempt in range(tries):
+        written = log.stat().st_size if log.exists() else 0
+        try:
+            return start(free_port())
+        except ChildFailed:
+            said = log.read_bytes()[written:].decode(errors="replace").lower()
+            if "already in use" not in said or attempt == tries - 1:
+                raise
+    raise AssertionError("unreachable: the last try raises")
