@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from authsvc.store.core import StoreContext
-from authsvc.store.keys.shared import LISTING_BUCKET, ListingKeys
+from authsvc.store.keys.listing import LISTING_BUCKET, ListingKeys
 from authsvc.store.scripts import ScriptName
 
 PLACE_FIELD = "listed"

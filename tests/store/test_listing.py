@@ -16,7 +16,7 @@ from authsvc.model.phones import Phone
 from authsvc.model.security_keys import KeyKind, SecurityKey
 from authsvc.store import Store
 from authsvc.store.core import StoreContext
-from authsvc.store.keys.shared import LISTING_BUCKET, ListingKeys
+from authsvc.store.keys.listing import LISTING_BUCKET, ListingKeys
 from authsvc.store.listing import Listing
 from authsvc.store.records import bypass_to_json
 from authsvc.store.redis_client import Redis
