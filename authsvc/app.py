@@ -65,6 +65,12 @@ ANNOUNCE_TTL_MS = 15_000  # ... this long
 # the polls' own, alive. Young passes still free the cycles requests leave. At 1000, one full
 # pass in the same run and the open-loop p99 from 1,043 ms to 46 ms (docs/performance.md).
 FULL_COLLECTION_AFTER = 1000
+# A young (generation 0) pass runs when tracked objects allocated minus freed since the last
+# one exceed this (CPython's default: 700). At full load the objects of the requests in flight
+# alone pass 700 again and again, so the default ran 1,328 young passes in one passcode bench
+# (0.93 s of its 21 s of CPU, 4.3%) that freed little: those objects were alive. At 10,000 a
+# pass runs when garbage has built up, a few dozen times per bench (docs/performance.md).
+YOUNG_COLLECTION_AFTER = 10_000
 ROUTES = (auth_api, admin_admins, admin_enroll, admin_trash, admin_users, admin_tokens,
           admin_phones, admin_account, admin_groups, admin_integrations, admin_units, device_api,
           carrier, outbox, pages, portal, security_keys, oauth, prompt, prompt_devices, openapi,
@@ -172,8 +178,8 @@ async def _background_lifetime(app: web.Application) -> AsyncIterator[None]:
     # collector's full passes, which otherwise stop the loop for 15-35 ms at full load.
     gc.collect()
     gc.freeze()
-    young, middle, _ = gc.get_threshold()
-    gc.set_threshold(young, middle, FULL_COLLECTION_AFTER)
+    _, middle, _ = gc.get_threshold()
+    gc.set_threshold(YOUNG_COLLECTION_AFTER, middle, FULL_COLLECTION_AFTER)
     yield
     for sweeper in sweepers:
         sweeper.cancel()
