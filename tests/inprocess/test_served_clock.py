@@ -42,7 +42,7 @@ def test_a_started_service_leaves_the_objects_of_requests_in_flight_alone(
     gc.collect(0)  # the young count starts from zero
     gc.callbacks.append(count)
     try:
-        alive = [[] for _ in range(5_000)]
+        alive: list[list[int]] = [[] for _ in range(5_000)]
     finally:
         gc.callbacks.remove(count)
     assert len(alive) == 5_000
