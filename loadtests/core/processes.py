@@ -18,10 +18,10 @@ import ssl
 import subprocess
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 _PR_SET_PDEATHSIG = 1
 POLL_SECONDS = 0.01
@@ -37,6 +37,25 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+Started = TypeVar("Started")
+
+
+def on_a_free_port(start: Callable[[int], Started], log: Path, tries: int = 3) -> Started:
+    """`start(port)` on a port found free, again on another if someone took it before the
+    child bound it (any other process's connection may get it as its ephemeral port): `start`
+    raises `ChildFailed` when its child exits, and the child's new lines in `log` say "already
+    in use"."""
+    for attempt in range(tries):
+        written = log.stat().st_size if log.exists() else 0
+        try:
+            return start(free_port())
+        except ChildFailed:
+            said = log.read_bytes()[written:].decode(errors="replace").lower()
+            if "already in use" not in said or attempt == tries - 1:
+                raise
+    raise AssertionError("unreachable: the last try raises")
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec

@@ -12,12 +12,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from authsvc.tls import DevCert
-from loadtests.core.processes import ChildFailed, Children, free_port, wait_healthy
+from loadtests.core.processes import Children, on_a_free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -63,7 +63,7 @@ def start_service(children: Children, workdir: Path, env: dict[str, str], *,
         wait_healthy(process, f"{base}/healthz", log, ca_file=cert.ca_cert if cert else None)
         return Service(process, base, log)
 
-    return _on_a_free_port(start, log)
+    return on_a_free_port(start, log)
 
 
 def start_ceiling(children: Children, workdir: Path, redis_url: str) -> Service:
@@ -78,18 +78,4 @@ def start_ceiling(children: Children, workdir: Path, redis_url: str) -> Service:
         wait_healthy(process, f"{base}/healthz", log)
         return Service(process, base, log)
 
-    return _on_a_free_port(start, log)
-
-
-def _on_a_free_port(start: Callable[[int], Service], log: Path, tries: int = 3) -> Service:
-    """`start` on a port found free, again on another if someone took it before the child
-    bound it (any other process's connection may get it as its ephemeral port)."""
-    for attempt in range(tries):
-        written = log.stat().st_size if log.exists() else 0
-        try:
-            return start(free_port())
-        except ChildFailed:
-            said = log.read_bytes()[written:].decode(errors="replace").lower()
-            if "already in use" not in said or attempt == tries - 1:
-                raise
-    raise AssertionError("unreachable: the last try raises")
+    return on_a_free_port(start, log)

@@ -37,7 +37,7 @@ from authsvc.tls import DevCert, write_dev_cert
 from loadtests.core.chaos_load import Ledger, Traffic, check_nothing_lost
 from loadtests.core.fleet import Answers, start_fleet
 from loadtests.core.population import Person, Shape, usernames, write_private
-from loadtests.core.processes import Children, free_port, wait_healthy
+from loadtests.core.processes import ChildFailed, Children, on_a_free_port, wait_healthy
 from loadtests.core.seeding import enroll_phones, seeder
 from loadtests.core.service import HOST, ROOT, service_env
 from loadtests.core.signing import DuoApi, client_ssl
@@ -69,7 +69,7 @@ class RedisChild:
     """redis-server with AOF fsync'ed on every write, killable and restartable."""
 
     def __init__(self, children: Children, workdir: Path) -> None:
-        self.children, self.dir, self.port = children, workdir / "redis", free_port()
+        self.children, self.dir, self.port = children, workdir / "redis", 0
         self.dir.mkdir()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -78,12 +78,22 @@ class RedisChild:
         return f"redis://{HOST}:{self.port}/0"
 
     def start(self) -> None:
-        self.process = self.children.start(
-            ["redis-server", "--bind", HOST, "--port", str(self.port), "--dir", str(self.dir),
-             "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
-            log=self.dir / "redis.log")
+        """The first time on a free port (another if it was taken before the bind), after a
+        kill on the same one: the services reconnect to it."""
+        if self.port:
+            self._start_on(self.port)
+        else:
+            on_a_free_port(self._start_on, self.dir / "redis.log")
+
+    def _start_on(self, port: int) -> None:
+        log = self.dir / "redis.log"
+        self.port, self.process = port, self.children.start(
+            ["redis-server", "--bind", HOST, "--port", str(port), "--dir", str(self.dir),
+             "--appendonly", "yes", "--appendfsync", "always", "--save", ""], log=log)
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not self._pong():
+        while not self._pong():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise ChildFailed(f"redis-server on port {port} did not start; see {log}")
             time.sleep(0.02)
 
     def kill(self) -> None:
@@ -102,12 +112,12 @@ class RedisChild:
 
 
 class ServiceChild:
-    """``authsvc serve`` over HTTPS on a fixed port, killable and restartable."""
+    """``authsvc serve`` over HTTPS, killable and restartable on the port it first bound."""
 
     def __init__(self, children: Children, workdir: Path, env: dict[str, str],
                  cert: DevCert, number: int) -> None:
         self.children, self.env, self.cert = children, env, cert
-        self.port, self.log = free_port(), workdir / f"service-{number}.log"
+        self.port, self.log = 0, workdir / f"service-{number}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -115,8 +125,16 @@ class ServiceChild:
         return f"https://{HOST}:{self.port}"
 
     def start(self) -> None:
-        self.process = self.children.start(
-            [sys.executable, "-m", "authsvc", "serve", "--host", HOST, "--port", str(self.port),
+        """The first time on a free port (another if it was taken before the bind), after a
+        kill on the same one: the clients' base URLs stay valid."""
+        if self.port:
+            self._start_on(self.port)
+        else:
+            on_a_free_port(self._start_on, self.log)
+
+    def _start_on(self, port: int) -> None:
+        self.port, self.process = port, self.children.start(
+            [sys.executable, "-m", "authsvc", "serve", "--host", HOST, "--port", str(port),
              "--tls-cert", str(self.cert.cert), "--tls-key", str(self.cert.key)],
             env=self.env, log=self.log, cwd=ROOT)
         wait_healthy(self.process, f"{self.base_url}/readyz", self.log,
