@@ -6,8 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from authsvc.errors import InvalidParameter
 from authsvc.model.integrations import Integration
 from authsvc.model.verdicts import Verdict
+
+MAX_PASSCODE_LENGTH = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +29,11 @@ class Passcode:
     """`factor=passcode`: a typed code (any passcode factor may accept it)."""
 
     code: str
+
+    def check(self) -> None:
+        """The code's shape, before any work is spent on it; raises InvalidParameter."""
+        if not self.code or len(self.code) > MAX_PASSCODE_LENGTH or not self.code.isprintable():
+            raise InvalidParameter("passcode")
 
 
 @dataclass(frozen=True, slots=True)

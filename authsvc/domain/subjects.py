@@ -168,10 +168,7 @@ class Subjects:
 
     async def get(self, request: AuthRequest) -> Subject:
         """The subject; raises UnknownUser naming the field the caller used."""
-        subject = await self.find(request)
-        if subject is None:
-            raise UnknownUser("user_id" if request.user_id is not None else "username")
-        return subject
+        return known(request, await self.find(request))
 
     async def _load_by_name(self, name: str) -> LoadedUser | None:
         user_id = self._names.get(name)
@@ -189,6 +186,13 @@ class Subjects:
                 self._names.clear()
             self._names[name] = user_id
         return loaded
+
+
+def known(request: AuthRequest, subject: Subject | None) -> Subject:
+    """`subject` found for `request`; raises UnknownUser naming the field the caller used."""
+    if subject is None:
+        raise UnknownUser("user_id" if request.user_id is not None else "username")
+    return subject
 
 
 def _committed(loaded: LoadedUser, outcome: AttemptOutcome) -> LoadedUser | None:

@@ -121,3 +121,30 @@ async def test_a_passcode_verification_waits_for_one_round_trip_once_the_user_is
         assert await attempt(services, 7) == ("allow", 1)
     finally:
         await other.close()
+
+
+async def test_a_cold_attempt_sends_its_admission_with_the_users_load(
+        services: Services) -> None:
+    """A user this process holds no copy of: the rate limiters' admission leaves with the
+    first read of the user (the name's lookup, or the load for a user_id), so the attempt waits
+    for one round trip fewer than it makes. The admission still decides first: an attempt it
+    refuses is refused whatever the load found."""
+    app = (await services.integrations.create("auth", "app")).integration
+    people = []
+    for name in ("pat", "sam"):
+        user = await services.users.add(UserChanges(username=name))
+        token = await services.tokens.add(NewToken(type="h6", serial=name, secret=SEED.hex()))
+        await services.tokens.assign(user.user_id, token.token_id)
+        people.append(user.user_id)
+
+    async def waits(request: AuthRequest) -> tuple[str, int, int]:
+        CountingRedis.round_trips = CountingRedis.waves = 0
+        answer = await services.auth.auth(request)
+        return answer.verdict.result.value, CountingRedis.round_trips, CountingRedis.waves
+
+    # Nothing known: admission + name together, the load, the settings, the decision.
+    assert await waits(AuthRequest(app, username="pat", proof=Passcode(oath_code(SEED, 0)))) \
+        == ("allow", 5, 4)
+    # A user_id, the settings known: admission + load together, the decision.
+    assert await waits(AuthRequest(app, user_id=people[1],
+                                   proof=Passcode(oath_code(SEED, 0)))) == ("allow", 3, 2)
