@@ -88,8 +88,8 @@ class Authenticator:
         times (then GroupsChanged, a 503).
 
         A passcode for a user this process has seen, while the caller's budgets are
-        comfortable, is one round trip (`_passcode_warm`); otherwise the admission, the load
-        and the decision are awaited in turn."""
+        comfortable, is one round trip (`_passcode_warm`); otherwise the admission and the
+        load are awaited together (`_admitted`), then the decision."""
         proof = request.proof
         if proof is None:
             raise MissingParameter("factor")
