@@ -28,6 +28,9 @@ from pathlib import Path
 from queue import SimpleQueue
 from typing import IO, Protocol
 
+# The load tests' free_port (never the same port twice), re-exported for the suite.
+from loadtests.core.processes import free_port as free_port
+
 TEST_SECRET_KEY = "test-master-key-0123456789abcdef-0123456789"
 CLUSTER_ENV = "AUTHSVC_TEST_REDIS_CLUSTER"
 # The suite's services run one process unless AUTHSVC_TEST_WORKERS asks for more (the worker
@@ -38,23 +41,6 @@ _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 # deadlock on a lock another thread held at the fork.
 _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
 Start = Callable[[], subprocess.Popen[bytes]]
-
-
-_HANDED_OUT: set[int] = set()
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on now, never one this process was given before: the
-    kernel may hand out a port it just handed out, and a cluster's twelve ports (six nodes,
-    six buses) picked in a row would then clash (about once in 400 starts, were the kernel's
-    picks uniform)."""
-    while True:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port: int = sock.getsockname()[1]
-        if port not in _HANDED_OUT:
-            _HANDED_OUT.add(port)
-            return port
 
 
 def _die_with(parent: int) -> Callable[[], None]:

@@ -31,12 +31,21 @@ class ChildFailed(RuntimeError):
     """A child exited early or never became ready; the message points at its log."""
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    """A TCP port on loopback that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A loopback port nothing listens on now, never one this process was given before: the
+    kernel may hand out a port it just handed out, and a cluster's twelve ports (six nodes,
+    six buses) picked in a row would then clash (about once in 400 starts, were the kernel's
+    picks uniform). The test harness uses this one too."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port: int = sock.getsockname()[1]
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 Started = TypeVar("Started")
