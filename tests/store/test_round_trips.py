@@ -142,9 +142,13 @@ async def test_a_cold_attempt_sends_its_admission_with_the_users_load(
         answer = await services.auth.auth(request)
         return answer.verdict.result.value, CountingRedis.round_trips, CountingRedis.waves
 
-    # Nothing known: admission + name together, the load, the settings, the decision.
-    assert await waits(AuthRequest(app, username="pat", proof=Passcode(oath_code(SEED, 0)))) \
-        == ("allow", 5, 4)
+    # Nothing known: admission + name together, the load, the settings, the decision (on a
+    # cluster the admission, split over nodes, may still be in flight when the load leaves:
+    # one wait fewer again).
+    result, trips, waves = await waits(
+        AuthRequest(app, username="pat", proof=Passcode(oath_code(SEED, 0))))
+    assert (result, trips) == ("allow", 5) and waves <= 4
     # A user_id, the settings known: admission + load together, the decision.
-    assert await waits(AuthRequest(app, user_id=people[1],
-                                   proof=Passcode(oath_code(SEED, 0)))) == ("allow", 3, 2)
+    result, trips, waves = await waits(
+        AuthRequest(app, user_id=people[1], proof=Passcode(oath_code(SEED, 0))))
+    assert (result, trips, waves) == ("allow", 3, 2)
