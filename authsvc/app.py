@@ -67,10 +67,11 @@ ANNOUNCE_TTL_MS = 15_000  # ... this long
 FULL_COLLECTION_AFTER = 1000
 # A young (generation 0) pass runs when tracked objects allocated minus freed since the last
 # one exceed this (CPython's default: 700). At full load the objects of the requests in flight
-# alone pass 700 again and again, so the default ran 1,328 young passes in one passcode bench
-# (0.93 s of its 21 s of CPU, 4.3%) that freed little: those objects were alive. At 10,000 a
-# pass runs when garbage has built up, a few dozen times per bench (docs/performance.md).
-YOUNG_COLLECTION_AFTER = 10_000
+# alone pass 700 again and again: 1,328 young passes in one passcode bench (0.93 s of its 21 s
+# of CPU) over objects still alive. At 3,000, 53 (0.15 s); higher cuts few more but makes every
+# middle pass longer where many objects live long (10,000 phones' long polls: at 10,000 the
+# longest middle pass measured 208-245 ms against 41-87 ms at 700-3,000; docs/performance.md).
+YOUNG_COLLECTION_AFTER = 3_000
 ROUTES = (auth_api, admin_admins, admin_enroll, admin_trash, admin_users, admin_tokens,
           admin_phones, admin_account, admin_groups, admin_integrations, admin_units, device_api,
           carrier, outbox, pages, portal, security_keys, oauth, prompt, prompt_devices, openapi,

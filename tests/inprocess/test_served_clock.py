@@ -29,8 +29,8 @@ def test_a_started_service_makes_full_collections_rare(service: InProcessService
 
 def test_a_started_service_leaves_the_objects_of_requests_in_flight_alone(
         service: InProcessService) -> None:
-    """Young passes are for garbage: 5,000 live objects (what a few hundred requests in flight
-    hold) start none, where CPython's default threshold (700) would start seven, each walking
+    """Young passes are for garbage: 2,500 live objects (what a hundred requests in flight
+    hold) start none, where CPython's default threshold (700) would start three, each walking
     objects that are all alive (docs/performance.md, "Young collections")."""
     assert service.app is not None
     started: list[int] = []
@@ -42,9 +42,9 @@ def test_a_started_service_leaves_the_objects_of_requests_in_flight_alone(
     gc.collect(0)  # the young count starts from zero
     gc.callbacks.append(count)
     try:
-        alive: list[list[int]] = [[] for _ in range(5_000)]
+        alive: list[list[int]] = [[] for _ in range(2_500)]
     finally:
         gc.callbacks.remove(count)
-    assert len(alive) == 5_000
+    assert len(alive) == 2_500
     assert started == []
     assert gc.get_threshold()[0] == YOUNG_COLLECTION_AFTER > len(alive)
