@@ -127,8 +127,9 @@ async def test_a_cold_attempt_sends_its_admission_with_the_users_load(
         services: Services) -> None:
     """A user this process holds no copy of: the rate limiters' admission leaves with the
     first read of the user (the name's lookup, or the load for a user_id), so the attempt waits
-    for one round trip fewer than it makes. The admission still decides first: an attempt it
-    refuses is refused whatever the load found."""
+    for one round trip fewer than it makes. (That the admission still decides first, 429
+    whatever the load found, is tests/e2e/test_rate_limits.py's spray over many users: every
+    attempt there is cold.)"""
     app = (await services.integrations.create("auth", "app")).integration
     people = []
     for name in ("pat", "sam"):
