@@ -8,7 +8,8 @@
 #   ./bootstrap.sh env                              only install; prints the venv path
 #
 # Works on a fresh Debian/Ubuntu with Python 3.11+; uses apt-get (as root, or through sudo) for
-# redis-server, python3-venv, wrk (bench) and chromium (test) when they are missing.
+# redis-server, python3-venv, wrk (bench, test), valgrind (test) and chromium (test) when they
+# are missing.
 # Re-running is cheap: the venv is only rebuilt when pyproject.toml changes.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -41,7 +42,9 @@ pick_python() {
 ensure_system_packages() {
     local missing=()
     command -v redis-server >/dev/null || missing+=(redis-server)
-    [ "${1:-}" = bench ] && { command -v wrk >/dev/null || missing+=(wrk); }
+    # The suite runs the benches at a tiny scale (wrk) and the instruction count (valgrind).
+    case "${1:-}" in bench|test) command -v wrk >/dev/null || missing+=(wrk) ;; esac
+    [ "${1:-}" = test ] && { command -v valgrind >/dev/null || missing+=(valgrind); }
     # The browser tests drive the OS's chromium through Playwright (no browser download).
     [ "${1:-}" = test ] && { command -v chromium >/dev/null || missing+=(chromium); }
     if [ ${#missing[@]} -gt 0 ]; then

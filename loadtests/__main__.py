@@ -29,6 +29,8 @@ SCENARIOS: dict[str, tuple[str, str]] = {
                    "decision calls/s: one server, replica (WAIT off/on), 3+3 cluster"),
     "memory": ("loadtests.scenarios.memory:main",
                "Redis bytes per user and per authentication-log entry, by key kind"),
+    "instructions": ("loadtests.scenarios.instructions:main",
+                     "instructions per verification under callgrind: A/B on a noisy machine"),
     "chaos": ("loadtests.scenarios.chaos:main",
               "sign-ins while Redis and a process are killed: decisions lost must be 0"),
 }
