@@ -8,6 +8,7 @@ from typing import Any
 
 from authsvc.errors import InvalidParameter
 from authsvc.model.integrations import Integration
+from authsvc.model.values import value
 from authsvc.model.verdicts import Verdict
 
 MAX_PASSCODE_LENGTH = 64
@@ -24,7 +25,7 @@ class PushOptions:
     txid: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Passcode:
     """`factor=passcode`: a typed code (any passcode factor may accept it)."""
 
@@ -63,7 +64,7 @@ class U2fResponse:
 Proof = Passcode | OutOfBand | WebauthnAssertion | U2fResponse
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class AuthRequest:
     """Who is authenticating, from which application and access device, with what proof
     (none for preauth), and whether the caller waits for the end (`run_async` False).
@@ -80,7 +81,7 @@ class AuthRequest:
     client_ip: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class AuthAnswer:
     """A decision (final, or `waiting` for a push still out), its transaction id, and whose
     it was."""

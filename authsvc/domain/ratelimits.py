@@ -32,13 +32,13 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
 from authsvc.clock import Clock
 from authsvc.crypto import secret_hash
 from authsvc.domain.auth_requests import AuthRequest
 from authsvc.errors import RateLimited, StoreUnavailable
 from authsvc.model.ratelimits import Limiter, RateLimit
+from authsvc.model.values import value
 from authsvc.model.verdicts import Verdict
 from authsvc.store import ADMITTED, RateCheck, RateDecision, RateMode, RateStep, Store
 
@@ -54,7 +54,7 @@ def counts_as_failure(verdict: Verdict) -> bool:
     return verdict.reason in FAILED_REASONS
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Reservation:
     """What an admitted attempt holds: the failure counters it took in advance (only once a
     budget runs low), settled when its answer is known (`RateLimits.settle`)."""

@@ -16,7 +16,6 @@ opened ones, memory only) and is bounded (`WARM_CACHE_SIZE` users, forgotten all
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 
 from authsvc.crypto import random_uuid4
 from authsvc.domain.auth_requests import AuthRequest
@@ -35,6 +34,7 @@ from authsvc.model.groups import GroupStanding
 from authsvc.model.settings import AccountSettings
 from authsvc.model.tokens import Token
 from authsvc.model.users import User
+from authsvc.model.values import value
 from authsvc.store import Store
 
 NAME_CACHE_SIZE = 200_000
@@ -45,7 +45,7 @@ class UnknownUser(InvalidParameter):
     """The username or user_id names nobody (the Auth API answers 40002 naming the field)."""
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Subject:
     """The user an attempt is about, as loaded for it."""
 

@@ -17,7 +17,6 @@ authentication log writes); nothing else maps kinds to names.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
 from authsvc.crypto import SecretBox
@@ -25,9 +24,10 @@ from authsvc.model.attempts import Match, MobileOtp
 from authsvc.model.factors import FactorKind, LogFactor, Method
 from authsvc.model.settings import AccountSettings
 from authsvc.model.tokens import Token
+from authsvc.model.values import value
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class PasscodeContext:
     """What a passcode factor may look at for one attempt."""
 

@@ -5,7 +5,6 @@ Runs before any parameter is used: a request that fails here changes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -21,13 +20,14 @@ from authsvc.errors import (
     UnknownIntegration,
 )
 from authsvc.http.params import Params
+from authsvc.model.values import value
 from authsvc.wire import duo_sig
 
 JSON_TYPE = "application/json"
 _BODY_METHODS = ("POST", "PUT", "PATCH")
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class WireRequest:
     """A request's parameters as they arrived: query pairs, and form pairs for form POSTs."""
 
@@ -68,7 +68,7 @@ def _hosts(request: web.Request, public_host: str | None) -> list[str]:
     return hosts
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class SignaturePolicy:
     """How strictly to check: allowed clock skew, and the public host also accepted as signed."""
 

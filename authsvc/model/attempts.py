@@ -8,6 +8,7 @@ from enum import IntEnum
 from authsvc.model.factors import CommitRule, Home, LogFactor
 from authsvc.model.tokens import Token
 from authsvc.model.users import User
+from authsvc.model.values import value
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +21,7 @@ class MobileOtp:
     cred: int
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class LoadedUser:
     """A user and everything a passcode or push decision reads, loaded in one round trip."""
 
@@ -46,7 +47,7 @@ class LoadedUser:
         return [phone_id for phone_id in self.phone_ids if phone_id in activated]
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Match:
     """What one factor found for a submitted code: which object it would consume, and how.
 
@@ -95,7 +96,7 @@ class CurrentCounters:
     view: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class AttemptOutcome:
     """The decision: status; for ALLOW the factor and object that matched and a detail
     ("resynced", remaining bypass uses, the SMS code's position); for a failure the count."""

@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from authsvc.model.values import value
+
 # The id of the HTTP request being served (set by `http/observe.py`, echoed as X-Request-Id);
 # a task started while serving it inherits it. Empty outside a request.
 REQUEST_ID: ContextVar[str] = ContextVar("authsvc_request_id", default="")
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class AttemptFacts:
     """What the log records about one attempt besides the verdict."""
 

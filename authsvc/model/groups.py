@@ -28,6 +28,7 @@ from enum import StrEnum
 
 from authsvc.model.factors import FactorKind
 from authsvc.model.users import UserStatus
+from authsvc.model.values import value
 
 MAX_GROUP_NAME = 255
 MAX_GROUP_DESC = 1024
@@ -92,7 +93,7 @@ class Group:
         return self.status is not other.status or self.turned_off != other.turned_off
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class GateArgs:
     """What the decision scripts' status gate (lib/status_gate.lua) is told about the user's
     groups: the status they impose ("", "bypass", "disabled") and the membership version that

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+
+from authsvc.model.values import value
 
 
 class TokenType(StrEnum):
@@ -34,7 +35,7 @@ _TOTP = frozenset({"t6", "t8"})
 _HOTP = frozenset({"h6", "h8"})
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Token:
     """A hardware token. `sealed_seed` is the AES-GCM-sealed secret, never the secret.
 

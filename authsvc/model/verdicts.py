@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
 from authsvc.model.factors import LogFactor
+from authsvc.model.values import value
 
 
 class Result(StrEnum):
@@ -16,7 +16,7 @@ class Result(StrEnum):
     WAITING = "waiting"
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Verdict:
     """The answer to one authentication attempt, plus what the log needs to know about it."""
 

@@ -16,6 +16,7 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import Any
 
+from authsvc.model.values import value
 from authsvc.store.redis_client import Arg, Redis, RedisError
 
 
@@ -57,7 +58,7 @@ class ScriptName(StrEnum):
     TOKEN_HOLDERS = "token_holders"  # noqa: S105 - a script name, not a secret
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ScriptCall:
     """One script call to send with others (`ScriptRunner.run_pipeline`)."""
 
