@@ -131,15 +131,16 @@ def replay(children: Children, base: str, plan: Plan, path: Path, count: int,
 
 
 def measure(workdir: Path, options: Options, warmup_seconds: int) -> Count:
-    """One run (the module docstring)."""
+    """One run (the module docstring); no warm-up with `warmup_seconds` 0 (the cold path)."""
     with Children() as children, running(workdir, cluster=False, appendfsync="always") as redis:
         key = secrets.token_urlsafe(32)
         seeded = asyncio.run(seed_measured(redis, key, options))
         plan = make_plan(seeded, options, None)
         process, base, out = start_counted(children, workdir, redis.url, key)
         requests, load = workdir / "service.requests", Load(options.connections, options.duration)
-        replay(children, base, plan, requests, WARM_CODES_PER_USER * options.users,
-               Load(options.connections, warmup_seconds))
+        if warmup_seconds > 0:
+            replay(children, base, plan, requests, WARM_CODES_PER_USER * options.users,
+                   Load(options.connections, warmup_seconds))
         before = decisions(base)
         callgrind(process.pid, "-i", "on")
         allowed, other = replay(children, base, plan, requests, 20 * options.users, load)
@@ -157,7 +158,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m loadtests ins
     parser.add_argument("--connections", type=int, default=50, help="wrk connections (50)")
     parser.add_argument("--seconds", type=int, default=20, help="the counted window (20)")
     parser.add_argument("--warmup-seconds", type=int, default=15,
-                        help="uncounted replay first, 3 codes per user (15)")
+                        help="uncounted replay first, 3 codes per user (15); 0: none, so "
+                             "each user's first verification is cold")
     parser.add_argument("--keep", type=Path, help="leave the run's files (callgrind's) here")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
@@ -169,20 +171,31 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m loadtests ins
     finally:
         if args.keep is None:
             shutil.rmtree(workdir, ignore_errors=True)
-    print(json.dumps(vars_of(count)) if args.json else report(count, options))
+    print(json.dumps(vars_of(count, cold_share(count, options, args.warmup_seconds)))
+          if args.json else report(count, options, args.warmup_seconds))
     return 0 if count.verifications and not count.wrk_other else 1
 
 
-def vars_of(count: Count) -> dict[str, float | int]:
+def cold_share(count: Count, options: Options, warmup_seconds: int) -> float:
+    """The share of the window's verifications that were a user's first in the process."""
+    if warmup_seconds > 0 or not count.verifications:
+        return 0.0
+    return min(1.0, options.users / count.verifications)
+
+
+def vars_of(count: Count, cold: float) -> dict[str, float | int]:
     return {"instructions": count.instructions, "verifications": count.verifications,
+            "cold_share": round(cold, 3),
             "per_verification": round(count.per_verification), "wrk_allowed": count.wrk_allowed,
             "wrk_other": count.wrk_other}
 
 
-def report(count: Count, options: Options) -> str:
+def report(count: Count, options: Options, warmup_seconds: int) -> str:
+    cold = cold_share(count, options, warmup_seconds)
+    copies = "every copy warm" if warmup_seconds > 0 else f"{cold:.0%} cold"
     return (f"instructions  {count.per_verification:,.0f} per verification (user space, the "
             f"service only; callgrind)\n"
             f"window        {count.verifications:,} verifications in {options.duration} s "
-            f"({options.connections} connections, {options.users:,} users, every copy warm); "
+            f"({options.connections} connections, {options.users:,} users, {copies}); "
             f"{count.instructions:,} instructions\n"
             f"answers       wrk saw {count.wrk_allowed:,} allowed, {count.wrk_other:,} other")
