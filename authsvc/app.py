@@ -53,7 +53,7 @@ from authsvc.http.web import page_middleware, setup_templates
 from authsvc.obs.metrics import count_round_trip
 from authsvc.services import Services
 from authsvc.settings import Settings, SettingsError
-from authsvc.store import SCHEMA_VERSION, Redis, Store
+from authsvc.store import Redis, Store, marked_newer
 from authsvc.store.slots import slot_tags
 
 KEY_FILE_NAME = "secret.key"
@@ -236,7 +236,7 @@ async def _keep_announcing(services: Services, superseded: Superseded) -> None:
                 services.links.base_url, started_ms=started_ms,
                 expires_ms=services.clock.now_ms() + ANNOUNCE_TTL_MS)
             found = await services.store.schema_mark()
-            if found > SCHEMA_VERSION:
+            if marked_newer(found):
                 superseded(found)
         _announce_outbox(services, only_if_missing=True)  # another process withdrew it
         await asyncio.sleep(ANNOUNCE_EVERY_S)

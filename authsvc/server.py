@@ -40,7 +40,7 @@ from authsvc.http.protocol import DuoRequestHandler
 from authsvc.http.redaction import RedactingAccessLogger
 from authsvc.loops import loop_factory, run
 from authsvc.settings import Settings
-from authsvc.store import SCHEMA_VERSION, Store
+from authsvc.store import SCHEMA_VERSION, Store, marked_newer
 
 log = logging.getLogger("authsvc")
 SHUTDOWN_TIMEOUT_S = 5.0
@@ -62,7 +62,7 @@ async def check_redis(store: Store, *, embedded: bool) -> None:
         found = await store.claim_schema()
     except StoreUnavailable as exc:
         raise ServeError(f"{exc} (while reading the store's schema mark)") from None
-    if found > SCHEMA_VERSION:
+    if marked_newer(found):
         raise ServeError(newer_schema_message(found))
 
 

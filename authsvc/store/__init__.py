@@ -48,7 +48,7 @@ from authsvc.store.user_search import UserSearchStore
 from authsvc.store.users import UserStore
 
 __all__ = ["ADMITTED", "SCHEMA_VERSION", "RateCheck", "RateDecision", "RateMode", "RateStep",
-           "Redis", "RedisError", "RedisUnavailable", "Store"]
+           "Redis", "RedisError", "RedisUnavailable", "Store", "marked_newer"]
 
 SCHEMA_VERSION = 3
 """The layout this version writes (docs/architecture.md, "Schema versions"): 3 = the security
@@ -56,6 +56,13 @@ keys and bypass codes listed in buckets too; 2 = the users, tokens and phones li
 buckets, token copies in the user hash (2026-12-07); 1 = before.
 A version refuses a store marked with a higher one (`claim_schema`): it would not see what the
 newer version moved."""
+
+
+def marked_newer(mark: int) -> bool:
+    """Whether a store's schema mark (`Store.schema_mark`) is a newer authsvc's: this version
+    must not serve it (it would not see what the newer one moved)."""
+    return mark > SCHEMA_VERSION
+
 
 TELEPHONY_MAX_ENTRIES = 1_000_000
 ADMINLOG_MAX_ENTRIES = 1_000_000
